@@ -1,0 +1,33 @@
+// createApp(deps) builds the Koa app without listening, for src/main.ts and for tests.
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { HubDeps } from '../deps.ts';
+import { requestContext } from './middlewares/requestContext.ts';
+import { requestLog } from './middlewares/requestLog.ts';
+import { renderErrors } from './middlewares/renderErrors.ts';
+import { jsonBody } from './middlewares/jsonBody.ts';
+import { adminAuth } from './admin/adminAuth.ts';
+import { partnersAdminRouter } from './admin/partnersRouter.ts';
+import { versionsRouter } from './modules/versions/router.ts';
+import { credentialsRouter } from './modules/credentials/router.ts';
+
+export function createApp(deps: HubDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.use(requestContext(deps.log));
+  app.use(requestLog());
+  app.use(renderErrors());
+  app.use(jsonBody(deps.config.BODY_LIMIT_BYTES));
+
+  for (const router of [versionsRouter(deps), credentialsRouter(deps)]) {
+    app.use(router.routes()).use(router.allowedMethods());
+  }
+
+  const admin = new Router({ prefix: '/admin' });
+  admin.use(adminAuth(deps.config.ADMIN_TOKEN));
+  for (const child of [partnersAdminRouter(deps)]) admin.use(child.routes(), child.allowedMethods());
+  app.use(admin.routes()).use(admin.allowedMethods());
+
+  // Errors are rendered by renderErrors; this only keeps Koa from printing them a second time.
+  app.on('error', () => {});
+  return app;
+}

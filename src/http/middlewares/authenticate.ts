@@ -1,0 +1,36 @@
+import type { Middleware } from 'koa';
+import { tokenCandidates } from '../../../ocpi/authorization.ts';
+import { UnauthorizedError } from '../../errors.ts';
+import type { HubDeps } from '../../deps.ts';
+import { findPlatformByToken, settleTokens } from '../../store/platforms.ts';
+import { hashToken } from '../../partners/tokenCrypto.ts';
+import type { Caller } from '../../partners/credentials.ts';
+import type { RequestState } from './requestContext.ts';
+
+/**
+ * OCPI token authentication. Token A (invite) is accepted only where `allowInvite` is set
+ * (versions and credentials); anywhere else it is a 401, as the spec requires.
+ */
+export function authenticate(deps: HubDeps, options: { allowInvite: boolean }): Middleware {
+  return async function authenticateMiddleware(ctx, next) {
+    const caller = await identify(deps, ctx.get('authorization'));
+    if (!caller) throw new UnauthorizedError();
+    if (caller.kind === 'invite' && !options.allowInvite) {
+      throw new UnauthorizedError('credentials token A is only valid on versions and credentials');
+    }
+    if (caller.kind === 'pending' || (caller.kind === 'current' && caller.unsettled)) {
+      await settleTokens(deps.db, caller.platform.id, caller);
+    }
+    (ctx.state.request as RequestState).platformId = caller.platform.id;
+    ctx.state.caller = caller;
+    await next();
+  };
+}
+
+async function identify(deps: HubDeps, header: string | undefined): Promise<(Caller & { unsettled: boolean }) | undefined> {
+  for (const token of tokenCandidates(header)) {
+    const match = await findPlatformByToken(deps.db, hashToken(deps.keys, token));
+    if (match && match.platform.state !== 'UNREGISTERED') return { ...match, token };
+  }
+  return undefined;
+}

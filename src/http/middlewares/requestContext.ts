@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { Header, OutgoingHeader } from '../../../ocpi/headers.ts';
+import type { Logger } from '../../logger.ts';
+
+export interface RoutingHeaders {
+  from?: { countryCode: string; partyId: string };
+  to?: { countryCode: string; partyId: string };
+}
+
+export interface RequestState {
+  requestId: string;
+  correlationId: string;
+  routing: RoutingHeaders;
+  log: Logger;
+  startedAt: bigint;
+  ocpiStatus?: number;
+  platformId?: string;
+}
+
+const ID_PATTERN = /^[\x21-\x7e]{1,100}$/;
+
+/**
+ * Request and correlation ids (echoed on the response, as OCPI requires), routing headers, and
+ * a child logger that carries them. Ids a client sends that are not printable ASCII are replaced,
+ * so nothing odd reaches logs or forwarded requests.
+ */
+export function requestContext(log: Logger): Middleware {
+  return async function requestContextMiddleware(ctx, next) {
+    const header = (name: string) => {
+      const value = ctx.get(name);
+      return value && ID_PATTERN.test(value) ? value : undefined;
+    };
+    const requestId = header(Header.RequestId) ?? randomUUID();
+    const correlationId = header(Header.CorrelationId) ?? randomUUID();
+    const routing = routingHeaders((name) => header(name));
+    ctx.set(OutgoingHeader.RequestId, requestId);
+    ctx.set(OutgoingHeader.CorrelationId, correlationId);
+    const state: RequestState = {
+      requestId,
+      correlationId,
+      routing,
+      startedAt: process.hrtime.bigint(),
+      log: log.child({
+        requestId,
+        correlationId,
+        from: routing.from && `${routing.from.countryCode}-${routing.from.partyId}`,
+        to: routing.to && `${routing.to.countryCode}-${routing.to.partyId}`,
+      }),
+    };
+    ctx.state.request = state;
+    await next();
+  };
+}
+
+function routingHeaders(get: (name: string) => string | undefined): RoutingHeaders {
+  const pair = (cc: string, pid: string) => {
+    const countryCode = get(cc);
+    const partyId = get(pid);
+    return countryCode && partyId ? { countryCode: countryCode.toUpperCase(), partyId: partyId.toUpperCase() } : undefined;
+  };
+  return { from: pair(Header.FromCountryCode, Header.FromPartyId), to: pair(Header.ToCountryCode, Header.ToPartyId) };
+}

@@ -1,0 +1,11 @@
+// Turns a request body into a typed OCPI object or an InvalidParametersError (2001) that names
+// every wrong field. Handlers never see unvalidated input.
+import { validate, describeErrors, type OcpiTypeName } from '../../ocpi/validate.ts';
+import { InvalidParametersError } from '../errors.ts';
+
+export function parseOcpi<T>(type: OcpiTypeName, body: unknown, options: { partial?: boolean } = {}): T {
+  if (body === undefined) throw new InvalidParametersError(`a ${type} object is required in the request body`, [{ path: '$', message: 'request body missing' }]);
+  const result = validate(type, body, options);
+  if (!result.ok) throw new InvalidParametersError(describeErrors(type, result.errors), result.errors);
+  return result.value as T;
+}

@@ -1,0 +1,56 @@
+// Starts the roles named on the command line in this process. Every role is stateless apart
+// from Postgres, NATS and ClickHouse, so each scales by running more processes.
+import type { Server } from 'node:http';
+import type { Config } from './config.ts';
+import type { HubDeps } from './deps.ts';
+import { buildDeps } from './bootstrap.ts';
+import { createApp } from './http/app.ts';
+
+export const roleNames = ['web'] as const;
+export type Role = (typeof roleNames)[number];
+
+export interface RunningHub {
+  deps: HubDeps;
+  url: string;
+  stop(): Promise<void>;
+}
+
+type Stopper = () => Promise<void>;
+
+async function startWeb(deps: HubDeps, port: number): Promise<{ stop: Stopper; port: number }> {
+  const app = createApp(deps);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, '0.0.0.0', () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  deps.log.info({ role: 'web', port: actualPort }, 'web role listening');
+  return {
+    port: actualPort,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+export async function startHub(config: Config, roles: readonly Role[], deps: HubDeps = buildDeps(config)): Promise<RunningHub> {
+  const stoppers: Stopper[] = [];
+  let port = config.PORT;
+  if (roles.includes('web')) {
+    const web = await startWeb(deps, config.PORT);
+    port = web.port;
+    stoppers.push(web.stop);
+  }
+  return {
+    deps,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      for (const stop of stoppers.reverse()) await stop();
+      await deps.db.destroy();
+    },
+  };
+}

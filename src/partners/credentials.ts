@@ -1,0 +1,213 @@
+// The credentials module, both directions (SPEC-DIGEST §2.7): a partner registering with the hub
+// (POST/PUT/DELETE on the hub's endpoint) and the hub registering with or rotating tokens at a
+// partner. Nothing is stored until the partner's side has been read successfully, so a failure
+// half-way leaves every existing token working.
+import type { HubDeps } from '../deps.ts';
+import { ClientApiError, InvalidParametersError, MethodNotAllowedError } from '../errors.ts';
+import { ocpiRequest, PartnerUnreachableError } from '../hub/ocpiClient.ts';
+import {
+  addToken,
+  audit,
+  createPlatform,
+  findPlatform,
+  partiesOf,
+  PartyTakenError,
+  saveRegistration,
+  unregisterPlatform,
+  type Platform,
+  type PartyRole,
+} from '../store/platforms.ts';
+import { fetchPartnerVersions, endpointUrl } from './partnerVersions.ts';
+import { decryptToken, encryptToken, hashToken, newToken } from './tokenCrypto.ts';
+import type { Config } from '../config.ts';
+import { parseOcpi } from '../http/parseBody.ts';
+import type { TokenEncoding } from '../../ocpi/authorization.ts';
+
+export interface CredentialsBody {
+  token: string;
+  url: string;
+  roles: PartyRole[];
+}
+
+export interface Caller {
+  platform: Platform;
+  kind: 'invite' | 'current' | 'previous' | 'pending';
+  tokenHash: string;
+  token: string;
+}
+
+/** The hub's own Credentials object: the hub reports itself as role HUB only (SPEC-DIGEST §2.5). */
+export function hubCredentials(config: Config, token: string): CredentialsBody {
+  return {
+    token,
+    url: `${config.HUB_PUBLIC_URL}/ocpi/versions`,
+    roles: [{ role: 'HUB', country_code: config.HUB_COUNTRY_CODE, party_id: config.HUB_PARTY_ID, business_details: { name: config.HUB_NAME } }],
+  };
+}
+
+export async function invitePartner(deps: HubDeps, name: string, actor: string): Promise<{ platformId: string; token: string; versionsUrl: string }> {
+  const token = newToken();
+  const platform = await createPlatform(deps.db, name, hashToken(deps.keys, token));
+  await audit(deps.db, { actor, action: 'partner.invite', subject: platform.id, details: { name } });
+  return { platformId: platform.id, token, versionsUrl: `${deps.config.HUB_PUBLIC_URL}/ocpi/versions` };
+}
+
+/** POST: a partner registers with token A. */
+export async function registerFromPartner(deps: HubDeps, caller: Caller, body: CredentialsBody): Promise<CredentialsBody> {
+  if (caller.kind !== 'invite' || caller.platform.state === 'REGISTERED') {
+    throw new MethodNotAllowedError('already registered: use PUT to update or rotate credentials');
+  }
+  return completeHandshake(deps, caller.platform, body, 'partner.register', {});
+}
+
+/** PUT: a registered partner updates its endpoints or rotates its tokens. */
+export async function updateFromPartner(deps: HubDeps, caller: Caller, body: CredentialsBody): Promise<CredentialsBody> {
+  if (caller.kind === 'invite' || caller.platform.state !== 'REGISTERED') {
+    throw new MethodNotAllowedError('not registered: use POST with the credentials token A to register');
+  }
+  // The presented token stays valid until the partner first uses the new one.
+  return completeHandshake(deps, caller.platform, body, 'partner.update', { previous: caller.tokenHash });
+}
+
+/** DELETE: the partner ends the connection; all its tokens stop working. */
+export async function unregisterFromPartner(deps: HubDeps, caller: Caller): Promise<void> {
+  if (caller.kind === 'invite' || caller.platform.state !== 'REGISTERED') throw new MethodNotAllowedError('not registered');
+  await unregisterPlatform(deps.db, caller.platform.id);
+  await audit(deps.db, { actor: `platform:${caller.platform.id}`, action: 'partner.unregister', subject: caller.platform.id });
+}
+
+async function completeHandshake(
+  deps: HubDeps,
+  platform: Platform,
+  body: CredentialsBody,
+  action: string,
+  tokens: { previous?: string },
+): Promise<CredentialsBody> {
+  const versions = await fetchPartnerVersions({
+    versionsUrl: body.url,
+    token: body.token,
+    encoding: platform.state === 'REGISTERED' ? platform.authEncoding : undefined,
+    allowPrivate: deps.config.ALLOW_PRIVATE_PARTNER_URLS,
+    timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
+  });
+  const token = newToken();
+  try {
+    await saveRegistration(
+      deps.db,
+      platform.id,
+      {
+        versionsUrl: body.url,
+        version: versions.version,
+        endpoints: versions.endpoints,
+        outboundTokenEnc: encryptToken(deps.keys, body.token),
+        roles: body.roles,
+      },
+      { current: hashToken(deps.keys, token), previous: tokens.previous },
+    );
+  } catch (err) {
+    if (err instanceof PartyTakenError) throw new InvalidParametersError(err.message, [{ path: 'roles', message: err.message }]);
+    throw err;
+  }
+  if (versions.encoding !== platform.authEncoding) {
+    await deps.db('platforms').where({ id: platform.id }).update({ auth_encoding: versions.encoding });
+  }
+  await audit(deps.db, { actor: `platform:${platform.id}`, action, subject: platform.id, details: { versions_url: body.url, roles: roleNames(body.roles) } });
+  deps.log.info({ platformId: platform.id, action, roles: roleNames(body.roles) }, 'partner credentials stored');
+  return hubCredentials(deps.config, token);
+}
+
+/**
+ * Hub-initiated registration: the partner gave us its versions URL and a token A out of band.
+ * The hub reads the partner's endpoints, POSTs its own credentials with a fresh token, and stores
+ * the partner's answer.
+ */
+export async function registerWithPartner(
+  deps: HubDeps,
+  input: { versionsUrl: string; tokenA: string; name?: string; actor: string },
+): Promise<{ platformId: string; roles: string[] }> {
+  const versions = await fetchPartnerVersions({
+    versionsUrl: input.versionsUrl,
+    token: input.tokenA,
+    allowPrivate: deps.config.ALLOW_PRIVATE_PARTNER_URLS,
+    timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
+  });
+  const platform = await createPlatform(deps.db, input.name ?? new URL(input.versionsUrl).host, null);
+  const inbound = newToken();
+  await addToken(deps.db, platform.id, hashToken(deps.keys, inbound), 'pending');
+  const theirs = await postCredentials(deps, 'POST', versions.endpoints, input.tokenA, versions.encoding, inbound);
+  const confirmed = await fetchPartnerVersions({
+    versionsUrl: theirs.url,
+    token: theirs.token,
+    encoding: versions.encoding,
+    allowPrivate: deps.config.ALLOW_PRIVATE_PARTNER_URLS,
+    timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
+  });
+  await saveRegistration(
+    deps.db,
+    platform.id,
+    { versionsUrl: theirs.url, version: confirmed.version, endpoints: confirmed.endpoints, outboundTokenEnc: encryptToken(deps.keys, theirs.token), roles: theirs.roles },
+    { current: hashToken(deps.keys, inbound) },
+  );
+  await deps.db('platforms').where({ id: platform.id }).update({ auth_encoding: versions.encoding });
+  await audit(deps.db, { actor: input.actor, action: 'partner.register_outbound', subject: platform.id, details: { versions_url: input.versionsUrl, roles: roleNames(theirs.roles) } });
+  return { platformId: platform.id, roles: roleNames(theirs.roles) };
+}
+
+/**
+ * Hub-initiated rotation. The new inbound token is valid (pending) before the partner hears of it,
+ * and the old ones stay valid until the partner uses the new one: if the PUT fails half-way,
+ * whichever token the partner ends up holding still works.
+ */
+export async function rotateWithPartner(deps: HubDeps, platformId: string, actor: string): Promise<void> {
+  const platform = await findPlatform(deps.db, platformId);
+  if (!platform || platform.state !== 'REGISTERED' || !platform.outboundTokenEnc) throw new MethodNotAllowedError('platform is not registered');
+  const inbound = newToken();
+  await addToken(deps.db, platform.id, hashToken(deps.keys, inbound), 'pending');
+  const theirs = await postCredentials(deps, 'PUT', platform.endpoints, decryptToken(deps.keys, platform.outboundTokenEnc), platform.authEncoding, inbound);
+  const confirmed = await fetchPartnerVersions({
+    versionsUrl: theirs.url,
+    token: theirs.token,
+    encoding: platform.authEncoding,
+    allowPrivate: deps.config.ALLOW_PRIVATE_PARTNER_URLS,
+    timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
+  });
+  await saveRegistration(
+    deps.db,
+    platform.id,
+    { versionsUrl: theirs.url, version: confirmed.version, endpoints: confirmed.endpoints, outboundTokenEnc: encryptToken(deps.keys, theirs.token), roles: theirs.roles },
+    { current: hashToken(deps.keys, inbound) },
+  );
+  await audit(deps.db, { actor, action: 'partner.rotate', subject: platform.id });
+}
+
+async function postCredentials(
+  deps: HubDeps,
+  method: 'POST' | 'PUT',
+  endpoints: { identifier: string; role: 'SENDER' | 'RECEIVER'; url: string }[],
+  token: string,
+  encoding: TokenEncoding,
+  inbound: string,
+): Promise<CredentialsBody> {
+  const url = endpointUrl(endpoints, 'credentials');
+  if (!url) throw new ClientApiError('the partner lists no credentials endpoint');
+  let reply;
+  try {
+    reply = await ocpiRequest({ method, url, token, encoding, body: hubCredentials(deps.config, inbound), timeoutMs: deps.config.FORWARD_TIMEOUT_MS });
+  } catch (err) {
+    if (err instanceof PartnerUnreachableError) throw new ClientApiError(`credentials ${method} failed: ${err.message}`, { cause: err });
+    throw err;
+  }
+  const data = reply.envelope?.data as CredentialsBody | undefined;
+  if (reply.httpStatus >= 300 || reply.envelope?.status_code !== 1000 || !data) {
+    throw new ClientApiError(`credentials ${method} refused: HTTP ${reply.httpStatus}, OCPI ${reply.envelope?.status_code ?? 'none'} ${reply.envelope?.status_message ?? ''}`.trim());
+  }
+  return parseOcpi<CredentialsBody>('credentials', data);
+}
+
+export async function platformParties(deps: HubDeps, platformId: string) {
+  return partiesOf(deps.db, platformId);
+}
+
+function roleNames(roles: PartyRole[]): string[] {
+  return roles.map((r) => `${r.role}:${r.country_code}-${r.party_id}`);
+}

@@ -1,0 +1,233 @@
+// Repository for platforms, their parties and the tokens they present.
+import type { Db } from './db.ts';
+import type { TokenEncoding } from '../../ocpi/authorization.ts';
+
+export type PlatformState = 'INVITED' | 'REGISTERED' | 'UNREGISTERED';
+export type TokenKind = 'invite' | 'current' | 'previous' | 'pending';
+export type ConnectionStatus = 'CONNECTED' | 'OFFLINE' | 'PLANNED' | 'SUSPENDED';
+
+export interface Endpoint {
+  identifier: string;
+  role: 'SENDER' | 'RECEIVER';
+  url: string;
+}
+
+export interface Platform {
+  id: string;
+  name: string;
+  state: PlatformState;
+  versionsUrl: string | null;
+  version: string | null;
+  endpoints: Endpoint[];
+  outboundTokenEnc: string | null;
+  authEncoding: TokenEncoding;
+  registeredAt: Date | null;
+}
+
+export interface Party {
+  id: string;
+  platformId: string;
+  countryCode: string;
+  partyId: string;
+  role: string;
+  businessDetails: Record<string, unknown>;
+  status: ConnectionStatus;
+  lastUpdated: Date;
+}
+
+export interface PartyRole {
+  role: string;
+  country_code: string;
+  party_id: string;
+  business_details: Record<string, unknown>;
+}
+
+interface PlatformRow {
+  id: string;
+  name: string;
+  state: PlatformState;
+  versions_url: string | null;
+  version: string | null;
+  endpoints: Endpoint[];
+  outbound_token_enc: string | null;
+  auth_encoding: TokenEncoding;
+  registered_at: Date | null;
+}
+
+interface PartyRow {
+  id: string;
+  platform_id: string;
+  country_code: string;
+  party_id: string;
+  role: string;
+  business_details: Record<string, unknown>;
+  status: ConnectionStatus;
+  last_updated: Date;
+}
+
+const toPlatform = (row: PlatformRow): Platform => ({
+  id: row.id,
+  name: row.name,
+  state: row.state,
+  versionsUrl: row.versions_url,
+  version: row.version,
+  endpoints: row.endpoints,
+  outboundTokenEnc: row.outbound_token_enc,
+  authEncoding: row.auth_encoding,
+  registeredAt: row.registered_at,
+});
+
+export const toParty = (row: PartyRow): Party => ({
+  id: row.id,
+  platformId: row.platform_id,
+  countryCode: row.country_code,
+  partyId: row.party_id,
+  role: row.role,
+  businessDetails: row.business_details,
+  status: row.status,
+  lastUpdated: row.last_updated,
+});
+
+export async function createPlatform(db: Db, name: string, inviteTokenHash: string | null): Promise<Platform> {
+  return db.transaction(async (trx) => {
+    const [row] = await trx<PlatformRow>('platforms').insert({ name }).returning('*');
+    if (inviteTokenHash) await trx('platform_tokens').insert({ token_hash: inviteTokenHash, platform_id: row.id, kind: 'invite' });
+    return toPlatform(row);
+  });
+}
+
+export async function findPlatform(db: Db, id: string): Promise<Platform | undefined> {
+  const row = await db<PlatformRow>('platforms').where({ id }).first();
+  return row && toPlatform(row);
+}
+
+export interface TokenMatch {
+  platform: Platform;
+  kind: TokenKind;
+  tokenHash: string;
+  /** Other inbound tokens are still valid because a rotation has not been settled yet. */
+  unsettled: boolean;
+}
+
+export async function findPlatformByToken(db: Db, tokenHash: string): Promise<TokenMatch | undefined> {
+  const row = await db('platform_tokens')
+    .join('platforms', 'platforms.id', 'platform_tokens.platform_id')
+    .where('platform_tokens.token_hash', tokenHash)
+    .first(
+      'platforms.*',
+      'platform_tokens.kind as token_kind',
+      db.raw(`EXISTS (SELECT 1 FROM platform_tokens other WHERE other.platform_id = platforms.id AND other.kind = 'previous') AS unsettled`),
+    );
+  if (!row) return undefined;
+  return { platform: toPlatform(row as PlatformRow), kind: row.token_kind as TokenKind, tokenHash, unsettled: row.unsettled as boolean };
+}
+
+/**
+ * The partner used a token newer than others still valid: from now on the older ones stop
+ * working. Until then the token it replaced kept working, so a rotation that failed half-way
+ * never locked anybody out. A pending token (hub-initiated rotation in flight) is left alone
+ * when the partner uses its current one.
+ */
+export async function settleTokens(db: Db, platformId: string, used: { tokenHash: string; kind: TokenKind }): Promise<void> {
+  await db.transaction(async (trx) => {
+    const older = used.kind === 'pending' ? ['current', 'previous', 'pending'] : ['previous'];
+    await trx('platform_tokens').where({ platform_id: platformId }).whereNot({ token_hash: used.tokenHash }).whereIn('kind', older).delete();
+    await trx('platform_tokens').where({ token_hash: used.tokenHash }).update({ kind: 'current' });
+  });
+}
+
+export async function partiesOf(db: Db, platformId: string): Promise<Party[]> {
+  const rows = await db<PartyRow>('parties').where({ platform_id: platformId }).orderBy(['country_code', 'party_id', 'role']);
+  return rows.map(toParty);
+}
+
+export async function listPlatforms(db: Db): Promise<(Platform & { parties: Party[] })[]> {
+  const platforms = (await db<PlatformRow>('platforms').orderBy('created_at')).map(toPlatform);
+  const parties = (await db<PartyRow>('parties').orderBy(['country_code', 'party_id', 'role'])).map(toParty);
+  return platforms.map((platform) => ({ ...platform, parties: parties.filter((p) => p.platformId === platform.id) }));
+}
+
+export interface Registration {
+  versionsUrl: string;
+  version: string;
+  endpoints: Endpoint[];
+  outboundTokenEnc: string;
+  roles: PartyRole[];
+}
+
+export class PartyTakenError extends Error {
+  override name = 'PartyTakenError';
+}
+
+/**
+ * Stores a completed handshake: endpoints, the token the hub presents, and the platform's parties.
+ * A party that belonged to an unregistered platform moves to this one (its history stays linked);
+ * a party held by another registered platform is refused.
+ */
+export async function saveRegistration(db: Db, platformId: string, registration: Registration, inboundTokens: { current: string; previous?: string }): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx.raw('SELECT 1 FROM platforms WHERE id = ? FOR UPDATE', [platformId]);
+    for (const role of registration.roles) {
+      const existing = await trx<PartyRow>('parties')
+        .join('platforms', 'platforms.id', 'parties.platform_id')
+        .whereRaw('upper(parties.country_code) = upper(?) AND upper(parties.party_id) = upper(?) AND parties.role = ?', [role.country_code, role.party_id, role.role])
+        .first('parties.id', 'parties.platform_id', 'platforms.state');
+      if (existing && existing.platform_id !== platformId && existing.state === 'REGISTERED') {
+        throw new PartyTakenError(`${role.role} ${role.country_code}-${role.party_id} is already registered by another platform`);
+      }
+      const values = {
+        platform_id: platformId,
+        country_code: role.country_code.toUpperCase(),
+        party_id: role.party_id.toUpperCase(),
+        role: role.role,
+        business_details: JSON.stringify(role.business_details),
+        status: 'CONNECTED',
+        last_updated: trx.fn.now(),
+      };
+      if (existing) await trx('parties').where({ id: existing.id }).update(values);
+      else await trx('parties').insert(values);
+    }
+    // Roles the platform no longer lists are suspended, not deleted: CDRs and ledger lines refer to them.
+    const keep = registration.roles.map((r) => `${r.country_code.toUpperCase()}|${r.party_id.toUpperCase()}|${r.role}`);
+    const current = await trx<PartyRow>('parties').where({ platform_id: platformId });
+    const dropped = current.filter((p) => !keep.includes(`${p.country_code}|${p.party_id}|${p.role}`)).map((p) => p.id);
+    if (dropped.length) await trx('parties').whereIn('id', dropped).update({ status: 'SUSPENDED', last_updated: trx.fn.now() });
+
+    await trx('platforms').where({ id: platformId }).update({
+      state: 'REGISTERED',
+      versions_url: registration.versionsUrl,
+      version: registration.version,
+      endpoints: JSON.stringify(registration.endpoints),
+      outbound_token_enc: registration.outboundTokenEnc,
+      registered_at: trx.raw('COALESCE(registered_at, now())'),
+      updated_at: trx.fn.now(),
+    });
+    await trx('platform_tokens').where({ platform_id: platformId }).whereIn('kind', ['invite', 'previous']).delete();
+    await trx('platform_tokens').where({ platform_id: platformId, kind: 'current' }).update({ kind: 'previous' });
+    if (inboundTokens.previous) {
+      await trx('platform_tokens').insert({ token_hash: inboundTokens.previous, platform_id: platformId, kind: 'previous' }).onConflict('token_hash').merge({ kind: 'previous' });
+    }
+    await trx('platform_tokens').insert({ token_hash: inboundTokens.current, platform_id: platformId, kind: 'current' }).onConflict('token_hash').merge({ kind: 'current' });
+  });
+}
+
+/** DELETE credentials: every token stops working, parties are suspended (history kept). */
+export async function unregisterPlatform(db: Db, platformId: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('platform_tokens').where({ platform_id: platformId }).delete();
+    await trx('platforms').where({ id: platformId }).update({ state: 'UNREGISTERED', outbound_token_enc: null, updated_at: trx.fn.now() });
+    await trx('parties').where({ platform_id: platformId }).update({ status: 'SUSPENDED', last_updated: trx.fn.now() });
+  });
+}
+
+export async function addToken(db: Db, platformId: string, tokenHash: string, kind: TokenKind): Promise<void> {
+  await db('platform_tokens').insert({ token_hash: tokenHash, platform_id: platformId, kind });
+}
+
+export async function setAuthEncoding(db: Db, platformId: string, encoding: TokenEncoding): Promise<void> {
+  await db('platforms').where({ id: platformId }).update({ auth_encoding: encoding, updated_at: db.fn.now() });
+}
+
+export async function audit(db: Db, entry: { actor: string; action: string; subject?: string; details?: Record<string, unknown> }): Promise<void> {
+  await db('audit_log').insert({ actor: entry.actor, action: entry.action, subject: entry.subject ?? null, details: JSON.stringify(entry.details ?? {}) });
+}

@@ -1,0 +1,74 @@
+// Starts a hub (web role) on a random port against the run's own databases.
+import { Writable } from 'node:stream';
+import { inject } from 'vitest';
+import { parseConfig, type Config } from '../../src/config.ts';
+import { buildDeps } from '../../src/bootstrap.ts';
+import { createLogger } from '../../src/logger.ts';
+import { startHub, type RunningHub } from '../../src/main.ts';
+
+export interface TestHub extends RunningHub {
+  config: Config;
+  /** Every log line the hub wrote, for assertions (e.g. that no token is ever logged). */
+  logLines: string[];
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return parseConfig({ ...inject('testEnv'), PORT: '0', ...overrides });
+}
+
+export async function startTestHub(overrides: Record<string, string> = {}): Promise<TestHub> {
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  // The port is only known after listening, yet HUB_PUBLIC_URL must name it: reserve one first.
+  const port = await freePort();
+  const config = testConfig({ PORT: String(port), HUB_PUBLIC_URL: `http://127.0.0.1:${port}`, ...overrides });
+  const deps = buildDeps(config, createLogger({ level: 'debug', destination: sink }));
+  const hub = await startHub(config, ['web'], deps);
+  return Object.assign(hub, { config, logLines });
+}
+
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+/** A raw HTTP call to the hub, as a partner would make it. */
+export async function call(
+  url: string,
+  options: { method?: string; token?: string; plainToken?: boolean; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) {
+    headers.Authorization = `Token ${options.plainToken ? options.token : Buffer.from(options.token).toString('base64')}`;
+  }
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined && !headers['Content-Type']) headers['Content-Type'] = 'application/json';
+  const response = await fetch(url, { method: options.method ?? 'GET', headers, body });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, body: parsed, text };
+}
