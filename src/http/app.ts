@@ -10,6 +10,7 @@ import { adminAuth } from './admin/adminAuth.ts';
 import { partnersAdminRouter } from './admin/partnersRouter.ts';
 import { versionsRouter } from './modules/versions/router.ts';
 import { credentialsRouter } from './modules/credentials/router.ts';
+import { hubClientInfoRouter } from './modules/hubclientinfo/router.ts';
 
 export function createApp(deps: HubDeps): Koa {
   const app = new Koa({ proxy: false });
@@ -18,7 +19,7 @@ export function createApp(deps: HubDeps): Koa {
   app.use(renderErrors());
   app.use(jsonBody(deps.config.BODY_LIMIT_BYTES));
 
-  for (const router of [versionsRouter(deps), credentialsRouter(deps)]) {
+  for (const router of [versionsRouter(deps), credentialsRouter(deps), hubClientInfoRouter(deps)]) {
     app.use(router.routes()).use(router.allowedMethods());
   }
 

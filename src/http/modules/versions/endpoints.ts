@@ -12,6 +12,7 @@ export interface HubEndpoint {
 /** Every module and interface role the hub implements, as listed in its version details. */
 export const hubEndpoints: HubEndpoint[] = [
   { identifier: 'credentials', role: 'SENDER', path: '/credentials' },
+  { identifier: 'hubclientinfo', role: 'SENDER', path: '/sender/hubclientinfo' },
 ];
 
 export function endpointUrl(publicUrl: string, endpoint: HubEndpoint): string {
