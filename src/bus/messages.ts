@@ -1,0 +1,40 @@
+// What travels on the OCPI stream: one message per accepted push and receiver. Consumers
+// (delivery, clearing booker, analytics ingester) read the same message.
+export interface PartyRef {
+  country_code: string;
+  party_id: string;
+}
+
+export type RoutingMode = 'direct' | 'broadcast' | 'open' | 'none';
+
+export interface OcpiPushMessage {
+  /** OCPI module id: locations, sessions, cdrs, tariffs, tokens. */
+  module: string;
+  /** put | patch | post (CDRs) | delete (tariffs). */
+  event: 'put' | 'patch' | 'post' | 'delete';
+  /** Path below the receiver's module endpoint, e.g. ['NL', 'CPO', 'LOC1', 'EVSE1'] (empty for a CDR POST). */
+  path: string[];
+  /** Query string to forward as is (e.g. `type=RFID` on tokens), without `?`. */
+  query?: string;
+  /** The body as accepted (PATCH bodies as sent, not merged). Absent for DELETE. */
+  body?: unknown;
+  /** The object this push belongs to; pushes with the same key are delivered in order. */
+  object_key: string;
+  /** The owner that pushed (URL / body country_code and party_id). */
+  sender: PartyRef;
+  /** Who the receiver sees in OCPI-from-*: the sender (direct, open) or the hub (broadcast). */
+  from: PartyRef;
+  /** The receiving party; null when the hub could not determine one (kept for clearing/analytics). */
+  receiver: PartyRef | null;
+  routing: RoutingMode;
+  request_id: string;
+  correlation_id: string;
+  /** When the hub accepted the push (RFC 3339 UTC). */
+  accepted_at: string;
+}
+
+/** Nats-Msg-Id: the publish is stored once even when retried after a lost acknowledgement. */
+export function messageId(message: Pick<OcpiPushMessage, 'module' | 'event' | 'object_key' | 'receiver' | 'request_id'>): string {
+  const receiver = message.receiver ? `${message.receiver.country_code}*${message.receiver.party_id}` : 'none';
+  return `${message.module}:${message.event}:${message.object_key}:${receiver}:${message.request_id}`;
+}

@@ -1,0 +1,68 @@
+// The NATS connection, JetStream handles and the streams the hub needs.
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
+import { subjectSpace, type SubjectSpace } from './subjects.ts';
+
+export interface Bus {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  subjects: SubjectSpace;
+  close(): Promise<void>;
+}
+
+const DAY_NS = 24 * 60 * 60 * 1e9;
+
+export interface StreamOptions {
+  /** Replicas per stream: 1 on a single server, 3 on a cluster. */
+  replicas: number;
+  /** How long accepted pushes stay in the stream: longer than the delivery horizon, for replay. */
+  ocpiMaxAgeDays: number;
+}
+
+export async function connectBus(url: string, streamPrefix: string, name: string): Promise<Bus> {
+  const nc = await connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const jsm = await jetstreamManager(nc);
+  return {
+    nc,
+    js: jetstream(nc),
+    jsm,
+    subjects: subjectSpace(streamPrefix),
+    async close() {
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}
+
+/** Creates or updates the streams. Safe to run from every process at start-up. */
+export async function ensureStreams(bus: Bus, options: StreamOptions): Promise<void> {
+  const { streams } = bus.subjects;
+  const definitions = [
+    { name: streams.ocpi, subjects: [bus.subjects.ocpiAll], max_age: (options.ocpiMaxAgeDays * DAY_NS) },
+    { name: streams.traffic, subjects: [bus.subjects.trafficAll], max_age: 14 * DAY_NS },
+    { name: streams.events, subjects: [bus.subjects.eventsAll], max_age: 30 * DAY_NS },
+  ];
+  for (const d of definitions) {
+    const config = {
+      name: d.name,
+      subjects: d.subjects,
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: d.max_age,
+      num_replicas: options.replicas,
+      // Publish dedupe on Nats-Msg-Id: a retried publish after a lost PubAck is stored once.
+      duplicate_window: 2 * 60 * 1e9,
+    };
+    try {
+      await bus.jsm.streams.info(d.name);
+      await bus.jsm.streams.update(d.name, config);
+    } catch {
+      await bus.jsm.streams.add(config);
+    }
+  }
+}
+
+export async function deleteStreams(bus: Bus): Promise<void> {
+  for (const name of Object.values(bus.subjects.streams)) await bus.jsm.streams.delete(name).catch(() => false);
+}

@@ -1,0 +1,64 @@
+// Every stream and subject name in one place. A prefix (NATS_STREAM_PREFIX) keeps test runs and
+// deployments sharing one NATS apart.
+//
+//   <p>.ocpi.<module>.<event>.<receiver>.<partition>   accepted pushes, one message per receiver
+//   <p>.traffic.<kind>                                  hub traffic facts (deliveries, forwards)
+//   <p>.events.<kind>                                   derived events (anomalies, bookings)
+//
+// <receiver> is the receiving party's key (see partyKey) or `none` when no receiver could be
+// determined; <partition> spreads one receiver's objects over ordered lanes (hash of the object).
+import { createHash } from 'node:crypto';
+
+export interface Streams {
+  ocpi: string;
+  traffic: string;
+  events: string;
+}
+
+export interface SubjectSpace {
+  prefix: string;
+  streams: Streams;
+  ocpiAll: string;
+  ocpi(module: string, event: string, receiver: string, partition: number): string;
+  /** Filter for one receiver's lane, whatever the module and event. */
+  receiverLane(receiver: string, partition: number): string;
+  receiverAll(receiver: string): string;
+  moduleAll(module: string): string;
+  traffic(kind: string): string;
+  trafficAll: string;
+  events(kind: string): string;
+  eventsAll: string;
+}
+
+export function subjectSpace(streamPrefix: string): SubjectSpace {
+  const p = streamPrefix.toLowerCase();
+  return {
+    prefix: p,
+    streams: { ocpi: `${streamPrefix}_OCPI`, traffic: `${streamPrefix}_TRAFFIC`, events: `${streamPrefix}_EVENTS` },
+    ocpiAll: `${p}.ocpi.>`,
+    ocpi: (module, event, receiver, partition) => `${p}.ocpi.${module}.${event}.${receiver}.${partition}`,
+    receiverLane: (receiver, partition) => `${p}.ocpi.*.*.${receiver}.${partition}`,
+    receiverAll: (receiver) => `${p}.ocpi.*.*.${receiver}.*`,
+    moduleAll: (module) => `${p}.ocpi.${module}.>`,
+    traffic: (kind) => `${p}.traffic.${kind}`,
+    trafficAll: `${p}.traffic.>`,
+    events: (kind) => `${p}.events.${kind}`,
+    eventsAll: `${p}.events.>`,
+  };
+}
+
+export const NO_RECEIVER = 'none';
+
+/**
+ * A party as a subject token: country code and party id, upper-cased, with anything that is not
+ * a letter or digit hex-escaped (CiString allows `.`, `*` and `>`, which NATS gives meaning to).
+ */
+export function partyKey(countryCode: string, partyId: string): string {
+  const escape = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `${escape(countryCode)}-${escape(partyId)}`;
+}
+
+/** Objects of one key always land in the same lane, so they are delivered in order. */
+export function partitionOf(objectKey: string, partitions: number): number {
+  return createHash('sha1').update(objectKey).digest().readUInt32BE(0) % partitions;
+}
