@@ -5,14 +5,23 @@ import { createDb, ensureDatabase, migrateLatest } from './store/db.ts';
 import { createClickHouse, ensureClickHouseDatabase, migrateClickHouse } from './store/clickhouse.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { deriveTokenKeys } from './partners/tokenCrypto.ts';
+import { connectBus, ensureStreams } from './bus/nats.ts';
 
-export function buildDeps(config: Config, log?: Logger): HubDeps {
+export async function buildDeps(config: Config, log?: Logger, name = 'ocpi-hub'): Promise<HubDeps> {
+  const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, name);
+  await ensureStreams(bus, { replicas: config.NATS_REPLICAS, ocpiMaxAgeDays: Math.ceil(config.DELIVERY_HORIZON_HOURS / 24) + 1 });
   return {
     config,
     db: createDb(config.DATABASE_URL),
     log: log ?? createLogger({ level: config.LOG_LEVEL }),
     keys: deriveTokenKeys(config.TOKEN_ENCRYPTION_KEY),
+    bus,
   };
+}
+
+export async function closeDeps(deps: HubDeps): Promise<void> {
+  await deps.bus.close();
+  await deps.db.destroy();
 }
 
 /** Creates the databases when missing and applies every pending migration (Postgres and ClickHouse). */

@@ -37,6 +37,11 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   FORWARD_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   PAGE_LIMIT_MAX: z.coerce.number().int().min(1).max(10_000).default(1000),
+  NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  // Ordered delivery lanes per receiver: objects hash onto lanes, each lane delivers in order.
+  DELIVERY_PARTITIONS: z.coerce.number().int().min(1).max(256).default(16),
+  // Pushes a receiver has not accepted by then become dead letters (default 7 days).
+  DELIVERY_HORIZON_HOURS: z.coerce.number().min(0.001).default(168),
   // Partners on loopback/private addresses are refused unless this is set (tests and local demos).
   ALLOW_PRIVATE_PARTNER_URLS: boolean.default(false),
 });

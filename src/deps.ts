@@ -4,10 +4,12 @@ import type { Config } from './config.ts';
 import type { Db } from './store/db.ts';
 import type { Logger } from './logger.ts';
 import type { TokenKeys } from './partners/tokenCrypto.ts';
+import type { Bus } from './bus/nats.ts';
 
 export interface HubDeps {
   config: Config;
   db: Db;
   log: Logger;
   keys: TokenKeys;
+  bus: Bus;
 }

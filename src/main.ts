@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import type { Config } from './config.ts';
 import type { HubDeps } from './deps.ts';
-import { buildDeps } from './bootstrap.ts';
+import { buildDeps, closeDeps } from './bootstrap.ts';
 import { createApp } from './http/app.ts';
 
 export const roleNames = ['web'] as const;
@@ -37,7 +37,8 @@ async function startWeb(deps: HubDeps, port: number): Promise<{ stop: Stopper; p
   };
 }
 
-export async function startHub(config: Config, roles: readonly Role[], deps: HubDeps = buildDeps(config)): Promise<RunningHub> {
+export async function startHub(config: Config, roles: readonly Role[], given?: HubDeps): Promise<RunningHub> {
+  const deps = given ?? (await buildDeps(config, undefined, `ocpi-hub ${roles.join('+')}`));
   const stoppers: Stopper[] = [];
   let port = config.PORT;
   if (roles.includes('web')) {
@@ -50,7 +51,7 @@ export async function startHub(config: Config, roles: readonly Role[], deps: Hub
     url: `http://127.0.0.1:${port}`,
     async stop() {
       for (const stop of stoppers.reverse()) await stop();
-      await deps.db.destroy();
+      await closeDeps(deps);
     },
   };
 }

@@ -6,6 +6,7 @@ import { parseConfig } from '../src/config.ts';
 import { migrateAll } from '../src/bootstrap.ts';
 import { dropDatabase } from '../src/store/db.ts';
 import { dropClickHouseDatabase } from '../src/store/clickhouse.ts';
+import { connectBus, deleteStreams } from '../src/bus/nats.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -34,6 +35,9 @@ export default async function setup(project: TestProject) {
   project.provide('testEnv', testEnv);
   return async () => {
     await dropDatabase(config.DATABASE_URL);
+    const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, 'test-teardown');
+    await deleteStreams(bus);
+    await bus.close();
     await dropClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
   };
 }

@@ -27,7 +27,7 @@ export async function startTestHub(overrides: Record<string, string> = {}): Prom
   // The port is only known after listening, yet HUB_PUBLIC_URL must name it: reserve one first.
   const port = await freePort();
   const config = testConfig({ PORT: String(port), HUB_PUBLIC_URL: `http://127.0.0.1:${port}`, ...overrides });
-  const deps = buildDeps(config, createLogger({ level: 'debug', destination: sink }));
+  const deps = await buildDeps(config, createLogger({ level: 'debug', destination: sink }), 'test-hub');
   const hub = await startHub(config, ['web'], deps);
   return Object.assign(hub, { config, logLines });
 }
