@@ -1,0 +1,131 @@
+// A Tariff turned, once, into what pricing asks of it many times: for each dimension and each
+// phase of a session, the ordered list of price components that could price it, with prices,
+// VAT factors and restrictions already parsed. Cached per Tariff object (tariffs are treated as
+// immutable: a CDR freezes them "as they were at the start of the charging session").
+import { Dec, HUNDRED, ONE, toDec, toDecOrNull, toPriceBound, type PriceBound } from './decimal.ts';
+import { PricingInputError } from './errors.ts';
+import { parseOcpiDateTime } from './localTime.ts';
+import { compileRestrictions, type CompiledRestrictions } from './restrictions.ts';
+import type { Tariff, TariffDimensionType } from './types.ts';
+
+export interface CompiledComponent {
+  elementIndex: number;
+  componentIndex: number;
+  type: TariffDimensionType;
+  price: Dec;
+  /** VAT percentage, null when the component gives none ("no VAT applicable"). */
+  vat: Dec | null;
+  /** 1 + vat/100 (1 without VAT). */
+  vatFactor: Dec;
+  stepSize: number;
+  restrictions: CompiledRestrictions;
+}
+
+/**
+ * Which elements may price what:
+ * - `charging`: elements without a `reservation` restriction, for everything after the reservation.
+ * - `reservation`: elements restricted to RESERVATION, for reservation time (and its fee) of a
+ *   reservation that led to a session.
+ * - `reservation_expired`: for a reservation that expired, RESERVATION_EXPIRES elements first, then
+ *   RESERVATION ones. tariff_17 (expired: the EXPIRES fee plus the RESERVATION element's TIME) and
+ *   tariff_18 (expired: the EXPIRES element's TIME 6.00 wins over the RESERVATION element's 3.00)
+ *   need exactly that order.
+ */
+export type Phase = 'charging' | 'reservation' | 'reservation_expired';
+
+export type Candidates = Record<TariffDimensionType, CompiledComponent[]>;
+
+export interface CompiledTariff {
+  tariff: Tariff;
+  candidates: Record<Phase, Candidates>;
+  minPrice: PriceBound | null;
+  maxPrice: PriceBound | null;
+  /** Validity in epoch ms (UTC), null when open. */
+  validFrom: number | null;
+  validUntil: number | null;
+  /** Some restriction reads the local clock or calendar. */
+  readsLocalTime: boolean;
+  /** Some restriction can change inside a period by the passing of time alone. */
+  timeVarying: boolean;
+  /** Some element prices TIME outside reservations. */
+  pricesChargingTime: boolean;
+}
+
+const DIMENSIONS: readonly TariffDimensionType[] = ['ENERGY', 'FLAT', 'PARKING_TIME', 'TIME'];
+
+const cache = new WeakMap<Tariff, CompiledTariff>();
+
+export function compileTariff(tariff: Tariff, path = 'tariff'): CompiledTariff {
+  const cached = cache.get(tariff);
+  if (cached) return cached;
+  const compiled = compile(tariff, path);
+  cache.set(tariff, compiled);
+  return compiled;
+}
+
+function emptyCandidates(): Candidates {
+  return { ENERGY: [], FLAT: [], PARKING_TIME: [], TIME: [] };
+}
+
+function compile(tariff: Tariff, path: string): CompiledTariff {
+  if (tariff === null || typeof tariff !== 'object') throw new PricingInputError(`${path}: expected a Tariff object`, path);
+  if (typeof tariff.id !== 'string' || tariff.id === '') throw new PricingInputError(`${path}.id: required`, `${path}.id`);
+  if (typeof tariff.currency !== 'string' || tariff.currency === '') throw new PricingInputError(`${path}.currency: required`, `${path}.currency`);
+  if (!Array.isArray(tariff.elements) || tariff.elements.length === 0) {
+    throw new PricingInputError(`${path}.elements: at least one TariffElement is required`, `${path}.elements`);
+  }
+  const charging = emptyCandidates();
+  const reserved = emptyCandidates();
+  const expires = emptyCandidates();
+  let readsLocalTime = false;
+  let timeVarying = false;
+  tariff.elements.forEach((element, e) => {
+    const elementPath = `${path}.elements[${e}]`;
+    if (element === null || typeof element !== 'object' || !Array.isArray(element.price_components) || element.price_components.length === 0) {
+      throw new PricingInputError(`${elementPath}.price_components: at least one PriceComponent is required`, `${elementPath}.price_components`);
+    }
+    const restrictions = compileRestrictions(element.restrictions, `${elementPath}.restrictions`);
+    readsLocalTime ||= restrictions.readsLocalTime;
+    timeVarying ||= restrictions.timeVarying;
+    const target = restrictions.reservation === 'RESERVATION' ? reserved : restrictions.reservation === 'RESERVATION_EXPIRES' ? expires : charging;
+    const seen = new Set<TariffDimensionType>();
+    element.price_components.forEach((pc, c) => {
+      const pcPath = `${elementPath}.price_components[${c}]`;
+      if (pc === null || typeof pc !== 'object' || !DIMENSIONS.includes(pc.type)) {
+        throw new PricingInputError(`${pcPath}.type: expected one of ${DIMENSIONS.join(', ')}, got ${JSON.stringify(pc?.type)}`, `${pcPath}.type`);
+      }
+      const stepSize = pc.step_size ?? 0;
+      if (typeof stepSize !== 'number' || !Number.isFinite(stepSize)) {
+        throw new PricingInputError(`${pcPath}.step_size: expected an integer, got ${JSON.stringify(pc.step_size)}`, `${pcPath}.step_size`);
+      }
+      const price = toDec(pc.price, `${pcPath}.price`);
+      const vat = toDecOrNull(pc.vat, `${pcPath}.vat`);
+      // Only one price component per dimension can be active at once: within one element, the first wins.
+      if (seen.has(pc.type)) return;
+      seen.add(pc.type);
+      target[pc.type].push({
+        elementIndex: e,
+        componentIndex: c,
+        type: pc.type,
+        price,
+        vat,
+        vatFactor: vat === null ? ONE : ONE.plus(vat.dividedBy(HUNDRED)),
+        stepSize,
+        restrictions,
+      });
+    });
+  });
+  const expired = emptyCandidates();
+  for (const dim of DIMENSIONS) expired[dim] = [...expires[dim], ...reserved[dim]];
+  return {
+    tariff,
+    candidates: { charging, reservation: reserved, reservation_expired: expired },
+    minPrice: toPriceBound(tariff.min_price, `${path}.min_price`),
+    maxPrice: toPriceBound(tariff.max_price, `${path}.max_price`),
+    validFrom: tariff.start_date_time ? parseOcpiDateTime(tariff.start_date_time, `${path}.start_date_time`) : null,
+    validUntil: tariff.end_date_time ? parseOcpiDateTime(tariff.end_date_time, `${path}.end_date_time`) : null,
+    readsLocalTime,
+    timeVarying,
+    pricesChargingTime: charging.TIME.length > 0,
+  };
+}

@@ -1,0 +1,292 @@
+// priceCdr: the cost of a (partial) CDR under an OCPI 2.2.1 Tariff, with a per-period breakdown
+// that explains every amount. Pure: no IO, no clock, no randomness.
+//
+// How a session is priced (SPEC-DIGEST §4; each rule's reading is documented where it is coded):
+// 1. Choose one tariff (tariffSelection.ts) and the time zone restrictions are read in
+//    (sessionTimeZone.ts).
+// 2. Walk the charging periods in time order. At each period's start, for each dimension the
+//    period carries, the first element in the tariff's list that has a component for that
+//    dimension and whose restrictions hold prices the period's volume (mod_tariffs.asciidoc,
+//    TariffElement: "the first Tariff Element with a Price Component for that dimension in the list
+//    with matching Tariff Restrictions will be used"). No such element: that volume is free.
+//    ENERGY volumes are priced by ENERGY, TIME by TIME, PARKING_TIME by PARKING_TIME (the 2026
+//    erratum: time "the vehicle is not requesting power"; TIME is "time charging"), and
+//    RESERVATION_TIME by the TIME component of a reservation element.
+// 3. FLAT is billed once per session: at the first period where a FLAT component's element holds.
+//    A reservation is a phase of its own with its own once-only FLAT (tariff_16 bills the
+//    reservation fee and the start fee). An expired reservation has no session, so no start fee
+//    (tariff_17 and tariff_18, expired). With several FLAT elements, the first that holds wins and
+//    the others are not billed (only one component per dimension is active at a time).
+// 4. step_size rounding (stepSize.ts), then cost = billed volume × price per line, VAT per
+//    component (incl = excl × (1 + vat/100), no VAT when the component gives none), summed per
+//    CDR cost field: FLAT → total_fixed_cost (a reservation element's FLAT → total_reservation_cost),
+//    ENERGY → energy, TIME → time, PARKING_TIME → parking, reservation TIME → reservation.
+// 5. min_price/max_price bound total_cost (priceLimits.ts).
+// 6. Amounts are exact decimals throughout and rounded half-up to 4 decimals only in the output.
+import { addInto, money, ONE, priceOut, volume, zeroAmount, ZERO, type Amount, type Dec } from './decimal.ts';
+import type { CompiledComponent, CompiledTariff, Phase } from './compiledTariff.ts';
+import { PricingInputError } from './errors.ts';
+import { parseOcpiDateTime, type LocalMoment, type TimeZone } from './localTime.ts';
+import { readPeriods, type Period } from './periods.ts';
+import { applyPriceLimits } from './priceLimits.ts';
+import { restrictionsHold, type MomentState, type Unevaluable } from './restrictions.ts';
+import { resolveSessionTimeZone } from './sessionTimeZone.ts';
+import { applyStepSizes, type SteppableLine } from './stepSize.ts';
+import { chooseTariff } from './tariffSelection.ts';
+import type { CostCategory, PeriodBreakdown, PriceCdrInput, PriceLine, PriceResult, PricingWarning, Tariff, TariffDimensionType } from './types.ts';
+
+interface Line extends SteppableLine {
+  dimension: PriceLine['dimension'];
+  category: CostCategory;
+  component: CompiledComponent | null;
+  unit: PriceLine['unit'];
+  volumeSource: PriceLine['volume_source'];
+  cost: Amount;
+}
+
+interface PeriodWork {
+  period: Period;
+  local: string;
+  lines: Line[];
+}
+
+export function priceCdr(input: PriceCdrInput): PriceResult {
+  const cdr = input?.cdr;
+  if (cdr === null || typeof cdr !== 'object') throw new PricingInputError('cdr: expected a CDR object', 'cdr');
+  const startMs = parseOcpiDateTime(cdr.start_date_time, 'cdr.start_date_time');
+  const endMs = parseOcpiDateTime(cdr.end_date_time, 'cdr.end_date_time');
+  if (endMs < startMs) throw new PricingInputError('cdr.end_date_time: before start_date_time', 'cdr.end_date_time');
+  if (typeof cdr.currency !== 'string' || cdr.currency === '') throw new PricingInputError('cdr.currency: required', 'cdr.currency');
+
+  const { zone, source } = resolveSessionTimeZone(input.timeZone, cdr);
+  const session = readPeriods(cdr, startMs, endMs, input.reservationExpired);
+  const given = input.tariffs === null || input.tariffs === undefined ? [] : Array.isArray(input.tariffs) ? input.tariffs : [input.tariffs];
+  const candidates: Tariff[] = given.length > 0 ? given : (cdr.tariffs ?? []);
+  const choice = chooseTariff(candidates, { currency: cdr.currency, startMs, periodTariffIds: session.periods.map((p) => p.tariffId) }, input.tariffId);
+  const tariff = choice.compiled;
+  const warnings: PricingWarning[] = [...session.warnings, ...choice.warnings];
+
+  if (source === 'utc_fallback' && tariff.readsLocalTime) {
+    warnings.push({
+      code: 'utc_fallback_with_local_restrictions',
+      message: `tariff ${tariff.tariff.id} has time-of-day, date or day-of-week restrictions but no time zone was given; they were read in UTC`,
+    });
+  }
+  if (session.timeDerived && tariff.pricesChargingTime) {
+    warnings.push({ code: 'time_derived_from_periods', message: 'the CDR carries no TIME or PARKING_TIME dimension; each period\'s length was priced as charging TIME' });
+  }
+
+  const expired = session.reservation === 'expired';
+  const reservationPhase: Phase = expired ? 'reservation_expired' : 'reservation';
+  const groups = { energy: [] as Line[], time: [] as Line[], parking: [] as Line[], reservation: [] as Line[] };
+  const work: PeriodWork[] = [];
+  let energySoFar: Dec = ZERO;
+  let sessionFlatBilled = expired; // an expired reservation never became a session: no start fee
+  let reservationFlatBilled = false;
+
+  for (const p of session.periods) {
+    const local = zone.local(p.startMs);
+    const state: MomentState = {
+      local,
+      durationSeconds: (p.startMs - session.chargingStartMs) / 1000,
+      energyKwh: energySoFar,
+      current: p.current,
+      power: p.power,
+    };
+    const reservationState: MomentState = { ...state, durationSeconds: (p.startMs - startMs) / 1000 };
+    const unevaluable = new Set<Unevaluable>();
+    const note = (what: Unevaluable) => unevaluable.add(what);
+    const lines: Line[] = [];
+    const pw: PeriodWork = { period: p, local: zone.describeLocal(local), lines };
+
+    if (!p.reservationOnly && !sessionFlatBilled) {
+      const c = select(tariff, 'charging', 'FLAT', state, note);
+      if (c) {
+        lines.push(flatLine(c, 'fixed'));
+        sessionFlatBilled = true;
+      }
+    }
+    if (p.reservation !== null && p.reservation.greaterThan(0) && !reservationFlatBilled) {
+      const c = select(tariff, reservationPhase, 'FLAT', reservationState, note);
+      if (c) {
+        lines.push(flatLine(c, 'reservation'));
+        reservationFlatBilled = true;
+      }
+    }
+    if (p.energy !== null) {
+      const line = volumeLine('ENERGY', 'energy', 'kWh', p.energy, select(tariff, 'charging', 'ENERGY', state, note), 'cdr');
+      lines.push(line);
+      groups.energy.push(line);
+    }
+    if (p.time !== null) {
+      const line = volumeLine('TIME', 'time', 'h', p.time, select(tariff, 'charging', 'TIME', state, note), p.timeDerived ? 'period_duration' : 'cdr');
+      lines.push(line);
+      groups.time.push(line);
+    }
+    if (p.parking !== null) {
+      const line = volumeLine('PARKING_TIME', 'parking', 'h', p.parking, select(tariff, 'charging', 'PARKING_TIME', state, note), 'cdr');
+      lines.push(line);
+      groups.parking.push(line);
+    }
+    if (p.reservation !== null) {
+      const line = volumeLine('RESERVATION_TIME', 'reservation', 'h', p.reservation, select(tariff, reservationPhase, 'TIME', reservationState, note), 'cdr');
+      lines.push(line);
+      groups.reservation.push(line);
+    }
+
+    for (const what of unevaluable) {
+      warnings.push({
+        code: 'restriction_not_evaluable',
+        period_index: p.index,
+        message: `period ${p.index}: an element restricted by ${what} was skipped because the period carries no ${what === 'current' ? 'CURRENT, MIN_CURRENT or MAX_CURRENT' : 'POWER, MIN_POWER or MAX_POWER'} dimension`,
+      });
+    }
+    if (tariff.timeVarying && p.endMs - 1 > p.startMs) {
+      const crossing = crossedBoundary(tariff, zone, p, lines, state, reservationState, reservationPhase);
+      if (crossing) warnings.push(crossing);
+    }
+    if (p.energy !== null) energySoFar = energySoFar.plus(p.energy);
+    work.push(pw);
+  }
+
+  applyStepSizes(groups);
+
+  const totals: Record<CostCategory, Amount> = { fixed: zeroAmount(), energy: zeroAmount(), time: zeroAmount(), parking: zeroAmount(), reservation: zeroAmount() };
+  for (const { lines } of work) {
+    for (const line of lines) {
+      const c = line.component;
+      if (c === null) continue;
+      const excl = line.billed.times(c.price);
+      line.cost = { excl, incl: c.vat === null ? excl : excl.times(c.vatFactor) };
+      addInto(totals[line.category], line.cost);
+    }
+  }
+  const raw = zeroAmount();
+  for (const amount of Object.values(totals)) addInto(raw, amount);
+  const limited = applyPriceLimits(raw, tariff.minPrice, tariff.maxPrice);
+
+  let totalEnergy: Dec = ZERO;
+  let totalTime: Dec = ZERO;
+  let totalParking: Dec = ZERO;
+  let totalReservation: Dec = ZERO;
+  for (const p of session.periods) {
+    if (p.energy) totalEnergy = totalEnergy.plus(p.energy);
+    if (p.time) totalTime = totalTime.plus(p.time);
+    if (p.parking) totalParking = totalParking.plus(p.parking);
+    if (p.reservation) totalReservation = totalReservation.plus(p.reservation);
+  }
+
+  const t = tariff.tariff;
+  return {
+    currency: cdr.currency,
+    tariff: { id: t.id, country_code: t.country_code ?? null, party_id: t.party_id ?? null, reason: choice.reason },
+    time_zone: zone.name,
+    time_zone_source: source,
+    reservation: session.reservation,
+    total_cost: priceOut(limited.total),
+    total_fixed_cost: priceOut(totals.fixed),
+    total_energy_cost: priceOut(totals.energy),
+    total_time_cost: priceOut(totals.time),
+    total_parking_cost: priceOut(totals.parking),
+    total_reservation_cost: priceOut(totals.reservation),
+    total_energy: volume(totalEnergy),
+    total_time: volume(totalTime.plus(totalParking)),
+    total_parking_time: volume(totalParking),
+    total_reservation_time: volume(totalReservation),
+    price_limits:
+      tariff.minPrice || tariff.maxPrice
+        ? {
+            min_price: tariff.minPrice ? boundOut(tariff.minPrice) : null,
+            max_price: tariff.maxPrice ? boundOut(tariff.maxPrice) : null,
+            total_before_limits: priceOut(raw),
+            applied: limited.applied,
+          }
+        : null,
+    periods: work.map(periodOut),
+    warnings,
+  };
+}
+
+/** The first candidate component for `dimension` in `phase` whose element's restrictions hold. */
+function select(t: CompiledTariff, phase: Phase, dimension: TariffDimensionType, state: MomentState, note: (u: Unevaluable) => void): CompiledComponent | null {
+  for (const c of t.candidates[phase][dimension]) if (restrictionsHold(c.restrictions, state, note)) return c;
+  return null;
+}
+
+function flatLine(c: CompiledComponent, category: CostCategory): Line {
+  return { dimension: 'FLAT', category, component: c, unit: 'unit', volume: ONE, billed: ONE, surplus: ZERO, volumeSource: 'flat', cost: zeroAmount() };
+}
+
+function volumeLine(dimension: Line['dimension'], category: CostCategory, unit: Line['unit'], v: Dec, c: CompiledComponent | null, source: Line['volumeSource']): Line {
+  return { dimension, category, component: c, unit, volume: v, billed: v, surplus: ZERO, volumeSource: source, cost: zeroAmount() };
+}
+
+/**
+ * A period is priced wholly by what holds at its start. When a time-varying restriction (clock,
+ * calendar, duration) would select another component before the period ends, the CDR should have
+ * started a new period there; the price is kept and the result says so.
+ */
+function crossedBoundary(
+  t: CompiledTariff,
+  zone: TimeZone,
+  p: Period,
+  lines: Line[],
+  state: MomentState,
+  reservationState: MomentState,
+  reservationPhase: Phase,
+): PricingWarning | null {
+  const lastMs = p.endMs - 1;
+  const local: LocalMoment = zone.local(lastMs);
+  const elapsed = (lastMs - p.startMs) / 1000;
+  const atEnd: MomentState = { ...state, local, durationSeconds: state.durationSeconds + elapsed };
+  const reservationAtEnd: MomentState = { ...reservationState, local, durationSeconds: reservationState.durationSeconds + elapsed };
+  for (const line of lines) {
+    if (line.dimension === 'FLAT' || line.volume.isZero()) continue;
+    const reservation = line.dimension === 'RESERVATION_TIME';
+    const dimension = (reservation ? 'TIME' : line.dimension) as TariffDimensionType;
+    const later = select(t, reservation ? reservationPhase : 'charging', dimension, reservation ? reservationAtEnd : atEnd, () => {});
+    if (later !== line.component) {
+      const describe = (c: CompiledComponent | null) => (c ? `elements[${c.elementIndex}]` : 'no element (free)');
+      return {
+        code: 'period_crosses_restriction_boundary',
+        period_index: p.index,
+        message: `period ${p.index}: ${line.dimension} is priced by ${describe(line.component)}, which holds at the period's start, but ${describe(later)} applies before it ends (${zone.describe(lastMs)}); the CDR should start a new period where the price changes`,
+      };
+    }
+  }
+  return null;
+}
+
+function boundOut(b: { excl: Dec; incl: Dec | null }) {
+  return { excl_vat: money(b.excl), incl_vat: b.incl === null ? null : money(b.incl) };
+}
+
+function periodOut(w: PeriodWork): PeriodBreakdown {
+  return {
+    index: w.period.index,
+    start_date_time: new Date(w.period.startMs).toISOString().replace('.000Z', 'Z'),
+    end_date_time: new Date(w.period.endMs).toISOString().replace('.000Z', 'Z'),
+    local_start: w.local,
+    tariff_id: w.period.tariffId,
+    lines: w.lines.map(lineOut),
+  };
+}
+
+function lineOut(l: Line): PriceLine {
+  const c = l.component;
+  return {
+    dimension: l.dimension,
+    category: l.category,
+    element_index: c ? c.elementIndex : null,
+    component_index: c ? c.componentIndex : null,
+    unit: l.unit,
+    price: c ? c.price.toFixed() : null,
+    vat: c && c.vat !== null ? c.vat.toFixed() : null,
+    step_size: c && l.dimension !== 'FLAT' ? c.stepSize : null,
+    volume: volume(l.volume),
+    billed_volume: volume(l.billed),
+    step_surplus: volume(l.surplus),
+    volume_source: l.volumeSource,
+    cost: priceOut(l.cost),
+  };
+}
