@@ -2,7 +2,8 @@
 // any subset of the fields, but "Any request to the PATCH method SHALL contain the last_updated field".
 // Fields sent in a PATCH keep their own rules: a required field cannot be patched to null.
 import { z } from 'zod';
+import { dateTime } from './primitives.ts';
 
-export function patchOf<Shape extends z.ZodRawShape & { last_updated: z.ZodType }>(shape: Shape) {
-  return z.object(shape).partial().extend({ last_updated: shape.last_updated });
+export function patchOf<Shape extends z.ZodRawShape & { last_updated: z.ZodString }>(shape: Shape) {
+  return z.object(shape).partial().extend({ last_updated: dateTime() });
 }
