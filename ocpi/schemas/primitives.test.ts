@@ -1,6 +1,8 @@
 // The basic types of types.asciidoc, rule by rule, on real fields: what passes, what fails, and
 // the exact path and message a partner gets back.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { toOcpiDateTime } from '../envelope.ts';
 import { validate, type OcpiTypeName } from '../validate.ts';
 import { DATE_TIME_MESSAGE, isOcpiDateTime } from './primitives.ts';
 import { sampleOf } from './samples.ts';
@@ -77,6 +79,7 @@ describe('DateTime: RFC 3339 in UTC, no offset', () => {
     '2018-01-01T01:08:01.123Z',
     '2018-01-01T01:08:01.123',
     '2020-02-29T00:00:00Z', // leap day
+    '2000-02-29T00:00:00Z', // leap day of a century divisible by 400
     '2019-06-24T23:59:59.123456Z', // microseconds from partners
   ])('accepts %s', (value) => {
     expect(isOcpiDateTime(value)).toBe(true);
@@ -91,6 +94,8 @@ describe('DateTime: RFC 3339 in UTC, no offset', () => {
     ['2015-06-29', 'date only'],
     ['2015-02-30T10:00:00Z', 'no 30 February'],
     ['2019-02-29T10:00:00Z', 'no 29 February in 2019'],
+    ['1900-02-29T10:00:00Z', 'no 29 February in 1900'],
+    ['2015-04-31T10:00:00Z', 'no 31 April'],
     ['2015-13-01T10:00:00Z', 'month 13'],
     ['2015-06-29T24:00:00Z', 'hour 24'],
     ['2015-06-29T20:60:00Z', 'minute 60'],
@@ -100,6 +105,17 @@ describe('DateTime: RFC 3339 in UTC, no offset', () => {
   ])('rejects %s (%s)', (value) => {
     expect(isOcpiDateTime(value)).toBe(false);
     expect(errorsWith('token', { last_updated: value })).toEqual([{ path: 'last_updated', message: DATE_TIME_MESSAGE }]);
+  });
+
+  it('accepts every timestamp the hub writes, and refuses the same instant with an offset', () => {
+    const dates = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
+    fc.assert(
+      fc.property(dates, (date) => {
+        expect(isOcpiDateTime(toOcpiDateTime(date))).toBe(true);
+        expect(isOcpiDateTime(date.toISOString())).toBe(true);
+        expect(isOcpiDateTime(date.toISOString().replace('Z', '+00:00'))).toBe(false);
+      }),
+    );
   });
 
   it('rejects a number with a type message', () => {

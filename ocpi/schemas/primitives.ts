@@ -52,10 +52,13 @@ export function dateTime() {
   return z.string().refine(isOcpiDateTime, { message: DATE_TIME_MESSAGE });
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+// Computed rather than asked of Date, which maps years 0–99 to 1900–1999.
 export function isCalendarDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
-  // Day 0 of the next month is the last day of this one.
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]);
 }
 
 /** A string(n) that must also match a spec regex; `example` shows the expected form. */
