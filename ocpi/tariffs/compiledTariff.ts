@@ -94,9 +94,9 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
       if (pc === null || typeof pc !== 'object' || !DIMENSIONS.includes(pc.type)) {
         throw new PricingInputError(`${pcPath}.type: expected one of ${DIMENSIONS.join(', ')}, got ${JSON.stringify(pc?.type)}`, `${pcPath}.type`);
       }
-      const stepSize = pc.step_size ?? 0;
+      const stepSize = pc.step_size;
       if (typeof stepSize !== 'number' || !Number.isFinite(stepSize)) {
-        throw new PricingInputError(`${pcPath}.step_size: expected an integer, got ${JSON.stringify(pc.step_size)}`, `${pcPath}.step_size`);
+        throw new PricingInputError(`${pcPath}.step_size: required, an integer, got ${JSON.stringify(pc.step_size)}`, `${pcPath}.step_size`);
       }
       const price = toDec(pc.price, `${pcPath}.price`);
       const vat = toDecOrNull(pc.vat, `${pcPath}.vat`);
