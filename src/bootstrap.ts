@@ -6,13 +6,16 @@ import { createClickHouse, ensureClickHouseDatabase, migrateClickHouse } from '.
 import { createLogger, type Logger } from './logger.ts';
 import { deriveTokenKeys } from './partners/tokenCrypto.ts';
 import { connectBus, ensureStreams } from './bus/nats.ts';
+import { PartyDirectory } from './hub/partyDirectory.ts';
 
 export async function buildDeps(config: Config, log?: Logger, name = 'ocpi-hub'): Promise<HubDeps> {
   const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, name);
   await ensureStreams(bus, { replicas: config.NATS_REPLICAS, ocpiMaxAgeDays: Math.ceil(config.DELIVERY_HORIZON_HOURS / 24) + 1 });
+  const db = createDb(config.DATABASE_URL);
   return {
     config,
-    db: createDb(config.DATABASE_URL),
+    db,
+    directory: new PartyDirectory(db),
     log: log ?? createLogger({ level: config.LOG_LEVEL }),
     keys: deriveTokenKeys(config.TOKEN_ENCRYPTION_KEY),
     bus,

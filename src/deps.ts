@@ -5,6 +5,7 @@ import type { Db } from './store/db.ts';
 import type { Logger } from './logger.ts';
 import type { TokenKeys } from './partners/tokenCrypto.ts';
 import type { Bus } from './bus/nats.ts';
+import type { PartyDirectory } from './hub/partyDirectory.ts';
 
 export interface HubDeps {
   config: Config;
@@ -12,4 +13,5 @@ export interface HubDeps {
   log: Logger;
   keys: TokenKeys;
   bus: Bus;
+  directory: PartyDirectory;
 }

@@ -5,8 +5,9 @@ import type { Config } from './config.ts';
 import type { HubDeps } from './deps.ts';
 import { buildDeps, closeDeps } from './bootstrap.ts';
 import { createApp } from './http/app.ts';
+import { startDeliveryWorker } from './hub/delivery/deliveryWorker.ts';
 
-export const roleNames = ['web'] as const;
+export const roleNames = ['web', 'worker'] as const;
 export type Role = (typeof roleNames)[number];
 
 export interface RunningHub {
@@ -45,6 +46,10 @@ export async function startHub(config: Config, roles: readonly Role[], given?: H
     const web = await startWeb(deps, config.PORT);
     port = web.port;
     stoppers.push(web.stop);
+  }
+  if (roles.includes('worker')) {
+    const delivery = await startDeliveryWorker(deps);
+    stoppers.push(delivery.stop);
   }
   return {
     deps,

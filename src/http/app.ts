@@ -11,6 +11,9 @@ import { partnersAdminRouter } from './admin/partnersRouter.ts';
 import { versionsRouter } from './modules/versions/router.ts';
 import { credentialsRouter } from './modules/credentials/router.ts';
 import { hubClientInfoRouter } from './modules/hubclientinfo/router.ts';
+import { pushRouter } from './modules/receiver/pushRouter.ts';
+import { cdrsReceiverRouter } from './modules/receiver/cdrsRouter.ts';
+import { listRouter } from './modules/sender/listRouter.ts';
 
 export function createApp(deps: HubDeps): Koa {
   const app = new Koa({ proxy: false });
@@ -19,7 +22,15 @@ export function createApp(deps: HubDeps): Koa {
   app.use(renderErrors());
   app.use(jsonBody(deps.config.BODY_LIMIT_BYTES));
 
-  for (const router of [versionsRouter(deps), credentialsRouter(deps), hubClientInfoRouter(deps)]) {
+  const routers = [
+    versionsRouter(deps),
+    credentialsRouter(deps),
+    hubClientInfoRouter(deps),
+    ...(['locations', 'sessions', 'tariffs', 'tokens'] as const).map((m) => pushRouter(deps, m)),
+    cdrsReceiverRouter(deps),
+    ...(['locations', 'sessions', 'cdrs', 'tariffs', 'tokens'] as const).map((m) => listRouter(deps, m)),
+  ];
+  for (const router of routers) {
     app.use(router.routes()).use(router.allowedMethods());
   }
 

@@ -7,5 +7,6 @@ export function parseOcpi<T>(type: OcpiTypeName, body: unknown, options: { parti
   if (body === undefined) throw new InvalidParametersError(`a ${type} object is required in the request body`, [{ path: '$', message: 'request body missing' }]);
   const result = validate(type, body, options);
   if (!result.ok) throw new InvalidParametersError(describeErrors(type, result.errors), result.errors);
-  return result.value as T;
+  // The body as sent, not zod's parsed copy: fields OCPI does not define are passed on, not dropped.
+  return body as T;
 }

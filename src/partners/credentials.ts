@@ -18,6 +18,7 @@ import {
   type PartyRole,
 } from '../store/platforms.ts';
 import { fetchPartnerVersions, endpointUrl } from './partnerVersions.ts';
+import { announceClientInfo } from '../hub/clientInfoPush.ts';
 import { decryptToken, encryptToken, hashToken, newToken } from './tokenCrypto.ts';
 import type { Config } from '../config.ts';
 import { parseOcpi } from '../http/parseBody.ts';
@@ -73,6 +74,7 @@ export async function updateFromPartner(deps: HubDeps, caller: Caller, body: Cre
 export async function unregisterFromPartner(deps: HubDeps, caller: Caller): Promise<void> {
   if (caller.kind === 'invite' || caller.platform.state !== 'REGISTERED') throw new MethodNotAllowedError('not registered');
   await unregisterPlatform(deps.db, caller.platform.id);
+  await announceParties(deps, caller.platform.id);
   await audit(deps.db, { actor: `platform:${caller.platform.id}`, action: 'partner.unregister', subject: caller.platform.id });
 }
 
@@ -113,6 +115,7 @@ async function completeHandshake(
   }
   await audit(deps.db, { actor: `platform:${platform.id}`, action, subject: platform.id, details: { versions_url: body.url, roles: roleNames(body.roles) } });
   deps.log.info({ platformId: platform.id, action, roles: roleNames(body.roles) }, 'partner credentials stored');
+  await announceParties(deps, platform.id);
   return hubCredentials(deps.config, token);
 }
 
@@ -150,6 +153,7 @@ export async function registerWithPartner(
   );
   await deps.db('platforms').where({ id: platform.id }).update({ auth_encoding: versions.encoding });
   await audit(deps.db, { actor: input.actor, action: 'partner.register_outbound', subject: platform.id, details: { versions_url: input.versionsUrl, roles: roleNames(theirs.roles) } });
+  await announceParties(deps, platform.id);
   return { platformId: platform.id, roles: roleNames(theirs.roles) };
 }
 
@@ -206,6 +210,13 @@ async function postCredentials(
 
 export async function platformParties(deps: HubDeps, platformId: string) {
   return partiesOf(deps.db, platformId);
+}
+
+/** A platform's parties changed: routing sees it at once, and every other platform hears of it. */
+async function announceParties(deps: HubDeps, platformId: string): Promise<void> {
+  deps.directory.invalidate();
+  const rows = await deps.db('parties').where({ platform_id: platformId });
+  for (const row of rows) await announceClientInfo(deps, row);
 }
 
 function roleNames(roles: PartyRole[]): string[] {

@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { buildDeps } from '../../src/bootstrap.ts';
 import { createLogger } from '../../src/logger.ts';
-import { startHub, type RunningHub } from '../../src/main.ts';
+import { startHub, type RunningHub, type Role } from '../../src/main.ts';
 
 export interface TestHub extends RunningHub {
   config: Config;
@@ -16,7 +16,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return parseConfig({ ...inject('testEnv'), PORT: '0', ...overrides });
 }
 
-export async function startTestHub(overrides: Record<string, string> = {}): Promise<TestHub> {
+export async function startTestHub(overrides: Record<string, string> = {}, roles: Role[] = ['web']): Promise<TestHub> {
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -28,7 +28,7 @@ export async function startTestHub(overrides: Record<string, string> = {}): Prom
   const port = await freePort();
   const config = testConfig({ PORT: String(port), HUB_PUBLIC_URL: `http://127.0.0.1:${port}`, ...overrides });
   const deps = await buildDeps(config, createLogger({ level: 'debug', destination: sink }), 'test-hub');
-  const hub = await startHub(config, ['web'], deps);
+  const hub = await startHub(config, roles, deps);
   return Object.assign(hub, { config, logLines });
 }
 

@@ -13,6 +13,10 @@ export interface HubEndpoint {
 export const hubEndpoints: HubEndpoint[] = [
   { identifier: 'credentials', role: 'SENDER', path: '/credentials' },
   { identifier: 'hubclientinfo', role: 'SENDER', path: '/sender/hubclientinfo' },
+  ...(['locations', 'sessions', 'cdrs', 'tariffs', 'tokens'] as const).flatMap((m): HubEndpoint[] => [
+    { identifier: m, role: 'SENDER', path: `/sender/${m}` },
+    { identifier: m, role: 'RECEIVER', path: `/receiver/${m}` },
+  ]),
 ];
 
 export function endpointUrl(publicUrl: string, endpoint: HubEndpoint): string {

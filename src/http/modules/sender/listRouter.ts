@@ -1,0 +1,28 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { success } from '../../../../ocpi/envelope.ts';
+import type { HubDeps } from '../../../deps.ts';
+import { listForReader, type ListModule } from '../../../hub/listForReader.ts';
+import type { Caller } from '../../../partners/credentials.ts';
+import type { RequestState } from '../../middlewares/requestContext.ts';
+import { authenticate } from '../../middlewares/authenticate.ts';
+import { pageRequest, setPageHeaders } from '../../pageParams.ts';
+import { OCPI_VERSION } from '../versions/endpoints.ts';
+
+/**
+ * Sender interface of the hub for a module: GET all via hub (SPEC-DIGEST §2.3 d), paginated,
+ * showing the reader only what was addressed or broadcast to one of its parties (or what it owns).
+ */
+export function listRouter(deps: HubDeps, module: ListModule): Router {
+  const router = new Router({ prefix: `/ocpi/${OCPI_VERSION}/sender/${module}` });
+  router.use(authenticate(deps, { allowInvite: false }));
+  router.get('/', async function listObjects(ctx: Context) {
+    const max = deps.config.PAGE_LIMIT_MAX;
+    const page = pageRequest(ctx, max, { requireDateFrom: module === 'sessions' });
+    const state = ctx.state.request as RequestState;
+    const { total, items } = await listForReader(deps, module, ctx.state.caller as Caller, state.routing, page);
+    setPageHeaders(ctx, deps.config.HUB_PUBLIC_URL, page, total, max);
+    ctx.body = success(items);
+  });
+  return router;
+}

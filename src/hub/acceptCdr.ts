@@ -1,0 +1,95 @@
+// A CPO posts a CDR. It is validated, stored (immutable) and appended to JetStream for its eMSP
+// before the CPO hears 1000; the answer carries a Location header pointing at the hub's copy.
+import type { HubDeps } from '../deps.ts';
+import type { Caller } from '../partners/credentials.ts';
+import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
+import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
+import { partyKey } from '../bus/subjects.ts';
+import { InvalidParametersError } from '../errors.ts';
+import { parseOcpi } from '../http/parseBody.ts';
+import { contentHash, insertCdr, markPublished } from '../store/cdrs.ts';
+import { tokenOwner } from './ownership.ts';
+import { decideRoute } from './routing.ts';
+import { publishPush } from './publishPush.ts';
+import { routeError } from './routeErrors.ts';
+import { senderParty } from './senderParty.ts';
+
+type Json = Record<string, unknown>;
+
+export interface CdrRequest {
+  body: unknown;
+  caller: Caller;
+  routing: RoutingHeaders;
+  requestId: string;
+  correlationId: string;
+}
+
+export interface CdrOutcome {
+  created: boolean;
+  countryCode: string;
+  partyId: string;
+  id: string;
+  receiver: PartyRef;
+}
+
+/** Nats-Msg-Id of a CDR: one per CDR and receiver, so re-publishing a stored CDR never duplicates. */
+const cdrMessageId = (m: OcpiPushMessage) => `cdrs:${m.object_key}:${m.receiver ? partyKey(m.receiver.country_code, m.receiver.party_id) : 'none'}`;
+
+export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<CdrOutcome> {
+  const cdr = parseOcpi<Json>('cdr', request.body);
+  const owner = { country_code: String(cdr.country_code), party_id: String(cdr.party_id) };
+  const sender = await senderParty(deps, request.caller, owner, ['CPO'], request.routing);
+
+  const token = (cdr.cdr_token ?? {}) as Json;
+  const decision = decideRoute({
+    module: 'cdrs',
+    kind: 'push',
+    receiverInterface: 'RECEIVER',
+    hub: { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID },
+    sender,
+    to: request.routing.to && { country_code: request.routing.to.countryCode, party_id: request.routing.to.partyId },
+    owner: request.routing.to ? undefined : await tokenOwner(deps.db, { uid: token.uid as string, contract_id: token.contract_id as string }),
+    parties: await deps.directory.all(),
+  });
+  if (!decision.ok) throw routeError(decision);
+  const receiver = decision.receivers[0];
+  const receiverRef = { country_code: receiver.country_code, party_id: receiver.party_id };
+
+  const { row, inserted } = await insertCdr(deps.db, {
+    countryCode: owner.country_code,
+    partyId: owner.party_id,
+    id: String(cdr.id),
+    data: cdr,
+    receiver: partyKey(receiver.country_code, receiver.party_id),
+    routing: decision.mode,
+    validation: [],
+    lastUpdated: String(cdr.last_updated),
+  });
+  if (!inserted && row.content_hash !== contentHash(cdr)) {
+    throw new InvalidParametersError(`CDR ${owner.country_code}-${owner.party_id}-${cdr.id} exists with different content: CDRs are immutable, send a credit CDR to correct one`, [
+      { path: 'id', message: 'a different CDR with this id was already accepted' },
+    ]);
+  }
+  // A duplicate of a CDR whose first publish was confirmed is not sent again; one whose publish
+  // may not have happened (crash in between) is published again under the same message id.
+  if (!row.published_at) {
+    const senderRef = { country_code: sender.country_code, party_id: sender.party_id };
+    const message: OcpiPushMessage = {
+      module: 'cdrs',
+      event: 'post',
+      path: [],
+      body: row.data,
+      object_key: `cdrs:${partyKey(owner.country_code, owner.party_id)}:${cdr.id}`,
+      sender: senderRef,
+      from: senderRef,
+      receiver: receiverRef,
+      routing: decision.mode,
+      request_id: request.requestId,
+      correlation_id: request.correlationId,
+      accepted_at: new Date().toISOString(),
+    };
+    await publishPush(deps, [message], cdrMessageId);
+    await markPublished(deps.db, row.seq);
+  }
+  return { created: inserted, countryCode: owner.country_code, partyId: owner.party_id, id: String(cdr.id), receiver: receiverRef };
+}

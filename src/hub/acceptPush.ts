@@ -1,0 +1,157 @@
+// A partner pushes a client-owned object (PUT / PATCH / DELETE on a Receiver interface of the
+// hub). The push is validated, its resulting state stored, and it is appended to JetStream for
+// each receiver before the sender hears 1000 (store-and-forward; delivery happens later).
+import type { HubDeps } from '../deps.ts';
+import type { Caller } from '../partners/credentials.ts';
+import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
+import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
+import { partyKey } from '../bus/subjects.ts';
+import { InvalidParametersError } from '../errors.ts';
+import { parseOcpi } from '../http/parseBody.ts';
+import { findObject, saveObject, type ObjectRef } from '../store/objects.ts';
+import { applyLocationChange, mergePatch, ObjectStateError, patchSession } from './objectState.ts';
+import { tokenOwner } from './ownership.ts';
+import { decideRoute } from './routing.ts';
+import { publishPush } from './publishPush.ts';
+import { routeError } from './routeErrors.ts';
+import { senderParty } from './senderParty.ts';
+import type { OcpiTypeName } from '../../ocpi/validate.ts';
+
+export type PushModule = 'locations' | 'sessions' | 'tariffs' | 'tokens';
+
+export interface PushRequest {
+  module: PushModule;
+  event: 'put' | 'patch' | 'delete';
+  countryCode: string;
+  partyId: string;
+  ids: string[];
+  query?: string;
+  body?: unknown;
+  caller: Caller;
+  routing: RoutingHeaders;
+  requestId: string;
+  correlationId: string;
+}
+
+type Json = Record<string, unknown>;
+
+const ownerRoles: Record<PushModule, string[]> = {
+  locations: ['CPO'],
+  sessions: ['CPO'],
+  tariffs: ['CPO'],
+  tokens: ['EMSP', 'OTHER'],
+};
+
+/** The OCPI type of a pushed body and the body field carrying the id the URL names. */
+function bodyType(module: PushModule, depth: number): { type: OcpiTypeName; idField: string; owned: boolean } {
+  switch (module) {
+    case 'locations':
+      return depth === 1 ? { type: 'location', idField: 'id', owned: true } : depth === 2 ? { type: 'evse', idField: 'uid', owned: false } : { type: 'connector', idField: 'id', owned: false };
+    case 'sessions':
+      return { type: 'session', idField: 'id', owned: true };
+    case 'tariffs':
+      return { type: 'tariff', idField: 'id', owned: true };
+    case 'tokens':
+      return { type: 'token', idField: 'uid', owned: true };
+  }
+}
+
+export interface PushOutcome {
+  created: boolean;
+  receivers: PartyRef[];
+  mode: string;
+}
+
+export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<PushOutcome> {
+  const sender = await senderParty(deps, request.caller, { country_code: request.countryCode, party_id: request.partyId }, ownerRoles[request.module], request.routing);
+  const body = request.event === 'delete' ? undefined : checkBody(request);
+  const ref: ObjectRef = { module: request.module, countryCode: request.countryCode, partyId: request.partyId, objectId: request.ids[0] };
+
+  const parties = await deps.directory.all();
+  const stored = await findObject(deps.db, ref);
+  if ((request.event === 'patch' || request.event === 'delete') && !stored && request.ids.length === 1) {
+    throw new InvalidParametersError(`unknown ${request.module.slice(0, -1)} ${ref.objectId}: PUT it first`, [{ path: 'object_id', message: 'unknown object' }]);
+  }
+
+  let owner: PartyRef | undefined;
+  if (!request.routing.to) {
+    // A follow-up push without routing headers goes where the object went before.
+    const previous = stored && !stored.broadcast ? parties.filter((p) => stored.receivers.includes(partyKey(p.country_code, p.party_id))) : [];
+    if (previous.length === 1) owner = previous[0];
+    else if (request.module === 'sessions') owner = await tokenOwner(deps.db, ((body ?? stored?.data) as Json | undefined)?.cdr_token as Json ?? {});
+  }
+  const decision = decideRoute({
+    module: request.module,
+    kind: 'push',
+    receiverInterface: 'RECEIVER',
+    hub: { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID },
+    sender,
+    to: request.routing.to && { country_code: request.routing.to.countryCode, party_id: request.routing.to.partyId },
+    owner,
+    parties,
+  });
+  if (!decision.ok) throw routeError(decision);
+
+  const created = await deps.db.transaction(async (trx) => {
+    const current = (await findObject(trx, ref, { lock: true }))?.data;
+    const next = nextState(request, current, body);
+    return saveObject(trx, ref, {
+      data: next,
+      lastUpdated: String(next.last_updated ?? new Date().toISOString()),
+      receivers: decision.mode === 'broadcast' ? [] : decision.receivers.map((r) => partyKey(r.country_code, r.party_id)),
+      broadcast: decision.mode === 'broadcast',
+      deleted: request.event === 'delete',
+    });
+  });
+
+  const hub = { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID };
+  const senderRef = { country_code: sender.country_code, party_id: sender.party_id };
+  const acceptedAt = new Date().toISOString();
+  const messages: OcpiPushMessage[] = decision.receivers.map((receiver) => ({
+    module: request.module,
+    event: request.event,
+    path: [request.countryCode, request.partyId, ...request.ids],
+    query: request.query,
+    body,
+    // Ordered per top-level object: an EVSE update never overtakes its Location.
+    object_key: `${request.module}:${partyKey(request.countryCode, request.partyId)}:${request.ids[0]}`,
+    sender: senderRef,
+    from: decision.mode === 'broadcast' ? hub : senderRef,
+    receiver: { country_code: receiver.country_code, party_id: receiver.party_id },
+    routing: decision.mode,
+    request_id: request.requestId,
+    correlation_id: request.correlationId,
+    accepted_at: acceptedAt,
+  }));
+  await publishPush(deps, messages);
+  return { created: created && request.ids.length === 1 && request.event === 'put', receivers: messages.map((m) => m.receiver!), mode: decision.mode };
+}
+
+function checkBody(request: PushRequest): Json {
+  const { type, idField, owned } = bodyType(request.module, request.ids.length);
+  const body = parseOcpi<Json>(type, request.body, { partial: request.event === 'patch' });
+  const mismatch = (field: string, expected: string, actual: unknown) =>
+    new InvalidParametersError(`${field} in the body (${String(actual)}) does not match the URL (${expected})`, [{ path: field, message: `must equal ${expected} from the URL` }]);
+  const urlId = request.ids[request.ids.length - 1];
+  if (body[idField] !== undefined && body[idField] !== urlId) throw mismatch(idField, urlId, body[idField]);
+  if (owned) {
+    for (const [field, expected] of [['country_code', request.countryCode], ['party_id', request.partyId]] as const) {
+      const value = body[field];
+      if (value !== undefined && String(value).toUpperCase() !== expected.toUpperCase()) throw mismatch(field, expected, value);
+    }
+  }
+  return body;
+}
+
+function nextState(request: PushRequest, current: Json | undefined, body: Json | undefined): Json {
+  try {
+    if (request.event === 'delete') return { ...(current ?? {}) };
+    if (request.module === 'locations') return applyLocationChange(current, request.ids, body!, request.event === 'put' ? 'put' : 'patch');
+    if (request.event === 'put') return body!;
+    if (!current) throw new ObjectStateError(`unknown object ${request.ids[0]}: PUT it first`, 'object_id');
+    return request.module === 'sessions' ? patchSession(current, body!) : mergePatch(current, body!);
+  } catch (err) {
+    if (err instanceof ObjectStateError) throw new InvalidParametersError(err.message, [{ path: err.path, message: err.message }]);
+    throw err;
+  }
+}

@@ -1,0 +1,60 @@
+// One delivery attempt of an accepted push to its receiver, over HTTP.
+import type { HubDeps } from '../../deps.ts';
+import type { OcpiPushMessage } from '../../bus/messages.ts';
+import { ocpiRequest, PartnerUnreachableError } from '../ocpiClient.ts';
+import { decryptToken } from '../../partners/tokenCrypto.ts';
+import { classifyReply, type DeliveryVerdict } from './retryPolicy.ts';
+
+const methodOf = { put: 'PUT', patch: 'PATCH', post: 'POST', delete: 'DELETE' } as const;
+
+/** Configuration modules are exchanged without routing headers (SPEC-DIGEST §2.2). */
+const CONFIGURATION_MODULES = new Set(['hubclientinfo', 'credentials']);
+
+export interface Attempt {
+  verdict: DeliveryVerdict;
+  httpStatus?: number;
+  ocpiStatus?: number;
+  latencyMs: number;
+}
+
+export async function deliverPush(deps: HubDeps, message: OcpiPushMessage): Promise<Attempt> {
+  const started = performance.now();
+  const receiver = message.receiver && (await deps.directory.find(message.receiver));
+  const endpoint = receiver?.endpoints.find((e) => e.identifier === message.module && e.role === 'RECEIVER');
+  const platform = receiver && (await platformAuth(deps, receiver.platformId));
+  if (!receiver || receiver.platformState !== 'REGISTERED' || !endpoint || !platform) {
+    return { verdict: { kind: 'retry', reason: 'receiver not registered or without this module' }, latencyMs: 0 };
+  }
+  const url = [endpoint.url.replace(/\/+$/, ''), ...message.path.map(encodeURIComponent)].join('/') + (message.query ? `?${message.query}` : '');
+  const routed = !CONFIGURATION_MODULES.has(message.module);
+  try {
+    const reply = await ocpiRequest({
+      method: methodOf[message.event],
+      url,
+      token: platform.token,
+      encoding: platform.encoding,
+      body: message.body,
+      correlationId: message.correlation_id,
+      from: routed ? { countryCode: message.from.country_code, partyId: message.from.party_id } : undefined,
+      to: routed ? { countryCode: message.receiver!.country_code, partyId: message.receiver!.party_id } : undefined,
+      timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
+    });
+    const verdict = classifyReply({ httpStatus: reply.httpStatus, ocpiStatus: reply.envelope?.status_code, retryAfter: reply.headers.get('retry-after') });
+    return { verdict, httpStatus: reply.httpStatus, ocpiStatus: reply.envelope?.status_code, latencyMs: performance.now() - started };
+  } catch (err) {
+    if (!(err instanceof PartnerUnreachableError)) throw err;
+    return { verdict: classifyReply({ error: err.message }), latencyMs: performance.now() - started };
+  }
+}
+
+const authCache = new Map<string, { at: number; value: { token: string; encoding: 'base64' | 'plain' } | undefined }>();
+
+/** The token and encoding the hub presents to a platform, cached briefly (rotations are rare). */
+async function platformAuth(deps: HubDeps, platformId: string) {
+  const cached = authCache.get(platformId);
+  if (cached && Date.now() - cached.at < 2000) return cached.value;
+  const row = await deps.db('platforms').where({ id: platformId }).first('outbound_token_enc', 'auth_encoding');
+  const value = row?.outbound_token_enc ? { token: decryptToken(deps.keys, row.outbound_token_enc), encoding: row.auth_encoding } : undefined;
+  authCache.set(platformId, { at: Date.now(), value });
+  return value;
+}

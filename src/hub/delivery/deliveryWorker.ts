@@ -1,0 +1,124 @@
+// The delivery worker: for every receiver, ordered lanes (one durable JetStream consumer per
+// partition with one message in flight), so a PATCH never overtakes its PUT while different
+// objects are delivered concurrently. Several worker processes share the lanes as competing
+// consumers; `max_ack_pending: 1` keeps each lane in order across all of them.
+import type { JsMsg } from '@nats-io/jetstream';
+import type { HubDeps } from '../../deps.ts';
+import type { OcpiPushMessage } from '../../bus/messages.ts';
+import { partyKey } from '../../bus/subjects.ts';
+import { runConsumer, type RunningConsumer } from '../../bus/consume.ts';
+import { deliverPush } from './deliverPush.ts';
+import { recordDeadLetter } from './deadLetters.ts';
+import { backoffDelay, pastHorizon } from './retryPolicy.ts';
+import { ReceiverHealth } from './receiverHealth.ts';
+
+export interface DeliveryWorkerOptions {
+  refreshMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+export function laneName(receiver: string, partition: number): string {
+  return `deliver_${receiver}_${partition}`;
+}
+
+export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorkerOptions = {}): Promise<{ stop(): Promise<void> }> {
+  const log = deps.log.child({ role: 'worker', component: 'delivery' });
+  const lanes = new Map<string, RunningConsumer>();
+  const health = new ReceiverHealth(deps, log);
+  const horizonMs = deps.config.DELIVERY_HORIZON_HOURS * 3_600_000;
+  const backoff = { baseMs: options.backoffBaseMs ?? 1000, maxMs: options.backoffMaxMs ?? 3_600_000 };
+  let stopped = false;
+
+  const handle = async (msg: JsMsg): Promise<'ack' | { nakMs: number }> => {
+    const message = msg.json<OcpiPushMessage>();
+    const attempt = await deliverPush(deps, message);
+    const receiver = message.receiver!;
+    const fact = (outcome: string) =>
+      deps.bus.nc.publish(
+        deps.bus.subjects.traffic('delivery'),
+        JSON.stringify({
+          module: message.module,
+          event: message.event,
+          sender: message.sender,
+          receiver,
+          outcome,
+          attempts: msg.info.deliveryCount,
+          latency_ms: Math.round(attempt.latencyMs),
+          status_code: attempt.ocpiStatus ?? null,
+          http_status: attempt.httpStatus ?? null,
+          accepted_at: message.accepted_at,
+          at: new Date().toISOString(),
+        }),
+      );
+    if (attempt.verdict.kind === 'delivered') {
+      await health.succeeded(receiver);
+      fact('delivered');
+      return 'ack';
+    }
+    if (attempt.verdict.kind === 'rejected' || pastHorizon(message.accepted_at, horizonMs)) {
+      // The receiver refused the content (its own 2xxx), or the horizon passed: keep it for an operator.
+      if (attempt.verdict.kind !== 'rejected') await health.failed(receiver, attempt.verdict.reason);
+      await recordDeadLetter(deps.db, message, msg.seq, attempt.verdict.reason, msg.info.deliveryCount);
+      fact('dead_letter');
+      log.warn({ receiver, module: message.module, objectKey: message.object_key, reason: attempt.verdict.reason }, 'delivery dead-lettered');
+      return 'ack';
+    }
+    await health.failed(receiver, attempt.verdict.reason);
+    fact('failed');
+    const delay = attempt.verdict.retryAfterMs ?? backoffDelay(msg.info.deliveryCount, backoff);
+    return { nakMs: Math.max(delay, 50) };
+  };
+
+  const refresh = async () => {
+    const parties = await deps.directory.all();
+    const wanted = new Set<string>();
+    for (const p of parties) {
+      if (p.platformState !== 'REGISTERED' || p.status === 'SUSPENDED') continue;
+      if (![...p.interfaces].some((i) => i.endsWith(':RECEIVER'))) continue;
+      const receiver = partyKey(p.country_code, p.party_id);
+      for (let partition = 0; partition < deps.config.DELIVERY_PARTITIONS; partition++) wanted.add(`${receiver}|${partition}`);
+    }
+    for (const lane of wanted) {
+      if (lanes.has(lane) || stopped) continue;
+      const [receiver, partition] = lane.split('|');
+      const consumer = await runConsumer(
+        deps.bus,
+        {
+          stream: deps.bus.subjects.streams.ocpi,
+          durable: laneName(receiver, Number(partition)),
+          filterSubject: deps.bus.subjects.receiverLane(receiver, Number(partition)),
+          concurrency: 1,
+          maxAckPending: 1,
+          ackWaitMs: deps.config.FORWARD_TIMEOUT_MS + 30_000,
+        },
+        handle,
+        log,
+      );
+      lanes.set(lane, consumer);
+    }
+    for (const [lane, consumer] of lanes) {
+      if (!wanted.has(lane)) {
+        lanes.delete(lane);
+        await consumer.stop();
+      }
+    }
+  };
+
+  await refresh();
+  const timer = setInterval(() => {
+    deps.directory.invalidate();
+    refresh().catch((err) => log.error({ err }, 'refreshing delivery lanes failed'));
+  }, options.refreshMs ?? 3000);
+  const aliveTimer = setInterval(() => health.checkOffline().catch((err) => log.error({ err }, 'still-alive check failed')), 30_000);
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      clearInterval(aliveTimer);
+      await Promise.all([...lanes.values()].map((c) => c.stop()));
+      lanes.clear();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// When to try a delivery again (pure). Exponential backoff with full jitter, capped; a receiver's
+// Retry-After wins; past the horizon the push becomes a dead letter.
+
+export type DeliveryVerdict =
+  | { kind: 'delivered' }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | { kind: 'rejected'; reason: string };
+
+export interface ReplyFacts {
+  httpStatus?: number;
+  ocpiStatus?: number;
+  retryAfter?: string | null;
+  error?: string;
+}
+
+/** Classifies a receiver's answer. Its own 2xxx refusal is final: sending the same again will not help. */
+export function classifyReply(reply: ReplyFacts): DeliveryVerdict {
+  if (reply.error) return { kind: 'retry', reason: reply.error };
+  const http = reply.httpStatus ?? 0;
+  if (http === 429) return { kind: 'retry', reason: 'HTTP 429', retryAfterMs: parseRetryAfter(reply.retryAfter) };
+  if (http >= 500 || http === 408 || http === 401 || http === 403 || http === 0) return { kind: 'retry', reason: `HTTP ${http}` };
+  const ocpi = reply.ocpiStatus;
+  if (http >= 200 && http < 300 && ocpi !== undefined && ocpi >= 1000 && ocpi < 2000) return { kind: 'delivered' };
+  if (ocpi !== undefined && ocpi >= 2000 && ocpi < 3000) return { kind: 'rejected', reason: `OCPI ${ocpi}` };
+  if (http >= 400 && http < 500) return { kind: 'rejected', reason: `HTTP ${http}` };
+  return { kind: 'retry', reason: ocpi === undefined ? `HTTP ${http} without an OCPI envelope` : `OCPI ${ocpi}` };
+}
+
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export interface BackoffOptions {
+  baseMs: number;
+  maxMs: number;
+}
+
+/** Delay before attempt n+1 after n failed attempts (n ≥ 1): full jitter over an exponential cap. */
+export function backoffDelay(failedAttempts: number, options: BackoffOptions, random: () => number = Math.random): number {
+  const cap = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(failedAttempts - 1, 30));
+  return Math.round(cap / 2 + random() * (cap / 2));
+}
+
+export function pastHorizon(acceptedAt: string, horizonMs: number, now = Date.now()): boolean {
+  return now - Date.parse(acceptedAt) > horizonMs;
+}

@@ -1,0 +1,39 @@
+import type { HubDeps } from '../deps.ts';
+import type { Caller } from '../partners/credentials.ts';
+import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
+import type { PageRequest } from '../../ocpi/pagination.ts';
+import { partyKey } from '../bus/subjects.ts';
+import { objectPage } from '../store/objects.ts';
+import { cdrPage } from '../store/cdrs.ts';
+import { InvalidParametersError } from '../errors.ts';
+import { sameParty } from './routing.ts';
+
+export type ListModule = 'locations' | 'sessions' | 'cdrs' | 'tariffs' | 'tokens';
+
+/**
+ * What a reader may list: objects addressed to one of its parties, broadcast ones, and its own.
+ * With OCPI-from-* the reader narrows to that one party (it must be one of its own); with
+ * OCPI-to-* naming an owner, the list narrows to that owner's objects.
+ */
+export async function listForReader(deps: HubDeps, module: ListModule, caller: Caller, routing: RoutingHeaders, page: PageRequest) {
+  let parties = await deps.directory.ofPlatform(caller.platform.id);
+  if (routing.from) {
+    const from = { country_code: routing.from.countryCode, party_id: routing.from.partyId };
+    parties = parties.filter((p) => sameParty(p, from));
+    if (parties.length === 0) {
+      throw new InvalidParametersError('OCPI-from-* is not one of your parties', [{ path: 'OCPI-from-party-id', message: 'not one of the caller’s parties' }]);
+    }
+  }
+  const audience = {
+    receiverKeys: [...new Set(parties.map((p) => partyKey(p.country_code, p.party_id)))],
+    owners: parties.map((p) => ({ country_code: p.country_code, party_id: p.party_id })),
+  };
+  const hub = { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID };
+  const to = routing.to && { country_code: routing.to.countryCode, party_id: routing.to.partyId };
+  const owner = to && !sameParty(to, hub) ? to : undefined;
+  if (module === 'cdrs') {
+    const result = await cdrPage(deps.db, page, audience);
+    return owner ? { total: result.total, items: result.items } : result;
+  }
+  return objectPage(deps.db, module, page, audience, owner);
+}

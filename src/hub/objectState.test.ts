@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { applyLocationChange, patchSession, ObjectStateError } from './objectState.ts';
+
+const location = {
+  id: 'LOC1',
+  last_updated: '2024-01-01T00:00:00Z',
+  evses: [{ uid: 'E1', status: 'AVAILABLE', last_updated: '2024-01-01T00:00:00Z', connectors: [{ id: '1', standard: 'IEC_62196_T2', last_updated: '2024-01-01T00:00:00Z' }] }],
+};
+
+describe('patchSession', () => {
+  it('appends charging periods and keeps fields the patch leaves out', () => {
+    const current = { id: 'S1', kwh: 1, status: 'ACTIVE', charging_periods: [{ start_date_time: 'a' }] };
+    expect(patchSession(current, { kwh: 2, charging_periods: [{ start_date_time: 'b' }], last_updated: 'x' })).toEqual({
+      id: 'S1',
+      kwh: 2,
+      status: 'ACTIVE',
+      last_updated: 'x',
+      charging_periods: [{ start_date_time: 'a' }, { start_date_time: 'b' }],
+    });
+  });
+
+  it('an empty charging_periods list changes nothing', () => {
+    const current = { id: 'S1', charging_periods: [{ start_date_time: 'a' }] };
+    expect(patchSession(current, { charging_periods: [] }).charging_periods).toEqual([{ start_date_time: 'a' }]);
+  });
+});
+
+describe('applyLocationChange', () => {
+  it('patching an EVSE updates it and moves the location last_updated forward', () => {
+    const next = applyLocationChange(location, ['LOC1', 'E1'], { status: 'CHARGING', last_updated: '2024-02-01T00:00:00Z' }, 'patch');
+    expect(next.last_updated).toBe('2024-02-01T00:00:00Z');
+    expect((next.evses as any)[0]).toMatchObject({ uid: 'E1', status: 'CHARGING', connectors: [{ id: '1' }] });
+  });
+
+  it('putting a connector adds it and updates EVSE and location last_updated', () => {
+    const next = applyLocationChange(location, ['LOC1', 'E1', '2'], { id: '2', last_updated: '2024-03-01T00:00:00Z' }, 'put');
+    expect((next.evses as any)[0].connectors.map((c: any) => c.id)).toEqual(['1', '2']);
+    expect((next.evses as any)[0].last_updated).toBe('2024-03-01T00:00:00Z');
+    expect(next.last_updated).toBe('2024-03-01T00:00:00Z');
+  });
+
+  it.each([
+    [undefined, ['LOC9', 'E1'], 'put', 'location_id'],
+    [undefined, ['LOC9'], 'patch', 'location_id'],
+    [location, ['LOC1', 'E9'], 'patch', 'evse_uid'],
+    [location, ['LOC1', 'E9', '1'], 'put', 'evse_uid'],
+    [location, ['LOC1', 'E1', '9'], 'patch', 'connector_id'],
+  ] as const)('refuses a change to a parent the hub does not know (%#)', (current, ids, mode, path) => {
+    try {
+      applyLocationChange(current as any, [...ids], { last_updated: 'x' }, mode);
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ObjectStateError);
+      expect((err as ObjectStateError).path).toBe(path);
+    }
+  });
+});

@@ -1,0 +1,65 @@
+// How a push changes the hub's copy of an object (SPEC-DIGEST §1.2, §1.9 PATCH rules). Pure.
+// The forwarded body is never changed; these rules only maintain the stored state that GET-all
+// via hub and replays read.
+type Json = Record<string, unknown>;
+
+export class ObjectStateError extends Error {
+  override name = 'ObjectStateError';
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+const laterOf = (a: unknown, b: unknown): unknown => (typeof a === 'string' && typeof b === 'string' ? (a > b ? a : b) : (b ?? a));
+
+/** PATCH merge: fields present replace, fields absent stay (transport_and_format §PATCH). */
+export function mergePatch(current: Json, patch: Json): Json {
+  return { ...current, ...patch };
+}
+
+/** Session PATCH: charging_periods are appended, not replaced; an empty list changes nothing. */
+export function patchSession(current: Json, patch: Json): Json {
+  const { charging_periods: added, ...rest } = patch;
+  const merged = mergePatch(current, rest);
+  if (Array.isArray(added) && added.length > 0) {
+    merged.charging_periods = [...((current.charging_periods as unknown[]) ?? []), ...added];
+  }
+  return merged;
+}
+
+/**
+ * Locations: a PUT or PATCH may address the Location, one EVSE, or one Connector. The parent's
+ * last_updated follows the child's (mod_locations: the receiver SHALL update the parents).
+ */
+export function applyLocationChange(current: Json | undefined, ids: string[], body: Json, mode: 'put' | 'patch'): Json {
+  const [, evseUid, connectorId] = ids;
+  if (evseUid === undefined) {
+    if (mode === 'put') return body;
+    if (!current) throw new ObjectStateError(`unknown location ${ids[0]}: PUT it before patching`, 'location_id');
+    return mergePatch(current, body);
+  }
+  if (!current) throw new ObjectStateError(`unknown location ${ids[0]}: PUT the Location first`, 'location_id');
+  const evses = [...((current.evses as Json[]) ?? [])];
+  const evseIndex = evses.findIndex((e) => e.uid === evseUid);
+  let evse: Json;
+  if (connectorId === undefined) {
+    if (mode === 'patch' && evseIndex < 0) throw new ObjectStateError(`unknown EVSE ${evseUid}: PUT it before patching`, 'evse_uid');
+    evse = mode === 'put' ? body : mergePatch(evses[evseIndex], body);
+  } else {
+    if (evseIndex < 0) throw new ObjectStateError(`unknown EVSE ${evseUid}: PUT the EVSE first`, 'evse_uid');
+    const parent = evses[evseIndex];
+    const connectors = [...((parent.connectors as Json[]) ?? [])];
+    const connectorIndex = connectors.findIndex((c) => c.id === connectorId);
+    if (mode === 'patch' && connectorIndex < 0) throw new ObjectStateError(`unknown connector ${connectorId}: PUT it before patching`, 'connector_id');
+    const connector = mode === 'put' ? body : mergePatch(connectors[connectorIndex], body);
+    if (connectorIndex < 0) connectors.push(connector);
+    else connectors[connectorIndex] = connector;
+    evse = { ...parent, connectors, last_updated: laterOf(parent.last_updated, connector.last_updated) };
+  }
+  if (evseIndex < 0) evses.push(evse);
+  else evses[evseIndex] = evse;
+  return { ...current, evses, last_updated: laterOf(current.last_updated, evse.last_updated) };
+}

@@ -1,0 +1,58 @@
+// Every known party with the interfaces its platform implements, cached for a moment: routing
+// reads it on every request, and registrations are rare.
+import type { Db } from '../store/db.ts';
+import type { Endpoint } from '../store/platforms.ts';
+import type { KnownParty } from './routing.ts';
+import type { PartyRef } from '../bus/messages.ts';
+import { partyKey } from '../bus/subjects.ts';
+
+export interface DirectoryParty extends KnownParty {
+  partyUuid: string;
+  platformState: string;
+  endpoints: Endpoint[];
+}
+
+export class PartyDirectory {
+  private cache: { at: number; parties: DirectoryParty[] } | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly ttlMs = 2000,
+  ) {}
+
+  invalidate(): void {
+    this.cache = undefined;
+  }
+
+  async all(): Promise<DirectoryParty[]> {
+    if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache.parties;
+    const rows = await this.db('parties')
+      .join('platforms', 'platforms.id', 'parties.platform_id')
+      .select('parties.id', 'parties.country_code', 'parties.party_id', 'parties.role', 'parties.status', 'parties.platform_id', 'platforms.state', 'platforms.endpoints');
+    const parties = rows.map(
+      (r): DirectoryParty => ({
+        partyUuid: r.id,
+        country_code: r.country_code,
+        party_id: r.party_id,
+        role: r.role,
+        // A party of an unregistered platform cannot be reached whatever its last status was.
+        status: r.state === 'REGISTERED' ? r.status : 'SUSPENDED',
+        platformId: r.platform_id,
+        platformState: r.state,
+        endpoints: r.endpoints,
+        interfaces: new Set((r.endpoints as Endpoint[]).map((e) => `${e.identifier}:${e.role}`)),
+      }),
+    );
+    this.cache = { at: Date.now(), parties };
+    return parties;
+  }
+
+  async find(ref: PartyRef, role?: string): Promise<DirectoryParty | undefined> {
+    const key = partyKey(ref.country_code, ref.party_id);
+    return (await this.all()).find((p) => partyKey(p.country_code, p.party_id) === key && (role === undefined || p.role === role));
+  }
+
+  async ofPlatform(platformId: string): Promise<DirectoryParty[]> {
+    return (await this.all()).filter((p) => p.platformId === platformId);
+  }
+}
