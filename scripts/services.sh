@@ -345,7 +345,7 @@ up_service() {
 stop_signal() { if [ "$1" = postgres ]; then echo INT; else echo TERM; fi; } # INT = postgres "fast" shutdown
 
 stop_service() {
-  local svc=$1 pid deadline=$((SECONDS + WAIT_SECONDS))
+  local svc=$1 pid deadline=$((SECONDS + 30))
   if [ ! -f "$DATA/$svc.pid" ]; then
     echo "$svc: not started by hub, leaving it alone"
     return 0
