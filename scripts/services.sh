@@ -14,6 +14,7 @@
 #                   we check the "jetstream":true flag of the INFO line the server sends on connect.
 #   CLICKHOUSE_URL  http://127.0.0.1:8123   (HTTP interface; /ping must answer "Ok.")
 #   SERVICES_WAIT_SECONDS  how long to wait for a started service to answer (default 60)
+# shellcheck disable=SC2016 # the single-quoted `bash -c` snippets get host and port as $1 and $2
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -112,6 +113,7 @@ find_bin() {
 pg_bindir() {
   local initdb
   if initdb="$(command -v initdb 2>/dev/null)"; then dirname "$initdb"; return 0; fi
+  # shellcheck disable=SC2012 # fixed Debian paths; sort -V picks the newest major version
   initdb="$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)"
   [ -n "$initdb" ] && dirname "$initdb"
 }
@@ -135,11 +137,11 @@ install_packages() {
   is_root ||
     die "$svc: ${*} not installed and we are not root: run 'sudo apt-get install -y $*', or set ${URL_VAR[$svc]} to a running $svc"
   echo "$svc: installing $* with apt-get (log: .data/apt.log)..."
-  if ! apt_get_install "$@"; then
-    apt-get update -q >>"$DATA/apt.log" 2>&1 && apt_get_install "$@" || {
-      tail -n 15 "$DATA/apt.log" >&2
-      die "$svc: apt-get install $* failed (see .data/apt.log)"
-    }
+  apt_get_install "$@" && return 0
+  echo "$svc: install failed; running apt-get update and retrying..."
+  if ! { apt-get update -q >>"$DATA/apt.log" 2>&1 && apt_get_install "$@"; }; then
+    tail -n 15 "$DATA/apt.log" >&2
+    die "$svc: apt-get install $* failed (see .data/apt.log)"
   fi
 }
 
