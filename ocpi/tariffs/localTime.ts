@@ -32,8 +32,16 @@ export function parseOcpiDateTime(value: unknown, path: string): number {
   }
   const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
   const ms = Date.parse(hasZone ? value : `${value}Z`);
-  if (Number.isNaN(ms)) throw new PricingInputError(`${path}: not a valid date/time: ${value}`, path);
+  if (Number.isNaN(ms) || !isCalendarDate(value)) throw new PricingInputError(`${path}: not a valid date/time: ${value}`, path);
   return ms;
+}
+
+/** JavaScript rolls 2024-02-30 over to March 1st; OCPI does not. */
+function isCalendarDate(value: string): boolean {
+  const y = Number(value.slice(0, 4));
+  const m = Number(value.slice(5, 7));
+  const d = Number(value.slice(8, 10));
+  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
 /** Calendar reading of an instant on a zone's wall clock. */
