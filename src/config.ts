@@ -41,7 +41,9 @@ const EnvSchema = z.object({
   // Ordered delivery lanes per receiver: objects hash onto lanes, each lane delivers in order.
   DELIVERY_PARTITIONS: z.coerce.number().int().min(1).max(256).default(16),
   // Pushes a receiver has not accepted by then become dead letters (default 7 days).
-  DELIVERY_HORIZON_HOURS: z.coerce.number().min(0.001).default(168),
+  DELIVERY_HORIZON_HOURS: z.coerce.number().min(0.0001).default(168),
+  DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(10).default(1000),
+  DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(100).default(3_600_000),
   // Partners on loopback/private addresses are refused unless this is set (tests and local demos).
   ALLOW_PRIVATE_PARTNER_URLS: boolean.default(false),
 });

@@ -27,7 +27,7 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
   const lanes = new Map<string, RunningConsumer>();
   const health = new ReceiverHealth(deps, log);
   const horizonMs = deps.config.DELIVERY_HORIZON_HOURS * 3_600_000;
-  const backoff = { baseMs: options.backoffBaseMs ?? 1000, maxMs: options.backoffMaxMs ?? 3_600_000 };
+  const backoff = { baseMs: options.backoffBaseMs ?? deps.config.DELIVERY_BACKOFF_BASE_MS, maxMs: options.backoffMaxMs ?? deps.config.DELIVERY_BACKOFF_MAX_MS };
   let stopped = false;
 
   const handle = async (msg: JsMsg): Promise<'ack' | { nakMs: number }> => {
