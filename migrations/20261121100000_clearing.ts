@@ -188,6 +188,7 @@ export async function up(knex: Knex): Promise<void> {
       hold_reason text,
       cycle_id uuid REFERENCES clearing_cycles (id),
       reverses_booking_id bigint REFERENCES clearing_bookings (id),
+      credit_reference_id text,
       booked_at timestamptz NOT NULL DEFAULT now(),
       CHECK (status <> 'booked' OR cycle_id IS NOT NULL),
       CHECK (status <> 'held' OR hold_reason IS NOT NULL)
@@ -195,6 +196,7 @@ export async function up(knex: Knex): Promise<void> {
     CREATE UNIQUE INDEX clearing_bookings_cdr ON clearing_bookings (country_code, party_id, cdr_id);
     CREATE INDEX clearing_bookings_cycle ON clearing_bookings (cycle_id, status);
     CREATE INDEX clearing_bookings_held ON clearing_bookings (cpo, emsp) WHERE status = 'held';
+    CREATE INDEX clearing_bookings_credits_waiting ON clearing_bookings (country_code, party_id, credit_reference_id) WHERE status = 'held' AND kind = 'credit';
     CREATE UNIQUE INDEX clearing_bookings_reversed_once ON clearing_bookings (reverses_booking_id) WHERE reverses_booking_id IS NOT NULL;
 
     CREATE TABLE clearing_disputes (

@@ -1,7 +1,7 @@
 // Money inside the clearing house: integers (bigint) at a fixed scale of 4 decimals, the precision
 // OCPI carries. Decimal strings at the edges; rounding to the currency's minor unit happens once,
 // at settlement (toMinorUnits), and the residual is carried forward.
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 
 export const SCALE = 4;
 const FACTOR = 10n ** BigInt(SCALE);

@@ -1,0 +1,116 @@
+// Helpers for the clearing integration tests: a knex pool on the run's database, parties inserted
+// directly (registration is tested elsewhere), CDR builders and OCPI push messages.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createDb, type Db } from '../../src/store/db.ts';
+import { testConfig } from '../support/hub.ts';
+import type { OcpiPushMessage } from '../../src/bus/messages.ts';
+import { createAgreement, type AgreementInput } from '../../src/clearing/agreements.ts';
+import { parsePartyRef } from '../../src/clearing/parties.ts';
+
+/** The run's configuration (PORT is irrelevant here; testConfig's placeholder 0 is not a valid port). */
+export function clearingConfig(overrides: Record<string, string> = {}) {
+  return testConfig({ PORT: '18080', ...overrides });
+}
+
+export function clearingDb(max = 10): Db {
+  return createDb(clearingConfig().DATABASE_URL, { max });
+}
+
+const used = new Set<string>();
+function randomPartyId(): string {
+  for (;;) {
+    const id = randomBytes(3).toString('base64').replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 3);
+    if (id.length === 3 && /^[A-Z]/.test(id) && !used.has(id)) {
+      used.add(id);
+      return id;
+    }
+  }
+}
+
+/** Inserts a platform holding the given roles under one fresh party id; returns "CC-PID". */
+export async function aParty(db: Db, roles: ('CPO' | 'EMSP')[], countryCode = 'NL'): Promise<string> {
+  for (;;) {
+    const partyId = randomPartyId();
+    const clash = await db('parties').whereRaw('upper(country_code) = ? AND upper(party_id) = ?', [countryCode, partyId]).first('id');
+    if (clash) continue;
+    const [platform] = await db('platforms').insert({ name: `clearing test ${partyId}`, state: 'REGISTERED' }).returning('id');
+    for (const role of roles) {
+      await db('parties').insert({ platform_id: platform.id, country_code: countryCode, party_id: partyId, role, business_details: JSON.stringify({ name: `${role} ${partyId} B.V.` }), status: 'CONNECTED' });
+    }
+    return `${countryCode}-${partyId}`;
+  }
+}
+
+export async function anAgreement(db: Db, cpo: string, emsp: string, overrides: Partial<AgreementInput> = {}) {
+  return createAgreement(
+    db,
+    {
+      cpo,
+      emsp,
+      valid_from: '2026-01-01T00:00:00Z',
+      currencies: ['EUR'],
+      fee_fixed: '0.05',
+      fee_percent: '1',
+      fee_payer: 'CPO',
+      settlement_period: 'MONTHLY',
+      payment_terms_days: 14,
+      dispute_window_days: 30,
+      vat_treatment: 'INCL_VAT',
+      ...overrides,
+    },
+    'test',
+  );
+}
+
+export interface CdrOverrides {
+  id?: string;
+  currency?: string;
+  excl?: string;
+  incl?: string | null;
+  end?: string;
+  energy?: string;
+  credit?: { of: string };
+}
+
+export function aCdr(cpo: string, o: CdrOverrides = {}) {
+  const { country_code, party_id } = parsePartyRef(cpo);
+  const end = o.end ?? '2026-11-10T12:00:00Z';
+  const start = new Date(Date.parse(end) - 3600_000).toISOString();
+  const excl = o.excl ?? '10.00';
+  const incl = o.incl === undefined ? (Number(excl) * 1.21).toFixed(4) : o.incl;
+  return {
+    country_code,
+    party_id,
+    id: o.id ?? `CDR${randomUUID().slice(0, 18)}`,
+    start_date_time: start,
+    end_date_time: end,
+    cdr_token: { country_code: 'NL', party_id: 'EMS', uid: 'TOKEN1', type: 'RFID', contract_id: 'NL-EMS-C12345678-X' },
+    auth_method: 'WHITELIST',
+    cdr_location: { id: 'LOC1', address: 'Street 1', city: 'Utrecht', country: 'NLD', coordinates: { latitude: '52.0', longitude: '5.1' }, evse_uid: 'E1', evse_id: 'NL*CPO*E1', connector_id: '1', connector_standard: 'IEC_62196_T2', connector_format: 'SOCKET', connector_power_type: 'AC_3_PHASE' },
+    currency: o.currency ?? 'EUR',
+    total_cost: incl === null ? { excl_vat: excl } : { excl_vat: excl, incl_vat: incl },
+    total_energy: o.energy ?? '15.5',
+    total_time: 1,
+    charging_periods: [{ start_date_time: start, dimensions: [{ type: 'ENERGY', volume: 15.5 }] }],
+    ...(o.credit ? { credit: true, credit_reference_id: o.credit.of } : {}),
+    last_updated: end,
+  };
+}
+
+export function cdrMessage(cdr: { country_code: string; party_id: string; id: string }, emsp: string | null): OcpiPushMessage {
+  const receiver = emsp ? { country_code: parsePartyRef(emsp).country_code, party_id: parsePartyRef(emsp).party_id } : null;
+  return {
+    module: 'cdrs',
+    event: 'post',
+    path: [],
+    body: cdr,
+    object_key: `${cdr.country_code}*${cdr.party_id}*${cdr.id}`,
+    sender: { country_code: cdr.country_code, party_id: cdr.party_id },
+    from: { country_code: cdr.country_code, party_id: cdr.party_id },
+    receiver,
+    routing: 'direct',
+    request_id: randomUUID(),
+    correlation_id: randomUUID(),
+    accepted_at: new Date().toISOString(),
+  };
+}
