@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(100).default(3_600_000),
   // Partners on loopback/private addresses are refused unless this is set (tests and local demos).
   ALLOW_PRIVATE_PARTNER_URLS: boolean.default(false),
+  // Analytics: a CDR arriving more than this many days after its session ended is flagged (late_cdr).
+  ANOMALY_LATE_CDR_DAYS: z.coerce.number().min(1).default(90),
 });
 
 export type Config = Readonly<Omit<z.infer<typeof EnvSchema>, 'HUB_PUBLIC_URL'> & { HUB_PUBLIC_URL: string }>;

@@ -1,0 +1,219 @@
+// Near-real-time billing anomaly detection. A durable consumer reads the CDR pushes from the OCPI
+// stream; a batch is judged only once the ingester has stored every message up to the batch's
+// last sequence (its ack floor), so the set-based rules see all earlier CDRs in ClickHouse. Per-CDR
+// rules run in process (tariff recomputation with ocpi/tariffs), set-based ones read ClickHouse.
+// Findings go to ClickHouse, NATS and Postgres review_items before the batch is acknowledged.
+// Party drift runs on a timer over the revenue_daily view.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { JsMsg } from '@nats-io/jetstream';
+import type { HubDeps } from '../../src/deps.ts';
+import type { OcpiPushMessage } from '../../src/bus/messages.ts';
+import { validate } from '../../ocpi/validate.ts';
+import type { CdrInput, Tariff } from '../../ocpi/tariffs/types.ts';
+import { runBatchConsumer } from '../batchConsumer.ts';
+import { INGEST_DURABLE } from '../ingest/index.ts';
+import { cdrRows, UnmappableMessage, type CdrRow } from '../ingest/transform.ts';
+import { dailyVolumes, locationFacts, neighbours, pricePerKwhStats, tariffsByKey } from './queries.ts';
+import {
+  checkPrice,
+  defaultDriftSettings,
+  defaultRuleSettings,
+  driftFindings,
+  duplicateSessionFinding,
+  overlapFinding,
+  ppkFinding,
+  singleCdrFindings,
+  type DriftSettings,
+  type Finding,
+  type RuleSettings,
+} from './rules.ts';
+import { writeFindings, writeValidationFindings, type ValidationFindingRow } from './sink.ts';
+
+export const ANOMALIES_DURABLE = 'analytics-anomalies';
+
+export interface DetectorOptions {
+  rules?: Partial<RuleSettings>;
+  drift?: Partial<DriftSettings>;
+  batchSize?: number;
+  maxDelayMs?: number;
+  driftEveryMs?: number;
+  /** How long a batch waits for the ingester before it is retried (ms). */
+  ingestWaitMs?: number;
+}
+
+export interface RunningDetector {
+  stop(): Promise<void>;
+  stats(): { cdrs: number; findings: number; driftRuns: number; lastError: string | null };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Subject {
+  row: CdrRow;
+  body: CdrInput & Record<string, unknown>;
+}
+
+export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient, options: DetectorOptions = {}): Promise<RunningDetector> {
+  const log = deps.log.child({ role: 'pipelines', pipeline: 'anomalies' });
+  const settings: RuleSettings = { ...defaultRuleSettings, ...options.rules };
+  const driftSettings: DriftSettings = { ...defaultDriftSettings, ...options.drift };
+  const { subjects } = deps.bus;
+  const stats = { cdrs: 0, findings: 0, driftRuns: 0, lastError: null as string | null };
+  let driftDirty = true;
+
+  const ingestFloor = async (): Promise<number> => {
+    const info = await deps.bus.jsm.consumers.info(subjects.streams.ocpi, INGEST_DURABLE);
+    return info.ack_floor.stream_seq;
+  };
+
+  const waitForIngest = async (seq: number, held: JsMsg[]) => {
+    const deadline = Date.now() + (options.ingestWaitMs ?? 30_000);
+    for (let i = 0; ; i++) {
+      if ((await ingestFloor()) >= seq) return;
+      if (Date.now() > deadline) throw new Error(`ingestion has not stored stream sequence ${seq} yet`);
+      if (i % 20 === 19) for (const m of held) m.working();
+      await sleep(50);
+    }
+  };
+
+  const judge = async (subjectsIn: Subject[]): Promise<Finding[]> => {
+    const rows = subjectsIn.map((s) => s.row);
+    const tariffKeys = new Map<string, [string, string, string]>();
+    const connectorKeys = new Map<string, [string, string, string, string, string]>();
+    for (const r of rows) {
+      if (r.tariff_id) tariffKeys.set(`${r.country_code}*${r.party_id}*${r.tariff_id}`, [r.country_code, r.party_id, r.tariff_id]);
+      connectorKeys.set(`${r.country_code}*${r.party_id}*${r.location_id}*${r.evse_uid}*${r.connector_id}`, [r.country_code, r.party_id, r.location_id, r.evse_uid, r.connector_id]);
+    }
+    const sessionKeys = [...new Set(rows.map((r) => r.session_key))];
+    const tokens = [...new Map(rows.filter((r) => r.token_uid).map((r) => [`${r.token_country_code}*${r.token_party_id}*${r.token_uid}`, [r.token_country_code, r.token_party_id, r.token_uid] as [string, string, string]])).values()];
+    const [tariffs, facts, near] = await Promise.all([
+      tariffsByKey(clickhouse, [...tariffKeys.values()]),
+      locationFacts(clickhouse, [...connectorKeys.values()]),
+      neighbours(clickhouse, sessionKeys, tokens),
+    ]);
+    const stored = new Map(near.map((c) => [`${c.country_code}*${c.party_id}*${c.id}`, c]));
+
+    const findings: Finding[] = [];
+    const unpriced: { s: Subject; price: ReturnType<typeof checkPrice> }[] = [];
+    for (const s of subjectsIn) {
+      const r = s.row;
+      const known = r.tariff_id ? tariffs.get(`${r.country_code}*${r.party_id}*${r.tariff_id}`) : undefined;
+      const price = checkPrice(s.body, known ? [known as Tariff] : [], facts.timeZone.get(`${r.country_code}*${r.party_id}*${r.location_id}`) ?? null, r.tariff_id, settings);
+      const powerW = facts.powerW.get(`${r.country_code}*${r.party_id}*${r.location_id}*${r.evse_uid}*${r.connector_id}`) ?? null;
+      const single = singleCdrFindings(r, { connectorPowerW: powerW, price }, settings);
+      findings.push(...single);
+      if (price.kind === 'unpriceable' && !single.some((f) => f.type === 'non_positive_total')) unpriced.push({ s, price });
+
+      // Set-based: the stored copy carries the arrival order (first stream sequence that stored it).
+      const self = stored.get(`${r.country_code}*${r.party_id}*${r.id}`);
+      if (self) {
+        const duplicate = duplicateSessionFinding(self, near);
+        if (duplicate) findings.push(duplicate);
+        else {
+          const overlap = overlapFinding(self, near);
+          if (overlap) findings.push(overlap);
+        }
+      }
+    }
+
+    if (unpriced.length) {
+      const key = (r: CdrRow, k: string): [string, string, string, string] => [r.country_code, r.party_id, k, r.currency];
+      const [byLocation, byTariff] = await Promise.all([
+        pricePerKwhStats(clickhouse, 'location_id', unpriced.map(({ s }) => key(s.row, s.row.location_id)), settings.ppkMinKwh),
+        pricePerKwhStats(clickhouse, 'tariff_id', unpriced.filter(({ s }) => s.row.tariff_id).map(({ s }) => key(s.row, s.row.tariff_id)), settings.ppkMinKwh),
+      ]);
+      for (const { s, price } of unpriced) {
+        const r = s.row;
+        const f = ppkFinding(r, price, {
+          location: byLocation.get(`${r.country_code}*${r.party_id}*${r.location_id}*${r.currency}`) ?? null,
+          tariff: r.tariff_id ? (byTariff.get(`${r.country_code}*${r.party_id}*${r.tariff_id}*${r.currency}`) ?? null) : null,
+        }, settings);
+        if (f) findings.push(f);
+      }
+    }
+    return findings;
+  };
+
+  const consumer = await runBatchConsumer(
+    deps.bus,
+    {
+      stream: subjects.streams.ocpi,
+      durable: ANOMALIES_DURABLE,
+      filterSubject: subjects.moduleAll('cdrs'),
+      batchSize: options.batchSize ?? 2000,
+      maxDelayMs: options.maxDelayMs ?? 200,
+      maxAckPending: (options.batchSize ?? 2000) * 4,
+    },
+    async (messages) => {
+      await waitForIngest(Math.max(...messages.map((m) => m.seq)), messages);
+      const batch = new Map<string, Subject>();
+      const validation: ValidationFindingRow[] = [];
+      const now = Math.floor(Date.now() / 1000);
+      for (const msg of messages) {
+        try {
+          const message = msg.json<OcpiPushMessage>();
+          if (message.event !== 'post' && message.event !== 'put') continue;
+          const { cdr } = cdrRows(message, { seq: msg.seq, ingestedAt: now });
+          const key = `${cdr.country_code}*${cdr.party_id}*${cdr.id}`;
+          if (batch.has(key)) continue;
+          batch.set(key, { row: cdr, body: message.body as Subject['body'] });
+          const checked = validate('cdr', message.body);
+          if (!checked.ok) {
+            for (const e of checked.errors.slice(0, 20)) {
+              validation.push({ detected_at: now, module: 'cdrs', country_code: cdr.country_code, party_id: cdr.party_id, object_id: cdr.id, path: e.path, message: e.message, severity: 'error' });
+            }
+          }
+        } catch (err) {
+          if (!(err instanceof UnmappableMessage) && !(err instanceof SyntaxError)) throw err;
+        }
+      }
+      if (batch.size === 0) return;
+      const findings = await judge([...batch.values()]);
+      await writeValidationFindings(clickhouse, validation);
+      await writeFindings(deps, clickhouse, findings);
+      stats.cdrs += batch.size;
+      stats.findings += findings.length;
+      driftDirty = true;
+    },
+    log,
+  );
+
+  let stopping = false;
+  const runDrift = async () => {
+    driftDirty = false;
+    const findings = await runDriftOnce(deps, clickhouse, driftSettings);
+    stats.driftRuns++;
+    stats.findings += findings.length;
+  };
+  const driftLoop = (async () => {
+    while (!stopping) {
+      await sleep(options.driftEveryMs ?? 2000);
+      if (!driftDirty || stopping) continue;
+      try {
+        await runDrift();
+      } catch (err) {
+        driftDirty = true;
+        stats.lastError = err instanceof Error ? err.message : String(err);
+        log.warn({ err }, 'drift detection failed; will retry');
+      }
+    }
+  })();
+
+  return {
+    stats: () => ({ ...stats, lastError: stats.lastError ?? consumer.stats().lastError }),
+    async stop() {
+      stopping = true;
+      await consumer.stop();
+      await driftLoop;
+    },
+  };
+}
+
+/** One drift pass: every closed party-day judged against its history; findings written. */
+export async function runDriftOnce(deps: Pick<HubDeps, 'db' | 'bus'>, clickhouse: ClickHouseClient, settings: Partial<DriftSettings> = {}): Promise<Finding[]> {
+  const volumes = await dailyVolumes(clickhouse);
+  const findings: Finding[] = [];
+  for (const { party, series } of volumes.values()) findings.push(...driftFindings(party, series, { ...defaultDriftSettings, ...settings }));
+  await writeFindings(deps, clickhouse, findings);
+  return findings;
+}

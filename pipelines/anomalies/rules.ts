@@ -1,0 +1,386 @@
+// Billing anomaly rules as pure functions of a CDR and the context the detector looked up.
+// Each finding names its type, severity, subject (CDR key, or party and day for drift) and the
+// evidence a reviewer needs. Where two rules describe one fault, the more specific one wins
+// (a zero total is not also "a price mismatch"; zero charging time is not also "impossible energy").
+import { Decimal } from 'decimal.js';
+import { priceCdr } from '../../ocpi/tariffs/price.ts';
+import type { CdrInput, Tariff } from '../../ocpi/tariffs/types.ts';
+import type { CdrRow } from '../ingest/transform.ts';
+
+export const anomalyTypes = [
+  'price_mismatch',
+  'duplicate_session',
+  'overlapping_sessions',
+  'impossible_energy',
+  'non_positive_total',
+  'energy_without_time',
+  'price_per_kwh_outlier',
+  'late_cdr',
+  'party_volume_drift',
+] as const;
+export type AnomalyType = (typeof anomalyTypes)[number];
+export type Severity = 'low' | 'medium' | 'high';
+
+export interface Finding {
+  /** Unique per anomaly: type and subject. Re-detection yields the same key. */
+  key: string;
+  type: AnomalyType;
+  severity: Severity;
+  country_code: string;
+  party_id: string;
+  /** Null for party-level findings (drift). */
+  cdr_id: string | null;
+  currency: string;
+  /** Money the finding puts in question, in `currency` (0 when not about money). */
+  amount_at_risk: number;
+  evidence: Record<string, unknown>;
+  /** Unix seconds when the hub accepted the CDR (the day's last CDR for drift). */
+  accepted_at: number;
+}
+
+export interface RuleSettings {
+  /** A CDR arriving more than this many days after its session ended is late (default 90). */
+  lateCdrDays: number;
+  /** |billed − recomputed| above this (in currency units, excl. VAT) is a price mismatch. */
+  priceTolerance: number;
+  /** Energy may exceed connector power × duration by this factor (meter and clock tolerance). */
+  energyTolerance: number;
+  /** Robust z above which a value is an outlier (modified z, MAD scaled by 1.4826). */
+  robustZ: number;
+  /** Deviation from the median below which nothing is an outlier, as a share of the median (handles MAD = 0). */
+  minRelativeDeviation: number;
+  /** Price per kWh is judged only for CDRs with at least this many kWh (fixed fees dominate small sessions). */
+  ppkMinKwh: number;
+  /** A statistic needs at least this many CDRs to judge by. */
+  minSamples: number;
+}
+
+export const defaultRuleSettings: RuleSettings = {
+  lateCdrDays: 90,
+  priceTolerance: 0.01,
+  energyTolerance: 1.05,
+  robustZ: 3.5,
+  minRelativeDeviation: 0.5,
+  ppkMinKwh: 5,
+  minSamples: 10,
+};
+
+export const cdrFindingKey = (type: AnomalyType, c: { country_code: string; party_id: string; id: string }) => `${type}:${c.country_code}*${c.party_id}*${c.id}`;
+
+function cdrFinding(type: AnomalyType, severity: Severity, row: CdrRow, amountAtRisk: number, evidence: Record<string, unknown>): Finding {
+  return {
+    key: cdrFindingKey(type, row),
+    type,
+    severity,
+    country_code: row.country_code,
+    party_id: row.party_id,
+    cdr_id: row.id,
+    currency: row.currency,
+    amount_at_risk: Math.round(amountAtRisk * 10000) / 10000,
+    evidence,
+    accepted_at: row.accepted_at,
+  };
+}
+
+// ---------------------------------------------------------------- price recomputation
+
+export type PriceCheck =
+  | { kind: 'unpriceable'; reason: string }
+  | { kind: 'matches'; expected: string; tariffId: string }
+  | { kind: 'mismatch'; expected: string; billed: string; difference: string; tariffId: string };
+
+/** Recomputes the CDR's total (excl. VAT) from its tariff(s) with the hub's tariff calculator. */
+export function checkPrice(cdr: CdrInput, tariffs: Tariff[], timeZone: string | null, tariffId: string, settings: RuleSettings = defaultRuleSettings): PriceCheck {
+  const candidates = tariffs.length ? tariffs : (cdr.tariffs ?? []);
+  if (candidates.length === 0) return { kind: 'unpriceable', reason: 'tariff unknown to the hub and not in the CDR' };
+  const billedRaw = cdr.total_cost?.excl_vat;
+  if (billedRaw === undefined || billedRaw === null) return { kind: 'unpriceable', reason: 'CDR has no total_cost' };
+  let expected: string;
+  let usedTariff: string;
+  try {
+    const known = tariffId && candidates.some((t) => t.id === tariffId) ? tariffId : null;
+    const result = priceCdr({ cdr, tariffs: candidates, timeZone, tariffId: known });
+    expected = result.total_cost.excl_vat;
+    usedTariff = result.tariff.id;
+  } catch (err) {
+    return { kind: 'unpriceable', reason: `pricing failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const billed = new Decimal(String(billedRaw));
+  const difference = billed.minus(expected);
+  if (difference.abs().greaterThan(settings.priceTolerance)) {
+    return { kind: 'mismatch', expected, billed: billed.toFixed(4), difference: difference.toFixed(4), tariffId: usedTariff };
+  }
+  return { kind: 'matches', expected, tariffId: usedTariff };
+}
+
+// ---------------------------------------------------------------- physics
+
+/** Power a connector can deliver when the hub knows no better (W): the largest usual for its power type. */
+export const fallbackPowerW: Record<string, number> = {
+  AC_1_PHASE: 7_400,
+  AC_2_PHASE: 14_800,
+  AC_2_PHASE_SPLIT: 14_800,
+  AC_3_PHASE: 44_000,
+  DC: 400_000,
+};
+
+export interface CdrContext {
+  /** The connector's max_electric_power in W from its Location, when the hub has it. */
+  connectorPowerW: number | null;
+  price: PriceCheck;
+}
+
+/** The per-CDR rules. Credit CDRs are only checked for lateness (negative totals are their point). */
+export function singleCdrFindings(row: CdrRow, context: CdrContext, settings: RuleSettings = defaultRuleSettings): Finding[] {
+  const findings: Finding[] = [];
+  const lateSeconds = row.accepted_at - row.end_ts;
+  if (lateSeconds > settings.lateCdrDays * 86_400) {
+    findings.push(
+      cdrFinding('late_cdr', 'low', row, row.total_cost_excl, {
+        session_ended: new Date(row.end_ts * 1000).toISOString(),
+        accepted: new Date(row.accepted_at * 1000).toISOString(),
+        days_after_session: Math.floor(lateSeconds / 86_400),
+        limit_days: settings.lateCdrDays,
+      }),
+    );
+  }
+  if (row.credit === 1) return findings;
+
+  const nonPositive = row.total_cost_excl <= 0 && !(context.price.kind === 'matches' && Number(context.price.expected) <= 0);
+  if (nonPositive) {
+    findings.push(
+      cdrFinding('non_positive_total', 'high', row, Math.abs(row.total_cost_excl), {
+        total_cost_excl_vat: row.total_cost_excl,
+        credit: false,
+        expected_excl_vat: context.price.kind === 'unpriceable' ? null : context.price.expected,
+        total_energy_kwh: row.total_energy,
+      }),
+    );
+  } else if (context.price.kind === 'mismatch') {
+    const { expected, billed, difference, tariffId } = context.price;
+    const relative = Number(expected) === 0 ? Infinity : Math.abs(Number(difference) / Number(expected));
+    findings.push(
+      cdrFinding('price_mismatch', relative > 0.1 ? 'high' : 'medium', row, Number(difference), {
+        billed_excl_vat: billed,
+        recomputed_excl_vat: expected,
+        difference,
+        tariff_id: tariffId,
+      }),
+    );
+  }
+
+  const chargingHours = row.total_time - row.total_parking_time;
+  const durationHours = (row.end_ts - row.start_ts) / 3600;
+  if (row.total_energy > 0.05 && (chargingHours <= 0 || durationHours <= 0)) {
+    findings.push(
+      cdrFinding('energy_without_time', 'medium', row, row.total_energy_cost_excl, {
+        total_energy_kwh: row.total_energy,
+        total_time_h: row.total_time,
+        total_parking_time_h: row.total_parking_time,
+        session_seconds: row.end_ts - row.start_ts,
+      }),
+    );
+  } else {
+    const powerW = context.connectorPowerW && context.connectorPowerW > 0 ? context.connectorPowerW : (fallbackPowerW[row.connector_power_type] ?? fallbackPowerW.DC);
+    const feasible = (powerW / 1000) * durationHours * settings.energyTolerance + 0.1;
+    if (row.total_energy > feasible) {
+      findings.push(
+        cdrFinding('impossible_energy', 'high', row, row.total_energy_cost_excl * (1 - feasible / row.total_energy), {
+          total_energy_kwh: row.total_energy,
+          max_feasible_kwh: Math.round(feasible * 1000) / 1000,
+          connector_power_w: powerW,
+          power_source: context.connectorPowerW ? 'location' : 'power_type_default',
+          session_hours: Math.round(durationHours * 10000) / 10000,
+        }),
+      );
+    }
+  }
+  return findings;
+}
+
+// ---------------------------------------------------------------- robust statistics
+
+export const median = (values: readonly number[]): number => {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export const mad = (values: readonly number[], center = median(values)): number => median(values.map((v) => Math.abs(v - center)));
+
+export interface RobustStat {
+  median: number;
+  mad: number;
+  n: number;
+}
+
+export interface OutlierVerdict {
+  outlier: boolean;
+  /** The deviation allowed: the larger of robustZ·1.4826·MAD and minRelativeDeviation·|median| (MAD = 0 safe). */
+  allowed: number;
+  deviation: number;
+  /** Modified z with the MAD floored, for the evidence. */
+  z: number;
+}
+
+export function judge(x: number, stat: RobustStat, settings: Pick<RuleSettings, 'robustZ' | 'minRelativeDeviation'>, relativeFloor = settings.minRelativeDeviation): OutlierVerdict {
+  const scale = 1.4826 * stat.mad;
+  const allowed = Math.max(settings.robustZ * scale, relativeFloor * Math.abs(stat.median), 1e-9);
+  const deviation = x - stat.median;
+  return { outlier: Math.abs(deviation) > allowed, allowed, deviation, z: (deviation / allowed) * settings.robustZ };
+}
+
+export interface PpkStats {
+  location: RobustStat | null;
+  tariff: RobustStat | null;
+}
+
+/**
+ * Price per kWh far from the location's and the tariff's usual. Judged only when the price could
+ * not be recomputed (recomputation is exact where it is possible) and against every statistic
+ * with enough samples: all of them must call it an outlier.
+ */
+export function ppkFinding(row: CdrRow, price: PriceCheck, stats: PpkStats, settings: RuleSettings = defaultRuleSettings): Finding | null {
+  if (row.credit === 1 || price.kind !== 'unpriceable' || row.total_energy < settings.ppkMinKwh || row.total_cost_excl <= 0) return null;
+  const ppk = row.total_cost_excl / row.total_energy;
+  const judged = (['location', 'tariff'] as const)
+    .map((scope) => ({ scope, stat: stats[scope] }))
+    .filter((s): s is { scope: 'location' | 'tariff'; stat: RobustStat } => s.stat !== null && s.stat.n >= settings.minSamples);
+  if (judged.length === 0) return null;
+  const verdicts = judged.map((j) => ({ ...j, verdict: judge(ppk, j.stat, settings) }));
+  if (!verdicts.every((v) => v.verdict.outlier)) return null;
+  const reference = verdicts[0].stat.median;
+  const evidence: Record<string, unknown> = { price_per_kwh: round(ppk, 4), total_energy_kwh: row.total_energy, tariff_id: row.tariff_id || null, why_not_recomputed: price.reason };
+  for (const v of verdicts) {
+    evidence[v.scope] = { median: round(v.stat.median, 4), mad: round(v.stat.mad, 4), n: v.stat.n, allowed_deviation: round(v.verdict.allowed, 4), modified_z: round(v.verdict.z, 2) };
+  }
+  return cdrFinding('price_per_kwh_outlier', 'medium', row, (ppk - reference) * row.total_energy, evidence);
+}
+
+const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+// ---------------------------------------------------------------- sets of CDRs
+
+/** What set-based rules need of a stored CDR. `stream_seq` orders arrival: the later one is flagged. */
+export type CdrLite = Pick<
+  CdrRow,
+  'country_code' | 'party_id' | 'id' | 'session_key' | 'token_country_code' | 'token_party_id' | 'token_uid' | 'start_ts' | 'end_ts' | 'credit' | 'credit_reference_id' | 'stream_seq' | 'location_id' | 'evse_uid' | 'total_cost_excl' | 'currency' | 'accepted_at'
+>;
+
+const keyOf = (c: CdrLite) => `${c.country_code}*${c.party_id}*${c.id}`;
+export const tokenKeyOf = (c: Pick<CdrLite, 'token_country_code' | 'token_party_id' | 'token_uid'>) => `${c.token_country_code}*${c.token_party_id}*${c.token_uid}`;
+const iso = (s: number) => new Date(s * 1000).toISOString();
+
+function liveOthers(subject: CdrLite, candidates: readonly CdrLite[]): CdrLite[] {
+  const credited = new Set(candidates.filter((c) => c.credit === 1).map((c) => `${c.country_code}*${c.party_id}*${c.credit_reference_id}`));
+  return candidates.filter((c) => c.credit === 0 && keyOf(c) !== keyOf(subject) && !credited.has(keyOf(c)) && c.stream_seq < subject.stream_seq);
+}
+
+/** The same charging session billed again under another CDR id (and the earlier one not credited). */
+export function duplicateSessionFinding(subject: CdrLite, sameSession: readonly CdrLite[]): Finding | null {
+  if (subject.credit === 1) return null;
+  if (new Set(sameSession.filter((c) => c.credit === 1).map((c) => c.credit_reference_id)).has(subject.id)) return null;
+  const earlier = liveOthers(subject, sameSession.filter((c) => c.session_key === subject.session_key));
+  if (earlier.length === 0) return null;
+  return cdrFinding('duplicate_session', 'high', subject as CdrRow, subject.total_cost_excl, {
+    session_key: subject.session_key,
+    earlier_cdr_ids: earlier.map((c) => c.id),
+    start: iso(subject.start_ts),
+    end: iso(subject.end_ts),
+  });
+}
+
+/** Another session of the same token (different session) overlapping in time by more than `slackSeconds`. */
+export function overlapFinding(subject: CdrLite, sameToken: readonly CdrLite[], slackSeconds = 60): Finding | null {
+  if (subject.credit === 1 || !subject.token_uid) return null;
+  const token = tokenKeyOf(subject);
+  const overlapping = liveOthers(
+    subject,
+    sameToken.filter((c) => tokenKeyOf(c) === token && c.session_key !== subject.session_key),
+  ).filter((c) => Math.min(c.end_ts, subject.end_ts) - Math.max(c.start_ts, subject.start_ts) > slackSeconds);
+  if (overlapping.length === 0) return null;
+  return cdrFinding('overlapping_sessions', 'medium', subject as CdrRow, subject.total_cost_excl, {
+    token: token,
+    this_session: { start: iso(subject.start_ts), end: iso(subject.end_ts), location_id: subject.location_id, evse_uid: subject.evse_uid },
+    overlapping: overlapping.map((c) => ({ cdr_id: `${c.country_code}*${c.party_id}*${c.id}`, start: iso(c.start_ts), end: iso(c.end_ts), location_id: c.location_id, evse_uid: c.evse_uid })),
+  });
+}
+
+// ---------------------------------------------------------------- party drift
+
+export interface DailyVolume {
+  /** YYYY-MM-DD (UTC, the day sessions ended). */
+  day: string;
+  cdrs: number;
+  revenue: number;
+  /** Unix seconds of the latest acceptance among the day's CDRs. */
+  lastAcceptedAt: number;
+}
+
+export interface DriftSettings {
+  historyDays: number;
+  /** Days of the history window that must carry CDRs for the day to be judged. */
+  minActiveDays: number;
+  robustZ: number;
+  /** Relative floors: above the median by more than `up`·median, or below by more than `down`·median. */
+  up: number;
+  down: number;
+}
+
+export const defaultDriftSettings: DriftSettings = { historyDays: 28, minActiveDays: 20, robustZ: 5, up: 1.0, down: 0.75 };
+
+const DAY_MS = 86_400_000;
+const dayNumber = (day: string) => Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS);
+const dayString = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+
+/**
+ * A party's daily CDR count or revenue (one currency) far from its own trailing history. Days
+ * are judged once the party has sent CDRs for a later day (the day is closed); days without
+ * CDRs count as zero between the party's first and last day.
+ */
+export function driftFindings(party: { country_code: string; party_id: string; currency: string }, series: readonly DailyVolume[], settings: DriftSettings = defaultDriftSettings): Finding[] {
+  if (series.length === 0) return [];
+  const byDay = new Map(series.map((d) => [dayNumber(d.day), d]));
+  const days = [...byDay.keys()].sort((a, b) => a - b);
+  const first = days[0];
+  const last = days[days.length - 1];
+  const at = (n: number): DailyVolume => byDay.get(n) ?? { day: dayString(n), cdrs: 0, revenue: 0, lastAcceptedAt: 0 };
+  const findings: Finding[] = [];
+  for (let d = first + settings.historyDays; d < last; d++) {
+    const history: DailyVolume[] = [];
+    for (let h = d - settings.historyDays; h < d; h++) history.push(at(h));
+    const active = history.filter((h) => h.cdrs > 0);
+    if (active.length < settings.minActiveDays) continue;
+    const today = at(d);
+    const metrics = (['cdrs', 'revenue'] as const).map((metric) => {
+      const values = active.map((h) => h[metric]);
+      const stat: RobustStat = { median: median(values), mad: mad(values), n: values.length };
+      const x = today[metric];
+      const floor = x >= stat.median ? settings.up : settings.down;
+      return { metric, x, stat, verdict: judge(x, stat, { robustZ: settings.robustZ, minRelativeDeviation: floor }) };
+    });
+    const drifting = metrics.filter((m) => m.verdict.outlier);
+    if (drifting.length === 0) continue;
+    const revenue = metrics[1];
+    findings.push({
+      key: `party_volume_drift:${party.country_code}*${party.party_id}:${party.currency}:${dayString(d)}`,
+      type: 'party_volume_drift',
+      severity: drifting.some((m) => Math.abs(m.verdict.deviation) > 2 * Math.abs(m.stat.median)) ? 'high' : 'medium',
+      country_code: party.country_code,
+      party_id: party.party_id,
+      cdr_id: null,
+      currency: party.currency,
+      amount_at_risk: round(revenue.x - revenue.stat.median, 4),
+      evidence: {
+        day: dayString(d),
+        drifting: drifting.map((m) => m.metric),
+        ...Object.fromEntries(metrics.map((m) => [m.metric, { value: round(m.x, 4), median: round(m.stat.median, 4), mad: round(m.stat.mad, 4), allowed_deviation: round(m.verdict.allowed, 4) }])),
+        history_days: settings.historyDays,
+        active_history_days: active.length,
+      },
+      accepted_at: Math.max(today.lastAcceptedAt, at(d + 1).lastAcceptedAt),
+    });
+  }
+  return findings;
+}

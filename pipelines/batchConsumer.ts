@@ -1,0 +1,132 @@
+// A durable JetStream pull consumer that hands messages to its handler in batches: a batch is
+// flushed when it reaches `batchSize` messages or `maxDelayMs` after its first message arrived.
+// Messages are acknowledged only after the handler resolved. When the handler throws (ClickHouse
+// slow or down), the same batch is retried with backoff while the held messages are kept alive
+// with `working()`, so nothing is redelivered elsewhere and nothing is lost; the server stops
+// sending once `maxAckPending` messages are held — that is the backpressure. A redelivery the
+// handler sees twice must be harmless (the sinks are idempotent).
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Bus } from '../src/bus/nats.ts';
+import { ensureConsumer } from '../src/bus/consume.ts';
+import type { Logger } from '../src/logger.ts';
+
+export interface BatchConsumerSpec {
+  stream: string;
+  durable: string;
+  filterSubject: string;
+  batchSize: number;
+  maxDelayMs: number;
+  /** Unacknowledged messages the server lets this consumer hold (all processes together). */
+  maxAckPending: number;
+  ackWaitMs?: number;
+}
+
+export type BatchHandler = (messages: JsMsg[]) => Promise<void>;
+
+export interface RunningBatchConsumer {
+  stop(): Promise<void>;
+  /** Batches handled, retries so far (for tests and status). */
+  stats(): { batches: number; messages: number; retries: number; lastError: string | null };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handler: BatchHandler, log: Logger): Promise<RunningBatchConsumer> {
+  const ackWaitMs = spec.ackWaitMs ?? 60_000;
+  await ensureConsumer(bus, {
+    stream: spec.stream,
+    durable: spec.durable,
+    filterSubject: spec.filterSubject,
+    concurrency: 1,
+    maxAckPending: spec.maxAckPending,
+    ackWaitMs,
+  });
+  const consumer = await bus.js.consumers.get(spec.stream, spec.durable);
+  const messages = await consumer.consume({ max_messages: Math.min(Math.max(spec.batchSize * 2, 64), spec.maxAckPending) });
+
+  const buffer: JsMsg[] = [];
+  let inFlight: JsMsg[] = [];
+  let firstArrival = 0;
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  const stats = { batches: 0, messages: 0, retries: 0, lastError: null as string | null };
+  const signal = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+
+  const reader = (async () => {
+    for await (const msg of messages) {
+      if (buffer.length === 0) firstArrival = Date.now();
+      buffer.push(msg);
+      if (buffer.length >= spec.batchSize) signal();
+    }
+  })().catch((err) => log.error({ err, consumer: spec.durable }, 'consumer iterator failed'));
+
+  // Keeps held messages from being redelivered while a slow or failing batch is retried.
+  const keepAlive = setInterval(() => {
+    for (const m of inFlight) m.working();
+    for (const m of buffer) m.working();
+  }, Math.max(1000, Math.floor(ackWaitMs / 3)));
+
+  const handle = async (batch: JsMsg[]) => {
+    inFlight = batch;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await handler(batch);
+        for (const m of batch) m.ack();
+        stats.batches++;
+        stats.messages += batch.length;
+        stats.lastError = null;
+        break;
+      } catch (err) {
+        stats.retries++;
+        stats.lastError = err instanceof Error ? err.message : String(err);
+        if (stopping && attempt >= 2) {
+          log.warn({ err, consumer: spec.durable, messages: batch.length }, 'batch not written before stop; left for redelivery');
+          for (const m of batch) m.nak();
+          break;
+        }
+        const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+        log.warn({ err, consumer: spec.durable, messages: batch.length, attempt, retryInMs: delay }, 'batch failed; holding it and retrying');
+        await sleep(delay);
+      }
+    }
+    inFlight = [];
+  };
+
+  const flusher = (async () => {
+    while (!stopping || buffer.length > 0) {
+      if (buffer.length < spec.batchSize) {
+        const waitMs = buffer.length === 0 ? 1000 : Math.max(0, firstArrival + spec.maxDelayMs - Date.now());
+        if (waitMs > 0 && !stopping) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, waitMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        if (buffer.length === 0) continue;
+        if (buffer.length < spec.batchSize && Date.now() < firstArrival + spec.maxDelayMs && !stopping) continue;
+      }
+      const batch = buffer.splice(0, spec.batchSize);
+      if (buffer.length > 0) firstArrival = Date.now();
+      await handle(batch);
+    }
+  })();
+
+  return {
+    stats: () => ({ ...stats }),
+    async stop() {
+      stopping = true;
+      await messages.close().catch(() => undefined);
+      await reader;
+      signal();
+      await flusher;
+      clearInterval(keepAlive);
+    },
+  };
+}

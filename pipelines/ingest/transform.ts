@@ -1,0 +1,491 @@
+// Pure mapping from bus messages to ClickHouse rows: no IO, no clock (ingestedAt is passed in).
+// DateTimes become unix seconds (UTC, whatever the server's zone); money and volumes stay JSON
+// numbers rounded to the column's scale, which ClickHouse 18.16 parses into Decimal exactly.
+import type { OcpiPushMessage } from '../../src/bus/messages.ts';
+
+export interface Envelope {
+  /** JetStream stream sequence of the message: identifies a redelivery. */
+  seq: number;
+  /** Unix seconds when this batch was ingested. */
+  ingestedAt: number;
+}
+
+export interface CdrRow {
+  country_code: string;
+  party_id: string;
+  id: string;
+  start_ts: number;
+  end_ts: number;
+  session_id: string;
+  session_key: string;
+  token_country_code: string;
+  token_party_id: string;
+  token_uid: string;
+  token_type: string;
+  contract_id: string;
+  auth_method: string;
+  location_id: string;
+  evse_uid: string;
+  evse_id: string;
+  connector_id: string;
+  connector_power_type: string;
+  location_country: string;
+  city: string;
+  currency: string;
+  tariff_id: string;
+  total_cost_excl: number;
+  total_cost_incl: number;
+  total_energy_cost_excl: number;
+  total_time_cost_excl: number;
+  total_fixed_cost_excl: number;
+  total_energy: number;
+  total_time: number;
+  total_parking_time: number;
+  periods: number;
+  credit: 0 | 1;
+  credit_reference_id: string;
+  receiver_country_code: string;
+  receiver_party_id: string;
+  last_updated: number;
+  accepted_at: number;
+  ingested_at: number;
+  stream_seq: number;
+}
+
+export interface PeriodRow {
+  country_code: string;
+  party_id: string;
+  cdr_id: string;
+  period_index: number;
+  start_ts: number;
+  location_id: string;
+  tariff_id: string;
+  energy: number;
+  time_h: number;
+  parking_time_h: number;
+  max_power: number;
+  ingested_at: number;
+}
+
+export interface SessionEventRow {
+  country_code: string;
+  party_id: string;
+  session_id: string;
+  event: string;
+  last_updated: number;
+  status: string | null;
+  start_ts: number | null;
+  end_ts: number | null;
+  kwh: number | null;
+  token_uid: string | null;
+  location_id: string | null;
+  evse_uid: string | null;
+  connector_id: string | null;
+  currency: string | null;
+  total_cost_excl: number | null;
+  accepted_at: number;
+  ingested_at: number;
+  stream_seq: number;
+}
+
+export interface TariffRow {
+  country_code: string;
+  party_id: string;
+  id: string;
+  currency: string;
+  deleted: 0 | 1;
+  body: string;
+  last_updated: number;
+  ingested_at: number;
+}
+
+export interface LocationRow {
+  country_code: string;
+  party_id: string;
+  id: string;
+  name: string;
+  city: string;
+  country: string;
+  time_zone: string;
+  latitude: number;
+  longitude: number;
+  last_updated: number;
+  ingested_at: number;
+}
+
+export interface ConnectorRow {
+  country_code: string;
+  party_id: string;
+  location_id: string;
+  evse_uid: string;
+  connector_id: string;
+  standard: string;
+  power_type: string;
+  max_voltage: number;
+  max_amperage: number;
+  max_electric_power: number;
+  last_updated: number;
+  ingested_at: number;
+}
+
+export interface DeliveryFact {
+  module: string;
+  event: string;
+  sender: { country_code: string; party_id: string } | string;
+  receiver: { country_code: string; party_id: string } | string;
+  outcome: 'delivered' | 'failed' | 'dead_letter';
+  attempts: number;
+  latency_ms: number;
+  status_code?: number | null;
+  at: string;
+}
+
+export interface DeliveryRow {
+  at: number;
+  module: string;
+  event: string;
+  sender_country_code: string;
+  sender_party_id: string;
+  receiver_country_code: string;
+  receiver_party_id: string;
+  outcome: string;
+  attempts: number;
+  latency_ms: number;
+  status_code: number;
+  ingested_at: number;
+  stream_seq: number;
+}
+
+/** Rows for every table one batch writes to. */
+export interface Rows {
+  cdrs: CdrRow[];
+  periods: PeriodRow[];
+  sessionEvents: SessionEventRow[];
+  tariffs: TariffRow[];
+  locations: LocationRow[];
+  connectors: ConnectorRow[];
+  deliveries: DeliveryRow[];
+}
+
+export const emptyRows = (): Rows => ({ cdrs: [], periods: [], sessionEvents: [], tariffs: [], locations: [], connectors: [], deliveries: [] });
+
+/** A message the ingester cannot map; it is acknowledged and logged (poison), never retried forever. */
+export class UnmappableMessage extends Error {
+  override name = 'UnmappableMessage';
+}
+
+type Obj = Record<string, any>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+
+/** Unix seconds of an RFC 3339 date-time; throws on garbage (the message is unmappable). */
+export function unixSeconds(value: unknown, field: string): number {
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) throw new UnmappableMessage(`${field}: not a date-time`);
+  return Math.max(0, Math.floor(ms / 1000));
+}
+
+function num(value: unknown, scale: number): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : 0;
+  if (!Number.isFinite(n)) return 0;
+  const f = 10 ** scale;
+  return Math.round(n * f) / f;
+}
+
+const price = (p: unknown, part: 'excl_vat' | 'incl_vat'): number | undefined => (isObj(p) && p[part] !== undefined && p[part] !== null ? num(p[part], 4) : undefined);
+
+/** The key two CDRs of the same charging session share: session_id when given, else EVSE, token and start. */
+export function sessionKey(cdr: Obj): string {
+  const owner = `${str(cdr.country_code).toUpperCase()}*${str(cdr.party_id).toUpperCase()}`;
+  if (cdr.session_id) return `${owner}*S*${str(cdr.session_id)}`;
+  return `${owner}*E*${str(cdr.cdr_location?.evse_uid)}*${str(cdr.cdr_token?.uid)}*${str(cdr.start_date_time)}`;
+}
+
+/** The tariff a CDR was priced with: its first period's tariff_id, else its first embedded tariff. */
+export function cdrTariffId(cdr: Obj): string {
+  const periods: unknown[] = Array.isArray(cdr.charging_periods) ? cdr.charging_periods : [];
+  for (const p of periods) if (isObj(p) && p.tariff_id) return str(p.tariff_id);
+  if (Array.isArray(cdr.tariffs) && isObj(cdr.tariffs[0])) return str(cdr.tariffs[0].id);
+  return '';
+}
+
+export function cdrRows(message: OcpiPushMessage, env: Envelope): { cdr: CdrRow; periods: PeriodRow[] } {
+  const cdr = message.body;
+  if (!isObj(cdr)) throw new UnmappableMessage('cdr body is not an object');
+  const countryCode = str(cdr.country_code || message.sender.country_code).toUpperCase();
+  const partyId = str(cdr.party_id || message.sender.party_id).toUpperCase();
+  const id = str(cdr.id);
+  if (!id) throw new UnmappableMessage('cdr without id');
+  const location = isObj(cdr.cdr_location) ? cdr.cdr_location : {};
+  const token = isObj(cdr.cdr_token) ? cdr.cdr_token : {};
+  const rawPeriods: unknown[] = Array.isArray(cdr.charging_periods) ? cdr.charging_periods : [];
+  const totalCostExcl = price(cdr.total_cost, 'excl_vat') ?? 0;
+  const row: CdrRow = {
+    country_code: countryCode,
+    party_id: partyId,
+    id,
+    start_ts: unixSeconds(cdr.start_date_time, 'start_date_time'),
+    end_ts: unixSeconds(cdr.end_date_time, 'end_date_time'),
+    session_id: str(cdr.session_id),
+    session_key: sessionKey(cdr),
+    token_country_code: str(token.country_code).toUpperCase(),
+    token_party_id: str(token.party_id).toUpperCase(),
+    token_uid: str(token.uid),
+    token_type: str(token.type),
+    contract_id: str(token.contract_id),
+    auth_method: str(cdr.auth_method),
+    location_id: str(location.id),
+    evse_uid: str(location.evse_uid),
+    evse_id: str(location.evse_id),
+    connector_id: str(location.connector_id),
+    connector_power_type: str(location.connector_power_type),
+    location_country: str(location.country),
+    city: str(location.city),
+    currency: str(cdr.currency),
+    tariff_id: cdrTariffId(cdr),
+    total_cost_excl: totalCostExcl,
+    total_cost_incl: price(cdr.total_cost, 'incl_vat') ?? totalCostExcl,
+    total_energy_cost_excl: price(cdr.total_energy_cost, 'excl_vat') ?? 0,
+    total_time_cost_excl: price(cdr.total_time_cost, 'excl_vat') ?? 0,
+    total_fixed_cost_excl: price(cdr.total_fixed_cost, 'excl_vat') ?? 0,
+    total_energy: num(cdr.total_energy, 6),
+    total_time: num(cdr.total_time, 6),
+    total_parking_time: num(cdr.total_parking_time, 6),
+    periods: rawPeriods.length,
+    credit: cdr.credit === true ? 1 : 0,
+    credit_reference_id: str(cdr.credit_reference_id),
+    receiver_country_code: str(message.receiver?.country_code).toUpperCase(),
+    receiver_party_id: str(message.receiver?.party_id).toUpperCase(),
+    last_updated: cdr.last_updated ? unixSeconds(cdr.last_updated, 'last_updated') : 0,
+    accepted_at: unixSeconds(message.accepted_at, 'accepted_at'),
+    ingested_at: env.ingestedAt,
+    stream_seq: env.seq,
+  };
+  const periods: PeriodRow[] = [];
+  rawPeriods.forEach((p, index) => {
+    if (!isObj(p)) return;
+    let energy = 0;
+    let time = 0;
+    let parking = 0;
+    let maxPower = 0;
+    for (const d of Array.isArray(p.dimensions) ? p.dimensions : []) {
+      if (!isObj(d)) continue;
+      if (d.type === 'ENERGY') energy += Number(d.volume) || 0;
+      else if (d.type === 'TIME') time += Number(d.volume) || 0;
+      else if (d.type === 'PARKING_TIME') parking += Number(d.volume) || 0;
+      else if (d.type === 'MAX_POWER' || d.type === 'POWER') maxPower = Math.max(maxPower, Number(d.volume) || 0);
+    }
+    periods.push({
+      country_code: countryCode,
+      party_id: partyId,
+      cdr_id: id,
+      period_index: index,
+      start_ts: unixSeconds(p.start_date_time, `charging_periods[${index}].start_date_time`),
+      location_id: row.location_id,
+      tariff_id: str(p.tariff_id) || row.tariff_id,
+      energy: num(energy, 6),
+      time_h: num(time, 6),
+      parking_time_h: num(parking, 6),
+      max_power: maxPower,
+      ingested_at: env.ingestedAt,
+    });
+  });
+  return { cdr: row, periods };
+}
+
+/** A Session PUT (full) or PATCH (partial: absent fields stay NULL). The id comes from the path. */
+export function sessionEventRow(message: OcpiPushMessage, env: Envelope): SessionEventRow {
+  const body = isObj(message.body) ? message.body : {};
+  const [pathCountry, pathParty, pathId] = message.path;
+  const countryCode = str(body.country_code || pathCountry || message.sender.country_code).toUpperCase();
+  const partyId = str(body.party_id || pathParty || message.sender.party_id).toUpperCase();
+  const sessionId = str(body.id || pathId);
+  if (!sessionId) throw new UnmappableMessage('session push without id');
+  const has = (k: string) => body[k] !== undefined && body[k] !== null;
+  return {
+    country_code: countryCode,
+    party_id: partyId,
+    session_id: sessionId,
+    event: message.event,
+    last_updated: has('last_updated') ? unixSeconds(body.last_updated, 'last_updated') : unixSeconds(message.accepted_at, 'accepted_at'),
+    status: has('status') ? str(body.status) : null,
+    start_ts: has('start_date_time') ? unixSeconds(body.start_date_time, 'start_date_time') : null,
+    end_ts: has('end_date_time') ? unixSeconds(body.end_date_time, 'end_date_time') : null,
+    kwh: has('kwh') ? num(body.kwh, 6) : null,
+    token_uid: isObj(body.cdr_token) ? str(body.cdr_token.uid) : null,
+    location_id: has('location_id') ? str(body.location_id) : null,
+    evse_uid: has('evse_uid') ? str(body.evse_uid) : null,
+    connector_id: has('connector_id') ? str(body.connector_id) : null,
+    currency: has('currency') ? str(body.currency) : null,
+    total_cost_excl: has('total_cost') ? (price(body.total_cost, 'excl_vat') ?? null) : null,
+    accepted_at: unixSeconds(message.accepted_at, 'accepted_at'),
+    ingested_at: env.ingestedAt,
+    stream_seq: env.seq,
+  };
+}
+
+export function tariffRow(message: OcpiPushMessage, env: Envelope): TariffRow | null {
+  const [pathCountry, pathParty, pathId] = message.path;
+  const body = isObj(message.body) ? message.body : {};
+  const id = str(body.id || pathId);
+  if (!id) throw new UnmappableMessage('tariff push without id');
+  if (message.event === 'patch') return null; // Tariffs are replaced whole (PUT) in practice; a PATCH alone cannot be priced with.
+  const deleted = message.event === 'delete';
+  return {
+    country_code: str(body.country_code || pathCountry || message.sender.country_code).toUpperCase(),
+    party_id: str(body.party_id || pathParty || message.sender.party_id).toUpperCase(),
+    id,
+    currency: str(body.currency),
+    deleted: deleted ? 1 : 0,
+    body: deleted ? '' : JSON.stringify(body),
+    last_updated: body.last_updated ? unixSeconds(body.last_updated, 'last_updated') : unixSeconds(message.accepted_at, 'accepted_at'),
+    ingested_at: env.ingestedAt,
+  };
+}
+
+function connectorRow(owner: { country_code: string; party_id: string; location_id: string; evse_uid: string }, c: Obj, lastUpdated: number, env: Envelope): ConnectorRow {
+  return {
+    ...owner,
+    connector_id: str(c.id),
+    standard: str(c.standard),
+    power_type: str(c.power_type),
+    max_voltage: Math.max(0, Math.round(Number(c.max_voltage) || 0)),
+    max_amperage: Math.max(0, Math.round(Number(c.max_amperage) || 0)),
+    max_electric_power: Math.max(0, Math.round(Number(c.max_electric_power) || 0)),
+    last_updated: c.last_updated ? unixSeconds(c.last_updated, 'connector.last_updated') : lastUpdated,
+    ingested_at: env.ingestedAt,
+  };
+}
+
+/**
+ * Location PUTs at location, EVSE or connector level (path [cc, pid, location, evse?, connector?]).
+ * PATCHes are kept only at connector level with a full connector's power fields; others are skipped.
+ */
+export function locationRows(message: OcpiPushMessage, env: Envelope): { locations: LocationRow[]; connectors: ConnectorRow[] } {
+  const body = isObj(message.body) ? message.body : {};
+  const [pathCountry, pathParty, locationId, evseUid, connectorId] = message.path;
+  const countryCode = str(body.country_code || pathCountry || message.sender.country_code).toUpperCase();
+  const partyId = str(body.party_id || pathParty || message.sender.party_id).toUpperCase();
+  const lastUpdated = body.last_updated ? unixSeconds(body.last_updated, 'last_updated') : unixSeconds(message.accepted_at, 'accepted_at');
+  const out = { locations: [] as LocationRow[], connectors: [] as ConnectorRow[] };
+  if (message.event !== 'put') return out;
+  const evses = (location: string, list: unknown) => {
+    for (const e of Array.isArray(list) ? list : []) {
+      if (!isObj(e)) continue;
+      for (const c of Array.isArray(e.connectors) ? e.connectors : []) {
+        if (isObj(c)) out.connectors.push(connectorRow({ country_code: countryCode, party_id: partyId, location_id: location, evse_uid: str(e.uid), }, c, lastUpdated, env));
+      }
+    }
+  };
+  if (connectorId) {
+    out.connectors.push(connectorRow({ country_code: countryCode, party_id: partyId, location_id: str(locationId), evse_uid: str(evseUid) }, { ...body, id: body.id ?? connectorId }, lastUpdated, env));
+  } else if (evseUid) {
+    evses(str(locationId), [{ ...body, uid: body.uid ?? evseUid }]);
+  } else {
+    const id = str(body.id || locationId);
+    if (!id) throw new UnmappableMessage('location push without id');
+    out.locations.push({
+      country_code: countryCode,
+      party_id: partyId,
+      id,
+      name: str(body.name),
+      city: str(body.city),
+      country: str(body.country),
+      time_zone: str(body.time_zone),
+      latitude: Number(body.coordinates?.latitude) || 0,
+      longitude: Number(body.coordinates?.longitude) || 0,
+      last_updated: lastUpdated,
+      ingested_at: env.ingestedAt,
+    });
+    evses(id, body.evses);
+  }
+  return out;
+}
+
+const partyParts = (p: DeliveryFact['sender']): [string, string] => {
+  if (isObj(p)) return [str(p.country_code).toUpperCase(), str(p.party_id).toUpperCase()];
+  const [cc, pid] = str(p).split(/[-*]/);
+  return [str(cc).toUpperCase(), str(pid).toUpperCase()];
+};
+
+export function deliveryRow(fact: DeliveryFact, env: Envelope): DeliveryRow {
+  if (!isObj(fact)) throw new UnmappableMessage('delivery fact is not an object');
+  const [scc, spid] = partyParts(fact.sender);
+  const [rcc, rpid] = partyParts(fact.receiver);
+  return {
+    at: unixSeconds(fact.at, 'at'),
+    module: str(fact.module),
+    event: str(fact.event),
+    sender_country_code: scc,
+    sender_party_id: spid,
+    receiver_country_code: rcc,
+    receiver_party_id: rpid,
+    outcome: str(fact.outcome),
+    attempts: Math.max(0, Math.round(Number(fact.attempts) || 0)),
+    latency_ms: Math.max(0, Math.round(Number(fact.latency_ms) || 0)),
+    status_code: Math.round(Number(fact.status_code) || 0),
+    ingested_at: env.ingestedAt,
+    stream_seq: env.seq,
+  };
+}
+
+/** Adds one OCPI push to the batch's rows; modules analytics does not store are ignored. */
+export function addOcpiMessage(rows: Rows, message: OcpiPushMessage, env: Envelope): void {
+  switch (message.module) {
+    case 'cdrs': {
+      if (message.event !== 'post' && message.event !== 'put') return;
+      const { cdr, periods } = cdrRows(message, env);
+      rows.cdrs.push(cdr);
+      for (const p of periods) rows.periods.push(p);
+      return;
+    }
+    case 'sessions':
+      if (message.event === 'put' || message.event === 'patch') rows.sessionEvents.push(sessionEventRow(message, env));
+      return;
+    case 'tariffs': {
+      const row = tariffRow(message, env);
+      if (row) rows.tariffs.push(row);
+      return;
+    }
+    case 'locations': {
+      const { locations, connectors } = locationRows(message, env);
+      for (const l of locations) rows.locations.push(l);
+      for (const c of connectors) rows.connectors.push(c);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** CDR key as stored: the OCPI identity (country_code, party_id, id). */
+export const cdrKey = (r: { country_code: string; party_id: string; id: string }) => `${r.country_code}*${r.party_id}*${r.id}`;
+
+/**
+ * Keeps the first row per CDR key within the batch and drops keys already stored, so the
+ * materialized views (which aggregate at insert time) count every CDR once.
+ */
+export function withoutKnownCdrs(rows: Rows, known: ReadonlySet<string>): Rows {
+  const seen = new Set<string>(known);
+  const cdrs: CdrRow[] = [];
+  for (const c of rows.cdrs) {
+    const key = cdrKey(c);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    cdrs.push(c);
+  }
+  const kept = new Set(cdrs.map(cdrKey));
+  const periods = rows.periods.filter((p) => kept.has(`${p.country_code}*${p.party_id}*${p.cdr_id}`));
+  return { ...rows, cdrs, periods: dedupePeriods(periods) };
+}
+
+function dedupePeriods(periods: PeriodRow[]): PeriodRow[] {
+  const seen = new Set<string>();
+  return periods.filter((p) => {
+    const k = `${p.country_code}*${p.party_id}*${p.cdr_id}#${p.period_index}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
