@@ -53,6 +53,8 @@ export async function ensureStreams(bus: Bus, options: StreamOptions): Promise<v
       num_replicas: options.replicas,
       // Publish dedupe on Nats-Msg-Id: a retried publish after a lost PubAck is stored once.
       duplicate_window: 2 * 60 * 1e9,
+      // Direct get lets `hub deliveries status` read the oldest pending message of a lane.
+      allow_direct: true,
     };
     try {
       await bus.jsm.streams.info(d.name);

@@ -1,0 +1,114 @@
+// Receivers that fail: an eMSP answering 500, then 429 with Retry-After, then recovering; dead
+// letters past the horizon and their replay; a receiver refusing content.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from './support/hub.ts';
+import { example, Network, party, waitFor } from './support/network.ts';
+import type { TestPartner } from './support/testPartner.ts';
+
+const sessionOf = (cpo: TestPartner, id: string) => ({ ...example('session_example_1_simple_start.json'), country_code: cpo.roles[0].country_code, party_id: cpo.roles[0].party_id, id, kwh: 0 });
+const clientInfoAt = (p: TestPartner, partyId: string, status: string) =>
+  p.received.find((r) => r.method === 'PUT' && r.path.endsWith(`/receiver/hubclientinfo/NL/${partyId}`) && (r.body as { status: string }).status === status);
+
+describe('an eMSP that is down, then rate-limits, then recovers', () => {
+  let net: Network;
+  let cpo: TestPartner;
+  let emsp: TestPartner;
+  let watcher: TestPartner;
+
+  beforeAll(async () => {
+    net = await Network.start();
+    cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'OC1' }]);
+    emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'OE1' }]);
+    watcher = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'OW1' }]);
+  });
+  afterAll(() => net.stop());
+
+  it('accepts everything, delivers the backlog in order afterwards, and HubClientInfo follows', async () => {
+    let phase: 'down' | 'limited' | 'up' = 'down';
+    let limitedAnswers = 0;
+    emsp.responder = (r) => {
+      if (!r.path.startsWith('/ocpi/2.2.1/receiver/sessions')) return undefined;
+      if (phase === 'down') return { status: 500, body: { error: 'boom' } };
+      if (phase === 'limited') {
+        limitedAnswers += 1;
+        return { status: 429, headers: { 'Retry-After': '1' }, body: { status_code: 3000, timestamp: new Date().toISOString() } };
+      }
+      return undefined;
+    };
+    expect((await net.send(cpo, 'PUT', '/receiver/sessions/NL/OC1/OUT1', { body: sessionOf(cpo, 'OUT1'), to: party(emsp) })).body.status_code).toBe(1000);
+    for (let i = 1; i <= 20; i++) {
+      const patch = { kwh: i, last_updated: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() };
+      expect((await net.send(cpo, 'PATCH', '/receiver/sessions/NL/OC1/OUT1', { body: patch, to: party(emsp) })).body.status_code).toBe(1000);
+    }
+    await waitFor(() => clientInfoAt(watcher, 'OE1', 'OFFLINE'), { what: 'ClientInfo OFFLINE at the other eMSP' });
+    const backlog = await call(`${net.hub.url}/admin/deliveries`, { headers: { Authorization: `Bearer ${net.hub.config.ADMIN_TOKEN}` } });
+    const row = backlog.body.data.find((r: { receiver: string }) => r.receiver === 'NL-OE1');
+    expect(row.status).toBe('OFFLINE');
+    expect(row.pending).toBe(21);
+    expect(row.oldest_age_s).toBeGreaterThanOrEqual(0);
+
+    phase = 'limited';
+    await waitFor(() => limitedAnswers >= 2, { what: 'two 429 answers' });
+    phase = 'up';
+    const delivered = await waitFor(() => {
+      const ok = emsp.received.filter((r) => r.path.endsWith('/receiver/sessions/NL/OC1/OUT1'));
+      // Count only the attempts answered successfully: the last 21 requests once it is up.
+      const last = ok.slice(-21);
+      return last.length === 21 && last[0].method === 'PUT' && last.slice(1).every((r, i) => (r.body as { kwh: number }).kwh === i + 1) && last;
+    }, { what: 'backlog delivered in order', timeoutMs: 30_000 });
+    expect(delivered.map((r) => r.method)).toEqual(['PUT', ...Array(20).fill('PATCH')]);
+    await waitFor(() => clientInfoAt(watcher, 'OE1', 'CONNECTED') && watcher.received.indexOf(clientInfoAt(watcher, 'OE1', 'CONNECTED')!) > watcher.received.indexOf(clientInfoAt(watcher, 'OE1', 'OFFLINE')!), {
+      what: 'ClientInfo CONNECTED after OFFLINE',
+    });
+    const info = await net.send(cpo, 'GET', '/sender/hubclientinfo?limit=1000');
+    expect(info.body.data).toContainEqual(expect.objectContaining({ party_id: 'OE1', status: 'CONNECTED' }));
+  });
+});
+
+describe('dead letters', () => {
+  let net: Network;
+  let cpo: TestPartner;
+  let emsp: TestPartner;
+
+  beforeAll(async () => {
+    // A horizon of about two seconds, so a failing receiver produces dead letters quickly.
+    net = await Network.start({ DELIVERY_HORIZON_HOURS: '0.0006' });
+    cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'DC1' }]);
+    emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'DE1' }]);
+  });
+  afterAll(() => net.stop());
+
+  const admin = (path: string, options: { method?: string; body?: unknown } = {}) => call(`${net.hub.url}/admin${path}`, { ...options, headers: { Authorization: `Bearer ${net.hub.config.ADMIN_TOKEN}` } });
+
+  it('keeps a push that outlived the horizon, and replays it once the receiver is back', async () => {
+    let down = true;
+    emsp.responder = (r) => (down && r.path.includes('/receiver/tariffs/') ? { status: 503 } : undefined);
+    const tariff = { ...example('tariff_1_simple_2hour.json'), country_code: 'NL', party_id: 'DC1', id: 'DEAD1' };
+    expect((await net.send(cpo, 'PUT', '/receiver/tariffs/NL/DC1/DEAD1', { body: tariff, to: party(emsp) })).body.status_code).toBe(1000);
+    const letters = await waitFor(async () => {
+      const result = await admin('/deliveries/dead-letters?receiver=NL-DE1');
+      return result.body.data.length === 1 && result.body.data;
+    }, { what: 'dead letter', timeoutMs: 20_000 });
+    expect(letters[0]).toMatchObject({ module: 'tariffs', reason: 'HTTP 503' });
+    down = false;
+    const before = emsp.received.filter((r) => r.path.endsWith('/DEAD1')).length;
+    const replay = await admin('/deliveries/replay', { method: 'POST', body: { receiver: 'NL-DE1' } });
+    expect(replay.body.data).toEqual({ replayed: 1 });
+    await waitFor(() => emsp.received.filter((r) => r.path.endsWith('/DEAD1')).length > before, { what: 'replayed delivery' });
+    expect((await admin('/deliveries/dead-letters?receiver=NL-DE1')).body.data).toHaveLength(0);
+    // A second replay finds nothing left to send.
+    expect((await admin('/deliveries/replay', { method: 'POST', body: { receiver: 'NL-DE1' } })).body.data).toEqual({ replayed: 0 });
+  });
+
+  it('a receiver refusing the content (its own 2001) produces a dead letter at once, not endless retries', async () => {
+    emsp.responder = (r) => (r.path.endsWith('/REFUSED1') ? { body: { status_code: 2001, status_message: 'no thanks', timestamp: new Date().toISOString() } } : undefined);
+    const tariff = { ...example('tariff_1_simple_2hour.json'), country_code: 'NL', party_id: 'DC1', id: 'REFUSED1' };
+    await net.send(cpo, 'PUT', '/receiver/tariffs/NL/DC1/REFUSED1', { body: tariff, to: party(emsp) });
+    const letters = await waitFor(async () => {
+      const result = await admin('/deliveries/dead-letters?receiver=NL-DE1');
+      return result.body.data.find((l: { reason: string }) => l.reason === 'OCPI 2001');
+    });
+    expect(letters.attempts).toBe(1);
+    expect(emsp.received.filter((r) => r.path.endsWith('/REFUSED1'))).toHaveLength(1);
+  });
+});
