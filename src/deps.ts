@@ -6,6 +6,7 @@ import type { Logger } from './logger.ts';
 import type { TokenKeys } from './partners/tokenCrypto.ts';
 import type { Bus } from './bus/nats.ts';
 import type { PartyDirectory } from './hub/partyDirectory.ts';
+import type { PublishedMarker } from './store/publishedMarker.ts';
 
 export interface HubDeps {
   config: Config;
@@ -14,4 +15,5 @@ export interface HubDeps {
   keys: TokenKeys;
   bus: Bus;
   directory: PartyDirectory;
+  cdrPublished: PublishedMarker;
 }

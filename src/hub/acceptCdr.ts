@@ -7,7 +7,7 @@ import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
 import { partyKey } from '../bus/subjects.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
-import { contentHash, insertCdr, markPublished } from '../store/cdrs.ts';
+import { contentHash, insertCdr } from '../store/cdrs.ts';
 import { tokenOwner } from './ownership.ts';
 import { decideRoute } from './routing.ts';
 import { publishPush } from './publishPush.ts';
@@ -89,7 +89,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
       accepted_at: new Date().toISOString(),
     };
     await publishPush(deps, [message], cdrMessageId);
-    await markPublished(deps.db, row.seq);
+    deps.cdrPublished.mark(row.seq);
   }
   return { created: inserted, countryCode: owner.country_code, partyId: owner.party_id, id: String(cdr.id), receiver: receiverRef };
 }

@@ -45,10 +45,6 @@ export async function insertCdr(
   return { row: (await findCdr(db, cdr.countryCode, cdr.partyId, cdr.id))!, inserted: false };
 }
 
-export async function markPublished(db: Db, seq: string): Promise<void> {
-  await db('cdrs').where({ seq }).whereNull('published_at').update({ published_at: db.fn.now() });
-}
-
 /** CDRs visible to a reader: those addressed to one of its parties, or owned by one of them. */
 export async function cdrPage(db: Db, page: PageRequest, audience: { receiverKeys: string[]; owners: { country_code: string; party_id: string }[] }) {
   const base = db('cdrs');

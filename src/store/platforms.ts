@@ -1,6 +1,7 @@
 // Repository for platforms, their parties and the tokens they present.
 import type { Db } from './db.ts';
 import type { TokenEncoding } from '../../ocpi/authorization.ts';
+import { forgetCallers } from '../partners/callerCache.ts';
 
 export type PlatformState = 'INVITED' | 'REGISTERED' | 'UNREGISTERED';
 export type TokenKind = 'invite' | 'current' | 'previous' | 'pending';
@@ -129,11 +130,13 @@ export async function findPlatformByToken(db: Db, tokenHash: string): Promise<To
  * when the partner uses its current one.
  */
 export async function settleTokens(db: Db, platformId: string, used: { tokenHash: string; kind: TokenKind }): Promise<void> {
+  forgetCallers();
   await db.transaction(async (trx) => {
     const older = used.kind === 'pending' ? ['current', 'previous', 'pending'] : ['previous'];
     await trx('platform_tokens').where({ platform_id: platformId }).whereNot({ token_hash: used.tokenHash }).whereIn('kind', older).delete();
     await trx('platform_tokens').where({ token_hash: used.tokenHash }).update({ kind: 'current' });
   });
+  forgetCallers();
 }
 
 export async function partiesOf(db: Db, platformId: string): Promise<Party[]> {
@@ -165,6 +168,7 @@ export class PartyTakenError extends Error {
  * a party held by another registered platform is refused.
  */
 export async function saveRegistration(db: Db, platformId: string, registration: Registration, inboundTokens: { current: string; previous?: string }): Promise<void> {
+  forgetCallers();
   await db.transaction(async (trx) => {
     await trx.raw('SELECT 1 FROM platforms WHERE id = ? FOR UPDATE', [platformId]);
     for (const role of registration.roles) {
@@ -209,18 +213,22 @@ export async function saveRegistration(db: Db, platformId: string, registration:
     }
     await trx('platform_tokens').insert({ token_hash: inboundTokens.current, platform_id: platformId, kind: 'current' }).onConflict('token_hash').merge({ kind: 'current' });
   });
+  forgetCallers();
 }
 
 /** DELETE credentials: every token stops working, parties are suspended (history kept). */
 export async function unregisterPlatform(db: Db, platformId: string): Promise<void> {
+  forgetCallers();
   await db.transaction(async (trx) => {
     await trx('platform_tokens').where({ platform_id: platformId }).delete();
     await trx('platforms').where({ id: platformId }).update({ state: 'UNREGISTERED', outbound_token_enc: null, updated_at: trx.fn.now() });
     await trx('parties').where({ platform_id: platformId }).update({ status: 'SUSPENDED', last_updated: trx.fn.now() });
   });
+  forgetCallers();
 }
 
 export async function addToken(db: Db, platformId: string, tokenHash: string, kind: TokenKind): Promise<void> {
+  forgetCallers();
   await db('platform_tokens').insert({ token_hash: tokenHash, platform_id: platformId, kind });
 }
 

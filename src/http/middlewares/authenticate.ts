@@ -6,6 +6,7 @@ import { findPlatformByToken, settleTokens } from '../../store/platforms.ts';
 import { hashToken } from '../../partners/tokenCrypto.ts';
 import type { Caller } from '../../partners/credentials.ts';
 import type { RequestState } from './requestContext.ts';
+import { cachedCaller, rememberCaller } from '../../partners/callerCache.ts';
 
 /**
  * OCPI token authentication. Token A (invite) is accepted only where `allowInvite` is set
@@ -29,7 +30,10 @@ export function authenticate(deps: HubDeps, options: { allowInvite: boolean }): 
 
 async function identify(deps: HubDeps, header: string | undefined): Promise<(Caller & { unsettled: boolean }) | undefined> {
   for (const token of tokenCandidates(header)) {
-    const match = await findPlatformByToken(deps.db, hashToken(deps.keys, token));
+    const tokenHash = hashToken(deps.keys, token);
+    const cached = cachedCaller(tokenHash);
+    const match = cached ? cached.match : await findPlatformByToken(deps.db, tokenHash);
+    if (!cached) rememberCaller(tokenHash, match);
     if (match && match.platform.state !== 'UNREGISTERED') return { ...match, token };
   }
   return undefined;
