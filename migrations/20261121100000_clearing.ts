@@ -223,6 +223,7 @@ export async function up(knex: Knex): Promise<void> {
       cdr_count integer NOT NULL,
       amount bigint NOT NULL,
       amount_excl_vat bigint NOT NULL,
+      amount_incl_vat bigint NOT NULL,
       fee_cpo bigint NOT NULL,
       fee_emsp bigint NOT NULL,
       energy_kwh numeric(24, 4) NOT NULL,

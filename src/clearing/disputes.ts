@@ -1,0 +1,154 @@
+// Disputes on booked CDRs. A dispute opened while the CDR's cycle is still open moves the CDR's
+// amounts to suspense (out of the cycle) until resolved: rejected → back into clearing (the next
+// open cycle if its own has closed); upheld → the suspended amounts are written off and the
+// booking is voided. A dispute on a CDR already in a closed cycle leaves that cycle alone; when
+// upheld, an adjustment booking (the reversal) enters the next open cycle.
+// eMSPs dispute within the agreement's dispute window (counted from the CDR's end).
+import { z } from 'zod';
+import type { Db } from '../store/db.ts';
+import { cdrKey, bookingLines, postBookingEntries, retrying, rowAmounts, type BookingRow } from './booking.ts';
+import { linesOf, postEntries, reversedLines } from './ledger.ts';
+import { openCycleFor } from './cycles.ts';
+import { conflict, invalid, notFound } from './errors.ts';
+import { parsePartyRef, partyRef } from './parties.ts';
+import { periodOf } from './periods.ts';
+
+export const OpenDisputeSchema = z.object({
+  cdr: z.object({ country_code: z.string().length(2), party_id: z.string().length(3), id: z.string().min(1).max(39) }),
+  opened_by: z.string(),
+  reason: z.string().min(1).max(1000),
+  evidence: z.array(z.unknown()).default([]),
+  findings: z.array(z.unknown()).default([]),
+});
+
+export interface Dispute {
+  id: string;
+  booking_id: string;
+  cdr: string;
+  opened_by: string;
+  reason: string;
+  status: 'open' | 'upheld' | 'rejected';
+  suspended: boolean;
+  opened_at: string;
+  resolved_at: string | null;
+  adjustment_booking_id: string | null;
+}
+
+const present = (r: Record<string, any>): Dispute => ({
+  id: r.id,
+  booking_id: String(r.booking_id),
+  cdr: cdrKey(r.country_code, r.party_id, r.cdr_id),
+  opened_by: r.opened_by,
+  reason: r.reason,
+  status: r.status,
+  suspended: r.suspended,
+  opened_at: new Date(r.opened_at).toISOString(),
+  resolved_at: r.resolved_at ? new Date(r.resolved_at).toISOString() : null,
+  adjustment_booking_id: r.adjustment_booking_id ? String(r.adjustment_booking_id) : null,
+});
+
+export async function openDispute(db: Db, body: unknown, options: { now?: Date; operator?: boolean } = {}): Promise<Dispute> {
+  const parsed = OpenDisputeSchema.safeParse(body);
+  if (!parsed.success) throw invalid(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const input = parsed.data;
+  const openedBy = input.opened_by === 'hub' ? 'hub' : partyRef(parsePartyRef(input.opened_by).country_code, parsePartyRef(input.opened_by).party_id);
+  const now = options.now ?? new Date();
+  return retrying(db, async (trx) => {
+    const booking: (BookingRow & { cycle_state: string | null; dispute_window_days: number | null }) | undefined = await trx('clearing_bookings as b')
+      .leftJoin('clearing_cycles as c', 'c.id', 'b.cycle_id')
+      .leftJoin('clearing_agreements as a', 'a.id', 'b.agreement_id')
+      .where({ 'b.country_code': input.cdr.country_code.toUpperCase(), 'b.party_id': input.cdr.party_id.toUpperCase(), 'b.cdr_id': input.cdr.id })
+      .forUpdate('b')
+      .first('b.*', 'c.state as cycle_state', 'a.dispute_window_days');
+    if (!booking) throw notFound(`CDR ${input.cdr.country_code}-${input.cdr.party_id} ${input.cdr.id}`);
+    if (booking.kind !== 'cdr') throw invalid('only CDRs can be disputed (not credits or adjustments)');
+    if (booking.status !== 'booked' && booking.status !== 'disputed') throw conflict(`the CDR is ${booking.status}${booking.hold_reason ? ` (${booking.hold_reason})` : ''}, not in clearing`);
+    if (openedBy !== 'hub' && openedBy !== booking.emsp && openedBy !== booking.cpo) throw invalid(`${openedBy} is not a party to this CDR`);
+    if (openedBy === booking.emsp && !options.operator) {
+      const deadline = new Date(booking.end_date_time.getTime() + (booking.dispute_window_days ?? 0) * 86_400_000);
+      if (now > deadline) throw conflict(`the dispute window closed on ${deadline.toISOString()} (${booking.dispute_window_days} days after the CDR ended)`);
+    }
+    const existing = await trx('clearing_disputes').where({ booking_id: booking.id, status: 'open' }).first('id');
+    if (existing) throw conflict(`CDR already disputed (${existing.id})`);
+    const suspended = booking.cycle_state === 'open';
+    const [row] = await trx('clearing_disputes')
+      .insert({ booking_id: booking.id, opened_by: openedBy, reason: input.reason, evidence: JSON.stringify(input.evidence), findings: JSON.stringify(input.findings), suspended })
+      .returning('*');
+    if (suspended) {
+      await trx('clearing_bookings').where({ id: booking.id }).update({ status: 'disputed' });
+      const amounts = rowAmounts(booking);
+      // Out of receivable/payable/fees, into suspense: the booking's lines reversed, plus the same amounts in suspense.
+      await postEntries(db, trx, [
+        { kind: 'dispute.suspend', ref: `dispute:${row.id}:suspend`, bookingId: booking.id, memo: input.reason, lines: [...reversedLines(bookingLines(amounts)), ...bookingLines(amounts, 'suspense')] },
+      ]);
+    }
+    return present({ ...row, country_code: booking.country_code, party_id: booking.party_id, cdr_id: booking.cdr_id });
+  });
+}
+
+export async function resolveDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string): Promise<Dispute> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`dispute ${id}`);
+  return retrying(db, async (trx) => {
+    const dispute = await trx('clearing_disputes').where({ id }).forUpdate().first();
+    if (!dispute) throw notFound(`dispute ${id}`);
+    const booking: BookingRow & { cycle_period: string } = await trx('clearing_bookings as b').join('clearing_cycles as c', 'c.id', 'b.cycle_id').where('b.id', dispute.booking_id).forUpdate('b').first('b.*', 'c.period as cycle_period');
+    if (dispute.status !== 'open') {
+      if (dispute.status === outcome) return present({ ...dispute, ...booking });
+      throw conflict(`dispute already ${dispute.status}`);
+    }
+    let adjustmentId: string | null = null;
+    const amounts = rowAmounts(booking);
+    const kind = booking.cycle_period.includes('W') ? 'WEEKLY' : 'MONTHLY';
+    if (dispute.suspended) {
+      const suspend = await trx('ledger_entries').where({ ref: `dispute:${id}:suspend` }).first('id');
+      if (outcome === 'rejected') {
+        // Back into clearing: the suspend entry reversed; the open cycle of its period, or the next one.
+        await postEntries(db, trx, [{ kind: 'dispute.release', ref: `dispute:${id}:release`, bookingId: booking.id, reversesEntryId: suspend.id, lines: reversedLines(await linesOf(trx, suspend.id)) }]);
+        const cycle = await openCycleFor(trx, booking.cycle_period, booking.currency.trim());
+        await trx('clearing_bookings').where({ id: booking.id }).update({ status: 'booked', cycle_id: cycle.id });
+      } else {
+        await postEntries(db, trx, [{ kind: 'dispute.writeoff', ref: `dispute:${id}:writeoff`, bookingId: booking.id, memo: note ?? null, lines: reversedLines(bookingLines(amounts, 'suspense')) }]);
+        await trx('clearing_bookings').where({ id: booking.id }).update({ status: 'voided' });
+      }
+    } else if (outcome === 'upheld') {
+      // The CDR was cleared in a closed cycle: its reversal enters the next open cycle.
+      const cycle = await openCycleFor(trx, periodOf(new Date(), kind), booking.currency.trim());
+      const [adjustment]: BookingRow[] = await trx('clearing_bookings')
+        .insert({
+          country_code: booking.country_code,
+          party_id: booking.party_id,
+          cdr_id: `${booking.cdr_id}#dispute:${id.slice(0, 8)}`,
+          kind: 'adjustment',
+          cpo: booking.cpo,
+          emsp: booking.emsp,
+          currency: booking.currency,
+          amount: (-amounts.amount).toString(),
+          amount_excl_vat: (-BigInt(booking.amount_excl_vat)).toString(),
+          amount_incl_vat: booking.amount_incl_vat == null ? null : (-BigInt(booking.amount_incl_vat)).toString(),
+          fee_cpo: (-amounts.feeCpo).toString(),
+          fee_emsp: (-amounts.feeEmsp).toString(),
+          energy_kwh: booking.energy_kwh,
+          start_date_time: booking.start_date_time,
+          end_date_time: booking.end_date_time,
+          agreement_id: booking.agreement_id,
+          status: 'booked',
+          cycle_id: cycle.id,
+          reverses_booking_id: booking.id,
+        })
+        .returning('*');
+      await postBookingEntries(db, trx, [adjustment]);
+      adjustmentId = adjustment.id;
+    }
+    const [row] = await trx('clearing_disputes')
+      .where({ id })
+      .update({ status: outcome, resolved_at: trx.fn.now(), resolved_by: actor, resolution_note: note ?? null, adjustment_booking_id: adjustmentId })
+      .returning('*');
+    return present({ ...row, country_code: booking.country_code, party_id: booking.party_id, cdr_id: booking.cdr_id });
+  });
+}
+
+export async function listDisputes(db: Db, filter: { status?: string } = {}): Promise<Dispute[]> {
+  const q = db('clearing_disputes as d').join('clearing_bookings as b', 'b.id', 'd.booking_id').orderBy('d.opened_at').select('d.*', 'b.country_code', 'b.party_id', 'b.cdr_id');
+  if (filter.status) q.where('d.status', filter.status);
+  return (await q).map(present);
+}

@@ -1,0 +1,249 @@
+// Statements per party per cycle: lines per counterparty (from the cycle's pair aggregates),
+// fees, VAT, totals, due date and the payment instruction. Stored as JSON once per cycle (rerun
+// safe); per-CDR lines are read from the bookings when a statement is rendered (JSON, CSV, PDF).
+import type { Db } from '../store/db.ts';
+import type { Executor } from './ledger.ts';
+import { HUB } from './ledger.ts';
+import { conflict, notFound } from './errors.ts';
+import { formatUnits } from './money.ts';
+import { atLeast, withCycleLocks, type Cycle } from './cycles.ts';
+import { parsePartyRef } from './parties.ts';
+
+export interface CounterpartyLine {
+  counterparty: string;
+  counterparty_name: string | null;
+  /** The party's role in these CDRs. */
+  role: 'CPO' | 'EMSP';
+  cdr_count: number;
+  energy_kwh: string;
+  amount_excl_vat: string;
+  vat: string;
+  /** Value settled under the agreement's VAT treatment; positive = owed to the party. */
+  amount: string;
+  hub_fee: string;
+  net: string;
+}
+
+export interface StatementContent {
+  statement_id: string;
+  cycle_id: string;
+  period: string;
+  period_start: string;
+  period_end: string;
+  currency: string;
+  party: string;
+  party_name: string | null;
+  issued_at: string;
+  due_date: string;
+  counterparties: CounterpartyLine[];
+  totals: {
+    receivable: string;
+    payable: string;
+    hub_fees: string;
+    vat: string;
+    carried_in: string;
+    net: string;
+    settle_amount: string;
+    carry_out: string;
+  };
+  /** What happens next: the hub pays the party, the party pays the hub, or nothing. */
+  settlement: { direction: 'hub_pays' | 'party_pays' | 'none'; amount: string; approval_url?: string | null };
+  hub: { name: string; party: string };
+}
+
+export const statementId = (cycle: Pick<Cycle, 'period' | 'currency'>, party: string) => `ST-${cycle.period}-${cycle.currency}-${party}`;
+
+async function partyNames(db: Executor, parties: string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (parties.length === 0) return names;
+  const rows: { country_code: string; party_id: string; business_details: { name?: string } }[] = await db('parties')
+    .whereRaw("upper(country_code) || '-' || upper(party_id) = ANY(?::text[])", [parties])
+    .select('country_code', 'party_id', 'business_details');
+  for (const r of rows) if (r.business_details?.name) names.set(`${r.country_code.toUpperCase()}-${r.party_id.toUpperCase()}`, r.business_details.name);
+  return names;
+}
+
+async function paymentTerms(db: Executor, parties: string[], currency: string): Promise<Map<string, number>> {
+  const terms = new Map<string, number>();
+  const rows: { cpo: string; emsp: string; payment_terms_days: number }[] = await db('clearing_agreements')
+    .whereRaw('? = ANY(currencies)', [currency])
+    .select(db.raw("cpo_country_code || '-' || cpo_party_id AS cpo"), db.raw("emsp_country_code || '-' || emsp_party_id AS emsp"), 'payment_terms_days');
+  for (const r of rows) {
+    for (const p of [r.cpo, r.emsp]) if (parties.includes(p)) terms.set(p, Math.min(terms.get(p) ?? Infinity, r.payment_terms_days));
+  }
+  return terms;
+}
+
+/** Creates the statements of netted cycles (idempotent: existing statements are kept as issued). */
+export async function generateStatements(db: Db, ids: string[], hub: { name: string; party: string }): Promise<{ cycle: string; statements: number }[]> {
+  return withCycleLocks(db, ids, async (trx, cycles) => {
+    const notNetted = cycles.filter((c) => !atLeast(c.state, 'netted'));
+    if (notNetted.length) throw conflict(`net the cycle first: ${notNetted.map((c) => `${c.period} ${c.currency}`).join(', ')} is ${notNetted[0].state}`);
+    const out: { cycle: string; statements: number }[] = [];
+    for (const cycle of cycles) {
+      const positions: Record<string, string>[] = await trx('clearing_positions').where({ cycle_id: cycle.id }).whereNot({ party: HUB });
+      const pairs: Record<string, string>[] = await trx('clearing_pairs').where({ cycle_id: cycle.id });
+      const parties = positions.map((p) => p.party);
+      const names = await partyNames(trx, [...new Set([...parties, ...pairs.flatMap((p) => [p.cpo, p.emsp])])]);
+      const terms = await paymentTerms(trx, parties, cycle.currency);
+      const issuedAt = new Date();
+      const rows = positions.map((pos) => {
+        const party = pos.party;
+        const lines: CounterpartyLine[] = [];
+        let vat = 0n;
+        for (const p of pairs) {
+          if (p.cpo !== party && p.emsp !== party) continue;
+          for (const role of ['CPO', 'EMSP'] as const) {
+            if ((role === 'CPO' ? p.cpo : p.emsp) !== party) continue;
+            const amount = BigInt(p.amount);
+            const fee = BigInt(role === 'CPO' ? p.fee_cpo : p.fee_emsp);
+            const lineVat = BigInt(p.amount_incl_vat) - BigInt(p.amount_excl_vat);
+            vat += lineVat;
+            const signed = role === 'CPO' ? amount : -amount;
+            const counterparty = role === 'CPO' ? p.emsp : p.cpo;
+            lines.push({
+              counterparty,
+              counterparty_name: names.get(counterparty) ?? null,
+              role,
+              cdr_count: Number(p.cdr_count),
+              energy_kwh: String(p.energy_kwh),
+              amount_excl_vat: formatUnits(role === 'CPO' ? BigInt(p.amount_excl_vat) : -BigInt(p.amount_excl_vat)),
+              vat: formatUnits(role === 'CPO' ? lineVat : -lineVat),
+              amount: formatUnits(signed),
+              hub_fee: formatUnits(-fee),
+              net: formatUnits(signed - fee),
+            });
+          }
+        }
+        lines.sort((a, b) => (a.role === b.role ? (a.counterparty < b.counterparty ? -1 : 1) : a.role === 'CPO' ? -1 : 1));
+        const settle = BigInt(pos.settle_amount);
+        const due = new Date(cycle.periodEnd.getTime() + (terms.get(party) ?? 30) * 86_400_000);
+        const id = statementId(cycle, party);
+        const content: StatementContent = {
+          statement_id: id,
+          cycle_id: cycle.id,
+          period: cycle.period,
+          period_start: cycle.periodStart.toISOString(),
+          period_end: cycle.periodEnd.toISOString(),
+          currency: cycle.currency,
+          party,
+          party_name: names.get(party) ?? null,
+          issued_at: issuedAt.toISOString(),
+          due_date: due.toISOString().slice(0, 10),
+          counterparties: lines,
+          totals: {
+            receivable: formatUnits(BigInt(pos.receivable)),
+            payable: formatUnits(BigInt(pos.payable)),
+            hub_fees: formatUnits(BigInt(pos.fees)),
+            vat: formatUnits(vat),
+            carried_in: formatUnits(BigInt(pos.carried_in)),
+            net: formatUnits(BigInt(pos.net)),
+            settle_amount: formatUnits(settle),
+            carry_out: formatUnits(BigInt(pos.carry_out)),
+          },
+          settlement: { direction: settle > 0n ? 'hub_pays' : settle < 0n ? 'party_pays' : 'none', amount: formatUnits(settle < 0n ? -settle : settle) },
+          hub,
+        };
+        return { id, cycle_id: cycle.id, party, currency: cycle.currency, issued_at: issuedAt, due_date: content.due_date, content: JSON.stringify(content) };
+      });
+      for (let i = 0; i < rows.length; i += 1000) await trx('clearing_statements').insert(rows.slice(i, i + 1000)).onConflict('id').ignore();
+      await trx('clearing_cycles').where({ id: cycle.id }).whereNull('statements_at').update({ statements_at: trx.fn.now() });
+      out.push({ cycle: cycle.id, statements: rows.length });
+    }
+    return out;
+  });
+}
+
+export async function getStatement(db: Executor, id: string): Promise<StatementContent & { approval_url: string | null }> {
+  const row = await db('clearing_statements').where({ id }).first('content', 'approval_url');
+  if (!row) throw notFound(`statement ${id}`);
+  const content = row.content as StatementContent;
+  return { ...content, approval_url: row.approval_url, settlement: { ...content.settlement, approval_url: row.approval_url } };
+}
+
+export async function listStatements(db: Executor, filter: { cycle?: string; party?: string }) {
+  const q = db('clearing_statements').orderBy('id').select('id', 'cycle_id', 'party', 'currency', 'due_date', 'approval_url', db.raw("content->'totals'->>'net' AS net"), db.raw("content->'settlement'->>'direction' AS direction"));
+  if (filter.cycle) q.where({ cycle_id: filter.cycle });
+  if (filter.party) {
+    const p = parsePartyRef(filter.party);
+    q.where({ party: `${p.country_code}-${p.party_id}` });
+  }
+  return q;
+}
+
+export interface CdrLine {
+  cdr_id: string;
+  kind: string;
+  role: 'CPO' | 'EMSP';
+  counterparty: string;
+  start_date_time: string | null;
+  end_date_time: string;
+  energy_kwh: string;
+  amount_excl_vat: string;
+  vat: string;
+  amount: string;
+  hub_fee: string;
+  net: string;
+}
+
+/** The statement's per-CDR lines, streamed in pages from the bookings of the cycle. */
+export async function* statementCdrLines(db: Executor, statement: Pick<StatementContent, 'cycle_id' | 'party'>, pageSize = 5000): AsyncGenerator<CdrLine[]> {
+  let after = '0';
+  for (;;) {
+    const rows: Record<string, string & Date>[] = await db('clearing_bookings')
+      .where({ cycle_id: statement.cycle_id, status: 'booked' })
+      .where((w) => w.where({ cpo: statement.party }).orWhere({ emsp: statement.party }))
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(pageSize);
+    if (rows.length === 0) return;
+    after = String(rows[rows.length - 1].id);
+    const lines: CdrLine[] = [];
+    for (const r of rows) {
+      for (const role of ['CPO', 'EMSP'] as const) {
+        if ((role === 'CPO' ? r.cpo : r.emsp) !== statement.party) continue;
+        const amount = BigInt(r.amount);
+        const excl = BigInt(r.amount_excl_vat);
+        const vat = BigInt(r.amount_incl_vat ?? r.amount_excl_vat) - excl;
+        const fee = BigInt(role === 'CPO' ? r.fee_cpo : r.fee_emsp);
+        const sign = role === 'CPO' ? 1n : -1n;
+        lines.push({
+          cdr_id: r.cdr_id,
+          kind: r.kind,
+          role,
+          counterparty: role === 'CPO' ? r.emsp : r.cpo,
+          start_date_time: r.start_date_time ? new Date(r.start_date_time).toISOString() : null,
+          end_date_time: new Date(r.end_date_time).toISOString(),
+          energy_kwh: String(r.energy_kwh),
+          amount_excl_vat: formatUnits(sign * excl),
+          vat: formatUnits(sign * vat),
+          amount: formatUnits(sign * amount),
+          hub_fee: formatUnits(-fee),
+          net: formatUnits(sign * amount - fee),
+        });
+      }
+    }
+    yield lines;
+  }
+}
+
+const csvCell = (v: unknown) => {
+  const s = v == null ? '' : String(v);
+  // Quote always; neutralise spreadsheet formulas.
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  return `"${safe.replace(/"/g, '""')}"`;
+};
+
+/** CSV: a summary block, one line per counterparty, then one line per CDR. */
+export async function* statementCsv(db: Executor, id: string): AsyncGenerator<string> {
+  const s = await getStatement(db, id);
+  const row = (...cells: unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;
+  yield row('record', 'statement_id', 'party', 'currency', 'period', 'issued_at', 'due_date', 'net', 'settle_amount', 'carry_out', 'direction');
+  yield row('statement', s.statement_id, s.party, s.currency, s.period, s.issued_at, s.due_date, s.totals.net, s.totals.settle_amount, s.totals.carry_out, s.settlement.direction);
+  yield row('record', 'counterparty', 'counterparty_name', 'role', 'cdr_count', 'energy_kwh', 'amount_excl_vat', 'vat', 'amount', 'hub_fee', 'net');
+  for (const l of s.counterparties) yield row('counterparty', l.counterparty, l.counterparty_name, l.role, l.cdr_count, l.energy_kwh, l.amount_excl_vat, l.vat, l.amount, l.hub_fee, l.net);
+  yield row('record', 'cdr_id', 'kind', 'role', 'counterparty', 'start_date_time', 'end_date_time', 'energy_kwh', 'amount_excl_vat', 'vat', 'amount', 'hub_fee', 'net');
+  for await (const page of statementCdrLines(db, s)) {
+    yield page.map((l) => row('cdr', l.cdr_id, l.kind, l.role, l.counterparty, l.start_date_time, l.end_date_time, l.energy_kwh, l.amount_excl_vat, l.vat, l.amount, l.hub_fee, l.net)).join('');
+  }
+}
