@@ -15,6 +15,12 @@ import { hubClientInfoRouter } from './modules/hubclientinfo/router.ts';
 import { pushRouter } from './modules/receiver/pushRouter.ts';
 import { cdrsReceiverRouter } from './modules/receiver/cdrsRouter.ts';
 import { listRouter } from './modules/sender/listRouter.ts';
+import { tokensAuthorizeRouter } from './modules/sender/tokensAuthorizeRouter.ts';
+import { commandsReceiverRouter } from './modules/receiver/commandsRouter.ts';
+import { chargingProfilesReceiverRouter } from './modules/receiver/chargingProfilesRouter.ts';
+import { chargingProfilesSenderRouter } from './modules/sender/chargingProfilesRouter.ts';
+import { chargingPreferencesRouter } from './modules/sender/chargingPreferencesRouter.ts';
+import { callbacksRouter } from './modules/callbacks/router.ts';
 
 export function createApp(deps: HubDeps): Koa {
   const app = new Koa({ proxy: false });
@@ -30,6 +36,13 @@ export function createApp(deps: HubDeps): Koa {
     ...(['locations', 'sessions', 'tariffs', 'tokens'] as const).map((m) => pushRouter(deps, m)),
     cdrsReceiverRouter(deps),
     ...(['locations', 'sessions', 'cdrs', 'tariffs', 'tokens'] as const).map((m) => listRouter(deps, m)),
+    // Synchronous routing: forwarded over HTTP, the receiver's answer relayed.
+    tokensAuthorizeRouter(deps),
+    commandsReceiverRouter(deps),
+    chargingProfilesReceiverRouter(deps),
+    chargingProfilesSenderRouter(deps),
+    chargingPreferencesRouter(deps),
+    callbacksRouter(deps),
   ];
   for (const router of routers) {
     app.use(router.routes()).use(router.allowedMethods());

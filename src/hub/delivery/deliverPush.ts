@@ -2,7 +2,7 @@
 import type { HubDeps } from '../../deps.ts';
 import type { OcpiPushMessage } from '../../bus/messages.ts';
 import { ocpiRequest, PartnerUnreachableError } from '../ocpiClient.ts';
-import { decryptToken } from '../../partners/tokenCrypto.ts';
+import { platformAuth } from '../platformAuth.ts';
 import { classifyReply, type DeliveryVerdict } from './retryPolicy.ts';
 
 const methodOf = { put: 'PUT', patch: 'PATCH', post: 'POST', delete: 'DELETE' } as const;
@@ -45,16 +45,4 @@ export async function deliverPush(deps: HubDeps, message: OcpiPushMessage): Prom
     if (!(err instanceof PartnerUnreachableError)) throw err;
     return { verdict: classifyReply({ error: err.message }), latencyMs: performance.now() - started };
   }
-}
-
-const authCache = new Map<string, { at: number; value: { token: string; encoding: 'base64' | 'plain' } | undefined }>();
-
-/** The token and encoding the hub presents to a platform, cached briefly (rotations are rare). */
-async function platformAuth(deps: HubDeps, platformId: string) {
-  const cached = authCache.get(platformId);
-  if (cached && Date.now() - cached.at < 2000) return cached.value;
-  const row = await deps.db('platforms').where({ id: platformId }).first('outbound_token_enc', 'auth_encoding');
-  const value = row?.outbound_token_enc ? { token: decryptToken(deps.keys, row.outbound_token_enc), encoding: row.auth_encoding } : undefined;
-  authCache.set(platformId, { at: Date.now(), value });
-  return value;
 }

@@ -4,6 +4,7 @@ import { success } from '../../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../../deps.ts';
 import { acceptPush, type PushModule, type PushRequest } from '../../../hub/acceptPush.ts';
 import { readOwnObject } from '../../../hub/readOwnObject.ts';
+import { addressedElsewhere, forwardOwnerGet, writeRelay } from '../../../hub/forwardSync.ts';
 import type { Caller } from '../../../partners/credentials.ts';
 import type { RequestState } from '../../middlewares/requestContext.ts';
 import { authenticate } from '../../middlewares/authenticate.ts';
@@ -52,6 +53,8 @@ export function pushRouter(deps: HubDeps, module: PushModule): Router {
   for (const path of paths) {
     router.get(path, async function getOwnObject(ctx) {
       const r = request(ctx, 'put');
+      // Addressed to another party: the owner checks its object at that receiver (forwarded).
+      if (addressedElsewhere(deps, r.routing)) return writeRelay(ctx, await forwardOwnerGet(deps, r, (ctx.state.request as RequestState).log));
       ctx.body = success(await readOwnObject(deps, r));
     });
     router.put(path, push('put'));

@@ -17,6 +17,9 @@ export const hubEndpoints: HubEndpoint[] = [
     { identifier: m, role: 'SENDER', path: `/sender/${m}` },
     { identifier: m, role: 'RECEIVER', path: `/receiver/${m}` },
   ]),
+  { identifier: 'commands', role: 'RECEIVER', path: '/receiver/commands' },
+  { identifier: 'chargingprofiles', role: 'RECEIVER', path: '/receiver/chargingprofiles' },
+  { identifier: 'chargingprofiles', role: 'SENDER', path: '/sender/chargingprofiles' },
 ];
 
 export function endpointUrl(publicUrl: string, endpoint: HubEndpoint): string {

@@ -1,0 +1,47 @@
+// Real-time authorization (SPEC-DIGEST §3.7): a CPO asks the token's eMSP whether a token may
+// charge. Forwarded to the eMSP's Tokens Sender interface; its AuthorizationInfo (or 2004 / 404
+// for an unknown token) relayed as it is.
+import type { HubDeps } from '../deps.ts';
+import type { Logger } from '../logger.ts';
+import type { Caller } from '../partners/credentials.ts';
+import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
+import { TokenTypeSchema } from '../../ocpi/schemas/enums.ts';
+import { InvalidParametersError } from '../errors.ts';
+import { parseOcpi } from '../http/parseBody.ts';
+import { forwardSync, toPartyRef, type Relayed } from './forwardSync.ts';
+import { tokenOwner } from './ownership.ts';
+import { callingParty } from './senderParty.ts';
+
+export interface AuthorizeRequest {
+  uid: string;
+  /** `?type=` as sent; the eMSP applies the RFID default, so an absent type is passed on absent. */
+  type?: string;
+  /** Optional LocationReferences. */
+  body?: unknown;
+  caller: Caller;
+  routing: RoutingHeaders;
+  correlationId: string;
+  log?: Logger;
+}
+
+export async function forwardAuthorize(deps: HubDeps, request: AuthorizeRequest): Promise<Relayed> {
+  if (request.type !== undefined && !TokenTypeSchema.safeParse(request.type).success) {
+    throw new InvalidParametersError(`type must be one of ${TokenTypeSchema.options.join(', ')}`, [{ path: 'type', message: 'unknown TokenType' }]);
+  }
+  if (request.body !== undefined) parseOcpi('location_references', request.body);
+  const sender = await callingParty(deps, request.caller, request.routing, ['CPO']);
+  const to = toPartyRef(request.routing.to);
+  const owner = to ? undefined : await tokenOwner(deps.db, { uid: request.uid });
+  return forwardSync(
+    deps,
+    { module: 'tokens', receiverInterface: 'SENDER', sender, to, owner },
+    {
+      method: 'POST',
+      path: [request.uid, 'authorize'],
+      query: request.type === undefined ? undefined : new URLSearchParams({ type: request.type }).toString(),
+      body: request.body,
+      correlationId: request.correlationId,
+      log: request.log,
+    },
+  );
+}

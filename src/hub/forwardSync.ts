@@ -1,0 +1,187 @@
+// Synchronous routing (SPEC-DIGEST §2.3 a, §2.4): a request the sender waits for (authorize,
+// commands, charging profiles, receiver-interface GETs) is forwarded over HTTP to one receiver and
+// the receiver's answer relayed back with its own status codes. Nothing is stored or queued.
+import type { HubDeps } from '../deps.ts';
+import type { Logger } from '../logger.ts';
+import type { PartyRef } from '../bus/messages.ts';
+import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
+import type { Envelope } from '../../ocpi/envelope.ts';
+import { OutgoingHeader, type ModuleId } from '../../ocpi/headers.ts';
+import { OcpiStatus } from '../../ocpi/statusCodes.ts';
+import { HubError, HubTimeoutError, ReceiverNotConnectedError } from '../errors.ts';
+import { ocpiRequest, PartnerUnreachableError, type OcpiReply } from './ocpiClient.ts';
+import type { DirectoryParty } from './partyDirectory.ts';
+import { platformAuth } from './platformAuth.ts';
+import { decideRoute, sameParty } from './routing.ts';
+import { routeError } from './routeErrors.ts';
+import { senderParty } from './senderParty.ts';
+import type { PushRequest } from './acceptPush.ts';
+
+export interface SyncTarget {
+  module: ModuleId;
+  /** The interface the receiver implements for this call: SENDER for authorize, RECEIVER for commands. */
+  receiverInterface: 'SENDER' | 'RECEIVER';
+  /** The calling party (already checked to belong to the caller's platform). */
+  sender: DirectoryParty;
+  /** OCPI-to-*; absent means open routing by `owner`. */
+  to?: PartyRef;
+  owner?: PartyRef;
+}
+
+export interface SyncCall {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Segments below the receiver's module endpoint; each is URL-encoded here. */
+  path: string[];
+  /** Query string without `?`. */
+  query?: string;
+  body?: unknown;
+  correlationId: string;
+  log?: Logger;
+}
+
+/** What the sender gets back: the receiver's HTTP status and envelope, and the headers to set. */
+export interface Relayed {
+  httpStatus: number;
+  body: Envelope;
+  headers: Record<string, string>;
+}
+
+export const toPartyRef = (routing: RoutingHeaders['to']): PartyRef | undefined =>
+  routing && { country_code: routing.countryCode, party_id: routing.partyId };
+
+export const hubParty = (deps: HubDeps): PartyRef => ({ country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID });
+
+/** True when OCPI-to-* names a party other than the hub itself. */
+export const addressedElsewhere = (deps: HubDeps, routing: RoutingHeaders): boolean => {
+  const to = toPartyRef(routing.to);
+  return to !== undefined && !sameParty(to, hubParty(deps));
+};
+
+/** The one receiver of a synchronous call: 4001 unknown, 4003 not CONNECTED, 4000 without the interface. */
+export async function resolveSyncReceiver(deps: HubDeps, target: SyncTarget): Promise<DirectoryParty> {
+  const parties = await deps.directory.all();
+  const decision = decideRoute({ module: target.module, kind: 'sync', receiverInterface: target.receiverInterface, hub: hubParty(deps), sender: target.sender, to: target.to, owner: target.owner, parties });
+  if (!decision.ok) throw routeError(decision);
+  return parties.find((p) => p === decision.receivers[0])!;
+}
+
+/** Resolve the receiver, forward to its endpoint for (module, interface), relay the answer. */
+export async function forwardSync(deps: HubDeps, target: SyncTarget, call: SyncCall): Promise<Relayed> {
+  const receiver = await resolveSyncReceiver(deps, target);
+  return forwardTo(deps, receiver, target, call);
+}
+
+export async function forwardTo(deps: HubDeps, receiver: DirectoryParty, target: Pick<SyncTarget, 'module' | 'receiverInterface' | 'sender'>, call: SyncCall): Promise<Relayed> {
+  const endpoint = receiver.endpoints.find((e) => e.identifier === target.module && e.role === target.receiverInterface);
+  if (!endpoint) throw new HubError(`${receiver.country_code}-${receiver.party_id} lists no ${target.module} ${target.receiverInterface.toLowerCase()} endpoint`, OcpiStatus.HubError);
+  const url = [endpoint.url.replace(/\/+$/, ''), ...call.path.map(encodeURIComponent)].join('/') + (call.query ? `?${call.query}` : '');
+  return exchange(deps, { ...call, url, sender: target.sender, receiver });
+}
+
+export interface Exchange extends Omit<SyncCall, 'path' | 'query'> {
+  url: string;
+  sender: PartyRef;
+  receiver: PartyRef & { platformId: string };
+}
+
+/**
+ * One forwarded leg: the receiver's token, FROM/TO unchanged (sender → receiver), the same
+ * X-Correlation-ID and a new X-Request-ID (ocpiRequest makes one per call).
+ */
+export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
+  const name = `${leg.receiver.country_code}-${leg.receiver.party_id}`;
+  const auth = await platformAuth(deps, leg.receiver.platformId);
+  if (!auth) throw new ReceiverNotConnectedError(`${name} has given the hub no credentials`);
+  const started = performance.now();
+  let reply: OcpiReply;
+  try {
+    reply = await ocpiRequest({
+      method: leg.method,
+      url: leg.url,
+      token: auth.token,
+      encoding: auth.encoding,
+      body: leg.body,
+      correlationId: leg.correlationId,
+      from: { countryCode: leg.sender.country_code, partyId: leg.sender.party_id },
+      to: { countryCode: leg.receiver.country_code, partyId: leg.receiver.party_id },
+      timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
+    });
+  } catch (err) {
+    if (!(err instanceof PartnerUnreachableError)) throw err;
+    (leg.log ?? deps.log).warn({ receiver: name, method: leg.method, timedOut: err.timedOut }, 'synchronous forward failed');
+    if (err.timedOut) throw new HubTimeoutError(`${name} did not answer within ${deps.config.FORWARD_TIMEOUT_MS} ms`);
+    throw new ReceiverNotConnectedError(`${name} could not be reached`);
+  }
+  const outcome = relayOf(reply, name);
+  (leg.log ?? deps.log).info(
+    { receiver: name, method: leg.method, forwardedRequestId: reply.requestId, httpStatus: reply.httpStatus, ocpiStatus: reply.envelope?.status_code, latencyMs: Math.round(performance.now() - started) },
+    'synchronous forward',
+  );
+  if (outcome.kind === 'error') throw outcome.error;
+  return {
+    httpStatus: outcome.httpStatus,
+    body: outcome.envelope,
+    headers: { ...outcome.headers, ...routingHeadersBack(leg.sender, leg.receiver) },
+  };
+}
+
+/**
+ * An owner checking its object at a receiver: a GET on the hub's Receiver interface addressed
+ * (OCPI-to-*) to another party goes to that party's Receiver interface, same URL below it. Only
+ * the owner named in the URL may ask.
+ */
+export async function forwardOwnerGet(deps: HubDeps, request: PushRequest, log?: Logger): Promise<Relayed> {
+  const roles = request.module === 'tokens' ? ['EMSP', 'OTHER'] : ['CPO'];
+  const sender = await senderParty(deps, request.caller, { country_code: request.countryCode, party_id: request.partyId }, roles, request.routing);
+  return forwardSync(
+    deps,
+    { module: request.module, receiverInterface: 'RECEIVER', sender, to: toPartyRef(request.routing.to) },
+    { method: 'GET', path: [request.countryCode, request.partyId, ...request.ids], query: request.query, correlationId: request.correlationId, log },
+  );
+}
+
+/** Response leg hub → requester: TO is the requester, FROM the receiver, both unchanged (SPEC-DIGEST §2.2). */
+function routingHeadersBack(sender: PartyRef, receiver: PartyRef): Record<string, string> {
+  return {
+    [OutgoingHeader.ToCountryCode]: sender.country_code,
+    [OutgoingHeader.ToPartyId]: sender.party_id,
+    [OutgoingHeader.FromCountryCode]: receiver.country_code,
+    [OutgoingHeader.FromPartyId]: receiver.party_id,
+  };
+}
+
+export type RelayOutcome =
+  | { kind: 'relay'; httpStatus: number; envelope: Envelope; headers: Record<string, string> }
+  | { kind: 'error'; error: HubError };
+
+/** Pagination headers a receiver may send; Link is not relayed (it points into the receiver's system). */
+const RELAYED_HEADERS = ['x-total-count', 'x-limit'] as const;
+
+/**
+ * What the sender sees of a receiver's answer (pure). The receiver's envelope, its 1xxx/2xxx/3xxx
+ * and its HTTP status are relayed as they are (e.g. 404 + 2004 for an unknown token). A refusal of
+ * the hub's own credentials (401/403) is a hub-side connection problem, not the sender's: 4003.
+ * An answer without an OCPI envelope is 4003 for gateway errors, else 4000.
+ */
+export function relayOf(reply: Pick<OcpiReply, 'httpStatus' | 'envelope' | 'headers'>, receiverName: string): RelayOutcome {
+  if (reply.httpStatus === 401 || reply.httpStatus === 403) {
+    return { kind: 'error', error: new ReceiverNotConnectedError(`${receiverName} refused the hub's credentials (HTTP ${reply.httpStatus})`) };
+  }
+  if (!reply.envelope) {
+    if ([502, 503, 504].includes(reply.httpStatus)) return { kind: 'error', error: new ReceiverNotConnectedError(`${receiverName} is unavailable (HTTP ${reply.httpStatus})`) };
+    return { kind: 'error', error: new HubError(`${receiverName} answered HTTP ${reply.httpStatus} without an OCPI response`, OcpiStatus.HubError) };
+  }
+  const headers: Record<string, string> = {};
+  for (const name of RELAYED_HEADERS) {
+    const value = reply.headers.get(name);
+    if (value) headers[name === 'x-total-count' ? 'X-Total-Count' : 'X-Limit'] = value;
+  }
+  return { kind: 'relay', httpStatus: reply.httpStatus, envelope: reply.envelope, headers };
+}
+
+/** Writes a relayed answer on a Koa-like context. */
+export function writeRelay(ctx: { status: number; body: unknown; set(headers: Record<string, string>): void }, relayed: Relayed): void {
+  ctx.status = relayed.httpStatus;
+  ctx.set(relayed.headers);
+  ctx.body = relayed.body;
+}
