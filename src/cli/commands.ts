@@ -22,4 +22,7 @@ export const commands: Command[] = [
   { path: ['deliveries'], args: 'status | dead-letters | replay --receiver CC-PID [--since T]', summary: 'delivery backlog per receiver, dead letters, replay', load: () => import('./deliveries.ts') },
   { path: ['ocpi', 'validate'], args: '--type TYPE [--partial] FILE | --list', summary: 'validate an OCPI 2.2.1 object', load: () => import('./ocpiValidate.ts') },
   { path: ['tariff', 'price'], args: '--tariff FILE --cdr FILE [--timezone TZ] [--explain]', summary: 'price a CDR from OCPI tariffs', load: () => import('./tariffPrice.ts') },
+  { path: ['pipelines', 'status'], args: '[--json]', summary: 'analytics pipelines: consumer lag, ClickHouse rows, open review items', load: () => import('./pipelinesStatus.ts') },
+  { path: ['analytics', 'evaluate'], args: '[--seed N] [--cdrs N] [--rate N] [--json]', summary: 'precision/recall of anomaly detection on generated traffic', load: () => import('./analyticsEvaluate.ts') },
+  { path: ['analytics', 'review'], args: 'list [--status S] | dismiss ID | dispute ID [--note TEXT]', summary: 'billing anomaly review items', load: () => import('./analyticsReview.ts') },
 ];
