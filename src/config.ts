@@ -46,6 +46,12 @@ const EnvSchema = z.object({
   DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(100).default(3_600_000),
   // Partners on loopback/private addresses are refused unless this is set (tests and local demos).
   ALLOW_PRIVATE_PARTNER_URLS: boolean.default(false),
+  // Clearing settlement through PayPal: sandbox or production, or the local stand-in (tests, demo).
+  // Client id and secret have no default; they are only required when settling.
+  PAYPAL_ENVIRONMENT: z.enum(['sandbox', 'production', 'standin']).default('sandbox'),
+  PAYPAL_CLIENT_ID: z.string().min(1).optional(),
+  PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
+  PAYPAL_BASE_URL: url(['http:', 'https:']).optional(),
   // Analytics: a CDR arriving more than this many days after its session ended is flagged (late_cdr).
   ANOMALY_LATE_CDR_DAYS: z.coerce.number().min(1).default(90),
 });
