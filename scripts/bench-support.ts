@@ -1,0 +1,101 @@
+// Shared pieces of the benchmarks: an isolated environment (own database, stream prefix and
+// ClickHouse database), hub processes started like an operator starts them, and result records.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseConfig, type Config } from '../src/config.ts';
+import { migrateAll } from '../src/bootstrap.ts';
+import { dropDatabase } from '../src/store/db.ts';
+import { dropClickHouseDatabase } from '../src/store/clickhouse.ts';
+import { connectBus, deleteStreams } from '../src/bus/nats.ts';
+
+export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: number | null;
+  ratio?: number | null;
+  target?: string | null;
+}
+
+export interface BenchEnv {
+  env: Record<string, string>;
+  config: Config;
+  cleanup(): Promise<void>;
+}
+
+export async function benchEnv(overrides: Record<string, string> = {}): Promise<BenchEnv> {
+  const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const db = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ocpi_hub');
+  db.pathname = `/ocpi_hub_bench_${run}`;
+  const env: Record<string, string> = {
+    DATABASE_URL: db.toString(),
+    NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    NATS_STREAM_PREFIX: `BENCH${run.toUpperCase()}`,
+    CLICKHOUSE_URL: process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
+    CLICKHOUSE_DATABASE: `ocpi_hub_bench_${run}`,
+    ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ALLOW_PRIVATE_PARTNER_URLS: 'true',
+    LOG_LEVEL: 'warn',
+    ...overrides,
+  };
+  const config = parseConfig(env);
+  await migrateAll(config);
+  return {
+    env,
+    config,
+    async cleanup() {
+      await dropDatabase(config.DATABASE_URL);
+      await dropClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+      const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, 'bench-cleanup');
+      await deleteStreams(bus);
+      await bus.close();
+    },
+  };
+}
+
+/** Starts `hub start --roles …` as its own process and waits until it answers. */
+export async function startHubProcess(env: Record<string, string>, roles: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', `${repoRoot}node_modules/tsx/dist/loader.mjs`, `${repoRoot}src/cli/main.ts`, 'start', '--roles', roles, '--no-services'], {
+    env: { ...process.env, ...env, PORT: String(port), HUB_PUBLIC_URL: `http://127.0.0.1:${port}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (roles.includes('web')) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const up = await fetch(`http://127.0.0.1:${port}/ocpi/versions`).then((r) => r.status === 401, () => false);
+      if (up) break;
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error('hub process did not start');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } else {
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  return child;
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export function flag(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
