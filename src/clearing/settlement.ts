@@ -1,0 +1,190 @@
+// Settlement through PayPal. Net payers get a PayPal Order (intent CAPTURE, invoice_id = the
+// statement id, PayPal-Request-Id derived from it) whose approval link goes on the statement; it is
+// captured once approved (polled on each run) and then booked. Net receivers are paid in one
+// Payouts batch per cycle (= per currency) and round, with deterministic sender_batch_id and
+// sender_item_id: booked as pending on creation, posted on item SUCCESS, voided on FAILED /
+// RETURNED / REVERSED (then retried in the next round by a later run), UNCLAIMED / ONHOLD stay
+// pending. Payment rows are written before PayPal is called, and a partial unique index allows one
+// live payment per cycle, party and direction: nothing is paid twice. Every run is safe to repeat.
+import type { Db } from '../store/db.ts';
+import { HUB, postEntries, linesOf, reversedLines } from './ledger.ts';
+import { atLeast, type Cycle } from './cycles.ts';
+import { conflict } from './errors.ts';
+import { paypalValue, unitsFromPaypal } from './money.ts';
+import { statementId } from './statements.ts';
+import type { PayPalGateway } from './paypal/client.ts';
+
+export interface SettleReport {
+  cycle: string;
+  state: string;
+  orders_created: number;
+  captured: number;
+  awaiting_approval: number;
+  payouts_sent: number;
+  payouts_completed: number;
+  payouts_pending: number;
+  payouts_failed: number;
+  missing_payee: string[];
+  errors: string[];
+}
+
+const FAILED_ITEM = new Set(['FAILED', 'RETURNED', 'REVERSED', 'BLOCKED', 'REFUNDED', 'DENIED']);
+
+/** Holds the cycles' advisory locks for the whole run (PayPal calls included), writing through the pool. */
+async function withRunLock<T>(db: Db, ids: string[], work: () => Promise<T>): Promise<T> {
+  return db.transaction(async (trx) => {
+    for (const id of [...new Set(ids)].sort()) await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`clearing:cycle:${id}`]);
+    return work();
+  });
+}
+
+export async function settleCycles(db: Db, paypal: PayPalGateway, cycles: Cycle[], options: { onProgress?: (done: number, total: number, what: string) => void } = {}): Promise<SettleReport[]> {
+  const reports: SettleReport[] = [];
+  for (const cycle of cycles) reports.push(await withRunLock(db, [cycle.id], () => settleOne(db, paypal, cycle.id, options.onProgress)));
+  return reports;
+}
+
+async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgress?: (done: number, total: number, what: string) => void): Promise<SettleReport> {
+  const cycle = await db('clearing_cycles').where({ id: cycleId }).first();
+  const report: SettleReport = { cycle: cycleId, state: cycle.state, orders_created: 0, captured: 0, awaiting_approval: 0, payouts_sent: 0, payouts_completed: 0, payouts_pending: 0, payouts_failed: 0, missing_payee: [], errors: [] };
+  if (!atLeast(cycle.state, 'netted') || !cycle.statements_at) throw conflict(`cycle ${cycle.period} ${cycle.currency.trim()} needs netting and statements before settlement (it is ${cycle.state})`);
+  if (cycle.state === 'settled') return report;
+  const currency = cycle.currency.trim();
+  const label = { period: cycle.period as string, currency };
+
+  // 1. Payment rows for every position without a live payment (failed payouts get the next round).
+  const positions: { party: string; settle_amount: string }[] = await db('clearing_positions').where({ cycle_id: cycleId }).whereNot({ party: HUB }).whereNot({ settle_amount: 0 });
+  const payees = new Map<string, { paypal_receiver: string; recipient_type: string }>((await db('clearing_payees').select('*')).map((p: { party: string; paypal_receiver: string; recipient_type: string }) => [p.party, p]));
+  const round: number = ((await db('clearing_payments').where({ cycle_id: cycleId, direction: 'payout' }).max({ r: 'round' }).first())?.r ?? -1) as number;
+  const hasPending = await db('clearing_payments').where({ cycle_id: cycleId, direction: 'payout' }).whereIn('status', ['created']).first('id');
+  const nextRound = hasPending ? round : round + 1;
+  await db.transaction(async (trx) => {
+    const live = new Set((await trx('clearing_payments').where({ cycle_id: cycleId }).whereNot({ status: 'failed' }).select('party', 'direction')).map((p: { party: string; direction: string }) => `${p.party}|${p.direction}`));
+    let batchCreated = false;
+    for (const pos of positions) {
+      const amount = BigInt(pos.settle_amount);
+      const direction = amount < 0n ? 'collect' : 'payout';
+      if (live.has(`${pos.party}|${direction}`)) continue;
+      const st = statementId(label, pos.party);
+      if (direction === 'collect') {
+        await trx('clearing_payments').insert({ cycle_id: cycleId, statement_id: st, party: pos.party, currency, direction, amount: (-amount).toString(), status: 'created', request_id: `order-${st}` });
+        continue;
+      }
+      const payee = payees.get(pos.party);
+      if (!payee) {
+        report.missing_payee.push(pos.party);
+        continue;
+      }
+      const senderBatchId = `${cycle.period}-${currency}-${cycleId.slice(0, 8)}-r${nextRound}`;
+      if (!batchCreated) {
+        await trx('clearing_payout_batches').insert({ sender_batch_id: senderBatchId, cycle_id: cycleId, round: nextRound }).onConflict('sender_batch_id').ignore();
+        batchCreated = true;
+      }
+      const senderItemId = `${pos.party}-${cycle.period}-${currency}-r${nextRound}`;
+      const [payment] = await trx('clearing_payments')
+        .insert({ cycle_id: cycleId, statement_id: st, party: pos.party, currency, direction, amount: amount.toString(), status: 'created', request_id: `payout-${senderItemId}`, round: nextRound, sender_batch_id: senderBatchId, sender_item_id: senderItemId })
+        .returning('id');
+      // Pending: the amount leaves the party's settlement account into "in transit".
+      await postEntries(db, trx, [{ kind: 'payout.pending', ref: `payout:${payment.id}:pending`, cycleId, lines: [{ owner: pos.party, kind: 'settlement', currency, amount }, { owner: HUB, kind: 'in_transit', currency, amount: -amount }] }]);
+    }
+    if (cycle.state === 'netted') await trx('clearing_cycles').where({ id: cycleId }).update({ state: 'settling', settling_at: trx.fn.now() });
+  });
+
+  const payments: Record<string, any>[] = await db('clearing_payments').where({ cycle_id: cycleId }).orderBy('id');
+  let done = 0;
+  const total = payments.length;
+  const tick = (what: string) => onProgress?.(++done, total, what);
+
+  // 2. Collections: create orders, capture approved ones.
+  for (const p of payments.filter((x) => x.direction === 'collect' && x.status !== 'completed' && x.status !== 'failed')) {
+    try {
+      if (!p.order_id) {
+        const order = await paypal.createOrder({ requestId: p.request_id, amount: { currency, value: paypalValue(BigInt(p.amount), currency) }, invoiceId: p.statement_id, customId: cycleId, referenceId: p.party, description: `Clearing statement ${p.statement_id}` });
+        await db('clearing_payments').where({ id: p.id }).update({ order_id: order.id, approval_url: order.approvalUrl, status: 'pending', paypal_status: order.status, updated_at: db.fn.now() });
+        await db('clearing_statements').where({ id: p.statement_id }).update({ approval_url: order.approvalUrl });
+        Object.assign(p, { order_id: order.id, status: 'pending' });
+        report.orders_created += 1;
+      }
+      let order = await paypal.getOrder(p.order_id);
+      if (order.status === 'APPROVED') order = await paypal.captureOrder(p.order_id, `capture-${p.statement_id}`);
+      if (order.status === 'COMPLETED' && order.capture?.status === 'COMPLETED') {
+        const captured = unitsFromPaypal(order.capture.amount.value);
+        await db.transaction(async (trx) => {
+          await postEntries(db, trx, [{ kind: 'collect.captured', ref: `collect:${p.id}:captured`, cycleId, memo: `capture ${order.capture!.id}`, lines: [{ owner: HUB, kind: 'cash', currency, amount: captured }, { owner: p.party, kind: 'settlement', currency, amount: -captured }] }]);
+          await trx('clearing_payments').where({ id: p.id }).update({ status: 'completed', capture_id: order.capture!.id, paypal_status: 'COMPLETED', updated_at: trx.fn.now() });
+        });
+        report.captured += 1;
+      } else {
+        await db('clearing_payments').where({ id: p.id }).update({ paypal_status: order.status, updated_at: db.fn.now() });
+        report.awaiting_approval += 1;
+      }
+    } catch (err) {
+      report.errors.push(`${p.party} order: ${(err as Error).message}`);
+      await db('clearing_payments').where({ id: p.id }).update({ error: JSON.stringify({ message: (err as Error).message }), updated_at: db.fn.now() });
+    }
+    tick(`collect ${p.party}`);
+  }
+
+  // 3. Payouts: send batches not yet sent, then poll them.
+  const batches: Record<string, any>[] = await db('clearing_payout_batches').where({ cycle_id: cycleId }).orderBy('round');
+  for (const b of batches) {
+    const items = payments.filter((p) => p.sender_batch_id === b.sender_batch_id);
+    try {
+      if (!b.payout_batch_id) {
+        const toSend = items.filter((p) => p.status === 'created');
+        if (toSend.length === 0) continue;
+        const created = await paypal.createPayout({
+          senderBatchId: b.sender_batch_id,
+          subject: `Clearing ${cycle.period} ${currency}`,
+          items: toSend.map((p) => ({ senderItemId: p.sender_item_id, receiver: payees.get(p.party)!.paypal_receiver, recipientType: payees.get(p.party)!.recipient_type, amount: { currency, value: paypalValue(BigInt(p.amount), currency) }, note: `Clearing statement ${p.statement_id}` })),
+        });
+        await db('clearing_payout_batches').where({ sender_batch_id: b.sender_batch_id }).update({ payout_batch_id: created.payoutBatchId, batch_status: created.status });
+        await db('clearing_payments').whereIn('id', toSend.map((p) => p.id)).update({ status: 'pending', updated_at: db.fn.now() });
+        b.payout_batch_id = created.payoutBatchId;
+        report.payouts_sent += toSend.length;
+      }
+      const status = await paypal.getPayout(b.payout_batch_id);
+      await db('clearing_payout_batches').where({ sender_batch_id: b.sender_batch_id }).update({ batch_status: status.status });
+      for (const item of status.items) {
+        const p = items.find((x) => x.sender_item_id === item.senderItemId);
+        if (!p || p.status === 'completed' || p.status === 'failed') continue;
+        if (item.status === 'SUCCESS') {
+          await db.transaction(async (trx) => {
+            await postEntries(db, trx, [{ kind: 'payout.posted', ref: `payout:${p.id}:posted`, cycleId, memo: `payout item ${item.payoutItemId}`, lines: [{ owner: HUB, kind: 'in_transit', currency, amount: BigInt(p.amount) }, { owner: HUB, kind: 'cash', currency, amount: -BigInt(p.amount) }] }]);
+            await trx('clearing_payments').where({ id: p.id }).update({ status: 'completed', payout_item_id: item.payoutItemId, transaction_id: item.transactionId, paypal_status: item.status, updated_at: trx.fn.now() });
+          });
+          report.payouts_completed += 1;
+        } else if (FAILED_ITEM.has(item.status)) {
+          await db.transaction(async (trx) => {
+            const pending = await trx('ledger_entries').where({ ref: `payout:${p.id}:pending` }).first('id');
+            await postEntries(db, trx, [{ kind: 'payout.voided', ref: `payout:${p.id}:voided`, cycleId, reversesEntryId: pending.id, memo: `payout item ${item.status} ${item.error ?? ''}`.trim(), lines: reversedLines(await linesOf(trx, pending.id)) }]);
+            await trx('clearing_payments').where({ id: p.id }).update({ status: 'failed', payout_item_id: item.payoutItemId, paypal_status: item.status, error: JSON.stringify({ error: item.error }), updated_at: trx.fn.now() });
+          });
+          report.payouts_failed += 1;
+        } else {
+          await db('clearing_payments').where({ id: p.id }).update({ payout_item_id: item.payoutItemId, paypal_status: item.status, updated_at: db.fn.now() });
+          report.payouts_pending += 1;
+        }
+        tick(`payout ${p.party}`);
+      }
+    } catch (err) {
+      report.errors.push(`payout batch ${b.sender_batch_id}: ${(err as Error).message}`);
+    }
+  }
+
+  // 4. Settled when every non-zero position has a completed payment.
+  const open = await db('clearing_positions as pos')
+    .where({ 'pos.cycle_id': cycleId })
+    .whereNot('pos.party', HUB)
+    .whereNot('pos.settle_amount', 0)
+    .whereNotExists(db('clearing_payments as pay').whereRaw("pay.cycle_id = pos.cycle_id AND pay.party = pos.party AND pay.status = 'completed'"))
+    .count({ n: '*' })
+    .first();
+  if (Number(open?.n ?? 0) === 0) await db('clearing_cycles').where({ id: cycleId }).whereIn('state', ['netted', 'settling']).update({ state: 'settled', settled_at: db.fn.now() });
+  report.state = (await db('clearing_cycles').where({ id: cycleId }).first('state')).state;
+  return report;
+}
+
+export async function paymentsOf(db: Db, cycleId: string) {
+  return db('clearing_payments').where({ cycle_id: cycleId }).orderBy('id').select('id', 'party', 'direction', 'amount', 'status', 'round', 'order_id', 'approval_url', 'capture_id', 'sender_batch_id', 'sender_item_id', 'payout_item_id', 'transaction_id', 'paypal_status');
+}
