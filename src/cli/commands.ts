@@ -20,6 +20,7 @@ export const commands: Command[] = [
   { path: ['partners', 'register'], args: '--versions-url URL --token TOKEN_A', summary: 'register with a partner (hub-initiated handshake)', load: () => import('./partnersRegister.ts') },
   { path: ['partners', 'rotate'], args: '--platform ID', summary: 'rotate the credentials tokens with a partner', load: () => import('./partnersRotate.ts') },
   { path: ['deliveries'], args: 'status | dead-letters | replay --receiver CC-PID [--since T]', summary: 'delivery backlog per receiver, dead letters, replay', load: () => import('./deliveries.ts') },
+  { path: ['cdrs', 'show'], args: 'CC-PID-ID [--explain]', summary: 'a CDR with its validation findings and the hub price breakdown', load: () => import('./cdrsShow.ts') },
   { path: ['ocpi', 'validate'], args: '--type TYPE [--partial] FILE | --list', summary: 'validate an OCPI 2.2.1 object', load: () => import('./ocpiValidate.ts') },
   { path: ['tariff', 'price'], args: '--tariff FILE --cdr FILE [--timezone TZ] [--explain]', summary: 'price a CDR from OCPI tariffs', load: () => import('./tariffPrice.ts') },
   { path: ['pipelines', 'status'], args: '[--json]', summary: 'analytics pipelines: consumer lag, ClickHouse rows, open review items', load: () => import('./pipelinesStatus.ts') },

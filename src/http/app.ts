@@ -9,6 +9,7 @@ import { jsonBody } from './middlewares/jsonBody.ts';
 import { adminAuth } from './admin/adminAuth.ts';
 import { partnersAdminRouter } from './admin/partnersRouter.ts';
 import { deliveriesAdminRouter } from './admin/deliveriesRouter.ts';
+import { cdrsAdminRouter } from './admin/cdrsRouter.ts';
 import { versionsRouter } from './modules/versions/router.ts';
 import { credentialsRouter } from './modules/credentials/router.ts';
 import { hubClientInfoRouter } from './modules/hubclientinfo/router.ts';
@@ -50,7 +51,7 @@ export function createApp(deps: HubDeps): Koa {
 
   const admin = new Router({ prefix: '/admin' });
   admin.use(adminAuth(deps.config.ADMIN_TOKEN));
-  for (const child of [partnersAdminRouter(deps), deliveriesAdminRouter(deps)]) admin.use(child.routes(), child.allowedMethods());
+  for (const child of [partnersAdminRouter(deps), deliveriesAdminRouter(deps), cdrsAdminRouter(deps)]) admin.use(child.routes(), child.allowedMethods());
   app.use(admin.routes()).use(admin.allowedMethods());
 
   // Errors are rendered by renderErrors; this only keeps Koa from printing them a second time.

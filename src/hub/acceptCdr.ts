@@ -13,6 +13,8 @@ import { decideRoute } from './routing.ts';
 import { publishPush } from './publishPush.ts';
 import { routeError } from './routeErrors.ts';
 import { senderParty } from './senderParty.ts';
+import { cdrContext } from './cdrContext.ts';
+import { validateCdr, type CdrFinding, type CdrInput } from '../../ocpi/tariffs/index.ts';
 
 type Json = Record<string, unknown>;
 
@@ -30,6 +32,7 @@ export interface CdrOutcome {
   partyId: string;
   id: string;
   receiver: PartyRef;
+  findings: CdrFinding[];
 }
 
 /** Nats-Msg-Id of a CDR: one per CDR and receiver, so re-publishing a stored CDR never duplicates. */
@@ -55,14 +58,18 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
   const receiver = decision.receivers[0];
   const receiverRef = { country_code: receiver.country_code, party_id: receiver.party_id };
 
+  const receiverKey = partyKey(receiver.country_code, receiver.party_id);
+  const findings = validateCdr(cdr as unknown as CdrInput, await cdrContext(deps.db, cdr, receiverKey));
+  await enforcePolicy(deps, request.caller, findings);
+
   const { row, inserted } = await insertCdr(deps.db, {
     countryCode: owner.country_code,
     partyId: owner.party_id,
     id: String(cdr.id),
     data: cdr,
-    receiver: partyKey(receiver.country_code, receiver.party_id),
+    receiver: receiverKey,
     routing: decision.mode,
-    validation: [],
+    validation: findings,
     lastUpdated: String(cdr.last_updated),
   });
   if (!inserted && row.content_hash !== contentHash(cdr)) {
@@ -91,5 +98,20 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
     await publishPush(deps, [message], cdrMessageId);
     deps.cdrPublished.mark(row.seq);
   }
-  return { created: inserted, countryCode: owner.country_code, partyId: owner.party_id, id: String(cdr.id), receiver: receiverRef };
+  return { created: inserted, countryCode: owner.country_code, partyId: owner.party_id, id: String(cdr.id), receiver: receiverRef, findings };
+}
+
+/**
+ * Business-rule findings flag a CDR and do not stop it, unless the sender's platform policy says
+ * `reject`: then any error-severity finding refuses the CDR with 2001 and nothing is stored.
+ */
+async function enforcePolicy(deps: HubDeps, caller: Caller, findings: CdrFinding[]): Promise<void> {
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length === 0) return;
+  const row = await deps.db('platforms').where({ id: caller.platform.id }).first('cdr_policy');
+  if (row?.cdr_policy !== 'reject') return;
+  throw new InvalidParametersError(
+    `CDR refused by policy: ${errors.map((f) => `${f.rule}${f.path ? ` (${f.path})` : ''}: ${f.message}`).join('; ')}`,
+    errors.map((f) => ({ path: f.path ?? f.rule, message: f.message })),
+  );
 }
