@@ -24,7 +24,10 @@ import {
   ppkFinding,
   singleCdrFindings,
   type DriftSettings,
+  tokenKeyOf,
+  type CdrLite,
   type Finding,
+  type RobustStat,
   type RuleSettings,
 } from './rules.ts';
 import { writeFindings, writeValidationFindings, type ValidationFindingRow } from './sink.ts';
@@ -39,6 +42,32 @@ export interface DetectorOptions {
   driftEveryMs?: number;
   /** How long a batch waits for the ingester before it is retried (ms). */
   ingestWaitMs?: number;
+  /** How long price-per-kWh statistics are reused (ms). */
+  statsTtlMs?: number;
+}
+
+type Key4 = [string, string, string, string];
+
+/** Caches statistics per key for `ttlMs`; fetches only the keys missing or expired. */
+function statsCache(fetch: (keys: Key4[]) => Promise<Map<string, RobustStat>>, ttlMs: number) {
+  const cached = new Map<string, { at: number; stat: RobustStat | null }>();
+  return {
+    async get(keys: Key4[]): Promise<Map<string, RobustStat>> {
+      const now = Date.now();
+      const wanted = new Map(keys.map((k) => [k.join('*'), k]));
+      const missing = [...wanted].filter(([k]) => (cached.get(k)?.at ?? 0) < now - ttlMs).map(([, k]) => k);
+      if (missing.length) {
+        const fresh = await fetch(missing);
+        for (const k of missing) cached.set(k.join('*'), { at: now, stat: fresh.get(k.join('*')) ?? null });
+      }
+      const out = new Map<string, RobustStat>();
+      for (const k of wanted.keys()) {
+        const hit = cached.get(k)?.stat;
+        if (hit) out.set(k, hit);
+      }
+      return out;
+    },
+  };
 }
 
 export interface RunningDetector {
@@ -60,6 +89,11 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
   const { subjects } = deps.bus;
   const stats = { cdrs: 0, findings: 0, driftRuns: 0, lastError: null as string | null };
   let driftDirty = true;
+  // Price-per-kWh statistics move slowly: each location's and tariff's are read at most every few seconds.
+  const ppkCache = {
+    location: statsCache((keys) => pricePerKwhStats(clickhouse, 'location_id', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000),
+    tariff: statsCache((keys) => pricePerKwhStats(clickhouse, 'tariff_id', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000),
+  };
 
   const ingestFloor = async (): Promise<number> => {
     const info = await deps.bus.jsm.consumers.info(subjects.streams.ocpi, INGEST_DURABLE);
@@ -86,12 +120,26 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     }
     const sessionKeys = [...new Set(rows.map((r) => r.session_key))];
     const tokens = [...new Map(rows.filter((r) => r.token_uid).map((r) => [`${r.token_country_code}*${r.token_party_id}*${r.token_uid}`, [r.token_country_code, r.token_party_id, r.token_uid] as [string, string, string]])).values()];
+    const q0 = Date.now();
     const [tariffs, facts, near] = await Promise.all([
       tariffsByKey(clickhouse, [...tariffKeys.values()]),
       locationFacts(clickhouse, [...connectorKeys.values()]),
       neighbours(clickhouse, sessionKeys, tokens),
     ]);
     const stored = new Map(near.map((c) => [`${c.country_code}*${c.party_id}*${c.id}`, c]));
+    const group = (key: (c: CdrLite) => string) => {
+      const m = new Map<string, CdrLite[]>();
+      for (const c of near) {
+        const k = key(c);
+        const list = m.get(k);
+        if (list) list.push(c);
+        else m.set(k, [c]);
+      }
+      return m;
+    };
+    const bySession = group((c) => c.session_key);
+    const byToken = group(tokenKeyOf);
+    const q1 = Date.now();
 
     const findings: Finding[] = [];
     const unpriced: { s: Subject; price: ReturnType<typeof checkPrice> }[] = [];
@@ -107,20 +155,22 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       // Set-based: the stored copy carries the arrival order (first stream sequence that stored it).
       const self = stored.get(`${r.country_code}*${r.party_id}*${r.id}`);
       if (self) {
-        const duplicate = duplicateSessionFinding(self, near);
+        // Credit CDRs of this session are in its session group (a credit copies the session).
+        const duplicate = duplicateSessionFinding(self, bySession.get(self.session_key) ?? []);
         if (duplicate) findings.push(duplicate);
         else {
-          const overlap = overlapFinding(self, near);
+          const overlap = overlapFinding(self, [...(byToken.get(tokenKeyOf(self)) ?? []), ...(bySession.get(self.session_key) ?? [])]);
           if (overlap) findings.push(overlap);
         }
       }
     }
 
+    const q2 = Date.now();
     if (unpriced.length) {
       const key = (r: CdrRow, k: string): [string, string, string, string] => [r.country_code, r.party_id, k, r.currency];
       const [byLocation, byTariff] = await Promise.all([
-        pricePerKwhStats(clickhouse, 'location_id', unpriced.map(({ s }) => key(s.row, s.row.location_id)), settings.ppkMinKwh),
-        pricePerKwhStats(clickhouse, 'tariff_id', unpriced.filter(({ s }) => s.row.tariff_id).map(({ s }) => key(s.row, s.row.tariff_id)), settings.ppkMinKwh),
+        ppkCache.location.get(unpriced.map(({ s }) => key(s.row, s.row.location_id))),
+        ppkCache.tariff.get(unpriced.filter(({ s }) => s.row.tariff_id).map(({ s }) => key(s.row, s.row.tariff_id))),
       ]);
       for (const { s, price } of unpriced) {
         const r = s.row;
@@ -131,6 +181,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
         if (f) findings.push(f);
       }
     }
+    log.debug({ lookups_ms: q1 - q0, rules_ms: q2 - q1, ppk_ms: Date.now() - q2, unpriced: unpriced.length }, 'judge timings');
     return findings;
   };
 
@@ -140,12 +191,14 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       stream: subjects.streams.ocpi,
       durable: ANOMALIES_DURABLE,
       filterSubject: subjects.moduleAll('cdrs'),
-      batchSize: options.batchSize ?? 2000,
+      batchSize: options.batchSize ?? 1000,
       maxDelayMs: options.maxDelayMs ?? 200,
-      maxAckPending: (options.batchSize ?? 2000) * 4,
+      maxAckPending: (options.batchSize ?? 1000) * 8,
     },
     async (messages) => {
+      const t0 = Date.now();
       await waitForIngest(Math.max(...messages.map((m) => m.seq)), messages);
+      const t1 = Date.now();
       const batch = new Map<string, Subject>();
       const validation: ValidationFindingRow[] = [];
       const now = Math.floor(Date.now() / 1000);
@@ -168,9 +221,12 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
         }
       }
       if (batch.size === 0) return;
+      const t2 = Date.now();
       const findings = await judge([...batch.values()]);
+      const t3 = Date.now();
       await writeValidationFindings(clickhouse, validation);
       await writeFindings(deps, clickhouse, findings);
+      log.debug({ cdrs: batch.size, findings: findings.length, wait_ingest_ms: t1 - t0, parse_validate_ms: t2 - t1, judge_ms: t3 - t2, write_ms: Date.now() - t3 }, 'anomaly batch judged');
       stats.cdrs += batch.size;
       stats.findings += findings.length;
       driftDirty = true;

@@ -29,13 +29,24 @@ function toLite(r: Record<string, unknown>): CdrLite {
   };
 }
 
-/** Stored CDRs sharing a session key or a token with the given ones (deduplicated with FINAL). */
+/**
+ * Stored CDRs sharing a session key or a token with the given ones. Deduplicated by CDR key here
+ * (the copy with the lowest stream sequence, i.e. the first stored) rather than with FINAL, which
+ * on 18.16 merges the whole table in one thread.
+ */
 export async function neighbours(client: ClickHouseClient, sessionKeys: string[], tokens: [string, string, string][]): Promise<CdrLite[]> {
   if (sessionKeys.length === 0 && tokens.length === 0) return [];
   const conditions: string[] = [];
   if (sessionKeys.length) conditions.push(`session_key IN (${sessionKeys.map(quote).join(',')})`);
   if (tokens.length) conditions.push(`(token_country_code, token_party_id, token_uid) IN (${tupleList(tokens)})`);
-  return (await rows<Record<string, unknown>>(client, `SELECT ${liteColumns} FROM cdrs FINAL WHERE ${conditions.join(' OR ')}`)).map(toLite);
+  const found = (await rows<Record<string, unknown>>(client, `SELECT ${liteColumns} FROM cdrs WHERE ${conditions.join(' OR ')}`)).map(toLite);
+  const first = new Map<string, CdrLite>();
+  for (const c of found) {
+    const key = `${c.country_code}*${c.party_id}*${c.id}`;
+    const seen = first.get(key);
+    if (!seen || c.stream_seq < seen.stream_seq) first.set(key, c);
+  }
+  return [...first.values()];
 }
 
 /** The latest version of each tariff (by last_updated), unless deleted. */
@@ -98,10 +109,11 @@ export async function pricePerKwhStats(
        SELECT concat(country_code, '*', party_id, '*', ${scope}, '*', currency) AS k, groupArray(ppk) AS xs, quantileExact(0.5)(ppk) AS med
        FROM (
          SELECT country_code, party_id, ${scope}, currency, toFloat64(total_cost_excl) / toFloat64(total_energy) AS ppk
-         FROM cdrs FINAL
+         FROM cdrs
          WHERE credit = 0 AND total_energy >= ${quote(minKwh)} AND total_cost_excl > 0
            AND end_ts >= now() - INTERVAL ${quote(days)} DAY
            AND (country_code, party_id, ${scope}, currency) IN (${tupleList(keys)})
+         LIMIT 1 BY country_code, party_id, id
        )
        GROUP BY k
      )`,
@@ -112,11 +124,11 @@ export async function pricePerKwhStats(
 
 /** Daily CDR count and revenue (excl. VAT, non-credit CDRs) per CPO party and currency, from revenue_daily. */
 export async function dailyVolumes(client: ClickHouseClient, sinceDays = 400): Promise<Map<string, { party: { country_code: string; party_id: string; currency: string }; series: DailyVolume[] }>> {
-  const found = await rows<{ country_code: string; party_id: string; currency: string; day: string; cdrs: string; revenue: number }>(
+  const found = await rows<{ country_code: string; party_id: string; currency: string; d: string; n: string; revenue: number }>(
     client,
-    `SELECT country_code, party_id, currency, toString(day) AS day, sum(cdrs) - sum(credit_cdrs) AS cdrs, toFloat64(sum(revenue_excl)) AS revenue
+    `SELECT country_code, party_id, currency, toString(day) AS d, sum(cdrs) - sum(credit_cdrs) AS n, toFloat64(sum(revenue_excl)) AS revenue
      FROM revenue_daily WHERE day >= today() - ${quote(sinceDays)}
-     GROUP BY country_code, party_id, currency, day ORDER BY day`,
+     GROUP BY country_code, party_id, currency, day ORDER BY d`,
   );
   const accepted = await rows<{ country_code: string; party_id: string; currency: string; day: string; last: string }>(
     client,
@@ -132,7 +144,7 @@ export async function dailyVolumes(client: ClickHouseClient, sinceDays = 400): P
       entry = { party: { country_code: r.country_code, party_id: r.party_id, currency: r.currency }, series: [] };
       out.set(key, entry);
     }
-    entry.series.push({ day: r.day, cdrs: Number(r.cdrs), revenue: Number(r.revenue), lastAcceptedAt: lastAccepted.get(`${key}*${r.day}`) ?? 0 });
+    entry.series.push({ day: r.d, cdrs: Number(r.n), revenue: Number(r.revenue), lastAcceptedAt: lastAccepted.get(`${key}*${r.d}`) ?? 0 });
   }
   return out;
 }

@@ -322,13 +322,15 @@ export interface DriftSettings {
   historyDays: number;
   /** Days of the history window that must carry CDRs for the day to be judged. */
   minActiveDays: number;
-  robustZ: number;
-  /** Relative floors: above the median by more than `up`·median, or below by more than `down`·median. */
+  /** Robust z for a rise; a rise must also exceed `up`·median. */
+  robustZUp: number;
+  /** Robust z for a fall; a fall must also exceed `down`·median. Lower than for rises: daily counts are small, and a fall to zero is what an outage looks like. */
+  robustZDown: number;
   up: number;
   down: number;
 }
 
-export const defaultDriftSettings: DriftSettings = { historyDays: 28, minActiveDays: 20, robustZ: 5, up: 1.0, down: 0.75 };
+export const defaultDriftSettings: DriftSettings = { historyDays: 28, minActiveDays: 20, robustZUp: 5, robustZDown: 2.5, up: 1.0, down: 0.75 };
 
 const DAY_MS = 86_400_000;
 const dayNumber = (day: string) => Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS);
@@ -357,8 +359,8 @@ export function driftFindings(party: { country_code: string; party_id: string; c
       const values = active.map((h) => h[metric]);
       const stat: RobustStat = { median: median(values), mad: mad(values), n: values.length };
       const x = today[metric];
-      const floor = x >= stat.median ? settings.up : settings.down;
-      return { metric, x, stat, verdict: judge(x, stat, { robustZ: settings.robustZ, minRelativeDeviation: floor }) };
+      const rising = x >= stat.median;
+      return { metric, x, stat, verdict: judge(x, stat, { robustZ: rising ? settings.robustZUp : settings.robustZDown, minRelativeDeviation: rising ? settings.up : settings.down }) };
     });
     const drifting = metrics.filter((m) => m.verdict.outlier);
     if (drifting.length === 0) continue;

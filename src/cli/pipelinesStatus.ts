@@ -68,7 +68,8 @@ export async function pipelinesStatus(deps: HubDeps): Promise<PipelinesStatus> {
     await ch.close();
   }
   const review: Record<string, number> = {};
-  for (const r of await deps.db('review_items').select('status').count({ n: '*' }).groupBy('status')) review[r.status as string] = Number(r.n);
+  const grouped: { status: string; n: string }[] = await deps.db('review_items').select('status').count({ n: '*' }).groupBy('status');
+  for (const r of grouped) review[r.status] = Number(r.n);
   return { consumers, clickhouse, review_items: review };
 }
 
