@@ -2,7 +2,8 @@
 // phase of a session, the ordered list of price components that could price it, with prices,
 // VAT factors and restrictions already parsed. Cached per Tariff object (tariffs are treated as
 // immutable: a CDR freezes them "as they were at the start of the charging session").
-import { Dec, HUNDRED, ONE, toDec, toDecOrNull, toPriceBound, type PriceBound } from './decimal.ts';
+import { toPriceBound, type PriceBound } from './decimal.ts';
+import { exactOf, exactOrNull, normalise, ONE, plus, shift, text, type Exact } from './exact.ts';
 import { PricingInputError } from './errors.ts';
 import { parseOcpiDateTime } from './localTime.ts';
 import { compileRestrictions, type CompiledRestrictions } from './restrictions.ts';
@@ -12,11 +13,14 @@ export interface CompiledComponent {
   elementIndex: number;
   componentIndex: number;
   type: TariffDimensionType;
-  price: Dec;
+  price: Exact;
   /** VAT percentage, null when the component gives none ("no VAT applicable"). */
-  vat: Dec | null;
+  vat: Exact | null;
   /** 1 + vat/100 (1 without VAT). */
-  vatFactor: Dec;
+  vatFactor: Exact;
+  /** price and vat as the output prints them. */
+  priceText: string;
+  vatText: string | null;
   stepSize: number;
   restrictions: CompiledRestrictions;
 }
@@ -49,6 +53,8 @@ export interface CompiledTariff {
   timeVarying: boolean;
   /** Some element prices TIME outside reservations. */
   pricesChargingTime: boolean;
+  /** Per phase and dimension: whether any candidate's restrictions change with time alone. */
+  timeVaryingCandidates: Record<Phase, Record<TariffDimensionType, boolean>>;
 }
 
 const DIMENSIONS: readonly TariffDimensionType[] = ['ENERGY', 'FLAT', 'PARKING_TIME', 'TIME'];
@@ -98,8 +104,8 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
       if (typeof stepSize !== 'number' || !Number.isFinite(stepSize)) {
         throw new PricingInputError(`${pcPath}.step_size: required, an integer, got ${JSON.stringify(pc.step_size)}`, `${pcPath}.step_size`);
       }
-      const price = toDec(pc.price, `${pcPath}.price`);
-      const vat = toDecOrNull(pc.vat, `${pcPath}.vat`);
+      const price = normalise(exactOf(pc.price, `${pcPath}.price`));
+      const vat = exactOrNull(pc.vat, `${pcPath}.vat`);
       // Only one price component per dimension can be active at once: within one element, the first wins.
       if (seen.has(pc.type)) return;
       seen.add(pc.type);
@@ -109,7 +115,9 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
         type: pc.type,
         price,
         vat,
-        vatFactor: vat === null ? ONE : ONE.plus(vat.dividedBy(HUNDRED)),
+        vatFactor: vat === null ? ONE : normalise(plus(ONE, shift(vat, 2))),
+        priceText: text(price),
+        vatText: vat === null ? null : text(vat),
         stepSize,
         restrictions,
       });
@@ -117,6 +125,12 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
   });
   const expired = emptyCandidates();
   for (const dim of DIMENSIONS) expired[dim] = [...expires[dim], ...reserved[dim]];
+  const varying = (c: Candidates): Record<TariffDimensionType, boolean> => ({
+    ENERGY: c.ENERGY.some((x) => x.restrictions.timeVarying),
+    FLAT: c.FLAT.some((x) => x.restrictions.timeVarying),
+    PARKING_TIME: c.PARKING_TIME.some((x) => x.restrictions.timeVarying),
+    TIME: c.TIME.some((x) => x.restrictions.timeVarying),
+  });
   return {
     tariff,
     candidates: { charging, reservation: reserved, reservation_expired: expired },
@@ -127,5 +141,6 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
     readsLocalTime,
     timeVarying,
     pricesChargingTime: charging.TIME.length > 0,
+    timeVaryingCandidates: { charging: varying(charging), reservation: varying(reserved), reservation_expired: varying(expired) },
   };
 }

@@ -1,27 +1,18 @@
-// Exact decimal arithmetic for prices: a private decimal.js constructor, so no other module's
-// settings can change ours (and ours change no one else's).
+// The decimal library (decimal.js, in a private configuration so no other module's settings change
+// ours) and the Price helpers of the calculator. The pricing loop itself adds and multiplies exact
+// decimals as BigInt mantissas (exact.ts); amounts leave it as decimal strings.
 import { Decimal as DecimalJs } from 'decimal.js';
-import type { DecimalInput, Price, PriceOut } from './types.ts';
 import { PricingInputError } from './errors.ts';
+import { exactOrNull, plus, rounded, ZERO as EXACT_ZERO, type Exact } from './exact.ts';
+import type { DecimalInput, Price, PriceOut } from './types.ts';
 
-/**
- * 40 significant digits, half-up. Sums and products of the inputs are exact at this precision; the
- * only inexact step is seconds → hours (÷ 3600), whose error (≤ 1e-39 relative) cannot move a
- * 4-decimal rounding, because a value with a factor 3 in its denominator never lies exactly on a
- * rounding midpoint.
- */
+/** 40 significant digits, half-up (away from zero at .5). */
 export const Dec = DecimalJs.clone({ precision: 40, rounding: DecimalJs.ROUND_HALF_UP, toExpNeg: -30, toExpPos: 30 });
 export type Dec = DecimalJs;
 
-export const ZERO = new Dec(0);
-export const ONE = new Dec(1);
-export const HUNDRED = new Dec(100);
-export const SECONDS_PER_HOUR = new Dec(3600);
-export const WH_PER_KWH = new Dec(1000);
-
 const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
-/** A decimal from JSON: numbers go through their shortest text form (so 0.1 stays 0.1), strings must be plain decimals. */
+/** A decimal.js value from JSON: numbers through their shortest text form (0.1 stays 0.1), strings must be plain decimals. */
 export function toDec(value: DecimalInput | null | undefined, path: string): Dec {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new PricingInputError(`${path}: expected a finite number, got ${value}`, path);
@@ -31,35 +22,29 @@ export function toDec(value: DecimalInput | null | undefined, path: string): Dec
   throw new PricingInputError(`${path}: expected a decimal number, got ${JSON.stringify(value)}`, path);
 }
 
-export function toDecOrNull(value: DecimalInput | null | undefined, path: string): Dec | null {
-  return value === null || value === undefined ? null : toDec(value, path);
-}
-
 /** Money as the output carries it: half-up to 4 decimals, plain notation, no trailing zeros, never "-0". */
-export function money(value: Dec): string {
-  const rounded = value.toDecimalPlaces(4, DecimalJs.ROUND_HALF_UP);
-  return rounded.isZero() ? '0' : rounded.toFixed();
+export function money(value: Exact): string {
+  return rounded(value, 4);
 }
 
-/** A volume as the output carries it: exact up to 9 decimals (sub-millisecond for hours), plain notation. */
-export function volume(value: Dec): string {
-  const rounded = value.toDecimalPlaces(9, DecimalJs.ROUND_HALF_UP);
-  return rounded.isZero() ? '0' : rounded.toFixed();
+/** A computed volume as the output carries it: half-up to 9 decimals (sub-millisecond for hours). */
+export function volume(value: Exact): string {
+  return rounded(value, 9);
 }
 
-/** A mutable pair of exact amounts while summing. */
+/** A pair of exact amounts while summing. */
 export interface Amount {
-  excl: Dec;
-  incl: Dec;
+  excl: Exact;
+  incl: Exact;
 }
 
 export function zeroAmount(): Amount {
-  return { excl: ZERO, incl: ZERO };
+  return { excl: EXACT_ZERO, incl: EXACT_ZERO };
 }
 
 export function addInto(target: Amount, add: Amount): void {
-  target.excl = target.excl.plus(add.excl);
-  target.incl = target.incl.plus(add.incl);
+  target.excl = plus(target.excl, add.excl);
+  target.incl = plus(target.incl, add.incl);
 }
 
 export function priceOut(amount: Amount): PriceOut {
@@ -68,11 +53,14 @@ export function priceOut(amount: Amount): PriceOut {
 
 /** A tariff's min_price/max_price; `incl` is null when the tariff gives only the excl. VAT bound. */
 export interface PriceBound {
-  excl: Dec;
-  incl: Dec | null;
+  excl: Exact;
+  incl: Exact | null;
 }
 
 export function toPriceBound(price: Price | null | undefined, path: string): PriceBound | null {
   if (price === null || price === undefined) return null;
-  return { excl: toDec(price.excl_vat, `${path}.excl_vat`), incl: toDecOrNull(price.incl_vat, `${path}.incl_vat`) };
+  if (typeof price !== 'object') throw new PricingInputError(`${path}: expected a Price object`, path);
+  const excl = exactOrNull(price.excl_vat, `${path}.excl_vat`);
+  if (excl === null) throw new PricingInputError(`${path}.excl_vat: required`, `${path}.excl_vat`);
+  return { excl, incl: exactOrNull(price.incl_vat, `${path}.incl_vat`) };
 }

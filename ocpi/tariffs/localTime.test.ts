@@ -15,7 +15,25 @@ describe('parseOcpiDateTime', () => {
     expect(parseOcpiDateTime(text, 'x')).toBe(ms);
   });
 
-  it.each(['2024-03-04', 'yesterday', '2024-02-30T10:00:00Z', '2024-03-04T25:00:00Z', 20240304, null])('refuses %j', (value) => {
+  it('agrees with Date.parse on any instant, in any notation OCPI allows', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2100, 0, 1) }),
+        fc.constantFrom('Z', '', '+01:00', '-05:30', '+0200'),
+        fc.boolean(),
+        (ms, zone, fraction) => {
+          const iso = new Date(ms).toISOString(); // 2024-03-04T09:30:00.123Z
+          const local = fraction ? iso.slice(0, 23) : iso.slice(0, 19);
+          const text = `${local}${zone}`;
+          const expected = Date.parse(zone === '' ? `${local}Z` : zone === '+0200' ? `${local}+02:00` : text);
+          expect(parseOcpiDateTime(text, 'x')).toBe(expected);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it.each(['2024-03-04', 'yesterday', '2024-02-30T10:00:00Z', '2023-02-29T10:00:00Z', '2024-03-04T25:00:00Z', '2024-03-04T09:30:00Zulu', '2024-03-04T09:30:00+1', 20240304, null])('refuses %j', (value) => {
     expect(() => parseOcpiDateTime(value, 'cdr.start_date_time')).toThrow(PricingInputError);
   });
 });

@@ -20,28 +20,87 @@ const MS_PER_DAY = 86_400_000;
 
 export const DAYS_OF_WEEK: readonly DayOfWeek[] = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
 
-const OCPI_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-
 /**
- * Epoch milliseconds of an OCPI DateTime. OCPI DateTimes are UTC; one written without a zone
- * designator is read as UTC (JavaScript alone would read it as the machine's local time).
+ * Epoch milliseconds of an OCPI DateTime (`2024-03-04T09:30:00Z`; seconds, a fraction and an
+ * offset are optional). OCPI DateTimes are UTC; one written without a zone designator is read as
+ * UTC (JavaScript alone would read it as the machine's local time). Fractions finer than a
+ * millisecond are cut off. A date that does not exist (2024-02-30) is refused, where JavaScript
+ * would roll it over.
  */
 export function parseOcpiDateTime(value: unknown, path: string): number {
-  if (typeof value !== 'string' || !OCPI_DATE_TIME.test(value)) {
+  const ms = typeof value === 'string' ? parseDateTime(value) : NaN;
+  if (Number.isNaN(ms)) {
     throw new PricingInputError(`${path}: expected an OCPI DateTime like 2024-03-04T09:30:00Z, got ${JSON.stringify(value)}`, path);
   }
-  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
-  const ms = Date.parse(hasZone ? value : `${value}Z`);
-  if (Number.isNaN(ms) || !isCalendarDate(value)) throw new PricingInputError(`${path}: not a valid date/time: ${value}`, path);
   return ms;
 }
 
-/** JavaScript rolls 2024-02-30 over to March 1st; OCPI does not. */
-function isCalendarDate(value: string): boolean {
-  const y = Number(value.slice(0, 4));
-  const m = Number(value.slice(5, 7));
-  const d = Number(value.slice(8, 10));
-  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+/** Digits at v[i, i+n) as a number, or -1. */
+function digitsAt(v: string, i: number, n: number): number {
+  let out = 0;
+  for (let k = i; k < i + n; k++) {
+    const c = v.charCodeAt(k) - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    out = out * 10 + c;
+  }
+  return out;
+}
+
+function parseDateTime(v: string): number {
+  const n = v.length;
+  if (n < 16 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || (v[10] !== 'T' && v[10] !== 't') || v.charCodeAt(13) !== 58) return NaN;
+  const y = digitsAt(v, 0, 4);
+  const mo = digitsAt(v, 5, 2);
+  const d = digitsAt(v, 8, 2);
+  const h = digitsAt(v, 11, 2);
+  const mi = digitsAt(v, 14, 2);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59) return NaN;
+  let i = 16;
+  let sec = 0;
+  let ms = 0;
+  if (v.charCodeAt(i) === 58) {
+    sec = digitsAt(v, i + 1, 2);
+    if (sec < 0 || sec > 59) return NaN;
+    i += 3;
+    if (v.charCodeAt(i) === 46) {
+      i++;
+      const from = i;
+      while (i < n && v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57) i++;
+      if (i === from) return NaN;
+      ms = digitsAt(`${v.slice(from, Math.min(i, from + 3))}00`, 0, 3);
+    }
+  }
+  let offsetMinutes = 0;
+  if (i < n) {
+    const c = v[i];
+    if ((c === 'Z' || c === 'z') && i + 1 === n) {
+      // UTC
+    } else if (c === '+' || c === '-') {
+      const oh = digitsAt(v, i + 1, 2);
+      const colon = v.charCodeAt(i + 3) === 58 ? 1 : 0;
+      const om = digitsAt(v, i + 3 + colon, 2);
+      if (oh < 0 || oh > 23 || om < 0 || om > 59 || i + 5 + colon !== n) return NaN;
+      offsetMinutes = (c === '-' ? -1 : 1) * (oh * 60 + om);
+    } else {
+      return NaN;
+    }
+  }
+  return daysFromCivil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1000 + ms - offsetMinutes * MS_PER_MINUTE;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m !== 2) return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+}
+
+/** Howard Hinnant's days_from_civil: days since 1970-01-01. */
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 /** Calendar reading of an instant on a zone's wall clock. */
@@ -107,16 +166,17 @@ export class TimeZone {
 
   describeLocal(m: LocalMoment): string {
     const y = Math.floor(m.dateKey / 10000);
-    const mo = Math.floor(m.dateKey / 100) % 100;
-    const d = m.dateKey % 100;
     const seconds = Math.floor(m.msOfDay / 1000);
-    const time = `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
-    const sign = m.offsetMinutes < 0 ? '-' : '+';
     const abs = Math.abs(m.offsetMinutes);
-    const offset = `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
-    return `${String(y).padStart(4, '0')}-${pad(mo)}-${pad(d)}T${time}${offset} ${DAYS_OF_WEEK[m.isoWeekday - 1]}`;
+    return (
+      `${y < 1000 ? String(y).padStart(4, '0') : y}-${PAD2[Math.floor(m.dateKey / 100) % 100]}-${PAD2[m.dateKey % 100]}` +
+      `T${PAD2[Math.floor(seconds / 3600)]}:${PAD2[Math.floor(seconds / 60) % 60]}:${PAD2[seconds % 60]}` +
+      `${m.offsetMinutes < 0 ? '-' : '+'}${PAD2[Math.floor(abs / 60)]}:${PAD2[abs % 60]} ${DAYS_OF_WEEK[m.isoWeekday - 1]}`
+    );
   }
 }
+
+const PAD2: readonly string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
 
 const zones = new Map<string, TimeZone>();
 
@@ -144,8 +204,4 @@ function dateKeyFromDays(days: number): number {
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
   return y * 10000 + m * 100 + d;
-}
-
-function pad(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
 }

@@ -1,26 +1,33 @@
 // A CDR's charging periods as pricing reads them: in time order, each with its end (the next
 // period's start, the last one's the session end: mod_cdrs.asciidoc ChargingPeriod) and its
 // dimensions parsed into exact decimals.
-import { Dec, toDec } from './decimal.ts';
 import { PricingInputError } from './errors.ts';
+import { divide, exactOf, fromInteger, inputText, isZero, plus, sign, type Exact } from './exact.ts';
 import { parseOcpiDateTime } from './localTime.ts';
 import type { Measured } from './restrictions.ts';
 import type { CdrInput, PricingWarning } from './types.ts';
 
-const MS_PER_HOUR = new Dec(3_600_000);
+const MS_PER_HOUR = fromInteger(3_600_000);
 
 export interface Period {
   /** Position in the CDR's `charging_periods`. */
   index: number;
   startMs: number;
   endMs: number;
+  /** The period's start and end as the CDR writes them (the end: the next period's start, or the session's end). */
   startText: string;
+  endText: string;
   tariffId: string | null;
   /** Volumes (kWh, h); null when the period does not carry the dimension. */
-  energy: Dec | null;
-  time: Dec | null;
-  parking: Dec | null;
-  reservation: Dec | null;
+  energy: Exact | null;
+  time: Exact | null;
+  parking: Exact | null;
+  reservation: Exact | null;
+  /** The volumes' exact text when the CDR gives the dimension once (else null: computed when printed). */
+  energyText: string | null;
+  timeText: string | null;
+  parkingText: string | null;
+  reservationText: string | null;
   /** TIME was derived from the period's length (the CDR carries no time dimension at all). */
   timeDerived: boolean;
   current: Measured;
@@ -43,22 +50,29 @@ export function readPeriods(cdr: CdrInput, startMs: number, endMs: number, reser
     throw new PricingInputError('cdr.charging_periods: at least one ChargingPeriod is required', 'cdr.charging_periods');
   }
   const warnings: PricingWarning[] = [];
-  const periods = cdr.charging_periods.map((cp, i) => readPeriod(cp, i));
+  const periods: Period[] = [];
+  for (let i = 0; i < cdr.charging_periods.length; i++) periods.push(readPeriod(cdr.charging_periods[i]!, i));
   let ordered = true;
   for (let i = 1; i < periods.length; i++) if (periods[i]!.startMs < periods[i - 1]!.startMs) ordered = false;
   if (!ordered) {
     periods.sort((a, b) => a.startMs - b.startMs || a.index - b.index);
     warnings.push({ code: 'periods_reordered', message: 'charging_periods were not in time order; they were priced in time order' });
   }
-  for (let i = 0; i < periods.length; i++) periods[i]!.endMs = i + 1 < periods.length ? periods[i + 1]!.startMs : endMs;
+  for (let i = 0; i < periods.length; i++) {
+    const p = periods[i]!;
+    const next = periods[i + 1];
+    p.endMs = next ? next.startMs : endMs;
+    p.endText = next ? next.startText : cdr.end_date_time;
+  }
 
   // A CDR without any time dimension still lasted: its periods' lengths are charging TIME
   // (TIME is "time charging"; with no PARKING_TIME reported, none is known). A CDR that reports
   // time dimensions anywhere is taken as complete and nothing is derived.
-  const timeDerived = periods.every((p) => p.time === null && p.parking === null && p.reservation === null);
+  let timeDerived = true;
+  for (const p of periods) if (p.time !== null || p.parking !== null || p.reservation !== null) timeDerived = false;
   if (timeDerived) {
     for (const p of periods) {
-      p.time = new Dec(Math.max(0, p.endMs - p.startMs)).dividedBy(MS_PER_HOUR);
+      p.time = divide(fromInteger(Math.max(0, p.endMs - p.startMs)), MS_PER_HOUR);
       p.timeDerived = true;
     }
   }
@@ -66,7 +80,7 @@ export function readPeriods(cdr: CdrInput, startMs: number, endMs: number, reser
   let hasReservation = false;
   let charged = false;
   for (const p of periods) {
-    const reserved = p.reservation !== null && p.reservation.greaterThan(0);
+    const reserved = p.reservation !== null && sign(p.reservation) > 0;
     const used = nonZero(p.energy) || nonZero(p.time) || nonZero(p.parking);
     p.reservationOnly = reserved && !used;
     hasReservation ||= reserved;
@@ -76,13 +90,20 @@ export function readPeriods(cdr: CdrInput, startMs: number, endMs: number, reser
   // unless the caller knows better.
   const expired = reservationExpired ?? (hasReservation && !charged);
   const reservation = expired && hasReservation ? 'expired' : hasReservation ? 'used' : 'none';
-  const firstCharging = periods.find((p) => !p.reservationOnly);
-  const chargingStartMs = hasReservation && firstCharging ? firstCharging.startMs : startMs;
+  let chargingStartMs = startMs;
+  if (hasReservation) {
+    for (const p of periods) {
+      if (!p.reservationOnly) {
+        chargingStartMs = p.startMs;
+        break;
+      }
+    }
+  }
   return { periods, chargingStartMs, reservation, timeDerived, warnings };
 }
 
-function nonZero(v: Dec | null): boolean {
-  return v !== null && !v.isZero();
+function nonZero(v: Exact | null): boolean {
+  return v !== null && !isZero(v);
 }
 
 function readPeriod(cp: CdrInput['charging_periods'][number], i: number): Period {
@@ -97,59 +118,87 @@ function readPeriod(cp: CdrInput['charging_periods'][number], i: number): Period
     startMs,
     endMs: startMs,
     startText: cp.start_date_time,
+    endText: cp.start_date_time,
     tariffId: cp.tariff_id ?? null,
     energy: null,
     time: null,
     parking: null,
     reservation: null,
+    energyText: null,
+    timeText: null,
+    parkingText: null,
+    reservationText: null,
     timeDerived: false,
     current: { min: null, avg: null, max: null },
     power: { min: null, avg: null, max: null },
     reservationOnly: false,
   };
-  cp.dimensions.forEach((d, j) => {
-    const dPath = `${path}.dimensions[${j}]`;
-    if (d === null || typeof d !== 'object' || typeof d.type !== 'string') throw new PricingInputError(`${dPath}.type: required`, `${dPath}.type`);
-    const read = () => toDec(d.volume, `${dPath}.volume`);
+  const dims = cp.dimensions;
+  for (let j = 0; j < dims.length; j++) {
+    const d = dims[j]!;
+    if (d === null || typeof d !== 'object' || typeof d.type !== 'string') {
+      throw new PricingInputError(`${path}.dimensions[${j}].type: required`, `${path}.dimensions[${j}].type`);
+    }
     switch (d.type) {
-      case 'ENERGY':
-        p.energy = add(p.energy, read());
+      case 'ENERGY': {
+        const v = exactOf(d.volume, `${path}.dimensions[${j}].volume`);
+        p.energyText = p.energy === null ? inputText(d.volume, v) : null;
+        p.energy = add(p.energy, v);
         break;
-      case 'TIME':
-        p.time = add(p.time, read());
+      }
+      case 'TIME': {
+        const v = exactOf(d.volume, `${path}.dimensions[${j}].volume`);
+        p.timeText = p.time === null ? inputText(d.volume, v) : null;
+        p.time = add(p.time, v);
         break;
-      case 'PARKING_TIME':
-        p.parking = add(p.parking, read());
+      }
+      case 'PARKING_TIME': {
+        const v = exactOf(d.volume, `${path}.dimensions[${j}].volume`);
+        p.parkingText = p.parking === null ? inputText(d.volume, v) : null;
+        p.parking = add(p.parking, v);
         break;
-      case 'RESERVATION_TIME':
-        p.reservation = add(p.reservation, read());
+      }
+      case 'RESERVATION_TIME': {
+        const v = exactOf(d.volume, `${path}.dimensions[${j}].volume`);
+        p.reservationText = p.reservation === null ? inputText(d.volume, v) : null;
+        p.reservation = add(p.reservation, v);
         break;
+      }
       case 'CURRENT':
-        p.current.avg = read();
+        p.current.avg = measurement(d.volume, path, j);
         break;
       case 'MIN_CURRENT':
-        p.current.min = read();
+        p.current.min = measurement(d.volume, path, j);
         break;
       case 'MAX_CURRENT':
-        p.current.max = read();
+        p.current.max = measurement(d.volume, path, j);
         break;
       case 'POWER':
-        p.power.avg = read();
+        p.power.avg = measurement(d.volume, path, j);
         break;
       case 'MIN_POWER':
-        p.power.min = read();
+        p.power.min = measurement(d.volume, path, j);
         break;
       case 'MAX_POWER':
-        p.power.max = read();
+        p.power.max = measurement(d.volume, path, j);
         break;
       default:
         // ENERGY_IMPORT/EXPORT, STATE_OF_CHARGE and unknown types price nothing.
         break;
     }
-  });
+  }
   return p;
 }
 
-function add(a: Dec | null, b: Dec): Dec {
-  return a === null ? b : a.plus(b);
+const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+
+/** A current or power measurement: compared with restriction bounds only, so a number (see restrictions.ts). */
+function measurement(value: unknown, path: string, j: number): number {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && DECIMAL_TEXT.test(value.trim())) return Number(value);
+  throw new PricingInputError(`${path}.dimensions[${j}].volume: expected a decimal number, got ${JSON.stringify(value)}`, `${path}.dimensions[${j}].volume`);
+}
+
+function add(a: Exact | null, b: Exact): Exact {
+  return a === null ? b : plus(a, b);
 }

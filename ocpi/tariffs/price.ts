@@ -23,13 +23,14 @@
 //    ENERGY → energy, TIME → time, PARKING_TIME → parking, reservation TIME → reservation.
 // 5. min_price/max_price bound total_cost (priceLimits.ts).
 // 6. Amounts are exact decimals throughout and rounded half-up to 4 decimals only in the output.
-import { addInto, money, ONE, priceOut, volume, zeroAmount, ZERO, type Amount, type Dec } from './decimal.ts';
+import { addInto, money, priceOut, volume, zeroAmount, type Amount } from './decimal.ts';
+import { isZero, ONE, plus, sign, text, times, ZERO, type Exact } from './exact.ts';
 import type { CompiledComponent, CompiledTariff, Phase } from './compiledTariff.ts';
 import { PricingInputError } from './errors.ts';
 import { parseOcpiDateTime, type LocalMoment, type TimeZone } from './localTime.ts';
 import { readPeriods, type Period } from './periods.ts';
 import { applyPriceLimits } from './priceLimits.ts';
-import { restrictionsHold, type MomentState, type Unevaluable } from './restrictions.ts';
+import { restrictionsHold, UNEVALUABLE_CURRENT, UNEVALUABLE_POWER, type MomentState } from './restrictions.ts';
 import { resolveSessionTimeZone } from './sessionTimeZone.ts';
 import { applyStepSizes, type SteppableLine } from './stepSize.ts';
 import { chooseTariff } from './tariffSelection.ts';
@@ -40,6 +41,8 @@ interface Line extends SteppableLine {
   category: CostCategory;
   component: CompiledComponent | null;
   unit: PriceLine['unit'];
+  /** The measured volume's text when the CDR gave it in one dimension (saves printing it again). */
+  volumeText: string | null;
   volumeSource: PriceLine['volume_source'];
   cost: Amount;
 }
@@ -62,7 +65,9 @@ export function priceCdr(input: PriceCdrInput): PriceResult {
   const session = readPeriods(cdr, startMs, endMs, input.reservationExpired);
   const given = input.tariffs === null || input.tariffs === undefined ? [] : Array.isArray(input.tariffs) ? input.tariffs : [input.tariffs];
   const candidates: Tariff[] = given.length > 0 ? given : (cdr.tariffs ?? []);
-  const choice = chooseTariff(candidates, { currency: cdr.currency, startMs, periodTariffIds: session.periods.map((p) => p.tariffId) }, input.tariffId);
+  const periodTariffIds: (string | null)[] = [];
+  for (const p of session.periods) periodTariffIds.push(p.tariffId);
+  const choice = chooseTariff(candidates, { currency: cdr.currency, startMs, periodTariffIds }, input.tariffId);
   const tariff = choice.compiled;
   const warnings: PricingWarning[] = [...session.warnings, ...choice.warnings];
 
@@ -80,7 +85,7 @@ export function priceCdr(input: PriceCdrInput): PriceResult {
   const reservationPhase: Phase = expired ? 'reservation_expired' : 'reservation';
   const groups = { energy: [] as Line[], time: [] as Line[], parking: [] as Line[], reservation: [] as Line[] };
   const work: PeriodWork[] = [];
-  let energySoFar: Dec = ZERO;
+  let energySoFar: Exact = ZERO;
   let sessionFlatBilled = expired; // an expired reservation never became a session: no start fee
   let reservationFlatBilled = false;
 
@@ -92,60 +97,56 @@ export function priceCdr(input: PriceCdrInput): PriceResult {
       energyKwh: energySoFar,
       current: p.current,
       power: p.power,
+      unevaluable: 0,
     };
-    const reservationState: MomentState = { ...state, durationSeconds: (p.startMs - startMs) / 1000 };
-    const unevaluable = new Set<Unevaluable>();
-    const note = (what: Unevaluable) => unevaluable.add(what);
+    // Reservation elements count duration from the reservation's start (the CDR's start).
+    const reservationState: MomentState = p.reservation === null ? state : { ...state, durationSeconds: (p.startMs - startMs) / 1000 };
     const lines: Line[] = [];
     const pw: PeriodWork = { period: p, local: zone.describeLocal(local), lines };
 
     if (!p.reservationOnly && !sessionFlatBilled) {
-      const c = select(tariff, 'charging', 'FLAT', state, note);
+      const c = select(tariff, 'charging', 'FLAT', state);
       if (c) {
         lines.push(flatLine(c, 'fixed'));
         sessionFlatBilled = true;
       }
     }
-    if (p.reservation !== null && p.reservation.greaterThan(0) && !reservationFlatBilled) {
-      const c = select(tariff, reservationPhase, 'FLAT', reservationState, note);
+    if (p.reservation !== null && sign(p.reservation) > 0 && !reservationFlatBilled) {
+      const c = select(tariff, reservationPhase, 'FLAT', reservationState);
       if (c) {
         lines.push(flatLine(c, 'reservation'));
         reservationFlatBilled = true;
       }
     }
     if (p.energy !== null) {
-      const line = volumeLine('ENERGY', 'energy', 'kWh', p.energy, select(tariff, 'charging', 'ENERGY', state, note), 'cdr');
+      const line = volumeLine('ENERGY', 'energy', 'kWh', p.energy, p.energyText, select(tariff, 'charging', 'ENERGY', state), 'cdr');
       lines.push(line);
       groups.energy.push(line);
     }
     if (p.time !== null) {
-      const line = volumeLine('TIME', 'time', 'h', p.time, select(tariff, 'charging', 'TIME', state, note), p.timeDerived ? 'period_duration' : 'cdr');
+      const line = volumeLine('TIME', 'time', 'h', p.time, p.timeText, select(tariff, 'charging', 'TIME', state), p.timeDerived ? 'period_duration' : 'cdr');
       lines.push(line);
       groups.time.push(line);
     }
     if (p.parking !== null) {
-      const line = volumeLine('PARKING_TIME', 'parking', 'h', p.parking, select(tariff, 'charging', 'PARKING_TIME', state, note), 'cdr');
+      const line = volumeLine('PARKING_TIME', 'parking', 'h', p.parking, p.parkingText, select(tariff, 'charging', 'PARKING_TIME', state), 'cdr');
       lines.push(line);
       groups.parking.push(line);
     }
     if (p.reservation !== null) {
-      const line = volumeLine('RESERVATION_TIME', 'reservation', 'h', p.reservation, select(tariff, reservationPhase, 'TIME', reservationState, note), 'cdr');
+      const line = volumeLine('RESERVATION_TIME', 'reservation', 'h', p.reservation, p.reservationText, select(tariff, reservationPhase, 'TIME', reservationState), 'cdr');
       lines.push(line);
       groups.reservation.push(line);
     }
 
-    for (const what of unevaluable) {
-      warnings.push({
-        code: 'restriction_not_evaluable',
-        period_index: p.index,
-        message: `period ${p.index}: an element restricted by ${what} was skipped because the period carries no ${what === 'current' ? 'CURRENT, MIN_CURRENT or MAX_CURRENT' : 'POWER, MIN_POWER or MAX_POWER'} dimension`,
-      });
-    }
+    const unevaluable = state.unevaluable | reservationState.unevaluable;
+    if (unevaluable & UNEVALUABLE_CURRENT) warnings.push(notEvaluable(p.index, 'current', 'CURRENT, MIN_CURRENT or MAX_CURRENT'));
+    if (unevaluable & UNEVALUABLE_POWER) warnings.push(notEvaluable(p.index, 'power', 'POWER, MIN_POWER or MAX_POWER'));
     if (tariff.timeVarying && p.endMs - 1 > p.startMs) {
       const crossing = crossedBoundary(tariff, zone, p, lines, state, reservationState, reservationPhase);
       if (crossing) warnings.push(crossing);
     }
-    if (p.energy !== null) energySoFar = energySoFar.plus(p.energy);
+    if (p.energy !== null) energySoFar = plus(energySoFar, p.energy);
     work.push(pw);
   }
 
@@ -156,8 +157,8 @@ export function priceCdr(input: PriceCdrInput): PriceResult {
     for (const line of lines) {
       const c = line.component;
       if (c === null) continue;
-      const excl = line.billed.times(c.price);
-      line.cost = { excl, incl: c.vat === null ? excl : excl.times(c.vatFactor) };
+      const excl = line.dimension === 'FLAT' ? c.price : times(line.billed, c.price);
+      line.cost = { excl, incl: c.vat === null ? excl : times(excl, c.vatFactor) };
       addInto(totals[line.category], line.cost);
     }
   }
@@ -165,15 +166,13 @@ export function priceCdr(input: PriceCdrInput): PriceResult {
   for (const amount of Object.values(totals)) addInto(raw, amount);
   const limited = applyPriceLimits(raw, tariff.minPrice, tariff.maxPrice);
 
-  let totalEnergy: Dec = ZERO;
-  let totalTime: Dec = ZERO;
-  let totalParking: Dec = ZERO;
-  let totalReservation: Dec = ZERO;
+  let totalTime: Exact = ZERO;
+  let totalParking: Exact = ZERO;
+  let totalReservation: Exact = ZERO;
   for (const p of session.periods) {
-    if (p.energy) totalEnergy = totalEnergy.plus(p.energy);
-    if (p.time) totalTime = totalTime.plus(p.time);
-    if (p.parking) totalParking = totalParking.plus(p.parking);
-    if (p.reservation) totalReservation = totalReservation.plus(p.reservation);
+    if (p.time) totalTime = plus(totalTime, p.time);
+    if (p.parking) totalParking = plus(totalParking, p.parking);
+    if (p.reservation) totalReservation = plus(totalReservation, p.reservation);
   }
 
   const t = tariff.tariff;
@@ -189,8 +188,8 @@ export function priceCdr(input: PriceCdrInput): PriceResult {
     total_time_cost: priceOut(totals.time),
     total_parking_cost: priceOut(totals.parking),
     total_reservation_cost: priceOut(totals.reservation),
-    total_energy: volume(totalEnergy),
-    total_time: volume(totalTime.plus(totalParking)),
+    total_energy: volume(energySoFar),
+    total_time: volume(plus(totalTime, totalParking)),
     total_parking_time: volume(totalParking),
     total_reservation_time: volume(totalReservation),
     price_limits:
@@ -208,17 +207,34 @@ export function priceCdr(input: PriceCdrInput): PriceResult {
 }
 
 /** The first candidate component for `dimension` in `phase` whose element's restrictions hold. */
-function select(t: CompiledTariff, phase: Phase, dimension: TariffDimensionType, state: MomentState, note: (u: Unevaluable) => void): CompiledComponent | null {
-  for (const c of t.candidates[phase][dimension]) if (restrictionsHold(c.restrictions, state, note)) return c;
+function select(t: CompiledTariff, phase: Phase, dimension: TariffDimensionType, state: MomentState): CompiledComponent | null {
+  const candidates = t.candidates[phase][dimension];
+  for (let i = 0; i < candidates.length; i++) if (restrictionsHold(candidates[i]!.restrictions, state)) return candidates[i]!;
   return null;
 }
 
-function flatLine(c: CompiledComponent, category: CostCategory): Line {
-  return { dimension: 'FLAT', category, component: c, unit: 'unit', volume: ONE, billed: ONE, surplus: ZERO, volumeSource: 'flat', cost: zeroAmount() };
+function notEvaluable(index: number, what: string, dimensions: string): PricingWarning {
+  return {
+    code: 'restriction_not_evaluable',
+    period_index: index,
+    message: `period ${index}: an element restricted by ${what} was skipped because the period carries no ${dimensions} dimension`,
+  };
 }
 
-function volumeLine(dimension: Line['dimension'], category: CostCategory, unit: Line['unit'], v: Dec, c: CompiledComponent | null, source: Line['volumeSource']): Line {
-  return { dimension, category, component: c, unit, volume: v, billed: v, surplus: ZERO, volumeSource: source, cost: zeroAmount() };
+function flatLine(c: CompiledComponent, category: CostCategory): Line {
+  return { dimension: 'FLAT', category, component: c, unit: 'unit', volume: ONE, billed: ONE, surplus: ZERO, volumeText: '1', volumeSource: 'flat', cost: zeroAmount() };
+}
+
+function volumeLine(
+  dimension: Line['dimension'],
+  category: CostCategory,
+  unit: Line['unit'],
+  v: Exact,
+  volumeText: string | null,
+  c: CompiledComponent | null,
+  source: Line['volumeSource'],
+): Line {
+  return { dimension, category, component: c, unit, volume: v, billed: v, surplus: ZERO, volumeText, volumeSource: source, cost: zeroAmount() };
 }
 
 /**
@@ -235,16 +251,24 @@ function crossedBoundary(
   reservationState: MomentState,
   reservationPhase: Phase,
 ): PricingWarning | null {
+  let atEnd: MomentState | null = null;
+  let reservationAtEnd: MomentState | null = null;
   const lastMs = p.endMs - 1;
-  const local: LocalMoment = zone.local(lastMs);
-  const elapsed = (lastMs - p.startMs) / 1000;
-  const atEnd: MomentState = { ...state, local, durationSeconds: state.durationSeconds + elapsed };
-  const reservationAtEnd: MomentState = { ...reservationState, local, durationSeconds: reservationState.durationSeconds + elapsed };
   for (const line of lines) {
-    if (line.dimension === 'FLAT' || line.volume.isZero()) continue;
+    if (line.dimension === 'FLAT' || isZero(line.volume)) continue;
     const reservation = line.dimension === 'RESERVATION_TIME';
+    const phase = reservation ? reservationPhase : 'charging';
     const dimension = (reservation ? 'TIME' : line.dimension) as TariffDimensionType;
-    const later = select(t, reservation ? reservationPhase : 'charging', dimension, reservation ? reservationAtEnd : atEnd, () => {});
+    if (!t.timeVaryingCandidates[phase][dimension]) continue; // nothing in this list changes with time alone
+    let later: CompiledComponent | null;
+    const elapsed = (lastMs - p.startMs) / 1000;
+    if (reservation) {
+      reservationAtEnd ??= { ...reservationState, local: zone.local(lastMs), durationSeconds: reservationState.durationSeconds + elapsed, unevaluable: 0 };
+      later = select(t, phase, dimension, reservationAtEnd);
+    } else {
+      atEnd ??= { ...state, local: zone.local(lastMs), durationSeconds: state.durationSeconds + elapsed, unevaluable: 0 };
+      later = select(t, phase, dimension, atEnd);
+    }
     if (later !== line.component) {
       const describe = (c: CompiledComponent | null) => (c ? `elements[${c.elementIndex}]` : 'no element (free)');
       return {
@@ -257,15 +281,15 @@ function crossedBoundary(
   return null;
 }
 
-function boundOut(b: { excl: Dec; incl: Dec | null }) {
+function boundOut(b: { excl: Exact; incl: Exact | null }) {
   return { excl_vat: money(b.excl), incl_vat: b.incl === null ? null : money(b.incl) };
 }
 
 function periodOut(w: PeriodWork): PeriodBreakdown {
   return {
     index: w.period.index,
-    start_date_time: new Date(w.period.startMs).toISOString().replace('.000Z', 'Z'),
-    end_date_time: new Date(w.period.endMs).toISOString().replace('.000Z', 'Z'),
+    start_date_time: w.period.startText,
+    end_date_time: w.period.endText,
     local_start: w.local,
     tariff_id: w.period.tariffId,
     lines: w.lines.map(lineOut),
@@ -274,19 +298,26 @@ function periodOut(w: PeriodWork): PeriodBreakdown {
 
 function lineOut(l: Line): PriceLine {
   const c = l.component;
+  const measured = l.volumeText ?? (l.volumeSource === 'period_duration' ? volume(l.volume) : text(l.volume));
   return {
     dimension: l.dimension,
     category: l.category,
     element_index: c ? c.elementIndex : null,
     component_index: c ? c.componentIndex : null,
     unit: l.unit,
-    price: c ? c.price.toFixed() : null,
-    vat: c && c.vat !== null ? c.vat.toFixed() : null,
+    price: c ? c.priceText : null,
+    vat: c ? c.vatText : null,
     step_size: c && l.dimension !== 'FLAT' ? c.stepSize : null,
-    volume: volume(l.volume),
-    billed_volume: volume(l.billed),
-    step_surplus: volume(l.surplus),
+    volume: measured,
+    billed_volume: l.billed === l.volume ? measured : volume(l.billed),
+    step_surplus: l.surplus === ZERO ? '0' : volume(l.surplus),
     volume_source: l.volumeSource,
-    cost: priceOut(l.cost),
+    cost: c !== null && c.vat === null ? sameOut(l.cost.excl) : priceOut(l.cost),
   };
+}
+
+/** A cost without VAT: incl = excl, printed once. */
+function sameOut(amount: Exact): PriceLine['cost'] {
+  const t = money(amount);
+  return { excl_vat: t, incl_vat: t };
 }

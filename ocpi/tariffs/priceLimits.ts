@@ -10,6 +10,7 @@
 // - The per-dimension totals (total_energy_cost, …) stay what the lines add up to; only total_cost
 //   is bounded, and `price_limits` in the result shows the total before and which bound applied.
 import type { Amount, PriceBound } from './decimal.ts';
+import { compare, divide, isZero, times } from './exact.ts';
 
 export type LimitApplied = 'min_price' | 'max_price' | null;
 
@@ -21,11 +22,11 @@ export interface LimitedTotal {
 export function applyPriceLimits(raw: Amount, min: PriceBound | null, max: PriceBound | null): LimitedTotal {
   let excl = raw.excl;
   let appliedExcl: LimitApplied = null;
-  if (min && excl.lessThan(min.excl)) {
+  if (min && compare(excl, min.excl) < 0) {
     excl = min.excl;
     appliedExcl = 'min_price';
   }
-  if (max && excl.greaterThan(max.excl)) {
+  if (max && compare(excl, max.excl) > 0) {
     excl = max.excl;
     appliedExcl = 'max_price';
   }
@@ -39,12 +40,12 @@ export function applyPriceLimits(raw: Amount, min: PriceBound | null, max: Price
   for (const [bound, kind] of bounds) {
     if (!bound) continue;
     if (bound.incl !== null) {
-      if (kind === 'min_price' ? incl.lessThan(bound.incl) : incl.greaterThan(bound.incl)) {
+      if (kind === 'min_price' ? compare(incl, bound.incl) < 0 : compare(incl, bound.incl) > 0) {
         incl = bound.incl;
         appliedIncl = kind;
       }
     } else if (appliedExcl === kind) {
-      incl = raw.excl.isZero() ? excl : raw.incl.times(excl).dividedBy(raw.excl);
+      incl = isZero(raw.excl) ? excl : divide(times(raw.incl, excl), raw.excl);
       appliedIncl = kind;
     }
   }

@@ -2,7 +2,8 @@
 // TariffRestrictions class). Restrictions are time-varying: they are read at the moment a charging
 // period starts, because a CPO SHALL start a new ChargingPeriod whenever another price component
 // becomes active (mod_cdrs.asciidoc, ChargingPeriod). All restrictions of an element are ANDed.
-import { Dec, toDecOrNull } from './decimal.ts';
+import { toDec } from './decimal.ts';
+import { compare, exactOrNull, type Exact } from './exact.ts';
 import { PricingInputError } from './errors.ts';
 import { DAYS_OF_WEEK, type LocalMoment } from './localTime.ts';
 import type { ReservationRestrictionType, TariffRestrictions } from './types.ts';
@@ -20,12 +21,13 @@ export interface CompiledRestrictions {
   endDate: number | null;
   /** Bit (isoWeekday - 1) per allowed day; 0 = every day. */
   dayMask: number;
-  minKwh: Dec | null;
-  maxKwh: Dec | null;
-  minCurrent: Dec | null;
-  maxCurrent: Dec | null;
-  minPower: Dec | null;
-  maxPower: Dec | null;
+  minKwh: Exact | null;
+  maxKwh: Exact | null;
+  /** Current and power bounds are only ever compared, never computed with, so they are numbers. */
+  minCurrent: number | null;
+  maxCurrent: number | null;
+  minPower: number | null;
+  maxPower: number | null;
   minDuration: number | null;
   maxDuration: number | null;
   reservation: ReservationRestrictionType | null;
@@ -35,12 +37,20 @@ export interface CompiledRestrictions {
   timeVarying: boolean;
 }
 
-/** A measurement of a period: its minimum, average and maximum when the CDR gives them. */
+/**
+ * A measurement of a period: its minimum, average and maximum when the CDR gives them. Numbers,
+ * because they are only compared with restriction bounds: a JSON number is a double already, and
+ * comparing doubles orders them exactly as their decimal values.
+ */
 export interface Measured {
-  min: Dec | null;
-  avg: Dec | null;
-  max: Dec | null;
+  min: number | null;
+  avg: number | null;
+  max: number | null;
 }
+
+/** Bits of MomentState.unevaluable. */
+export const UNEVALUABLE_CURRENT = 1;
+export const UNEVALUABLE_POWER = 2;
 
 /** Everything restrictions can look at, at one moment of the session. */
 export interface MomentState {
@@ -48,11 +58,13 @@ export interface MomentState {
   /** Seconds since the session started (elapsed real time). */
   durationSeconds: number;
   /** kWh consumed before this moment. */
-  energyKwh: Dec;
+  energyKwh: Exact;
   /** Sum over phases, A (CURRENT, MIN_CURRENT, MAX_CURRENT dimensions). */
   current: Measured;
   /** kW (POWER, MIN_POWER, MAX_POWER dimensions). */
   power: Measured;
+  /** Set by restrictionsHold: UNEVALUABLE_* bits of restrictions it could not judge for lack of a measurement. */
+  unevaluable: number;
 }
 
 export const UNRESTRICTED: CompiledRestrictions = Object.freeze({
@@ -98,12 +110,12 @@ export function compileRestrictions(r: TariffRestrictions | null | undefined, pa
     startDate: parseDate(r.start_date, `${path}.start_date`),
     endDate: parseDate(r.end_date, `${path}.end_date`),
     dayMask,
-    minKwh: toDecOrNull(r.min_kwh, `${path}.min_kwh`),
-    maxKwh: toDecOrNull(r.max_kwh, `${path}.max_kwh`),
-    minCurrent: toDecOrNull(r.min_current, `${path}.min_current`),
-    maxCurrent: toDecOrNull(r.max_current, `${path}.max_current`),
-    minPower: toDecOrNull(r.min_power, `${path}.min_power`),
-    maxPower: toDecOrNull(r.max_power, `${path}.max_power`),
+    minKwh: exactOrNull(r.min_kwh, `${path}.min_kwh`),
+    maxKwh: exactOrNull(r.max_kwh, `${path}.max_kwh`),
+    minCurrent: boundNumber(r.min_current, `${path}.min_current`),
+    maxCurrent: boundNumber(r.max_current, `${path}.max_current`),
+    minPower: boundNumber(r.min_power, `${path}.min_power`),
+    maxPower: boundNumber(r.max_power, `${path}.max_power`),
     minDuration: parseSeconds(r.min_duration, `${path}.min_duration`),
     maxDuration: parseSeconds(r.max_duration, `${path}.max_duration`),
     reservation,
@@ -115,9 +127,6 @@ export function compileRestrictions(r: TariffRestrictions | null | undefined, pa
   compiled.timeVarying = compiled.readsLocalTime || compiled.minDuration !== null || compiled.maxDuration !== null;
   return compiled;
 }
-
-/** Why a restriction could not be judged (the CDR lacks the measurement); such a restriction does not hold. */
-export type Unevaluable = 'current' | 'power';
 
 /**
  * Whether every restriction holds at this moment. Bounds, each chosen where the spec is loose:
@@ -140,7 +149,7 @@ export type Unevaluable = 'current' | 'power';
  * - min_duration inclusive (spec says "(inclusive)"; its "longer than" is read as the same),
  *   max_duration exclusive (spec), in seconds of elapsed time since the session started.
  */
-export function restrictionsHold(r: CompiledRestrictions, s: MomentState, onUnevaluable?: (what: Unevaluable) => void): boolean {
+export function restrictionsHold(r: CompiledRestrictions, s: MomentState): boolean {
   if (r === UNRESTRICTED) return true;
   let weekday = s.local.isoWeekday;
   if (r.startMinute !== null || r.endMinute !== null) {
@@ -158,39 +167,43 @@ export function restrictionsHold(r: CompiledRestrictions, s: MomentState, onUnev
   if (r.dayMask !== 0 && (r.dayMask & (1 << (weekday - 1))) === 0) return false;
   if (r.startDate !== null && s.local.dateKey < r.startDate) return false;
   if (r.endDate !== null && s.local.dateKey >= r.endDate) return false;
-  if (r.minKwh !== null && s.energyKwh.lessThan(r.minKwh)) return false;
-  if (r.maxKwh !== null && !s.energyKwh.lessThan(r.maxKwh)) return false;
+  if (r.minKwh !== null && compare(s.energyKwh, r.minKwh) < 0) return false;
+  if (r.maxKwh !== null && compare(s.energyKwh, r.maxKwh) >= 0) return false;
   if (r.minDuration !== null && s.durationSeconds < r.minDuration) return false;
   if (r.maxDuration !== null && s.durationSeconds >= r.maxDuration) return false;
   if (r.minCurrent !== null || r.maxCurrent !== null) {
     if (!measuredHolds(r.minCurrent, r.maxCurrent, s.current)) {
-      if (!hasAny(s.current)) onUnevaluable?.('current');
+      if (!hasAny(s.current)) s.unevaluable |= UNEVALUABLE_CURRENT;
       return false;
     }
   }
   if (r.minPower !== null || r.maxPower !== null) {
     if (!measuredHolds(r.minPower, r.maxPower, s.power)) {
-      if (!hasAny(s.power)) onUnevaluable?.('power');
+      if (!hasAny(s.power)) s.unevaluable |= UNEVALUABLE_POWER;
       return false;
     }
   }
   return true;
 }
 
-function measuredHolds(min: Dec | null, max: Dec | null, m: Measured): boolean {
+function measuredHolds(min: number | null, max: number | null, m: Measured): boolean {
   if (min !== null) {
     const value = m.min ?? m.avg ?? m.max;
-    if (value === null || value.lessThan(min)) return false;
+    if (value === null || value < min) return false;
   }
   if (max !== null) {
     const value = m.max ?? m.avg ?? m.min;
-    if (value === null || !value.lessThan(max)) return false;
+    if (value === null || value >= max) return false;
   }
   return true;
 }
 
 function hasAny(m: Measured): boolean {
   return m.min !== null || m.avg !== null || m.max !== null;
+}
+
+function boundNumber(value: TariffRestrictions['min_current'], path: string): number | null {
+  return value === null || value === undefined ? null : toDec(value, path).toNumber();
 }
 
 function parseTimeOfDay(value: string | null | undefined, path: string): number | null {

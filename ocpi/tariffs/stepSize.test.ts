@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Dec, SECONDS_PER_HOUR, WH_PER_KWH } from './decimal.ts';
-import { applyStepSizes, roundGroup, roundUpToStep, type SteppableLine } from './stepSize.ts';
+import { exactOf, fromInteger, rounded, text, times, type Exact } from './exact.ts';
+import { applyStepSizes, roundGroup, roundUpToStep, SECONDS, WH, type SteppableLine } from './stepSize.ts';
 
 function line(volume: string | number, step: number | null): SteppableLine {
-  const v = new Dec(volume);
-  return { volume: v, billed: v, surplus: new Dec(0), component: step === null ? null : { stepSize: step } };
+  const v = exactOf(volume, 'volume');
+  return { volume: v, billed: v, surplus: fromInteger(0), component: step === null ? null : { stepSize: step } };
 }
+const t = (e: Exact) => text(e);
+/** Hours as minutes, at microsecond resolution. */
+const minutes = (e: Exact) => rounded(times(e, fromInteger(60)), 6);
 
 describe('roundUpToStep', () => {
   it.each([
@@ -19,40 +22,40 @@ describe('roundUpToStep', () => {
     ['0', 300, '0'],
     ['-5', 300, '-5'], // net export is not rounded
   ])('%s in steps of %i → %s', (quantity, step, expected) => {
-    expect(roundUpToStep(new Dec(quantity), step).toFixed()).toBe(expected);
+    expect(t(roundUpToStep(exactOf(quantity, 'q'), step))).toBe(expected);
   });
 });
 
 describe('roundGroup', () => {
   it('rounds the session total and bills the surplus on the last priced line', () => {
     const lines = [line('4.3', 500), line('1.1', 500)];
-    roundGroup(lines, WH_PER_KWH);
-    expect(lines.map((l) => l.billed.toFixed())).toEqual(['4.3', '1.2']);
+    roundGroup(lines, WH);
+    expect(lines.map((l) => t(l.billed))).toEqual(['4.3', '1.2']);
   });
 
   it('takes the step_size of the last priced line, not the first', () => {
     const lines = [line('0.1', 1800), line('0.1', 60)]; // 6 + 6 min; last step 60 s
-    roundGroup(lines, SECONDS_PER_HOUR);
-    expect(lines.map((l) => l.surplus.toFixed())).toEqual(['0', '0']);
+    roundGroup(lines, SECONDS);
+    expect(lines.map((l) => t(l.surplus))).toEqual(['0', '0']);
   });
 
   it('skips free lines: the surplus lands on the last priced one', () => {
     const lines = [line('0.1', 900), line('0.2', null)];
-    roundGroup(lines, SECONDS_PER_HOUR);
-    expect(lines[0]!.billed.toFixed()).toBe('0.25');
-    expect(lines[1]!.billed.toFixed()).toBe('0.2');
+    roundGroup(lines, SECONDS);
+    expect(t(lines[0]!.billed)).toBe('0.25');
+    expect(t(lines[1]!.billed)).toBe('0.2');
   });
 
   it('reads decimal hours at millisecond resolution: 25 min written as 0.4166666666666667 h is 25 min', () => {
     const lines = [line(25 / 60, 60)];
-    roundGroup(lines, SECONDS_PER_HOUR);
-    expect(lines[0]!.billed.times(3600).toDecimalPlaces(6).toFixed()).toBe('1500');
+    roundGroup(lines, SECONDS);
+    expect(minutes(lines[0]!.billed)).toBe('25');
   });
 
   it('bills a genuinely longer volume up to the next step', () => {
     const lines = [line('0.417', 60)]; // 25 min 1.2 s
-    roundGroup(lines, SECONDS_PER_HOUR);
-    expect(lines[0]!.billed.times(60).toFixed()).toBe('26');
+    roundGroup(lines, SECONDS);
+    expect(minutes(lines[0]!.billed)).toBe('26');
   });
 });
 
@@ -60,20 +63,20 @@ describe('applyStepSizes', () => {
   it('rounds only parking when PARKING_TIME was priced (charging time is followed by parking)', () => {
     const groups = { energy: [], time: [line('0.35', 600)], parking: [line(16 / 60, 600)], reservation: [] };
     applyStepSizes(groups);
-    expect(groups.time[0]!.surplus.toFixed()).toBe('0');
-    expect(groups.parking[0]!.billed.times(60).toDecimalPlaces(6).toFixed()).toBe('20');
+    expect(t(groups.time[0]!.surplus)).toBe('0');
+    expect(minutes(groups.parking[0]!.billed)).toBe('20');
   });
 
   it('rounds TIME when no PARKING_TIME was priced', () => {
     const groups = { energy: [], time: [line(25 / 60, 1800), line(10 / 60, 900)], parking: [line('0.1', null)], reservation: [] };
     applyStepSizes(groups);
-    expect(groups.time[1]!.billed.times(60).toDecimalPlaces(6).toFixed()).toBe('20');
+    expect(minutes(groups.time[1]!.billed)).toBe('20');
   });
 
   it('rounds reservation time on its own', () => {
     const groups = { energy: [], time: [line('1', 900)], parking: [], reservation: [line(13 / 60, 300)] };
     applyStepSizes(groups);
-    expect(groups.reservation[0]!.billed.times(60).toDecimalPlaces(6).toFixed()).toBe('15');
-    expect(groups.time[0]!.surplus.toFixed()).toBe('0');
+    expect(minutes(groups.reservation[0]!.billed)).toBe('15');
+    expect(t(groups.time[0]!.surplus)).toBe('0');
   });
 });

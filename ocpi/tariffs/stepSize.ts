@@ -20,40 +20,55 @@
 //   finer digits are not measurement but notation. Decimal hours cannot write most durations
 //   exactly (25 min is 0.41666… h, sent as 0.4166666666666667), and without this a 25-minute
 //   session at step_size 60 would bill 26 minutes.
-import { Dec, SECONDS_PER_HOUR, WH_PER_KWH, ZERO } from './decimal.ts';
+import { ceilToMultiple, compare, divide, fromInteger, isZero, minus, plus, roundTo, shift, sign, times, ZERO, type Exact } from './exact.ts';
 
 /** A priced (or unpriced) quantity of one dimension in one period. */
 export interface SteppableLine {
-  volume: Dec;
-  billed: Dec;
-  surplus: Dec;
+  volume: Exact;
+  billed: Exact;
+  surplus: Exact;
   component: { stepSize: number } | null;
 }
 
+/** How a dimension's volume unit relates to its step_size unit. */
+export interface StepUnit {
+  /** Volume → step units (kWh → Wh: × 1000; h → s: × 3600). */
+  toSteps(volume: Exact): Exact;
+  /** Step units → volume. */
+  fromSteps(steps: Exact): Exact;
+}
+
+/** kWh, step_size in Wh: exact both ways. */
+export const WH: StepUnit = { toSteps: (v) => shift(v, -3), fromSteps: (q) => shift(q, 3) };
+
+const SECONDS_PER_HOUR = fromInteger(3600);
+/** Hours, step_size in seconds: seconds → hours is the one inexact division (see exact.ts). */
+export const SECONDS: StepUnit = { toSteps: (v) => times(v, SECONDS_PER_HOUR), fromSteps: (q) => divide(q, SECONDS_PER_HOUR) };
+
 /** `quantity` (in step units: Wh or s) rounded up to the smallest multiple of `stepSize` not below it. */
-export function roundUpToStep(quantity: Dec, stepSize: number): Dec {
-  if (!(stepSize > 0) || quantity.lessThanOrEqualTo(0)) return quantity;
-  return quantity.dividedBy(stepSize).ceil().times(stepSize);
+export function roundUpToStep(quantity: Exact, stepSize: number): Exact {
+  if (!(stepSize > 0) || sign(quantity) <= 0) return quantity;
+  return ceilToMultiple(quantity, stepSize);
 }
 
 /** Round the priced total of `lines` and put the surplus on the last priced line. Returns that line. */
-export function roundGroup(lines: SteppableLine[], unitsPerVolume: Dec): SteppableLine | null {
+export function roundGroup(lines: SteppableLine[], unit: StepUnit): SteppableLine | null {
   let total = ZERO;
   let last: SteppableLine | null = null;
   for (const line of lines) {
     if (line.component === null) continue;
-    total = total.plus(line.volume);
-    if (!line.volume.isZero()) last = line;
+    total = plus(total, line.volume);
+    if (!isZero(line.volume)) last = line;
   }
   if (last === null || last.component === null) return null;
   const step = last.component.stepSize;
   if (!(step > 0)) return last;
-  const quantity = total.times(unitsPerVolume);
-  if (quantity.lessThanOrEqualTo(0)) return last;
-  const rounded = roundUpToStep(quantity.toDecimalPlaces(3), step);
-  if (rounded.equals(quantity)) return last;
-  last.surplus = rounded.minus(quantity).dividedBy(unitsPerVolume);
-  last.billed = last.volume.plus(last.surplus);
+  const quantity = unit.toSteps(total);
+  if (sign(quantity) <= 0) return last;
+  const rounded = roundUpToStep(roundTo(quantity, 3), step);
+  if (compare(rounded, quantity) === 0) return last;
+  last.surplus = unit.fromSteps(minus(rounded, quantity));
+  last.billed = plus(last.volume, last.surplus);
   return last;
 }
 
@@ -66,8 +81,8 @@ export interface StepGroups {
 
 /** Apply step_size to a whole session's lines, in place (billed and surplus of the rounded lines). */
 export function applyStepSizes(groups: StepGroups): void {
-  roundGroup(groups.energy, WH_PER_KWH);
-  const parkingPriced = groups.parking.some((l) => l.component !== null && !l.volume.isZero());
-  roundGroup(parkingPriced ? groups.parking : groups.time, SECONDS_PER_HOUR);
-  roundGroup(groups.reservation, SECONDS_PER_HOUR);
+  roundGroup(groups.energy, WH);
+  const parkingPriced = groups.parking.some((l) => l.component !== null && !isZero(l.volume));
+  roundGroup(parkingPriced ? groups.parking : groups.time, SECONDS);
+  roundGroup(groups.reservation, SECONDS);
 }

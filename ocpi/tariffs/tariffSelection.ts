@@ -36,29 +36,25 @@ export function isValidAt(t: CompiledTariff, ms: number): boolean {
 
 export function chooseTariff(tariffs: Tariff[], session: SessionFacts, requestedId?: string | null): TariffChoice {
   if (tariffs.length === 0) throw new PricingInputError('no tariff to price with: give at least one Tariff (or a CDR with tariffs)', 'tariffs');
-  const compiled = tariffs.map((t, i) => compileTariff(t, tariffs.length === 1 ? 'tariff' : `tariffs[${i}]`));
-  const fits = (t: CompiledTariff) => t.tariff.currency === session.currency && isValidAt(t, session.startMs);
-  const pickById = (id: string) => {
-    const withId = compiled.filter((t) => t.tariff.id === id);
-    return withId.find(fits) ?? withId[0];
-  };
+  const compiled: CompiledTariff[] = [];
+  for (let i = 0; i < tariffs.length; i++) compiled.push(compileTariff(tariffs[i]!, tariffs.length === 1 ? 'tariff' : `tariffs[${i}]`));
 
   let chosen: CompiledTariff | undefined;
   let reason: TariffChoiceReason;
   if (requestedId) {
-    chosen = pickById(requestedId);
+    chosen = pickById(compiled, requestedId, session);
     if (!chosen) throw new PricingInputError(`no tariff with id ${JSON.stringify(requestedId)} among the ${compiled.length} given`, 'tariff_id');
     reason = 'requested';
   } else {
-    const referenced = session.periodTariffIds.find((id): id is string => !!id && compiled.some((t) => t.tariff.id === id));
-    if (referenced !== undefined) {
-      chosen = pickById(referenced)!;
+    const referenced = firstReferenced(compiled, session.periodTariffIds);
+    if (referenced !== null) {
+      chosen = pickById(compiled, referenced, session)!;
       reason = 'referenced_by_cdr';
     } else if (compiled.length === 1) {
       chosen = compiled[0]!;
       reason = 'only_candidate';
     } else {
-      chosen = compiled.find(fits);
+      chosen = compiled.find((t) => fits(t, session));
       reason = 'valid_at_session_start';
       if (!chosen) {
         chosen = compiled[0]!;
@@ -80,9 +76,38 @@ export function chooseTariff(tariffs: Tariff[], session: SessionFacts, requested
   if (chosen.tariff.currency !== session.currency) {
     warnings.push({ code: 'currency_mismatch', message: `tariff ${id} is in ${chosen.tariff.currency}, the CDR in ${session.currency}; amounts are in the tariff's prices` });
   }
-  const others = [...new Set(session.periodTariffIds.filter((p): p is string => !!p && p !== id))];
+  const others = otherReferences(session.periodTariffIds, id);
   if (others.length > 0) {
     warnings.push({ code: 'period_references_other_tariff', message: `charging periods reference ${others.join(', ')}; the whole session was priced with tariff ${id}` });
   }
   return { compiled: chosen, reason, warnings };
+}
+
+function fits(t: CompiledTariff, session: SessionFacts): boolean {
+  return t.tariff.currency === session.currency && isValidAt(t, session.startMs);
+}
+
+/** Among candidates with this id, one valid at the session start in the CDR's currency, else the first. */
+function pickById(compiled: CompiledTariff[], id: string, session: SessionFacts): CompiledTariff | undefined {
+  let first: CompiledTariff | undefined;
+  for (const t of compiled) {
+    if (t.tariff.id !== id) continue;
+    if (fits(t, session)) return t;
+    first ??= t;
+  }
+  return first;
+}
+
+function firstReferenced(compiled: CompiledTariff[], ids: (string | null | undefined)[]): string | null {
+  for (const id of ids) {
+    if (!id) continue;
+    for (const t of compiled) if (t.tariff.id === id) return id;
+  }
+  return null;
+}
+
+function otherReferences(ids: (string | null | undefined)[], chosen: string): string[] {
+  const out: string[] = [];
+  for (const id of ids) if (id && id !== chosen && !out.includes(id)) out.push(id);
+  return out;
 }

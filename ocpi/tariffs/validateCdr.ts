@@ -3,7 +3,8 @@
 // tariffs) comes in as options. Findings flag a CDR; whether one rejects it is the caller's policy.
 // The schema is not checked here (ocpi/schemas does that); a malformed field a rule needs yields a
 // `malformed_field` finding and that rule is skipped.
-import { Dec, toDec, ZERO } from './decimal.ts';
+import { Dec, toDec } from './decimal.ts';
+import { text, type Exact } from './exact.ts';
 import { compileTariff } from './compiledTariff.ts';
 import { PricingInputError } from './errors.ts';
 import { parseOcpiDateTime } from './localTime.ts';
@@ -66,6 +67,7 @@ export interface ValidateCdrOptions {
 }
 
 const PHASES: Record<string, number> = { AC_1_PHASE: 1, AC_2_PHASE: 2, AC_2_PHASE_SPLIT: 2, AC_3_PHASE: 3, DC: 1 };
+const ZERO = new Dec(0);
 const COST_PARTS = ['total_fixed_cost', 'total_energy_cost', 'total_time_cost', 'total_parking_cost', 'total_reservation_cost'] as const;
 
 export function validateCdr(cdr: CdrInput, options: ValidateCdrOptions = {}): CdrFinding[] {
@@ -235,12 +237,16 @@ function boundsOf(tariffs: Tariff[]): Bounds[] {
   for (const t of tariffs) {
     try {
       const c = compileTariff(t);
-      if (c.minPrice || c.maxPrice) out.push({ minExcl: c.minPrice?.excl ?? null, minIncl: c.minPrice?.incl ?? null, maxExcl: c.maxPrice?.excl ?? null, maxIncl: c.maxPrice?.incl ?? null });
+      if (c.minPrice || c.maxPrice) out.push({ minExcl: dec(c.minPrice?.excl), minIncl: dec(c.minPrice?.incl), maxExcl: dec(c.maxPrice?.excl), maxIncl: dec(c.maxPrice?.incl) });
     } catch {
       // A malformed tariff bounds nothing; price_not_recomputable reports it.
     }
   }
   return out;
+}
+
+function dec(e: Exact | null | undefined): Dec | null {
+  return e === null || e === undefined ? null : new Dec(text(e));
 }
 
 function clamp(v: Dec, min: Dec | null, max: Dec | null): Dec {

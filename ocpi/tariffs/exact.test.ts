@@ -1,0 +1,92 @@
+import { Decimal } from 'decimal.js';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ceilToMultiple, compare, divide, exactOf, fromInteger, minus, plus, rounded, shift, text, times, type Exact } from './exact.ts';
+
+// decimal.js is the reference: exact.ts must agree with it on every operation it implements.
+const D = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_HALF_UP });
+const dec = (e: Exact) => new D(e.m.toString()).dividedBy(new D(10).pow(e.s));
+const plain = (d: Decimal) => (d.isZero() ? '0' : d.toFixed());
+const anExact = fc.record({ m: fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), s: fc.integer({ min: 0, max: 25 }) });
+
+describe('exact decimals agree with decimal.js', () => {
+  it('text is the exact value', () => {
+    fc.assert(
+      fc.property(anExact, (e) => {
+        expect(text(e)).toBe(plain(dec(e)));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('rounded is half-up (away from zero) at any number of places', () => {
+    fc.assert(
+      fc.property(anExact, fc.integer({ min: 0, max: 12 }), (e, places) => {
+        expect(rounded(e, places)).toBe(plain(dec(e).toDecimalPlaces(places, Decimal.ROUND_HALF_UP)));
+      }),
+      { numRuns: 10000 },
+    );
+  });
+
+  it('plus, minus, times, compare, shift are exact', () => {
+    fc.assert(
+      fc.property(anExact, anExact, fc.integer({ min: -5, max: 5 }), (a, b, n) => {
+        expect(text(plus(a, b))).toBe(plain(dec(a).plus(dec(b))));
+        expect(text(minus(a, b))).toBe(plain(dec(a).minus(dec(b))));
+        expect(text(times(a, b))).toBe(plain(dec(a).times(dec(b))));
+        expect(compare(a, b)).toBe(dec(a).comparedTo(dec(b)));
+        expect(text(shift(a, n))).toBe(plain(dec(a).times(new D(10).pow(-n))));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('divide rounds half-up at 30 decimals', () => {
+    fc.assert(
+      fc.property(anExact, anExact.filter((b) => b.m !== 0n), (a, b) => {
+        const want = dec(a).dividedBy(dec(b)).toDecimalPlaces(30, Decimal.ROUND_HALF_UP);
+        expect(text(divide(a, b))).toBe(want.isZero() ? '0' : want.toFixed());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('ceilToMultiple is the smallest multiple not below a positive value', () => {
+    fc.assert(
+      fc.property(anExact.filter((e) => e.m > 0n), fc.integer({ min: 1, max: 3600 }), (q, step) => {
+        expect(text(ceilToMultiple(q, step))).toBe(plain(dec(q).dividedBy(step).ceil().times(step)));
+      }),
+    );
+  });
+});
+
+describe('exactOf', () => {
+  it.each([
+    [0.1, '0.1'],
+    [-0.5, '-0.5'],
+    [1e-7, '0.0000001'],
+    [1e21, '1000000000000000000000'],
+    [123.456, '123.456'],
+    ['007.50', '7.5'],
+    ['-.5', '-0.5'],
+    ['5.', '5'],
+    ['12345678901234567890.123', '12345678901234567890.123'],
+    ['1.5e3', '1500'],
+  ])('%j → %s', (input, expected) => {
+    expect(text(exactOf(input, 'x'))).toBe(expected);
+  });
+
+  it.each([NaN, Infinity, 'abc', '', '1,5', null, undefined, {}])('refuses %j', (input) => {
+    expect(() => exactOf(input as never, 'x')).toThrow(/x: expected/);
+  });
+
+  it('reads a JSON number as its shortest decimal text', () => {
+    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e15, max: 1e15 }), (x) => {
+      expect(text(exactOf(x, 'x'))).toBe(plain(new Decimal(x)));
+    }));
+  });
+
+  it('integers', () => {
+    expect(text(fromInteger(3600))).toBe('3600');
+  });
+});
