@@ -108,7 +108,7 @@ export function checkPrice(cdr: CdrInput, tariffs: Tariff[], timeZone: string | 
   const billed = new Decimal(String(billedRaw));
   const difference = billed.minus(expected);
   if (difference.abs().greaterThan(settings.priceTolerance)) {
-    return { kind: 'mismatch', expected, billed: billed.toFixed(4), difference: difference.toFixed(4), tariffId: usedTariff };
+    return { kind: 'mismatch', expected: new Decimal(expected).toFixed(4), billed: billed.toFixed(4), difference: difference.toFixed(4), tariffId: usedTariff };
   }
   return { kind: 'matches', expected, tariffId: usedTariff };
 }

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { cdrRows, type CdrRow } from '../ingest/transform.ts';
+import type { OcpiPushMessage } from '../../src/bus/messages.ts';
+import type { Tariff } from '../../ocpi/tariffs/types.ts';
+import { checkPrice, driftFindings, duplicateSessionFinding, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type PriceCheck } from './rules.ts';
+
+const tariff: Tariff = { country_code: 'NL', party_id: 'CPA', id: 'T1', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] };
+
+function aCdr(overrides: Record<string, any> = {}): Record<string, any> {
+  return {
+    country_code: 'NL',
+    party_id: 'CPA',
+    id: 'CDR1',
+    start_date_time: '2026-01-10T10:00:00Z',
+    end_date_time: '2026-01-10T12:00:00Z',
+    session_id: 'S1',
+    cdr_token: { country_code: 'NL', party_id: 'MSA', uid: 'TOK1', type: 'RFID', contract_id: 'C1' },
+    auth_method: 'WHITELIST',
+    cdr_location: { id: 'LOC1', evse_uid: 'E1', evse_id: 'NL*CPA*E1', connector_id: '1', connector_power_type: 'AC_3_PHASE', address: 'a', city: 'c', country: 'NLD', coordinates: { latitude: '52', longitude: '4' }, connector_standard: 'IEC_62196_T2', connector_format: 'SOCKET' },
+    currency: 'EUR',
+    charging_periods: [{ start_date_time: '2026-01-10T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: 20 }, { type: 'TIME', volume: 2 }], tariff_id: 'T1' }],
+    total_cost: { excl_vat: 6, incl_vat: 7.26 },
+    total_energy: 20,
+    total_time: 2,
+    last_updated: '2026-01-10T12:01:00Z',
+    ...overrides,
+  };
+}
+
+function rowOf(cdr: Record<string, any>, acceptedAt = '2026-01-10T12:05:00Z', seq = 1): CdrRow {
+  const message = { module: 'cdrs', event: 'post', path: [], body: cdr, object_key: 'k', sender: { country_code: 'NL', party_id: 'CPA' }, from: { country_code: 'NL', party_id: 'CPA' }, receiver: { country_code: 'NL', party_id: 'MSA' }, routing: 'direct', request_id: 'r', correlation_id: 'c', accepted_at: acceptedAt } as OcpiPushMessage;
+  return cdrRows(message, { seq, ingestedAt: 0 }).cdr;
+}
+
+const types = (cdr: Record<string, any>, opts: { power?: number | null; tariffs?: Tariff[]; accepted?: string } = {}) => {
+  const price = checkPrice(cdr as any, opts.tariffs ?? [tariff], 'Europe/Amsterdam', 'T1');
+  return singleCdrFindings(rowOf(cdr, opts.accepted), { connectorPowerW: opts.power === undefined ? 22_000 : opts.power, price }).map((f) => f.type).sort();
+};
+
+describe('per-CDR rules', () => {
+  it.each([
+    ['a correctly billed CDR', aCdr(), {}, []],
+    ['billed above the tariff', aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } }), {}, ['price_mismatch']],
+    ['billed within a cent of the tariff', aCdr({ total_cost: { excl_vat: 6.009, incl_vat: 7.27 } }), {}, []],
+    ['a zero total (not also a price mismatch)', aCdr({ total_cost: { excl_vat: 0, incl_vat: 0 } }), {}, ['non_positive_total']],
+    ['a negative total outside a credit CDR', aCdr({ total_cost: { excl_vat: -3, incl_vat: -3 } }), {}, ['non_positive_total']],
+    ['a credit CDR with a negative total', aCdr({ credit: true, credit_reference_id: 'X', total_cost: { excl_vat: -6, incl_vat: -7.26 } }), {}, []],
+    ['more energy than 22 kW for 2 h', aCdr({ total_energy: 60, charging_periods: [{ start_date_time: '2026-01-10T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: 60 }], tariff_id: 'T1' }], total_cost: { excl_vat: 18, incl_vat: 21.78 } }), {}, ['impossible_energy']],
+    ['energy judged against the power type when the connector is unknown', aCdr({ total_energy: 100, charging_periods: [{ start_date_time: '2026-01-10T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: 100 }], tariff_id: 'T1' }], total_cost: { excl_vat: 30, incl_vat: 36.3 } }), { power: null }, ['impossible_energy']],
+    ['energy with zero charging time (not also impossible energy)', aCdr({ total_time: 0 }), {}, ['energy_without_time']],
+    ['energy in a session that ends when it starts', aCdr({ end_date_time: '2026-01-10T10:00:00Z' }), {}, ['energy_without_time']],
+    ['a CDR 120 days after its session', aCdr(), { accepted: '2026-05-10T12:00:00Z' }, ['late_cdr']],
+    ['a CDR 80 days after its session', aCdr(), { accepted: '2026-03-31T12:00:00Z' }, []],
+  ])('%s', (_name, cdr, opts, expected) => {
+    expect(types(cdr, opts)).toEqual(expected);
+  });
+
+  it('prices with the tariff embedded in the CDR when the hub has none', () => {
+    expect(checkPrice(aCdr({ tariffs: [tariff] }) as any, [], null, 'T1').kind).toBe('matches');
+    expect(checkPrice(aCdr() as any, [], null, 'T1').kind).toBe('unpriceable');
+  });
+
+  it('gives evidence a reviewer can act on', () => {
+    const price = checkPrice(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } }) as any, [tariff], null, 'T1');
+    const [finding] = singleCdrFindings(rowOf(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } })), { connectorPowerW: 22000, price });
+    expect(finding).toMatchObject({ key: 'price_mismatch:NL*CPA*CDR1', severity: 'high', cdr_id: 'CDR1', evidence: { billed_excl_vat: '7.5000', recomputed_excl_vat: '6.0000', difference: '1.5000', tariff_id: 'T1' } });
+  });
+});
+
+describe('robust statistics', () => {
+  it.each([
+    [[1, 2, 3, 4, 100], 3, 1],
+    [[0.3, 0.3, 0.3, 0.3], 0.3, 0],
+    [[1, 2], 1.5, 0.5],
+  ])('median and MAD of %j', (values, m, d) => {
+    expect(median(values)).toBeCloseTo(m);
+    expect(mad(values)).toBeCloseTo(d);
+  });
+
+  it.each([
+    ['MAD 0 (fixed price per kWh): same price is usual', 0.3, { median: 0.3, mad: 0, n: 50 }, false],
+    ['MAD 0: 10% above is usual (relative floor)', 0.33, { median: 0.3, mad: 0, n: 50 }, false],
+    ['MAD 0: three times the usual is an outlier', 0.9, { median: 0.3, mad: 0, n: 50 }, true],
+    ['spread prices: within 3.5 robust z', 0.5, { median: 0.4, mad: 0.05, n: 50 }, false],
+    ['spread prices: far above', 1.4, { median: 0.4, mad: 0.05, n: 50 }, true],
+  ])('%s', (_name, x, stat, outlier) => {
+    expect(judge(x, stat, { robustZ: 3.5, minRelativeDeviation: 0.5 }).outlier).toBe(outlier);
+  });
+
+  const unpriceable: PriceCheck = { kind: 'unpriceable', reason: 'tariff unknown' };
+  it.each([
+    ['far from both location and tariff', 1.2, { median: 0.3, mad: 0, n: 40 }, { median: 0.31, mad: 0.01, n: 30 }, true],
+    ['far from the location but usual for its tariff', 1.2, { median: 0.3, mad: 0, n: 40 }, { median: 1.1, mad: 0.05, n: 30 }, false],
+    ['too little history', 1.2, { median: 0.3, mad: 0, n: 3 }, null, false],
+  ])('price per kWh %s', (_name, ppk, location, tariffStat, expected) => {
+    const row = rowOf(aCdr({ total_cost: { excl_vat: ppk * 20, incl_vat: ppk * 20 } }));
+    expect(ppkFinding(row, unpriceable, { location, tariff: tariffStat }) !== null).toBe(expected);
+  });
+
+  it('does not judge price per kWh when the tariff recomputation was possible', () => {
+    const row = rowOf(aCdr({ total_cost: { excl_vat: 60, incl_vat: 60 } }));
+    expect(ppkFinding(row, { kind: 'matches', expected: '60', tariffId: 'T1' }, { location: { median: 0.3, mad: 0, n: 40 }, tariff: null })).toBeNull();
+  });
+});
+
+describe('set-based rules', () => {
+  const lite = (o: Partial<CdrLite>): CdrLite => ({ country_code: 'NL', party_id: 'CPA', id: 'A', session_key: 'NL*CPA*S*S1', token_country_code: 'NL', token_party_id: 'MSA', token_uid: 'TOK1', start_ts: 1000, end_ts: 8200, credit: 0, credit_reference_id: '', stream_seq: 1, location_id: 'L1', evse_uid: 'E1', total_cost_excl: 6, currency: 'EUR', accepted_at: 9000, ...o });
+  const a = lite({});
+
+  it.each([
+    ['the same session under a new id, later', lite({ id: 'B', stream_seq: 2 }), [a], true],
+    ['the earlier of the two is not flagged', a, [lite({ id: 'B', stream_seq: 2 })], false],
+    ['a re-issue after the original was credited', lite({ id: 'B', stream_seq: 3 }), [a, lite({ id: 'A-C', credit: 1, credit_reference_id: 'A', stream_seq: 2 })], false],
+    ['a redelivery of the same CDR', lite({ stream_seq: 1 }), [a], false],
+  ])('duplicate session: %s', (_name, subject, others, expected) => {
+    expect(duplicateSessionFinding(subject, [subject, ...others]) !== null).toBe(expected);
+  });
+
+  it.each([
+    ['another session of the token inside this one', lite({ id: 'B', session_key: 'S2', start_ts: 4000, end_ts: 6000, stream_seq: 2 }), [a], true],
+    ['sessions that only touch', lite({ id: 'B', session_key: 'S2', start_ts: 8200, end_ts: 9000, stream_seq: 2 }), [a], false],
+    ['an overlap of under a minute (clock skew)', lite({ id: 'B', session_key: 'S2', start_ts: 8150, end_ts: 9000, stream_seq: 2 }), [a], false],
+    ['another token', lite({ id: 'B', session_key: 'S2', token_uid: 'TOK2', start_ts: 4000, end_ts: 6000, stream_seq: 2 }), [a], false],
+    ['the same session (that is a duplicate, not an overlap)', lite({ id: 'B', stream_seq: 2 }), [a], false],
+  ])('overlap: %s', (_name, subject, others, expected) => {
+    expect(overlapFinding(subject, [subject, ...others]) !== null).toBe(expected);
+  });
+});
+
+describe('party drift', () => {
+  const series = (values: number[], from = '2026-01-01'): DailyVolume[] =>
+    values.map((n, i) => ({ day: new Date(Date.parse(`${from}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10), cdrs: n, revenue: n * 10, lastAcceptedAt: 0 }));
+  const steady = Array.from({ length: 40 }, (_, i) => 30 + ((i * 7) % 9) - 4);
+  const party = { country_code: 'NL', party_id: 'CPA', currency: 'EUR' };
+
+  it.each([
+    ['steady traffic', steady, []],
+    ['a day at four times the usual', steady.map((v, i) => (i === 35 ? v * 4 : v)), ['2026-02-05']],
+    ['a day without CDRs (outage)', steady.map((v, i) => (i === 35 ? 0 : v)), ['2026-02-05']],
+    ['the last day is not judged (not closed yet)', steady.map((v, i) => (i === 39 ? v * 4 : v)), []],
+    ['too little history', steady.slice(0, 25).map((v, i) => (i === 24 ? v * 4 : v)), []],
+  ])('%s', (_name, values, days) => {
+    const findings = driftFindings(party, series(values).filter((d) => d.cdrs > 0));
+    expect(findings.map((f) => f.evidence.day)).toEqual(days);
+  });
+});

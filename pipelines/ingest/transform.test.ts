@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { OcpiPushMessage } from '../../src/bus/messages.ts';
+import { addOcpiMessage, cdrRows, deliveryRow, emptyRows, locationRows, sessionEventRow, sessionKey, UnmappableMessage, withoutKnownCdrs } from './transform.ts';
+
+const party = { country_code: 'NL', party_id: 'CPA' };
+const msg = (o: Partial<OcpiPushMessage>): OcpiPushMessage => ({ module: 'cdrs', event: 'post', path: [], object_key: 'k', sender: party, from: party, receiver: { country_code: 'DE', party_id: 'MSB' }, routing: 'direct', request_id: 'r', correlation_id: 'c', accepted_at: '2026-01-10T12:05:00.123Z', ...o });
+const cdr = {
+  country_code: 'nl',
+  party_id: 'cpa',
+  id: 'CDR1',
+  start_date_time: '2026-01-10T10:00:00Z',
+  end_date_time: '2026-01-10T12:00:00+01:00',
+  cdr_token: { country_code: 'DE', party_id: 'MSB', uid: 'T1', type: 'RFID', contract_id: 'C' },
+  cdr_location: { id: 'L1', evse_uid: 'E1', connector_id: '1', connector_power_type: 'DC' },
+  currency: 'EUR',
+  charging_periods: [
+    { start_date_time: '2026-01-10T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: 12.3456789 }, { type: 'TIME', volume: 0.5 }], tariff_id: 'TAR' },
+    { start_date_time: '2026-01-10T10:30:00Z', dimensions: [{ type: 'PARKING_TIME', volume: 0.25 }] },
+  ],
+  total_cost: { excl_vat: 4.12345, incl_vat: '4.99' },
+  total_energy: 12.3456789,
+  total_time: 0.75,
+  total_parking_time: 0.25,
+  last_updated: '2026-01-10T12:01:00Z',
+};
+
+describe('cdrRows', () => {
+  it('maps a CDR to one row and one row per charging period, in UTC seconds and column scales', () => {
+    const { cdr: row, periods } = cdrRows(msg({ body: cdr }), { seq: 7, ingestedAt: 1 });
+    expect(row).toMatchObject({
+      country_code: 'NL',
+      party_id: 'CPA',
+      id: 'CDR1',
+      start_ts: Date.parse('2026-01-10T10:00:00Z') / 1000,
+      end_ts: Date.parse('2026-01-10T11:00:00Z') / 1000,
+      session_key: 'NL*CPA*E*E1*T1*2026-01-10T10:00:00Z',
+      tariff_id: 'TAR',
+      total_cost_excl: 4.1235,
+      total_cost_incl: 4.99,
+      total_energy: 12.345679,
+      receiver_country_code: 'DE',
+      accepted_at: Math.floor(Date.parse('2026-01-10T12:05:00Z') / 1000),
+      stream_seq: 7,
+      credit: 0,
+    });
+    expect(periods.map((p) => [p.period_index, p.energy, p.time_h, p.parking_time_h, p.tariff_id])).toEqual([
+      [0, 12.345679, 0.5, 0, 'TAR'],
+      [1, 0, 0, 0.25, 'TAR'],
+    ]);
+  });
+
+  it.each([
+    ['no id', { ...cdr, id: undefined }],
+    ['a bad date', { ...cdr, start_date_time: 'yesterday' }],
+    ['not an object', 'nope'],
+  ])('refuses a CDR with %s as unmappable', (_name, body) => {
+    expect(() => cdrRows(msg({ body }), { seq: 1, ingestedAt: 1 })).toThrow(UnmappableMessage);
+  });
+
+  it('keys a session by session_id when given', () => {
+    expect(sessionKey({ ...cdr, session_id: 'S9' })).toBe('NL*CPA*S*S9');
+  });
+});
+
+describe('withoutKnownCdrs', () => {
+  it('drops stored CDRs and repeats within the batch, with their charging periods', () => {
+    const rows = emptyRows();
+    addOcpiMessage(rows, msg({ body: cdr }), { seq: 1, ingestedAt: 1 });
+    addOcpiMessage(rows, msg({ body: cdr }), { seq: 2, ingestedAt: 1 });
+    addOcpiMessage(rows, msg({ body: { ...cdr, id: 'CDR2' } }), { seq: 3, ingestedAt: 1 });
+    expect(withoutKnownCdrs(rows, new Set()).cdrs.map((c) => [c.id, c.stream_seq])).toEqual([['CDR1', 1], ['CDR2', 3]]);
+    expect(withoutKnownCdrs(rows, new Set()).periods).toHaveLength(4);
+    const fresh = withoutKnownCdrs(rows, new Set(['NL*CPA*CDR1']));
+    expect(fresh.cdrs.map((c) => c.id)).toEqual(['CDR2']);
+    expect(new Set(fresh.periods.map((p) => p.cdr_id))).toEqual(new Set(['CDR2']));
+  });
+});
+
+describe('other modules', () => {
+  it('keeps a session PATCH partial', () => {
+    const row = sessionEventRow(msg({ module: 'sessions', event: 'patch', path: ['NL', 'CPA', 'S1'], body: { kwh: 3.5, last_updated: '2026-01-10T10:10:00Z' } }), { seq: 1, ingestedAt: 1 });
+    expect(row).toMatchObject({ session_id: 'S1', event: 'patch', kwh: 3.5, status: null, start_ts: null });
+  });
+
+  it.each([
+    ['a location with EVSEs', ['NL', 'CPA', 'L1'], { id: 'L1', time_zone: 'Europe/Amsterdam', evses: [{ uid: 'E1', connectors: [{ id: '1', power_type: 'AC_3_PHASE', max_electric_power: 22000 }] }] }, 1, 1],
+    ['an EVSE', ['NL', 'CPA', 'L1', 'E2'], { uid: 'E2', connectors: [{ id: '1', max_electric_power: 50000 }] }, 0, 1],
+    ['a connector', ['NL', 'CPA', 'L1', 'E2', '2'], { id: '2', max_electric_power: 11000 }, 0, 1],
+  ])('maps a Location PUT of %s', (_name, path, body, locations, connectors) => {
+    const out = locationRows(msg({ module: 'locations', event: 'put', path, body }), { seq: 1, ingestedAt: 1 });
+    expect([out.locations.length, out.connectors.length]).toEqual([locations, connectors]);
+  });
+
+  it('maps a delivery fact with parties as objects or keys', () => {
+    expect(deliveryRow({ module: 'cdrs', event: 'post', sender: 'NL-CPA', receiver: { country_code: 'de', party_id: 'msb' }, outcome: 'delivered', attempts: 2, latency_ms: 81.6, status_code: 1000, at: '2026-01-10T10:00:00Z' }, { seq: 5, ingestedAt: 1 })).toMatchObject({
+      sender_country_code: 'NL',
+      sender_party_id: 'CPA',
+      receiver_country_code: 'DE',
+      receiver_party_id: 'MSB',
+      latency_ms: 82,
+      stream_seq: 5,
+    });
+  });
+});
