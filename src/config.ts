@@ -47,6 +47,9 @@ const EnvSchema = z.object({
   DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(100).default(3_600_000),
   // Partners on loopback/private addresses are refused unless this is set (tests and local demos).
   ALLOW_PRIVATE_PARTNER_URLS: boolean.default(false),
+  // Requests per second and burst per partner platform (per web process); over it: HTTP 429 with Retry-After. 0 turns it off.
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(2000),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(4000),
   // Clearing settlement through PayPal: sandbox or production, or the local stand-in (tests, demo).
   // Client id and secret have no default; they are only required when settling.
   PAYPAL_ENVIRONMENT: z.enum(['sandbox', 'production', 'standin']).default('sandbox'),

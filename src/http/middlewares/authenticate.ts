@@ -7,15 +7,18 @@ import { hashToken } from '../../partners/tokenCrypto.ts';
 import type { Caller } from '../../partners/credentials.ts';
 import type { RequestState } from './requestContext.ts';
 import { cachedCaller, rememberCaller } from '../../partners/callerCache.ts';
+import { partnerRateLimit } from './rateLimit.ts';
 
 /**
  * OCPI token authentication. Token A (invite) is accepted only where `allowInvite` is set
- * (versions and credentials); anywhere else it is a 401, as the spec requires.
+ * (versions and credentials); anywhere else it is a 401, as the spec requires. Each platform is then
+ * held to its rate limit (429 with Retry-After, see rateLimit.ts).
  */
 export function authenticate(deps: HubDeps, options: { allowInvite: boolean }): Middleware {
   return async function authenticateMiddleware(ctx, next) {
     const caller = await identify(deps, ctx.get('authorization'));
     if (!caller) throw new UnauthorizedError();
+    partnerRateLimit(ctx, deps.config, caller.platform.id);
     if (caller.kind === 'invite' && !options.allowInvite) {
       throw new UnauthorizedError('credentials token A is only valid on versions and credentials');
     }

@@ -1,0 +1,61 @@
+import type { Context } from 'koa';
+import type { Config } from '../../config.ts';
+import { HubError } from '../../errors.ts';
+import { OcpiStatus } from '../../../ocpi/statusCodes.ts';
+
+/** HTTP 429 with an OCPI envelope (2000) and a Retry-After header (set by `partnerRateLimit`). */
+export class RateLimitedError extends HubError {
+  override name = 'RateLimitedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`rate limit exceeded: retry after ${retryAfterSeconds} s`, OcpiStatus.ClientError, 429);
+  }
+}
+
+/**
+ * Token buckets keyed by a string (a platform id): `ratePerSecond` tokens flow in, at most `burst`
+ * are kept. `take` answers 0 when a request may pass, or the seconds to wait (at least 1) when not.
+ * Pure apart from the clock, which is injectable for tests.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(
+    readonly ratePerSecond: number,
+    readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  take(key: string): number {
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
+  }
+}
+
+// One set of buckets per hub (per Config object), shared by every router's authenticate().
+const perHub = new WeakMap<Config, TokenBuckets>();
+
+/**
+ * Per-partner rate limit, applied right after authentication: each platform has its own bucket of
+ * RATE_LIMIT_PER_SECOND with bursts up to RATE_LIMIT_BURST (0 turns the limit off). Over the limit:
+ * HTTP 429, `Retry-After` in seconds, OCPI status 2000; nothing of the request is processed.
+ * The buckets live in the web process: with N web processes a partner gets up to N times the rate.
+ */
+export function partnerRateLimit(ctx: Context, config: Config, platformId: string): void {
+  if (config.RATE_LIMIT_PER_SECOND <= 0) return;
+  let buckets = perHub.get(config);
+  if (!buckets) {
+    buckets = new TokenBuckets(config.RATE_LIMIT_PER_SECOND, Math.max(1, config.RATE_LIMIT_BURST));
+    perHub.set(config, buckets);
+  }
+  const wait = buckets.take(platformId);
+  if (wait === 0) return;
+  ctx.set('Retry-After', String(wait));
+  throw new RateLimitedError(wait);
+}
