@@ -1,0 +1,172 @@
+// The billing job of the worker role: track newly issued statements and PayPal payments, email
+// statements to each party's billing contacts, remind overdue payers on the agreement's schedule
+// (default 3, 10 and 20 days after the due date, then escalation to the hub operator), book the
+// agreement's late fee once, and send what the outbox holds. One worker at a time runs a tick
+// (advisory lock); every step is idempotent, so ticks may repeat or overlap safely.
+import type { HubDeps } from '../deps.ts';
+import { minorExponent, SCALE, toUnits } from '../clearing/money.ts';
+import { queueMessage, deliverPending, type DeliverOptions, type DeliverReport } from './mailer.ts';
+import { dueSteps, lateFee } from './status.ts';
+import { bookLateFee, getAccount, syncClearingPayments, syncStatements, termsFor } from './tracking.ts';
+
+/** Statements older than this are not mailed to contacts added later. */
+const STATEMENT_MAIL_WINDOW_DAYS = 30;
+
+/**
+ * Queues the statement email for every billing contact of every recently issued statement. A payer's
+ * email waits for the PayPal pay link (created when the cycle is settled) up to BILLING_PAYLINK_WAIT_HOURS,
+ * then goes with the portal's link instead. Never twice per statement and recipient.
+ */
+export async function queueStatementEmails(deps: HubDeps, now = new Date()): Promise<number> {
+  const { db, config } = deps;
+  const rows: { statement_id: string; party: string; direction: string; issued_at: Date; period: string; currency: string; approval_url: string | null; email: string }[] = await db('billing_statements as b')
+    .join('clearing_statements as s', 's.id', 'b.statement_id')
+    .join('clearing_cycles as c', 'c.id', 'b.cycle_id')
+    .join('billing_contacts as k', 'k.party', 'b.party')
+    .where('b.issued_at', '>', new Date(now.getTime() - STATEMENT_MAIL_WINDOW_DAYS * 86_400_000))
+    .whereNotExists(db('billing_messages as m').whereRaw("m.dedupe_key = 'statement:' || b.statement_id || ':' || lower(k.email)"))
+    .select('b.statement_id', 'b.party', 'b.direction', 'b.issued_at', 'c.period', 'b.currency', 's.approval_url', 'k.email');
+  let queued = 0;
+  for (const r of rows) {
+    const waitedEnough = now.getTime() - new Date(r.issued_at).getTime() >= config.BILLING_PAYLINK_WAIT_HOURS * 3600_000;
+    if (r.direction === 'party_pays' && !r.approval_url && !waitedEnough) continue;
+    const ok = await queueMessage(db, {
+      dedupeKey: `statement:${r.statement_id}:${r.email.toLowerCase()}`,
+      kind: 'statement',
+      recipient: r.email,
+      subject: `Clearing statement ${r.statement_id} (${r.period}, ${r.currency.trim()})`,
+      statementId: r.statement_id,
+      party: r.party,
+    });
+    if (ok) queued += 1;
+  }
+  return queued;
+}
+
+export interface ReminderReport {
+  reminders: number;
+  escalations: number;
+  skipped: number;
+  late_fees: number;
+}
+
+/** Fires due reminder steps of overdue payers' statements; stops for a statement once its balance is zero. */
+export async function runReminders(deps: HubDeps, now = new Date()): Promise<ReminderReport> {
+  const { db, config } = deps;
+  const report: ReminderReport = { reminders: 0, escalations: 0, skipped: 0, late_fees: 0 };
+  const candidates: { statement_id: string; agreement_id: string | null }[] = await db('billing_statements')
+    .where({ direction: 'party_pays' })
+    .whereNull('written_off_at')
+    .where('due_date', '<', now.toISOString().slice(0, 10))
+    .select('statement_id', 'agreement_id');
+  for (const c of candidates) {
+    let account = await getAccount(db, c.statement_id, now);
+    if (account.status !== 'overdue') continue;
+    const terms = await termsFor(db, c.agreement_id);
+    const done = new Set<string>((await db('billing_reminders').where({ statement_id: c.statement_id }).select('step')).map((r: { step: string }) => r.step));
+    const { fire, skip } = dueSteps(terms, account.days_past_due, done);
+    for (const s of skip) {
+      await db('billing_reminders').insert({ statement_id: c.statement_id, step: s.step, days_after_due: s.days, outcome: 'skipped', at: now }).onConflict(['statement_id', 'step']).ignore();
+      report.skipped += 1;
+    }
+    for (const s of fire) {
+      const claimed = await db('billing_reminders').insert({ statement_id: c.statement_id, step: s.step, days_after_due: s.days, outcome: 'sent', at: now }).onConflict(['statement_id', 'step']).ignore().returning('step');
+      if (claimed.length === 0) continue; // another worker fired it
+      if (s.kind === 'reminder') {
+        const step = 10n ** BigInt(Math.max(0, SCALE - minorExponent(account.currency)));
+        const fee = lateFee(toUnits(account.amount_due), terms.lateFeeFixed, terms.lateFeePpm, step);
+        if (await bookLateFee(db, c.statement_id, fee)) {
+          report.late_fees += 1;
+          account = await getAccount(db, c.statement_id, now);
+        }
+        const contacts: { email: string }[] = await db('billing_contacts').where({ party: account.party }).orderBy('id').select('email');
+        for (const k of contacts) {
+          await queueMessage(db, {
+            dedupeKey: `reminder:${c.statement_id}:${s.step}:${k.email.toLowerCase()}`,
+            kind: 'reminder',
+            recipient: k.email,
+            subject: `Payment reminder: statement ${c.statement_id} is overdue (${account.balance} ${account.currency})`,
+            statementId: c.statement_id,
+            party: account.party,
+            payload: { step: s.step, days: s.days },
+          });
+        }
+        await db('audit_log').insert({ actor: 'billing', action: 'billing.reminder', subject: c.statement_id, details: JSON.stringify({ step: s.step, days_past_due: account.days_past_due, recipients: contacts.length }) });
+        report.reminders += 1;
+      } else {
+        await db('billing_statements').where({ statement_id: c.statement_id }).update({ escalated_at: now });
+        const sent = [...done].filter((d) => d.startsWith('reminder-')).length;
+        if (config.BILLING_ESCALATION_EMAIL) {
+          await queueMessage(db, {
+            dedupeKey: `escalation:${c.statement_id}`,
+            kind: 'escalation',
+            recipient: config.BILLING_ESCALATION_EMAIL,
+            subject: `Escalation: ${account.party} has not paid ${c.statement_id} (${account.balance} ${account.currency}, ${account.days_past_due} days overdue)`,
+            statementId: c.statement_id,
+            party: account.party,
+            payload: { reminders: sent },
+          });
+        }
+        await db('audit_log').insert({ actor: 'billing', action: 'billing.escalation', subject: c.statement_id, details: JSON.stringify({ days_past_due: account.days_past_due, balance: account.balance }) });
+        report.escalations += 1;
+      }
+    }
+  }
+  return report;
+}
+
+export interface TickReport {
+  statements: number;
+  payments: number;
+  queued: number;
+  reminders: ReminderReport;
+  delivery: DeliverReport;
+}
+
+/** One pass of the billing job (also used by tests and `hub statements send`). */
+export async function billingTick(deps: HubDeps, options: { now?: Date; deliver?: DeliverOptions } = {}): Promise<TickReport> {
+  const now = options.now ?? new Date();
+  const statements = await syncStatements(deps.db);
+  const payments = await syncClearingPayments(deps.db);
+  const queued = await queueStatementEmails(deps, now);
+  const reminders = await runReminders(deps, now);
+  const delivery = await deliverPending(deps, { ...options.deliver, now });
+  return { statements, payments, queued, reminders, delivery };
+}
+
+/**
+ * The worker role's billing scheduler: a tick every BILLING_INTERVAL_MS, one worker at a time
+ * (a transaction-scoped advisory lock held for the tick). stop() waits for a running tick.
+ */
+export function startReminders(deps: HubDeps): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const log = deps.log.child({ role: 'worker', job: 'billing' });
+  const tick = async () => {
+    try {
+      await deps.db.transaction(async (trx) => {
+        const { rows } = await trx.raw('SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked', ['billing:tick']);
+        if (!rows[0].locked) return;
+        const report = await billingTick(deps);
+        if (report.queued || report.delivery.sent || report.delivery.failed || report.reminders.reminders || report.reminders.escalations) log.info(report, 'billing tick');
+      });
+    } catch (err) {
+      log.error({ err }, 'billing tick failed');
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick().finally(schedule);
+    }, deps.config.BILLING_INTERVAL_MS);
+  };
+  running = tick().finally(schedule);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,323 @@
+// Payment tracking per statement, on top of the clearing house's statements and payments:
+// what is owed and by when (from the statement and the agreement's payment terms), payments
+// received (PayPal captures and payouts from clearing_payments, bank transfers recorded by the
+// settlement team), late fees, write-offs, balance and status. Money movements are booked in the
+// ledger through the clearing code's postEntries, like any other entry.
+import type { Knex } from 'knex';
+import type { Db } from '../store/db.ts';
+import { HUB, postEntries } from '../clearing/ledger.ts';
+import { conflict, invalid, notFound } from '../clearing/errors.ts';
+import { formatUnits, minorExponent, toMinorUnits, toUnits } from '../clearing/money.ts';
+import { parsePartyRef, partyRef } from '../clearing/parties.ts';
+import { balanceOf, daysPastDue, DEFAULT_SCHEDULE, statusOf, type Schedule, type StatementStatus } from './status.ts';
+
+type Executor = Db | Knex.Transaction;
+
+export interface StatementAccount {
+  statement_id: string;
+  cycle_id: string;
+  period: string;
+  party: string;
+  party_name: string | null;
+  currency: string;
+  direction: 'party_pays' | 'hub_pays' | 'none';
+  issued_at: string;
+  due_date: string;
+  amount_due: string;
+  charges: string;
+  paid: string;
+  balance: string;
+  status: StatementStatus;
+  days_past_due: number;
+  pay_url: string | null;
+  written_off_at: string | null;
+  escalated_at: string | null;
+}
+
+/** Tracks every issued statement not yet tracked (idempotent); returns how many were added. */
+export async function syncStatements(db: Db): Promise<number> {
+  const rows: { id: string; cycle_id: string; party: string; currency: string; issued_at: Date; due_date: string; direction: string; amount: string }[] = await db('clearing_statements as s')
+    .leftJoin('billing_statements as b', 'b.statement_id', 's.id')
+    .whereNull('b.statement_id')
+    .select('s.id', 's.cycle_id', 's.party', 's.currency', 's.issued_at', db.raw("to_char(s.due_date, 'YYYY-MM-DD') AS due_date"), db.raw("s.content->'settlement'->>'direction' AS direction"), db.raw("s.content->'settlement'->>'amount' AS amount"));
+  if (rows.length === 0) return 0;
+  const agreements: { id: string; cpo: string; emsp: string; currencies: string[]; has_terms: boolean; created_at: Date }[] = await db('clearing_agreements as a')
+    .leftJoin('billing_terms as t', 't.agreement_id', 'a.id')
+    .orderBy('a.created_at', 'desc')
+    .select('a.id', db.raw("a.cpo_country_code || '-' || a.cpo_party_id AS cpo"), db.raw("a.emsp_country_code || '-' || a.emsp_party_id AS emsp"), 'a.currencies', db.raw('t.agreement_id IS NOT NULL AS has_terms'), 'a.created_at');
+  const inserts = rows.map((r) => {
+    const currency = r.currency.trim();
+    const mine = agreements.filter((a) => (a.cpo === r.party || a.emsp === r.party) && a.currencies.includes(currency));
+    const agreement = mine.find((a) => a.has_terms) ?? mine[0];
+    const direction = (['party_pays', 'hub_pays'].includes(r.direction) ? r.direction : 'none') as StatementAccount['direction'];
+    return {
+      statement_id: r.id,
+      cycle_id: r.cycle_id,
+      party: r.party,
+      currency,
+      direction,
+      amount_due: direction === 'none' ? '0' : toUnits(r.amount ?? '0').toString(),
+      issued_at: r.issued_at,
+      due_date: r.due_date,
+      agreement_id: agreement?.id ?? null,
+    };
+  });
+  const added = await db('billing_statements').insert(inserts).onConflict('statement_id').ignore().returning('statement_id');
+  return added.length;
+}
+
+/** Copies completed PayPal captures (collections) and payouts into the payments of their statements. */
+export async function syncClearingPayments(db: Db): Promise<number> {
+  const result = await db.raw(`
+    INSERT INTO billing_payments (statement_id, method, amount, reference, received_at, recorded_by, note)
+    SELECT p.statement_id,
+           CASE WHEN p.direction = 'collect' THEN 'paypal' ELSE 'payout' END,
+           p.amount,
+           COALESCE(CASE WHEN p.direction = 'collect' THEN p.capture_id ELSE p.payout_item_id END, p.request_id),
+           p.updated_at, 'paypal', 'PayPal ' || COALESCE(p.paypal_status, 'COMPLETED')
+      FROM clearing_payments p JOIN billing_statements b ON b.statement_id = p.statement_id
+     WHERE p.status = 'completed'
+    ON CONFLICT (statement_id, method, reference) DO NOTHING`);
+  return result.rowCount ?? 0;
+}
+
+const accountQuery = (db: Executor) =>
+  db('billing_statements as b')
+    .join('clearing_statements as s', 's.id', 'b.statement_id')
+    .join('clearing_cycles as c', 'c.id', 'b.cycle_id')
+    .select(
+      'b.*',
+      'c.period',
+      's.approval_url',
+      db.raw("s.content->>'party_name' AS party_name"),
+      db.raw("to_char(b.due_date, 'YYYY-MM-DD') AS due"),
+      db.raw('(SELECT COALESCE(sum(amount), 0) FROM billing_payments p WHERE p.statement_id = b.statement_id) AS paid_sum'),
+      db.raw('(SELECT COALESCE(sum(amount), 0) FROM billing_charges x WHERE x.statement_id = b.statement_id) AS charge_sum'),
+    );
+
+function toAccount(r: Record<string, any>, today: Date): StatementAccount {
+  const amountDue = BigInt(r.amount_due);
+  const paid = BigInt(r.paid_sum);
+  const charges = BigInt(r.charge_sum);
+  const status = statusOf({ direction: r.direction, amountDue, charges, paid, dueDate: r.due, writtenOff: Boolean(r.written_off_at) }, today);
+  return {
+    statement_id: r.statement_id,
+    cycle_id: r.cycle_id,
+    period: r.period,
+    party: r.party,
+    party_name: r.party_name ?? null,
+    currency: r.currency.trim(),
+    direction: r.direction,
+    issued_at: new Date(r.issued_at).toISOString(),
+    due_date: r.due,
+    amount_due: formatUnits(amountDue, 2),
+    charges: formatUnits(charges, 2),
+    paid: formatUnits(paid, 2),
+    balance: formatUnits(balanceOf({ amountDue, charges, paid }), 2),
+    status,
+    days_past_due: Math.max(0, daysPastDue(r.due, today)),
+    pay_url: r.direction === 'party_pays' && status !== 'paid' && status !== 'written_off' ? (r.approval_url ?? null) : null,
+    written_off_at: r.written_off_at ? new Date(r.written_off_at).toISOString() : null,
+    escalated_at: r.escalated_at ? new Date(r.escalated_at).toISOString() : null,
+  };
+}
+
+export interface AccountFilter {
+  /** Only these parties (a partner's view); undefined = all (operators). */
+  parties?: string[];
+  status?: StatementStatus;
+  cycle?: string;
+  today?: Date;
+}
+
+export async function listAccounts(db: Executor, filter: AccountFilter = {}): Promise<StatementAccount[]> {
+  const q = accountQuery(db).orderBy([{ column: 'b.issued_at', order: 'desc' }, { column: 'b.statement_id' }]);
+  if (filter.parties) q.whereIn('b.party', filter.parties.length ? filter.parties : ['-']);
+  if (filter.cycle) q.where('b.cycle_id', filter.cycle);
+  const today = filter.today ?? new Date();
+  const accounts = (await q).map((r: Record<string, any>) => toAccount(r, today));
+  return filter.status ? accounts.filter((a) => a.status === filter.status) : accounts;
+}
+
+export async function getAccount(db: Executor, statementId: string, today = new Date()): Promise<StatementAccount> {
+  const row = await accountQuery(db).where('b.statement_id', statementId).first();
+  if (!row) throw notFound(`statement ${statementId}`);
+  return toAccount(row, today);
+}
+
+/** The statement's history: payments, charges, reminder steps and emails. */
+export async function accountHistory(db: Executor, statementId: string) {
+  const [payments, charges, reminders, messages] = await Promise.all([
+    db('billing_payments').where({ statement_id: statementId }).orderBy('received_at').select('id', 'method', 'amount', 'reference', 'received_at', 'recorded_by', 'note'),
+    db('billing_charges').where({ statement_id: statementId }).orderBy('id').select('kind', 'amount', 'ledger_ref', 'created_at'),
+    db('billing_reminders').where({ statement_id: statementId }).orderBy('at').select('step', 'days_after_due', 'outcome', 'at'),
+    db('billing_messages').where({ statement_id: statementId }).orderBy('id').select('id', 'kind', 'recipient', 'subject', 'status', 'attempts', 'last_error', 'created_at', 'sent_at', 'attachments'),
+  ]);
+  return {
+    payments: payments.map((p: Record<string, any>) => ({ ...p, id: String(p.id), amount: formatUnits(BigInt(p.amount), 2), received_at: new Date(p.received_at).toISOString() })),
+    charges: charges.map((c: Record<string, any>) => ({ ...c, amount: formatUnits(BigInt(c.amount), 2), created_at: new Date(c.created_at).toISOString() })),
+    reminders: reminders.map((r: Record<string, any>) => ({ ...r, at: new Date(r.at).toISOString() })),
+    messages: messages.map((m: Record<string, any>) => ({ ...m, id: String(m.id), created_at: new Date(m.created_at).toISOString(), sent_at: m.sent_at ? new Date(m.sent_at).toISOString() : null })),
+  };
+}
+
+async function audit(executor: Executor, actor: string, action: string, subject: string, details: Record<string, unknown>) {
+  await executor('audit_log').insert({ actor, action, subject, details: JSON.stringify(details) });
+}
+
+async function lockedAccount(trx: Knex.Transaction, statementId: string) {
+  const locked = await trx('billing_statements').where({ statement_id: statementId }).forUpdate().first('statement_id');
+  if (!locked) throw notFound(`statement ${statementId}`);
+  return getAccount(trx, statementId);
+}
+
+/** Money in minor units of the currency, as units at scale 4. */
+function minorAmount(value: string, currency: string, field: string): bigint {
+  let units: bigint;
+  try {
+    units = toUnits(value);
+  } catch {
+    throw invalid(`${field}: must be a decimal amount, e.g. 120.50`);
+  }
+  if (units <= 0n) throw invalid(`${field}: must be more than zero`);
+  if (toMinorUnits(units, currency).residual !== 0n) throw invalid(`${field}: at most ${minorExponent(currency)} decimals in ${currency}`);
+  return units;
+}
+
+/**
+ * A bank transfer the settlement team received for a statement, with the bank's reference.
+ * Idempotent per (statement, reference); refuses more than the balance. Booked in the ledger:
+ * cash at the hub up, the party's settlement account down.
+ */
+export async function recordBankTransfer(db: Db, input: { statementId: string; amount: string; reference: string; receivedAt?: Date; actor: string; note?: string }) {
+  const reference = input.reference.trim();
+  if (!reference || reference.length > 200) throw invalid('reference: the bank reference is required (at most 200 characters)');
+  return db.transaction(async (trx) => {
+    const account = await lockedAccount(trx, input.statementId);
+    if (account.direction !== 'party_pays') throw conflict(`statement ${account.statement_id}: the party owes nothing (${account.direction}); payouts are tracked from PayPal`);
+    const amount = minorAmount(input.amount, account.currency, 'amount');
+    const existing = await trx('billing_payments').where({ statement_id: account.statement_id, method: 'bank_transfer', reference }).first();
+    if (existing) {
+      if (BigInt(existing.amount) === amount) return { payment_id: String(existing.id), duplicate: true, account };
+      throw conflict(`reference ${reference} is already recorded for ${account.statement_id} with another amount (${formatUnits(BigInt(existing.amount), 2)})`);
+    }
+    if (account.status === 'written_off') throw conflict(`statement ${account.statement_id} was written off`);
+    const balance = toUnits(account.balance);
+    if (amount > balance) throw conflict(`amount ${formatUnits(amount, 2)} is more than the balance ${account.balance} ${account.currency}`);
+    const [payment] = await trx('billing_payments')
+      .insert({ statement_id: account.statement_id, method: 'bank_transfer', amount: amount.toString(), reference, received_at: input.receivedAt ?? new Date(), recorded_by: input.actor, note: input.note ?? null })
+      .returning('id');
+    await postEntries(db, trx, [
+      {
+        kind: 'billing.bank_transfer',
+        ref: `billing:payment:${payment.id}`,
+        cycleId: account.cycle_id,
+        memo: `bank transfer ${reference} for ${account.statement_id}`,
+        lines: [
+          { owner: HUB, kind: 'cash', currency: account.currency, amount },
+          { owner: account.party, kind: 'settlement', currency: account.currency, amount: -amount },
+        ],
+      },
+    ]);
+    await audit(trx, input.actor, 'billing.payment.record', account.statement_id, { method: 'bank_transfer', amount: formatUnits(amount, 2), reference });
+    return { payment_id: String(payment.id), duplicate: false, account: await getAccount(trx, account.statement_id) };
+  });
+}
+
+/** Writes off what is left of a statement (bad debt): the party's settlement account is cleared against the hub's fee income. */
+export async function writeOff(db: Db, input: { statementId: string; actor: string; note: string }) {
+  if (!input.note.trim()) throw invalid('note: say why the statement is written off');
+  return db.transaction(async (trx) => {
+    const account = await lockedAccount(trx, input.statementId);
+    if (account.status === 'written_off') return account;
+    const balance = toUnits(account.balance);
+    if (account.direction !== 'party_pays' || balance <= 0n) throw conflict(`statement ${account.statement_id} has nothing to write off`);
+    await postEntries(db, trx, [
+      {
+        kind: 'billing.write_off',
+        ref: `billing:writeoff:${account.statement_id}`,
+        cycleId: account.cycle_id,
+        memo: `write-off ${account.statement_id}: ${input.note}`,
+        lines: [
+          { owner: account.party, kind: 'settlement', currency: account.currency, amount: -balance },
+          { owner: HUB, kind: 'fees', currency: account.currency, amount: balance },
+        ],
+      },
+    ]);
+    await trx('billing_statements').where({ statement_id: account.statement_id }).update({ written_off_at: trx.fn.now(), written_off_by: input.actor, write_off_note: input.note });
+    await audit(trx, input.actor, 'billing.write_off', account.statement_id, { balance: account.balance, note: input.note });
+    return getAccount(trx, account.statement_id);
+  });
+}
+
+/** Books the agreement's late fee on an overdue statement, once. */
+export async function bookLateFee(db: Db, statementId: string, fee: bigint): Promise<boolean> {
+  if (fee <= 0n) return false;
+  return db.transaction(async (trx) => {
+    const account = await lockedAccount(trx, statementId);
+    const ref = `billing:late_fee:${statementId}`;
+    const inserted = await trx('billing_charges').insert({ statement_id: statementId, kind: 'late_fee', amount: fee.toString(), ledger_ref: ref }).onConflict(['statement_id', 'kind']).ignore().returning('id');
+    if (inserted.length === 0) return false;
+    await postEntries(db, trx, [
+      {
+        kind: 'billing.late_fee',
+        ref,
+        cycleId: account.cycle_id,
+        memo: `late fee on ${statementId}`,
+        lines: [
+          { owner: account.party, kind: 'settlement', currency: account.currency, amount: fee },
+          { owner: HUB, kind: 'fees', currency: account.currency, amount: -fee },
+        ],
+      },
+    ]);
+    await audit(trx, 'billing', 'billing.late_fee', statementId, { amount: formatUnits(fee, 2) });
+    return true;
+  });
+}
+
+export interface Terms extends Schedule {
+  lateFeeFixed: bigint;
+  lateFeePpm: number;
+}
+
+export async function termsFor(db: Executor, agreementId: string | null): Promise<Terms> {
+  const row = agreementId ? await db('billing_terms').where({ agreement_id: agreementId }).first() : undefined;
+  if (!row) return { ...DEFAULT_SCHEDULE, lateFeeFixed: 0n, lateFeePpm: 0 };
+  return { reminderDays: row.reminder_days, escalationDays: row.escalation_days, lateFeeFixed: BigInt(row.late_fee_fixed), lateFeePpm: row.late_fee_ppm };
+}
+
+/** Sets an agreement's reminder schedule and late fee (amounts as decimal strings, percent as a decimal). */
+export async function setTerms(db: Db, agreementId: string, input: { reminderDays?: number[]; escalationDays?: number; lateFeeFixed?: string; lateFeePercent?: string }, actor: string) {
+  const agreement = /^[0-9a-f-]{36}$/i.test(agreementId) ? await db('clearing_agreements').where({ id: agreementId }).first('id') : undefined;
+  if (!agreement) throw notFound(`agreement ${agreementId}`);
+  const current = await termsFor(db, agreementId);
+  const reminderDays = input.reminderDays ?? current.reminderDays;
+  if (reminderDays.some((d) => !Number.isInteger(d) || d < 0 || d > 365)) throw invalid('reminder days: whole days between 0 and 365');
+  const escalationDays = input.escalationDays ?? current.escalationDays;
+  if (!Number.isInteger(escalationDays) || escalationDays < 0 || escalationDays > 730) throw invalid('escalation days: whole days between 0 and 730');
+  const fixed = input.lateFeeFixed === undefined ? current.lateFeeFixed : toUnits(input.lateFeeFixed);
+  const ppm = input.lateFeePercent === undefined ? current.lateFeePpm : Number(toUnits(input.lateFeePercent));
+  if (fixed < 0n || ppm < 0 || ppm > 1_000_000) throw invalid('late fee: a fixed amount ≥ 0 and a percent between 0 and 100');
+  const row = { agreement_id: agreementId, reminder_days: reminderDays, escalation_days: escalationDays, late_fee_fixed: fixed.toString(), late_fee_ppm: ppm, updated_at: db.fn.now(), updated_by: actor };
+  await db('billing_terms').insert(row).onConflict('agreement_id').merge();
+  await audit(db, actor, 'billing.terms.set', agreementId, { reminder_days: reminderDays, escalation_days: escalationDays, late_fee_fixed: formatUnits(fixed), late_fee_percent: formatUnits(BigInt(ppm)) });
+  return presentTerms(agreementId, { reminderDays, escalationDays, lateFeeFixed: fixed, lateFeePpm: ppm });
+}
+
+export const presentTerms = (agreementId: string, t: Terms) => ({
+  agreement_id: agreementId,
+  reminder_days: t.reminderDays,
+  escalation_days: t.escalationDays,
+  late_fee_fixed: formatUnits(t.lateFeeFixed, 2),
+  late_fee_percent: formatUnits(BigInt(t.lateFeePpm)),
+});
+
+/** "CC-PID" upper-cased, or a 400 naming the mistake. */
+export function normaliseParty(ref: string): string {
+  try {
+    const p = parsePartyRef(ref);
+    return partyRef(p.country_code, p.party_id);
+  } catch (err) {
+    throw invalid((err as Error).message);
+  }
+}

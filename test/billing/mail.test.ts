@@ -1,0 +1,110 @@
+// Statement delivery by email through a real local SMTP server: every billing contact gets the
+// statement with PDF and CSV attached and, where the party owes money, the PayPal pay link; a
+// temporary SMTP failure is retried; nothing is sent twice for a statement and recipient.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDeps, closeDeps } from '../../src/bootstrap.ts';
+import type { HubDeps } from '../../src/deps.ts';
+import { createLogger } from '../../src/logger.ts';
+import { addContact } from '../../src/billing/contacts.ts';
+import { billingTick } from '../../src/billing/reminders.ts';
+import { startPayPalStandIn, type PayPalStandIn } from '../../src/clearing/paypal/standIn/server.ts';
+import { clearingConfig } from '../clearing/support.ts';
+import { SmtpSink } from './smtpSink.ts';
+import { aBilledCycle, aFuturePeriod, settle } from './support.ts';
+
+let deps: HubDeps;
+let sink: SmtpSink;
+let standIn: PayPalStandIn;
+
+beforeAll(async () => {
+  sink = await new SmtpSink().start();
+  standIn = await startPayPalStandIn({ clientId: 'cid', clientSecret: 'secret' });
+  deps = await buildDeps(clearingConfig({ SMTP_URL: sink.url, MAIL_FROM: 'Test Hub billing <billing@hub.example>' }), createLogger({ level: 'silent' }), 'billing-mail');
+});
+
+afterAll(async () => {
+  await closeDeps(deps);
+  await standIn?.stop();
+  await sink?.stop();
+});
+
+const statementMails = (to: string, id: string) => sink.to(to).filter((m) => m.headers.get('x-hub-statement') === id && m.headers.get('x-hub-message-kind') === 'statement');
+
+describe('statement emails', () => {
+  it('reach every billing contact with PDF, CSV and the pay link, once, retrying a temporary failure', async () => {
+    const db = deps.db;
+    const cycle = await aBilledCycle(db, { period: aFuturePeriod() });
+    const payer = ['ap@emsp.example', 'Finance.Team@emsp.example'];
+    for (const email of payer) await addContact(db, { party: cycle.emsp, email, actor: 'test' });
+    await addContact(db, { party: cycle.cpo, email: 'billing@cpo.example', actor: 'test' });
+
+    // Issued, not settled yet: the payee's email goes now; the payer's waits for its PayPal link.
+    sink.fail(451); // the first SMTP delivery is refused for now
+    let tick = await billingTick(deps, { deliver: { retryDelayMs: 1 } });
+    expect(tick.delivery).toMatchObject({ sent: 0, retrying: 1 });
+    tick = await billingTick(deps, { now: new Date(Date.now() + 1000), deliver: { retryDelayMs: 1 } });
+    expect(tick.delivery.sent).toBe(1);
+    expect(statementMails('billing@cpo.example', cycle.payeeStatement)).toHaveLength(1);
+    expect(statementMails(payer[0], cycle.payerStatement)).toHaveLength(0);
+
+    await settle(db, standIn, cycle);
+    const { approval_url } = await db('clearing_statements').where({ id: cycle.payerStatement }).first('approval_url');
+    expect(approval_url).toMatch(/^https:\/\/www\.sandbox\.paypal\.com\/checkoutnow\?token=/);
+    await billingTick(deps);
+    await billingTick(deps);
+
+    for (const email of payer) {
+      const mails = statementMails(email, cycle.payerStatement);
+      expect(mails).toHaveLength(1);
+      const [mail] = mails;
+      expect(mail.subject).toContain(cycle.payerStatement);
+      expect(mail.headers.get('from')).toContain('billing@hub.example');
+      expect(mail.text).toContain(`Pay with PayPal: ${approval_url}`);
+      expect(mail.text).toMatch(/Amount to pay: \d+\.\d{2} EUR, due \d{4}-\d{2}-\d{2}/);
+      const names = mail.attachments.map((a) => a.filename).sort();
+      expect(names).toEqual([`${cycle.payerStatement}.csv`, `${cycle.payerStatement}.pdf`]);
+      const pdf = mail.attachments.find((a) => a.filename.endsWith('.pdf'))!;
+      expect(pdf.contentType).toBe('application/pdf');
+      expect(pdf.content.subarray(0, 5).toString()).toBe('%PDF-');
+      const csv = mail.attachments.find((a) => a.filename.endsWith('.csv'))!.content.toString('utf8');
+      expect(csv.split('\r\n').filter((l) => l.startsWith('"cdr"'))).toHaveLength(3);
+      expect(csv).toContain(`"statement","${cycle.payerStatement}"`);
+    }
+    // The payee is paid by the hub: no pay link in its email.
+    expect(statementMails('billing@cpo.example', cycle.payeeStatement)[0].text).toContain('The hub pays you');
+
+    // Recorded: to, when, what, outcome; one row per statement and recipient.
+    const rows = await db('billing_messages').whereIn('statement_id', [cycle.payerStatement, cycle.payeeStatement]).where({ kind: 'statement' }).orderBy('id');
+    expect(rows.map((r) => [r.recipient, r.status])).toEqual(
+      expect.arrayContaining([
+        ['billing@cpo.example', 'sent'],
+        ['ap@emsp.example', 'sent'],
+        ['Finance.Team@emsp.example', 'sent'],
+      ]),
+    );
+    expect(rows).toHaveLength(3);
+    const retried = rows.find((r) => r.recipient === 'billing@cpo.example');
+    expect(retried.attempts).toBe(2);
+    expect(retried.sent_at).toBeInstanceOf(Date);
+    expect(retried.attachments).toEqual([`${cycle.payeeStatement}.pdf`, `${cycle.payeeStatement}.csv`]);
+
+    // A contact added under another spelling of an address already served gets nothing new.
+    await expect(addContact(db, { party: cycle.emsp, email: 'ap@EMSP.example', actor: 'test' })).rejects.toThrow(/already/);
+    await billingTick(deps);
+    expect(statementMails(payer[0], cycle.payerStatement)).toHaveLength(1);
+  });
+
+  it('fails a message the server refuses permanently, and does not retry it', async () => {
+    const db = deps.db;
+    const cycle = await aBilledCycle(db, { period: aFuturePeriod() });
+    await addContact(db, { party: cycle.cpo, email: 'nobody@cpo.example', actor: 'test' });
+    sink.fail(550);
+    const tick = await billingTick(deps, { deliver: { retryDelayMs: 1 } });
+    expect(tick.delivery.failed).toBeGreaterThanOrEqual(1);
+    await billingTick(deps, { now: new Date(Date.now() + 60_000), deliver: { retryDelayMs: 1 } });
+    const row = await db('billing_messages').where({ statement_id: cycle.payeeStatement, recipient: 'nobody@cpo.example' }).first();
+    expect(row).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(row.last_error).toMatch(/550/);
+    expect(sink.to('nobody@cpo.example')).toHaveLength(0);
+  });
+});
