@@ -126,8 +126,8 @@ export async function benchRouting(options: { seconds: number; rate: number; lat
     for (const roles of options.hubProcesses) processes.push(await startHubProcess(env.env, roles, roles.includes('web') ? port : await freePortNumber()));
     const hubUrl = `http://127.0.0.1:${port}`;
     const received = new Map<string, number>();
-    const count = (r: { method: string; path: string; body: unknown }) => {
-      if (r.method === 'POST' && r.path.endsWith('/cdrs')) {
+    const count = (r: { method: string; path: string; body: unknown }, answer: { status: number }) => {
+      if (answer.status === 200 && r.method === 'POST' && r.path.endsWith('/cdrs')) {
         const id = (r.body as { id: string }).id;
         received.set(id, (received.get(id) ?? 0) + 1);
       }

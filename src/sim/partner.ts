@@ -18,7 +18,14 @@ export interface ReceivedRequest {
   body: unknown;
 }
 
-export type Responder = (request: ReceivedRequest) => { status?: number; body?: unknown; headers?: Record<string, string> } | undefined;
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Scripted answers: return a reply (or a promise of one, to answer slowly), or undefined for the default. */
+export type Responder = (request: ReceivedRequest) => Reply | undefined | Promise<Reply | undefined>;
 
 const defaultModules: Record<PartnerRole['role'], { identifier: string; role: 'SENDER' | 'RECEIVER' }[]> = {
   CPO: [
@@ -54,8 +61,8 @@ export class SimPartner {
   hubToken: string | undefined;
   hubVersionsUrl: string | undefined;
   responder: Responder | undefined;
-  /** Called for every request (load runs count CDRs here instead of recording them). */
-  onRequest: ((request: ReceivedRequest) => void) | undefined;
+  /** Called with every request and the answer given (load runs count CDRs here instead of recording them). */
+  onRequest: ((request: ReceivedRequest, answer: { status: number; body: unknown }) => void) | undefined;
   /** When set, credentials PUT from the hub fails with this HTTP status (mid-rotation failure). */
   failCredentialsPut: number | undefined;
   private server: Server | undefined;
@@ -152,8 +159,8 @@ export class SimPartner {
     const url = new URL(req.url ?? '/', this.url);
     const request: ReceivedRequest = { method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, body: raw ? JSON.parse(raw) : undefined };
     if (this.options.record !== false) this.received.push(request);
-    this.onRequest?.(request);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      this.onRequest?.(request, { status, body });
       res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
@@ -164,7 +171,7 @@ export class SimPartner {
       send(401, { status_code: 2000, status_message: 'unknown token', timestamp: new Date().toISOString() });
       return;
     }
-    const custom = this.responder?.(request);
+    const custom = await this.responder?.(request);
     if (custom) {
       send(custom.status ?? 200, custom.body ?? { status_code: 1000, timestamp: new Date().toISOString() }, custom.headers);
       return;
