@@ -1,0 +1,1 @@
+export { runCreate as run } from './agreements.ts';

@@ -1,0 +1,1 @@
+export { runEnd as run } from './agreements.ts';

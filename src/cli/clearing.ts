@@ -1,0 +1,115 @@
+// hub clearing open|close|net|statements|settle|status|reconcile
+import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import path from 'node:path';
+import type { HubDeps } from '../deps.ts';
+import { closeCycles, listCycles, openCycles, presentCycle, selectCycles } from '../clearing/cycles.ts';
+import { netCycles } from '../clearing/cycleNetter.ts';
+import { generateStatements, getStatement, listStatements, statementCsv } from '../clearing/statements.ts';
+import { statementPdf } from '../clearing/statementPdf.ts';
+import { paymentsOf, settleCycles } from '../clearing/settlement.ts';
+import { reconcileCycle } from '../clearing/reconcile.ts';
+import { createPayPal, paypalOptionsFromConfig } from '../clearing/paypal/client.ts';
+import { progressBar } from '../clearing/progress.ts';
+import { parseOptions, requireOption } from './args.ts';
+import { withDeps } from './withDeps.ts';
+
+const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+const selector = { cycle: { type: 'string' }, period: { type: 'string' }, currency: { type: 'string' } } as const;
+
+async function chosen(deps: HubDeps, values: { cycle?: string; period?: string; currency?: string }) {
+  return selectCycles(deps.db, { cycle: values.cycle, period: values.period, currency: values.currency?.toUpperCase() });
+}
+
+export const hubOf = (deps: HubDeps) => ({ name: deps.config.HUB_NAME, party: `${deps.config.HUB_COUNTRY_CODE}-${deps.config.HUB_PARTY_ID}` });
+
+export async function runOpen(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { period: { type: 'string' }, currency: { type: 'string' } });
+  return withDeps(async (deps) => {
+    print((await openCycles(deps.db, requireOption(values.period, 'period'), values.currency)).map(presentCycle));
+    return 0;
+  });
+}
+
+export async function runClose(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, selector);
+  return withDeps(async (deps) => {
+    print((await closeCycles(deps.db, (await chosen(deps, values)).map((c) => c.id))).map(presentCycle));
+    return 0;
+  });
+}
+
+export async function runNet(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, selector);
+  return withDeps(async (deps) => {
+    const bar = progressBar('netting');
+    const cycles = await chosen(deps, values);
+    bar(0, cycles.length);
+    const report = await netCycles(deps.db, cycles.map((c) => c.id));
+    bar(cycles.length, cycles.length);
+    print(report);
+    return 0;
+  });
+}
+
+export async function runStatements(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { ...selector, out: { type: 'string' }, format: { type: 'string', multiple: true } });
+  return withDeps(async (deps) => {
+    const cycles = await chosen(deps, values);
+    const generated = await generateStatements(deps.db, cycles.map((c) => c.id), hubOf(deps));
+    if (values.out) {
+      const formats = (values.format ?? ['json', 'csv', 'pdf']).flatMap((f) => f.split(','));
+      mkdirSync(values.out, { recursive: true });
+      const all = (await Promise.all(cycles.map((c) => listStatements(deps.db, { cycle: c.id })))).flat();
+      const bar = progressBar('writing statements');
+      let done = 0;
+      for (const s of all) {
+        const base = path.join(values.out, s.id);
+        if (formats.includes('json')) writeFileSync(`${base}.json`, `${JSON.stringify(await getStatement(deps.db, s.id), null, 2)}\n`);
+        if (formats.includes('csv')) {
+          const out = createWriteStream(`${base}.csv`);
+          for await (const chunk of statementCsv(deps.db, s.id)) if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+          await new Promise<void>((r) => out.end(() => r()));
+        }
+        if (formats.includes('pdf')) writeFileSync(`${base}.pdf`, await statementPdf(deps.db, s.id));
+        bar(++done, all.length, s.id);
+      }
+    }
+    print(generated);
+    return 0;
+  });
+}
+
+export async function runSettle(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, selector);
+  return withDeps(async (deps) => {
+    const paypal = createPayPal(paypalOptionsFromConfig(deps.config));
+    const reports = await settleCycles(deps.db, paypal, await chosen(deps, values), { onProgress: progressBar('settling') });
+    print(reports);
+    return reports.some((r) => r.errors.length) ? 1 : 0;
+  });
+}
+
+export async function runStatus(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { ...selector, payments: { type: 'boolean' } });
+  return withDeps(async (deps) => {
+    const cycles = values.cycle || values.period ? await chosen(deps, values) : await listCycles(deps.db);
+    const out = [];
+    for (const c of cycles) {
+      const entry: Record<string, unknown> = presentCycle(c);
+      if (values.payments) entry.payments = await paymentsOf(deps.db, c.id);
+      out.push(entry);
+    }
+    print(out);
+    return 0;
+  });
+}
+
+export async function runReconcile(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { cycle: { type: 'string' } });
+  return withDeps(async (deps) => {
+    const paypal = createPayPal(paypalOptionsFromConfig(deps.config));
+    const report = await reconcileCycle(deps.db, paypal, requireOption(values.cycle, 'cycle'));
+    print(report);
+    return report.mismatches.length ? 1 : 0;
+  });
+}

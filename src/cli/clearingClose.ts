@@ -1,0 +1,1 @@
+export { runClose as run } from './clearing.ts';

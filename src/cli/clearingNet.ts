@@ -1,0 +1,1 @@
+export { runNet as run } from './clearing.ts';

@@ -1,0 +1,1 @@
+export { runReconcile as run } from './clearing.ts';

@@ -1,0 +1,1 @@
+export { runSettle as run } from './clearing.ts';

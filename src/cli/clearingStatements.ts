@@ -1,0 +1,1 @@
+export { runStatements as run } from './clearing.ts';

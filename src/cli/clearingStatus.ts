@@ -1,0 +1,1 @@
+export { runStatus as run } from './clearing.ts';

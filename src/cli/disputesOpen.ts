@@ -1,0 +1,1 @@
+export { runOpen as run } from './disputes.ts';

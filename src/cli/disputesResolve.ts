@@ -1,0 +1,1 @@
+export { runResolve as run } from './disputes.ts';
