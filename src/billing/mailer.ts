@@ -43,19 +43,19 @@ export interface Rendered {
 
 const money = (v: string, c: string) => `${v} ${c}`;
 
-async function statementLinks(deps: HubDeps, statementId: string) {
-  const account = await getAccount(deps.db, statementId);
+async function statementLinks(deps: HubDeps, statementId: string, now: Date) {
+  const account = await getAccount(deps.db, statementId, now);
   const portal = `${deps.config.HUB_PUBLIC_URL}/portal/statements/${encodeURIComponent(statementId)}`;
   return { account, portal, pay: account.pay_url ?? (account.direction === 'party_pays' ? portal : null) };
 }
 
-async function render(deps: HubDeps, row: Record<string, any>): Promise<Rendered> {
+async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promise<Rendered> {
   const payload = row.payload ?? {};
   if (row.kind === 'login_link') {
     return { text: `Hello,\n\nUse this link within ${payload.minutes ?? 15} minutes to sign in to the ${deps.config.HUB_NAME} portal:\n\n${payload.url}\n\nThe link works once. If you did not ask for it, ignore this email.\n`, attachments: [] };
   }
   const statementId: string = row.statement_id;
-  const { account, portal, pay } = await statementLinks(deps, statementId);
+  const { account, portal, pay } = await statementLinks(deps, statementId, now);
   if (row.kind === 'statement') {
     const s = await getStatement(deps.db, statementId);
     const csv: string[] = [];
@@ -179,7 +179,7 @@ async function deliverOne(deps: HubDeps, transport: Transporter, row: Record<str
   const { db } = deps;
   let rendered: Rendered;
   try {
-    rendered = await render(deps, row);
+    rendered = await render(deps, row, o.now);
   } catch (err) {
     deps.log.error({ err, messageId: row.id }, 'billing email could not be rendered');
     await db('billing_messages').where({ id: row.id }).update({ status: 'failed', last_error: `rendering failed: ${(err as Error).message}`.slice(0, 500) });

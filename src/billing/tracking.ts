@@ -81,6 +81,12 @@ export async function syncClearingPayments(db: Db): Promise<number> {
   return result.rowCount ?? 0;
 }
 
+/** Brings tracking up to date with the clearing house (new statements, completed PayPal payments). */
+export async function ensureTracked(db: Db): Promise<void> {
+  await syncStatements(db);
+  await syncClearingPayments(db);
+}
+
 const accountQuery = (db: Executor) =>
   db('billing_statements as b')
     .join('clearing_statements as s', 's.id', 'b.statement_id')

@@ -10,6 +10,7 @@ import { setPayee } from '../../src/clearing/agreements.ts';
 import { createPayPal } from '../../src/clearing/paypal/client.ts';
 import type { PayPalStandIn } from '../../src/clearing/paypal/standIn/server.ts';
 import type { Db } from '../../src/store/db.ts';
+import { syncStatements } from '../../src/billing/tracking.ts';
 import { aCdr, aParty, anAgreement, cdrMessage } from '../clearing/support.ts';
 
 const usedPeriods = new Set<string>();
@@ -70,6 +71,7 @@ export async function aBilledCycle(db: Db, options: { period?: string; cdrs?: nu
   await netCycles(db, ids);
   await generateStatements(db, ids, { name: 'Test Hub', party: 'NL-HUB' });
   const label = { period, currency };
+  await syncStatements(db);
   return { cpo, emsp, period, cycleIds: ids, agreementId: agreement.id, cdrIds, payerStatement: statementId(label, emsp), payeeStatement: statementId(label, cpo) };
 }
 
