@@ -6,8 +6,10 @@ import type { HubDeps } from './deps.ts';
 import { buildDeps, closeDeps } from './bootstrap.ts';
 import { createApp } from './http/app.ts';
 import { startDeliveryWorker } from './hub/delivery/deliveryWorker.ts';
+import { startBooker } from './clearing/booker.ts';
+import { startPipelines } from '../pipelines/index.ts';
 
-export const roleNames = ['web', 'worker'] as const;
+export const roleNames = ['web', 'worker', 'pipelines'] as const;
 export type Role = (typeof roleNames)[number];
 
 export interface RunningHub {
@@ -48,8 +50,15 @@ export async function startHub(config: Config, roles: readonly Role[], given?: H
     stoppers.push(web.stop);
   }
   if (roles.includes('worker')) {
+    // Deliveries to receivers and booking of CDRs in the ledger.
     const delivery = await startDeliveryWorker(deps);
     stoppers.push(delivery.stop);
+    const booker = await startBooker(deps);
+    stoppers.push(booker.stop);
+  }
+  if (roles.includes('pipelines')) {
+    const pipelines = await startPipelines(deps);
+    stoppers.push(pipelines.stop);
   }
   return {
     deps,
