@@ -90,7 +90,7 @@ export async function up(knex: Knex): Promise<void> {
       recipient text NOT NULL,
       subject text NOT NULL,
       payload jsonb NOT NULL DEFAULT '{}',
-      status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+      status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
       attempts integer NOT NULL DEFAULT 0,
       next_attempt_at timestamptz NOT NULL DEFAULT now(),
       last_error text,
