@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { createClickHouse, quote } from '../../src/store/clickhouse.ts';
 import { testConfig } from '../support/hub.ts';
 
-const config = testConfig();
+const config = testConfig({ PORT: '18080' });
 const ch = createClickHouse(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
 afterAll(() => ch.close());
 
