@@ -28,6 +28,20 @@ describe('exact decimals agree with decimal.js', () => {
     );
   });
 
+  it('rounded is right for mantissas near 2^53 and every scale (the double fast path)', () => {
+    const nearSafe = fc.bigInt({ min: -(2n ** 53n), max: 2n ** 53n });
+    fc.assert(
+      fc.property(nearSafe, fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 12 }), (m, s, places) => {
+        const e = { m, s };
+        expect(rounded(e, places)).toBe(plain(dec(e).toDecimalPlaces(places, Decimal.ROUND_HALF_UP)));
+      }),
+      { numRuns: 20000 },
+    );
+    for (const m of [2n ** 53n - 1n, -(2n ** 53n - 1n), 999999999999999n, 5000000000000000n, 4999999999999999n]) {
+      for (let s = 0; s <= 20; s++) for (const places of [0, 4, 9]) expect(rounded({ m, s }, places)).toBe(plain(dec({ m, s }).toDecimalPlaces(places, Decimal.ROUND_HALF_UP)));
+    }
+  });
+
   it('plus, minus, times, compare, shift are exact', () => {
     fc.assert(
       fc.property(anExact, anExact, fc.integer({ min: -5, max: 5 }), (a, b, n) => {

@@ -30,6 +30,9 @@ function pow10(n: number): bigint {
   return n < POW10.length ? POW10[n]! : 10n ** BigInt(n);
 }
 
+/** 10^0 … 10^22: exact as doubles. */
+const POW10_NUMBER: number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
 export const ZERO: Exact = Object.freeze({ m: 0n, s: 0 });
 export const ONE: Exact = Object.freeze({ m: 1n, s: 0 });
 
@@ -43,7 +46,15 @@ export function exactOf(value: DecimalInput | null | undefined, path: string): E
     if (Number.isSafeInteger(value)) return { m: BigInt(value), s: 0 };
     if (!Number.isFinite(value)) throw new PricingInputError(`${path}: expected a finite number, got ${value}`, path);
     text = String(value);
-    if (text.indexOf('e') < 0) return parsePlain(text); // a number's shortest text is plain unless it has an exponent
+    if (text.indexOf('e') < 0) {
+      // A number's shortest text is plain unless it has an exponent. With at most 15 significant
+      // digits, value × 10^s rounds to exactly those digits (the error is below 0.25), which is
+      // cheaper than cutting the text up.
+      const s = text.length - text.indexOf('.') - 1;
+      const scaled = value * POW10_NUMBER[s]!;
+      if (s <= 22 && Math.abs(scaled) < 1e15) return { m: BigInt(Math.round(scaled)), s };
+      return parsePlain(text);
+    }
   } else if (typeof value === 'string' && DECIMAL_TEXT.test(value.trim())) {
     text = value.trim();
   } else {
@@ -189,6 +200,8 @@ export function inputText(input: DecimalInput, e: Exact): string {
  */
 export function rounded(a: Exact, places: number): string {
   if (a.m === 0n) return '0';
+  const n = Number(a.m);
+  if (Number.isSafeInteger(n) && a.s - places <= 15) return roundedSmall(n, a.s, places);
   const negative = a.m < 0n;
   let digits = absDigits(a.m);
   if (a.s <= places) return format(negative, digits, a.s);
@@ -197,6 +210,41 @@ export function rounded(a: Exact, places: number): string {
   let kept = digits.slice(0, keep);
   if (digits.charCodeAt(keep) >= 53) kept = increment(kept); // next digit ≥ '5'
   return format(negative, kept, places);
+}
+
+/** rounded() for a mantissa that is a safe integer: integer arithmetic on doubles, exact below 2^53. */
+function roundedSmall(m: number, s: number, places: number): string {
+  const negative = m < 0;
+  let q = negative ? -m : m;
+  let scale = s;
+  if (s > places) {
+    const d = POW10_NUMBER[s - places]!;
+    const whole = floorDiv(q, d);
+    q = (q - whole * d) * 2 >= d ? whole + 1 : whole;
+    scale = places;
+  }
+  while (scale > 0 && q % 10 === 0) {
+    q /= 10;
+    scale--;
+  }
+  if (q === 0) return '0';
+  let out: string;
+  if (scale === 0) {
+    out = String(q);
+  } else {
+    const unit = POW10_NUMBER[scale]!;
+    const int = floorDiv(q, unit);
+    out = `${int}.${String(q - int * unit).padStart(scale, '0')}`;
+  }
+  return negative ? `-${out}` : out;
+}
+
+/** ⌊q / d⌋ for non-negative safe integers: the double division can be one off, so it is corrected. */
+function floorDiv(q: number, d: number): number {
+  let whole = Math.floor(q / d);
+  if (whole * d > q) whole -= 1;
+  else if ((whole + 1) * d <= q) whole += 1;
+  return whole;
 }
 
 /** Adds one to a string of decimal digits. */
