@@ -62,7 +62,7 @@ export function explainPrice(r: PriceResult, tariff?: Tariff): string {
 }
 
 function explainLine(l: PriceLine, currency: string, tariff?: Tariff): string[] {
-  const label = `  ${l.dimension.padEnd(16)}`;
+  const label = `  ${l.dimension.padEnd(18)}`;
   if (l.element_index === null) {
     return [`${label}no element applies: free (measured ${quantity(l, l.volume)})`];
   }
@@ -72,7 +72,7 @@ function explainLine(l: PriceLine, currency: string, tariff?: Tariff): string[] 
   if (l.dimension === 'FLAT') {
     return [
       `${label}${where}${restrictions ? ` [${describeRestrictions(restrictions)}]` : ''}`,
-      `${' '.repeat(18)}flat fee ${currency} ${l.price}, ${vat}: cost ${amount(l.cost.excl_vat)} excl / ${amount(l.cost.incl_vat)} incl`,
+      `${' '.repeat(20)}flat fee ${currency} ${l.price}, ${vat}: cost ${amount(l.cost.excl_vat)} excl / ${amount(l.cost.incl_vat)} incl`,
     ];
   }
   const unit = l.unit === 'kWh' ? 'kWh' : 'h';
@@ -81,8 +81,8 @@ function explainLine(l: PriceLine, currency: string, tariff?: Tariff): string[] 
   const derived = l.volume_source === 'period_duration' ? ' (the period\'s length: the CDR has no time dimensions)' : '';
   return [
     `${label}${where}${restrictions ? ` [${describeRestrictions(restrictions)}]` : ''}`,
-    `${' '.repeat(18)}${currency} ${l.price} per ${unit}, ${vat}${step}`,
-    `${' '.repeat(18)}measured ${quantity(l, l.volume)}${derived}, billed ${quantity(l, l.billed_volume)}${surplus}: cost ${amount(l.cost.excl_vat)} excl / ${amount(l.cost.incl_vat)} incl`,
+    `${' '.repeat(20)}${currency} ${l.price} per ${unit}, ${vat}${step}`,
+    `${' '.repeat(20)}measured ${quantity(l, l.volume)}${derived}, billed ${quantity(l, l.billed_volume)}${surplus}: cost ${amount(l.cost.excl_vat)} excl / ${amount(l.cost.incl_vat)} incl`,
   ];
 }
 
