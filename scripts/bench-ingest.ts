@@ -42,7 +42,7 @@ function messages(count: number): OcpiPushMessage[] {
   const acceptedAt = new Date().toISOString();
   const out: OcpiPushMessage[] = [];
   for (let i = 0; i < count; i++) {
-    const cdr = { ...base[i % base.length], id: `B${String(i).padStart(10, '0')}` };
+    const cdr: Record<string, any> = { ...base[i % base.length], id: `B${String(i).padStart(10, '0')}` };
     const party = { country_code: cdr.country_code, party_id: cdr.party_id };
     out.push({ module: 'cdrs', event: 'post', path: [], body: cdr, object_key: `cdrs:${cdr.country_code}*${cdr.party_id}*${cdr.id}`, sender: party, from: party, receiver: { country_code: cdr.cdr_token.country_code, party_id: cdr.cdr_token.party_id }, routing: 'direct', request_id: `r${i}`, correlation_id: `c${i}`, accepted_at: acceptedAt });
   }

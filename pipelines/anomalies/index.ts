@@ -48,8 +48,11 @@ export interface DetectorOptions {
 
 type Key4 = [string, string, string, string];
 
-/** Caches statistics per key for `ttlMs`; fetches only the keys missing or expired. */
-function statsCache(fetch: (keys: Key4[]) => Promise<Map<string, RobustStat>>, ttlMs: number) {
+/**
+ * Caches statistics per key for `ttlMs`; fetches only the keys missing or expired. A statistic
+ * with too few samples to judge by is not cached: the next batch asks again, as history grows.
+ */
+function statsCache(fetch: (keys: Key4[]) => Promise<Map<string, RobustStat>>, ttlMs: number, minSamples: number) {
   const cached = new Map<string, { at: number; stat: RobustStat | null }>();
   return {
     async get(keys: Key4[]): Promise<Map<string, RobustStat>> {
@@ -58,7 +61,10 @@ function statsCache(fetch: (keys: Key4[]) => Promise<Map<string, RobustStat>>, t
       const missing = [...wanted].filter(([k]) => (cached.get(k)?.at ?? 0) < now - ttlMs).map(([, k]) => k);
       if (missing.length) {
         const fresh = await fetch(missing);
-        for (const k of missing) cached.set(k.join('*'), { at: now, stat: fresh.get(k.join('*')) ?? null });
+        for (const k of missing) {
+          const stat = fresh.get(k.join('*')) ?? null;
+          cached.set(k.join('*'), { at: stat && stat.n >= minSamples ? now : 0, stat });
+        }
       }
       const out = new Map<string, RobustStat>();
       for (const k of wanted.keys()) {
@@ -91,8 +97,8 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
   let driftDirty = true;
   // Price-per-kWh statistics move slowly: each location's and tariff's are read at most every few seconds.
   const ppkCache = {
-    location: statsCache((keys) => pricePerKwhStats(clickhouse, 'location_id', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000),
-    tariff: statsCache((keys) => pricePerKwhStats(clickhouse, 'tariff_id', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000),
+    location: statsCache((keys) => pricePerKwhStats(clickhouse, 'location_id', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000, settings.minSamples),
+    tariff: statsCache((keys) => pricePerKwhStats(clickhouse, 'tariff_id', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000, settings.minSamples),
   };
 
   const ingestFloor = async (): Promise<number> => {

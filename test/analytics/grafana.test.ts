@@ -116,7 +116,7 @@ for (const { file, json } of dashboards) {
             } else {
               const sql = expandClickHouse(target.rawSql, range, choice, { party: parties });
               const result = await (await ch.query({ query: sql, format: 'JSONCompact' })).json<any>();
-              columns = result.meta.map((m: any) => ({ name: m.name, type: /^(DateTime|Date)/.test(m.type) ? 'time' : m.type }));
+              columns = (result.meta ?? []).map((m: any) => ({ name: m.name, type: /^(DateTime|Date)/.test(m.type) ? 'time' : m.type }));
               rowCount = result.data.length;
               if (i === 0) expect(rowCount, `no rows for "${panel.title}"`).toBeGreaterThan(0);
             }
