@@ -160,10 +160,10 @@ export async function accountHistory(db: Executor, statementId: string) {
     db('billing_messages').where({ statement_id: statementId }).orderBy('id').select('id', 'kind', 'recipient', 'subject', 'status', 'attempts', 'last_error', 'created_at', 'sent_at', 'attachments'),
   ]);
   return {
-    payments: payments.map((p: Record<string, any>) => ({ ...p, id: String(p.id), amount: formatUnits(BigInt(p.amount), 2), received_at: new Date(p.received_at).toISOString() })),
-    charges: charges.map((c: Record<string, any>) => ({ ...c, amount: formatUnits(BigInt(c.amount), 2), created_at: new Date(c.created_at).toISOString() })),
-    reminders: reminders.map((r: Record<string, any>) => ({ ...r, at: new Date(r.at).toISOString() })),
-    messages: messages.map((m: Record<string, any>) => ({ ...m, id: String(m.id), created_at: new Date(m.created_at).toISOString(), sent_at: m.sent_at ? new Date(m.sent_at).toISOString() : null })),
+    payments: payments.map((p: Record<string, any>) => ({ id: String(p.id), method: p.method as string, amount: formatUnits(BigInt(p.amount), 2), reference: p.reference as string, received_at: new Date(p.received_at).toISOString(), recorded_by: p.recorded_by as string, note: (p.note ?? null) as string | null })),
+    charges: charges.map((c: Record<string, any>) => ({ kind: c.kind as string, amount: formatUnits(BigInt(c.amount), 2), ledger_ref: c.ledger_ref as string, created_at: new Date(c.created_at).toISOString() })),
+    reminders: reminders.map((r: Record<string, any>) => ({ step: r.step as string, days_after_due: r.days_after_due as number, outcome: r.outcome as string, at: new Date(r.at).toISOString() })),
+    messages: messages.map((m: Record<string, any>) => ({ id: String(m.id), kind: m.kind as string, recipient: m.recipient as string, subject: m.subject as string, status: m.status as string, attempts: m.attempts as number, last_error: (m.last_error ?? null) as string | null, attachments: m.attachments as string[], created_at: new Date(m.created_at).toISOString(), sent_at: m.sent_at ? new Date(m.sent_at).toISOString() : null })),
   };
 }
 

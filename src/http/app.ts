@@ -9,6 +9,8 @@ import { jsonBody } from './middlewares/jsonBody.ts';
 import { adminAuth } from './admin/adminAuth.ts';
 import { partnersAdminRouter } from './admin/partnersRouter.ts';
 import { deliveriesAdminRouter } from './admin/deliveriesRouter.ts';
+import { statementsAdminRouter } from './admin/statementsRouter.ts';
+import { portal } from '../portal/index.ts';
 import { cdrsAdminRouter } from './admin/cdrsRouter.ts';
 import { versionsRouter } from './modules/versions/router.ts';
 import { credentialsRouter } from './modules/credentials/router.ts';
@@ -28,6 +30,7 @@ export function createApp(deps: HubDeps): Koa {
   app.use(requestContext(deps.log));
   app.use(requestLog());
   app.use(renderErrors());
+  app.use(portal(deps)); // /portal: server-rendered pages with their own form parsing, before the JSON body parser
   app.use(jsonBody(deps.config.BODY_LIMIT_BYTES));
 
   const routers = [
@@ -52,6 +55,7 @@ export function createApp(deps: HubDeps): Koa {
   const admin = new Router({ prefix: '/admin' });
   admin.use(adminAuth(deps.config.ADMIN_TOKEN));
   for (const child of [partnersAdminRouter(deps), deliveriesAdminRouter(deps), cdrsAdminRouter(deps)]) admin.use(child.routes(), child.allowedMethods());
+  for (const child of [statementsAdminRouter(deps)]) admin.use(child.routes(), child.allowedMethods());
   app.use(admin.routes()).use(admin.allowedMethods());
 
   // Errors are rendered by renderErrors; this only keeps Koa from printing them a second time.

@@ -1,0 +1,164 @@
+// CDRs of the user's parties (as CPO: their own; as eMSP: those routed to them) with the
+// validation findings and the hub's price breakdown, and disputes: open one on a booked CDR
+// within the agreement's window, follow it; operators resolve.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { html, seg } from '../html.ts';
+import { assertParty, audit, missing, redirect, render, requireAdmin, requireUser, scopeOf, state } from '../context.ts';
+import { badge } from './statements.ts';
+import { describeCdr } from '../../hub/describeCdr.ts';
+import { openDispute, resolveDispute } from '../../clearing/disputes.ts';
+import { NotFoundError } from '../../errors.ts';
+
+interface Finding {
+  severity?: string;
+  rule?: string;
+  message?: string;
+  path?: string;
+}
+
+function scopeCdrs(q: any, parties: string[] | undefined) {
+  if (!parties) return q;
+  return q.where((w: any) => {
+    w.whereIn('receiver', parties.length ? parties : ['-']);
+    w.orWhereRaw("upper(country_code) || '-' || upper(party_id) = ANY(?::text[])", [parties]);
+  });
+}
+
+const cdrHref = (cc: string, pid: string, id: string) => `/portal/cdrs/${seg(cc.toUpperCase())}/${seg(pid.toUpperCase())}/${seg(id)}`;
+
+async function bookingOf(ctx: Context, cc: string, pid: string, id: string) {
+  return state(ctx)
+    .deps.db('clearing_bookings as b')
+    .leftJoin('clearing_agreements as a', 'a.id', 'b.agreement_id')
+    .leftJoin('clearing_cycles as c', 'c.id', 'b.cycle_id')
+    .where({ 'b.country_code': cc.toUpperCase(), 'b.party_id': pid.toUpperCase(), 'b.cdr_id': id })
+    .first('b.id', 'b.cpo', 'b.emsp', 'b.status', 'b.end_date_time', 'b.amount', 'b.currency', 'a.dispute_window_days', 'c.period', 'c.state as cycle_state');
+}
+
+export function cdrRoutes(router: Router) {
+  router.get('/cdrs', async function cdrs(ctx) {
+    const s = state(ctx);
+    const user = requireUser(ctx);
+    const rows = await scopeCdrs(s.deps.db('cdrs'), scopeOf(user)).orderBy('last_updated', 'desc').limit(200).select('country_code', 'party_id', 'cdr_id', 'receiver', 'validation', 'data', 'last_updated');
+    render(
+      ctx,
+      'CDRs',
+      rows.length
+        ? html`<p class="muted">The latest ${rows.length} CDRs. Open one to see why it costs what it costs, and to dispute it.</p><div class="table-wrap"><table><thead><tr><th scope="col">CDR</th><th scope="col">CPO</th><th scope="col" class="hide-sm">eMSP</th><th scope="col">Ended</th><th scope="col" class="num">Total (incl. VAT)</th><th scope="col">Findings</th></tr></thead><tbody>${rows.map((r: any) => {
+            const findings = (r.validation ?? []) as Finding[];
+            return html`<tr><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td>${r.country_code}-${r.party_id}</td><td class="hide-sm">${r.receiver ?? '-'}</td><td>${String(r.data?.end_date_time ?? '').slice(0, 16).replace('T', ' ')}</td><td class="num">${r.data?.total_cost?.incl_vat ?? r.data?.total_cost?.excl_vat ?? ''} ${r.data?.currency ?? ''}</td><td>${findings.length ? badge(`${findings.length} finding${findings.length > 1 ? 's' : ''}`) : html`<span class="muted">none</span>`}</td></tr>`;
+          })}</tbody></table></div>`
+        : html`<p class="muted">No CDRs yet.</p>`,
+      '/portal/cdrs',
+    );
+  });
+
+  router.get('/cdrs/:cc/:pid/:id', async function cdr(ctx) {
+    const s = state(ctx);
+    const user = requireUser(ctx);
+    const { cc, pid, id } = ctx.params;
+    let d: Awaited<ReturnType<typeof describeCdr>>;
+    try {
+      d = await describeCdr(s.deps, cc, pid, id);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw missing('CDR');
+      throw err;
+    }
+    assertParty(user, `${cc}-${pid}`, d.receiver);
+    const booking = await bookingOf(ctx, cc, pid, id);
+    const disputes = booking ? await s.deps.db('clearing_disputes').where({ booking_id: booking.id }).orderBy('opened_at').select('id', 'status', 'reason', 'opened_at', 'opened_by') : [];
+    const findings = (d.validation ?? []) as Finding[];
+    const data = d.cdr as Record<string, any>;
+    const deadline = booking && booking.dispute_window_days != null ? new Date(new Date(booking.end_date_time).getTime() + booking.dispute_window_days * 86_400_000) : null;
+    const mine = booking ? [booking.emsp, booking.cpo].filter((p: string | null) => p && (user.isAdmin || user.parties.includes(p))) : [];
+    const canDispute = booking && ['booked', 'disputed'].includes(booking.status) && !disputes.some((x: any) => x.status === 'open') && mine.length > 0;
+    const price = d.hub_price as { explanation: string } | { error: string } | null;
+    render(
+      ctx,
+      `CDR ${id}`,
+      html`<div class="grid"><section class="card" aria-labelledby="facts-h"><h2 id="facts-h">Charging session</h2><dl class="facts">
+<dt>CPO</dt><dd>${cc.toUpperCase()}-${pid.toUpperCase()}</dd><dt>eMSP</dt><dd>${d.receiver ?? '-'}</dd><dt>Start</dt><dd>${data.start_date_time}</dd><dt>End</dt><dd>${data.end_date_time}</dd>
+<dt>Energy</dt><dd>${data.total_energy} kWh</dd><dt>Charged</dt><dd>${data.total_cost?.excl_vat ?? ''} excl. VAT, ${data.total_cost?.incl_vat ?? '-'} incl. VAT ${data.currency}</dd>
+<dt>Location</dt><dd>${data.cdr_location?.address ?? ''} ${data.cdr_location?.city ?? ''}</dd>
+<dt>Clearing</dt><dd>${booking ? html`${badge(booking.status)} in ${booking.period ?? '-'} (${booking.cycle_state ?? '-'})` : html`<span class="muted">not booked</span>`}</dd></dl></section>
+<section class="card" aria-labelledby="find-h"><h2 id="find-h">Validation findings</h2>${findings.length ? html`<ul>${findings.map((f) => html`<li>${badge(f.severity ?? 'info')} <strong>${f.rule ?? ''}</strong> ${f.message ?? ''}${f.path ? html` <span class="muted">(${f.path})</span>` : ''}</li>`)}</ul>` : html`<p class="muted">No findings: the CDR passed every check.</p>`}</section></div>
+<h2>Why was I charged this?</h2>
+${price === null ? html`<p class="muted">No tariff is known for this CDR, so the hub cannot recompute its price.</p>` : 'error' in price ? html`<p>The hub could not recompute the price: ${price.error}</p>` : html`<pre class="explain" tabindex="0" aria-label="Price breakdown">${price.explanation}</pre>`}
+<h2>Disputes</h2>
+${disputes.length ? html`<ul>${disputes.map((x: any) => html`<li><a href="/portal/disputes/${seg(x.id)}">${new Date(x.opened_at).toISOString().slice(0, 10)}: ${x.reason}</a> ${badge(x.status)}</li>`)}</ul>` : html`<p class="muted">No disputes on this CDR.</p>`}
+${canDispute
+  ? html`<form method="post" action="${cdrHref(cc, pid, id)}/dispute" class="card" aria-labelledby="disp-h"><h2 id="disp-h">Open a dispute</h2><input type="hidden" name="_csrf" value="${s.csrf}">
+${deadline ? html`<p class="muted">Disputes are accepted until ${deadline.toISOString().slice(0, 10)} (${booking.dispute_window_days} days after the session ended).</p>` : ''}
+${mine.length > 1 ? html`<label for="as">Dispute as</label><select id="as" name="as">${mine.map((p: string) => html`<option>${p}</option>`)}</select>` : html`<input type="hidden" name="as" value="${mine[0]}">`}
+<label for="reason">What is wrong?</label><textarea id="reason" name="reason" rows="3" required maxlength="1000"></textarea>
+<button type="submit">Open dispute</button></form>`
+  : ''}`,
+      '/portal/cdrs',
+    );
+  });
+
+  router.post('/cdrs/:cc/:pid/:id/dispute', async function dispute(ctx) {
+    const s = state(ctx);
+    const user = requireUser(ctx);
+    const { cc, pid, id } = ctx.params;
+    const booking = await bookingOf(ctx, cc, pid, id);
+    if (!booking) throw missing('CDR in clearing');
+    assertParty(user, booking.cpo, booking.emsp);
+    const as = (s.form.as ?? '').toUpperCase();
+    if (![booking.cpo, booking.emsp].includes(as) || (!user.isAdmin && !user.parties.includes(as))) throw missing('party');
+    const opened = await openDispute(s.deps.db, { cdr: { country_code: cc, party_id: pid, id }, opened_by: as, reason: s.form.reason ?? '', evidence: [{ type: 'portal', by: user.email }] });
+    await audit(ctx, 'dispute.open', opened.id, { cdr: `${cc}-${pid}-${id}`, as });
+    redirect(ctx, `/portal/disputes/${seg(opened.id)}?done=dispute`);
+  });
+
+  router.get('/disputes', async function disputes(ctx) {
+    const s = state(ctx);
+    const user = requireUser(ctx);
+    const q = s.deps.db('clearing_disputes as d').join('clearing_bookings as b', 'b.id', 'd.booking_id').orderBy('d.opened_at', 'desc').limit(300).select('d.id', 'd.status', 'd.reason', 'd.opened_at', 'd.opened_by', 'b.country_code', 'b.party_id', 'b.cdr_id', 'b.cpo', 'b.emsp');
+    const parties = scopeOf(user);
+    if (parties) q.where((w) => w.whereIn('b.cpo', parties).orWhereIn('b.emsp', parties));
+    const rows = await q;
+    render(
+      ctx,
+      'Disputes',
+      rows.length
+        ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Opened</th><th scope="col">CDR</th><th scope="col" class="hide-sm">CPO → eMSP</th><th scope="col">Reason</th><th scope="col">Status</th></tr></thead><tbody>${rows.map((r: any) => html`<tr><td><a href="/portal/disputes/${seg(r.id)}">${new Date(r.opened_at).toISOString().slice(0, 10)}</a></td><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td class="hide-sm">${r.cpo} → ${r.emsp}</td><td>${r.reason}</td><td>${badge(r.status)}</td></tr>`)}</tbody></table></div>`
+        : html`<p class="muted">No disputes. To dispute a charge, open the CDR from the CDRs page.</p>`,
+      '/portal/disputes',
+    );
+  });
+
+  router.get('/disputes/:id', async function disputePage(ctx) {
+    const s = state(ctx);
+    const user = requireUser(ctx);
+    if (!/^[0-9a-f-]{36}$/i.test(ctx.params.id)) throw missing('dispute');
+    const d = await s.deps.db('clearing_disputes as d').join('clearing_bookings as b', 'b.id', 'd.booking_id').where('d.id', ctx.params.id).first('d.*', 'b.country_code', 'b.party_id', 'b.cdr_id', 'b.cpo', 'b.emsp', 'b.amount', 'b.currency');
+    if (!d) throw missing('dispute');
+    assertParty(user, d.cpo, d.emsp);
+    render(
+      ctx,
+      'Dispute',
+      html`<section class="card"><dl class="facts"><dt>Status</dt><dd>${badge(d.status)}</dd><dt>CDR</dt><dd><a href="${cdrHref(d.country_code, d.party_id, d.cdr_id)}">${d.cdr_id}</a> (${d.cpo} → ${d.emsp})</dd><dt>Opened</dt><dd>${new Date(d.opened_at).toISOString().slice(0, 16).replace('T', ' ')} by ${d.opened_by}</dd><dt>Reason</dt><dd>${d.reason}</dd>
+<dt>Amount held</dt><dd>${d.suspended ? 'taken out of the cycle until resolved' : 'the CDR was already cleared; an adjustment follows if upheld'}</dd>
+${d.resolved_at ? html`<dt>Resolved</dt><dd>${new Date(d.resolved_at).toISOString().slice(0, 16).replace('T', ' ')}${d.resolution_note ? html`: ${d.resolution_note}` : ''}</dd>` : ''}</dl></section>
+${user.isAdmin && d.status === 'open'
+  ? html`<form method="post" action="/portal/disputes/${seg(d.id)}/resolve" class="card" aria-labelledby="res-h"><h2 id="res-h">Resolve</h2><input type="hidden" name="_csrf" value="${s.csrf}">
+<fieldset><legend>Outcome</legend><label><input type="radio" name="outcome" value="upheld" required> Upheld: the charge is withdrawn</label><label><input type="radio" name="outcome" value="rejected"> Rejected: the charge stands</label></fieldset>
+<label for="note">Note to the parties</label><input id="note" name="note" type="text" maxlength="500">
+<button type="submit">Resolve dispute</button></form>`
+  : ''}`,
+      '/portal/disputes',
+    );
+  });
+
+  router.post('/disputes/:id/resolve', async function resolve(ctx) {
+    const s = state(ctx);
+    const user = requireAdmin(ctx);
+    const outcome = s.form.outcome === 'upheld' ? 'upheld' : s.form.outcome === 'rejected' ? 'rejected' : undefined;
+    if (!outcome) throw missing('outcome');
+    const resolved = await resolveDispute(s.deps.db, ctx.params.id, outcome, `portal:${user.email}`, s.form.note || undefined);
+    await audit(ctx, 'dispute.resolve', resolved.id, { outcome, note: s.form.note });
+    redirect(ctx, `/portal/disputes/${seg(resolved.id)}?done=resolved`);
+  });
+}
