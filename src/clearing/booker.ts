@@ -9,7 +9,9 @@ import type { OcpiPushMessage } from '../bus/messages.ts';
 import { runConsumer } from '../bus/consume.ts';
 import { bookCdrs, InvalidCdrError } from './booking.ts';
 
-const BATCH = 500;
+const BATCH = 1000;
+/** Batches booked at once (each its own transaction). */
+const PARALLEL = 3;
 const BATCH_WAIT_MS = 20;
 
 type Outcome = 'ack' | 'term' | { nakMs: number };
@@ -25,15 +27,30 @@ export async function startBooker(deps: HubDeps, options: BookerOptions = {}): P
   const batchSize = options.batch ?? BATCH;
   let pending: { message: OcpiPushMessage; resolve: (o: Outcome) => void }[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let flushing = Promise.resolve();
+  const running = new Set<Promise<void>>();
+  const queue: (typeof pending)[] = [];
 
+  const pump = () => {
+    while (running.size < PARALLEL && queue.length) {
+      const batch = queue.shift()!;
+      const task: Promise<void> = bookBatch(batch).finally(() => {
+        running.delete(task);
+        pump();
+      });
+      running.add(task);
+    }
+  };
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
-    flushing = flushing.then(() => bookBatch(batch));
+    queue.push(batch);
+    pump();
+  };
+  const drained = async () => {
+    while (running.size || queue.length) await Promise.allSettled([...running]);
   };
 
   async function bookBatch(batch: typeof pending) {
@@ -74,8 +91,8 @@ export async function startBooker(deps: HubDeps, options: BookerOptions = {}): P
       stream: deps.bus.subjects.streams.ocpi,
       durable: options.durable ?? 'clearing-booker',
       filterSubject: deps.bus.subjects.moduleAll('cdrs'),
-      concurrency: options.concurrency ?? batchSize * 2,
-      maxAckPending: (options.concurrency ?? batchSize * 2) * 2,
+      concurrency: options.concurrency ?? batchSize * PARALLEL,
+      maxAckPending: (options.concurrency ?? batchSize * PARALLEL) * 2,
       ackWaitMs: 60_000,
     },
     handler,
@@ -86,7 +103,7 @@ export async function startBooker(deps: HubDeps, options: BookerOptions = {}): P
     async stop() {
       const stopping = consumer.stop();
       flush();
-      await flushing;
+      await drained();
       await stopping;
     },
   };

@@ -215,7 +215,10 @@ async function existingKeys(trx: Knex.Transaction, keys: [string, string, string
 }
 
 async function bookCandidates(db: Db, trx: Knex.Transaction, candidates: Candidate[], results: Map<string, BookResult>): Promise<BookingRow[]> {
-  const existing = await existingKeys(trx, candidates.map((c) => [c.cdr.country_code.toUpperCase(), c.cdr.party_id.toUpperCase(), c.cdr.id]));
+  // Redeliveries are rare: instead of looking every key up first, INSERT … ON CONFLICT DO NOTHING
+  // decides (a key that is not returned was booked before). Credits are looked up, since they need their original.
+  const hasCredits = candidates.some((c) => c.cdr.credit);
+  const existing = hasCredits ? await existingKeys(trx, candidates.map((c) => [c.cdr.country_code.toUpperCase(), c.cdr.party_id.toUpperCase(), c.cdr.id])) : new Map<string, BookingRow>();
   const fresh = candidates.filter((c) => !existing.has(c.key));
   if (fresh.length === 0) return [];
   const agreements = await agreementsForPairs(trx, fresh.filter((c) => c.emsp).map((c) => ({ cpo: c.cpo, emsp: c.emsp as string })));
@@ -402,6 +405,9 @@ export async function releaseHeldBookings(db: Db, filter: { cpo?: string; emsp?:
 export async function releaseWaitingCredits(db: Db, originals: BookingRow[]): Promise<number> {
   const bookedOriginals = originals.filter((o) => o.status === 'booked' && o.kind === 'cdr');
   if (bookedOriginals.length === 0) return 0;
+  // Cheap guard: usually no credit CDR is waiting for its original at all.
+  const anyWaiting = await db('clearing_bookings').where({ kind: 'credit', status: 'held' }).first('id');
+  if (!anyWaiting) return 0;
   return retrying(db, async (trx) => {
     const keys = bookedOriginals.map((o) => [o.country_code, o.party_id, o.cdr_id]);
     const waiting: BookingRow[] = await trx('clearing_bookings')

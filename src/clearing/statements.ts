@@ -87,12 +87,19 @@ export async function generateStatements(db: Db, ids: string[], hub: { name: str
       const names = await partyNames(trx, [...new Set([...parties, ...pairs.flatMap((p) => [p.cpo, p.emsp])])]);
       const terms = await paymentTerms(trx, parties, cycle.currency);
       const issuedAt = new Date();
+      const pairsOf = new Map<string, Record<string, string>[]>();
+      for (const p of pairs) {
+        for (const who of p.cpo === p.emsp ? [p.cpo] : [p.cpo, p.emsp]) {
+          let list = pairsOf.get(who);
+          if (!list) pairsOf.set(who, (list = []));
+          list.push(p);
+        }
+      }
       const rows = positions.map((pos) => {
         const party = pos.party;
         const lines: CounterpartyLine[] = [];
         let vat = 0n;
-        for (const p of pairs) {
-          if (p.cpo !== party && p.emsp !== party) continue;
+        for (const p of pairsOf.get(party) ?? []) {
           for (const role of ['CPO', 'EMSP'] as const) {
             if ((role === 'CPO' ? p.cpo : p.emsp) !== party) continue;
             const amount = BigInt(p.amount);
