@@ -1,0 +1,162 @@
+// The portal over HTTP: sign-in (password and one-time link by email), cookies, CSRF on every
+// form, the login rate limit, isolation between parties, downloads, audit, the admin API.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestHub } from '../support/hub.ts';
+import type { SmtpSink } from '../billing/smtpSink.ts';
+import { aBilledCycle, aFuturePeriod, type BilledCycle } from '../billing/support.ts';
+import { Browserish, aUser, startPortalHub, PASSWORD } from './support.ts';
+
+let hub: TestHub;
+let sink: SmtpSink;
+let mine: BilledCycle;
+let other: BilledCycle;
+
+beforeAll(async () => {
+  ({ hub, sink } = await startPortalHub());
+  mine = await aBilledCycle(hub.deps.db);
+  other = await aBilledCycle(hub.deps.db, { period: aFuturePeriod() });
+});
+
+afterAll(async () => {
+  await hub?.stop();
+  await sink?.stop();
+});
+
+describe('portal sign-in', () => {
+  it('sends the anonymous to the sign-in page and sets a strict session cookie', async () => {
+    const b = new Browserish(hub.url);
+    const anonymous = await b.request('/portal/statements');
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toBe('/portal/login?next=%2Fportal%2Fstatements');
+    const email = await aUser(hub.deps.db, mine.emsp);
+    const signedIn = await b.login(email);
+    expect(signedIn.status).toBe(303);
+    const cookie = signedIn.setCookies.find((c) => c.startsWith('portal_session='))!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Path=\/portal/);
+    const home = await b.request('/portal');
+    expect(home.status).toBe(200);
+    expect(home.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(home.text).toContain('<svg');
+    expect(home.text).toContain(mine.payerStatement);
+    const audit = await hub.deps.db('audit_log').where({ action: 'portal.login', subject: email });
+    expect(audit).toHaveLength(1);
+  });
+
+  it('refuses a form without its CSRF token', async () => {
+    const b = new Browserish(hub.url);
+    await b.login(await aUser(hub.deps.db, mine.emsp));
+    const refused = await b.request('/portal/contacts', { form: { party: mine.emsp, email: 'x@y.example' } });
+    expect(refused.status).toBe(403);
+    const forged = await b.request('/portal/contacts', { form: { _csrf: 'forged', party: mine.emsp, email: 'x@y.example' } });
+    expect(forged.status).toBe(403);
+    const ok = await b.post('/portal/contacts', { party: mine.emsp, email: 'ap@mine.example', name: '<script>alert(1)</script>' });
+    expect(ok.status).toBe(303);
+    const page = await b.request('/portal/contacts');
+    expect(page.text).toContain('ap@mine.example');
+    expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page.text).not.toContain('<script>alert(1)');
+  });
+
+  it('rate-limits failed sign-ins per email', async () => {
+    const email = await aUser(hub.deps.db, mine.cpo);
+    const b = new Browserish(hub.url);
+    for (let i = 0; i < 5; i++) expect((await b.login(email, 'wrong password!')).status).toBe(401);
+    const blocked = await b.login(email, PASSWORD);
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get('retry-after')).toBe('900');
+    expect(await hub.deps.db('audit_log').where({ action: 'portal.login.throttled', subject: email })).toHaveLength(1);
+  });
+
+  it('signs in with a one-time link by email', async () => {
+    const email = await aUser(hub.deps.db, mine.cpo);
+    const b = new Browserish(hub.url);
+    const csrf = await b.csrf('/portal/login');
+    const asked = await b.request('/portal/login/link', { form: { _csrf: csrf, email } });
+    expect(asked.status).toBe(303);
+    const mail = sink.to(email).at(-1)!;
+    expect(mail.subject).toContain('sign-in link');
+    const link = /(http:\/\/\S+\/portal\/login\/link\?token=\S+)/.exec(mail.text)![1];
+    const path = link.slice(hub.url.length);
+    const fresh = new Browserish(hub.url);
+    const confirm = await fresh.request(path);
+    const token = /name="token" value="([^"]+)"/.exec(confirm.text)![1];
+    const used = await fresh.request('/portal/login/link/use', { form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(confirm.text)![1], token } });
+    expect(used.status).toBe(303);
+    expect((await fresh.request('/portal/statements')).text).toContain(mine.payeeStatement);
+    // Once only.
+    const again = new Browserish(hub.url);
+    const page = await again.request(path);
+    const reuse = await again.request('/portal/login/link/use', { form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(page.text)![1], token } });
+    expect(reuse.status).toBe(400);
+    // An unknown address gets the same answer and no email.
+    const before = sink.messages.length;
+    const unknown = await b.request('/portal/login/link', { form: { _csrf: await b.csrf('/portal/login'), email: 'nobody@nowhere.example' } });
+    expect(unknown.status).toBe(303);
+    expect(sink.messages.length).toBe(before);
+  });
+});
+
+describe('a partner sees only its own parties', () => {
+  it('lists and downloads its statements, and is refused another party’s', async () => {
+    const b = new Browserish(hub.url);
+    await b.login(await aUser(hub.deps.db, mine.emsp));
+    const list = await b.request('/portal/statements');
+    expect(list.text).toContain(mine.payerStatement);
+    expect(list.text).not.toContain(other.payerStatement);
+    const detail = await b.request(`/portal/statements/${mine.payerStatement}`);
+    expect(detail.status).toBe(200);
+    expect(detail.text).toContain('Download PDF');
+    const pdf = await b.request(`/portal/statements/${mine.payerStatement}/pdf`);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(pdf.headers.get('content-disposition')).toContain(`${mine.payerStatement}.pdf`);
+    expect(pdf.buffer.subarray(0, 5).toString()).toBe('%PDF-');
+    const csv = await b.request(`/portal/statements/${mine.payerStatement}/csv`);
+    expect(csv.text).toContain(`"statement","${mine.payerStatement}"`);
+    expect(await hub.deps.db('audit_log').where({ action: 'portal.statement.download', subject: mine.payerStatement })).toHaveLength(2);
+
+    for (const path of [`/portal/statements/${other.payerStatement}`, `/portal/statements/${other.payerStatement}/pdf`, `/portal/statements/${mine.payeeStatement}/csv`, `/portal/cdrs/${other.cpo.replace('-', '/')}/${other.cdrIds[0]}`]) {
+      const refused = await b.request(path);
+      expect(refused.status, path).toBe(403);
+      expect(refused.text).not.toContain('%PDF');
+    }
+    const cdrs = await b.request('/portal/cdrs');
+    expect(cdrs.text).toContain(mine.cdrIds[0]);
+    expect(cdrs.text).not.toContain(other.cdrIds[0]);
+    // Operator pages are for operators.
+    expect((await b.request('/portal/ops/deliveries')).status).toBe(403);
+    expect((await b.request('/portal/ops/partners')).status).toBe(403);
+  });
+
+  it('shows a CDR with its findings and opens a dispute on it', async () => {
+    const b = new Browserish(hub.url);
+    await b.login(await aUser(hub.deps.db, other.emsp));
+    const path = `/portal/cdrs/${other.cpo.replace('-', '/')}/${other.cdrIds[0]}`;
+    const page = await b.request(path);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('energy_mismatch');
+    expect(page.text).toContain('Why was I charged this?');
+    const opened = await b.post(`${path}/dispute`, { as: other.emsp, reason: 'charged twice' }, path);
+    expect(opened.status).toBe(303);
+    const dispute = await b.request(opened.headers.get('location')!);
+    expect(dispute.text).toContain('charged twice');
+    expect(dispute.text).not.toContain('Resolve dispute');
+  });
+});
+
+describe('admin API for statements', () => {
+  it('lists, records a bank transfer and shows the history', async () => {
+    const auth = { Authorization: `Bearer ${hub.config.ADMIN_TOKEN}`, 'Content-Type': 'application/json' };
+    const list = await fetch(`${hub.url}/admin/statements?party=${mine.emsp}`, { headers: auth }).then((r) => r.json());
+    expect(list.data.map((s: { statement_id: string }) => s.statement_id)).toEqual([mine.payerStatement]);
+    expect(list.data[0].status).toBe('overdue');
+    const paid = await fetch(`${hub.url}/admin/statements/${mine.payerStatement}/payments`, { method: 'POST', headers: auth, body: JSON.stringify({ amount: '1.00', reference: 'SEPA-123' }) }).then((r) => r.json());
+    expect(paid.status_code).toBe(1000);
+    const show = await fetch(`${hub.url}/admin/statements/${mine.payerStatement}`, { headers: auth }).then((r) => r.json());
+    expect(show.data.paid).toBe('1.00');
+    expect(show.data.payments[0]).toMatchObject({ method: 'bank_transfer', reference: 'SEPA-123', recorded_by: 'admin' });
+    const unauthorised = await fetch(`${hub.url}/admin/statements`);
+    expect(unauthorised.status).toBe(401);
+  });
+});
