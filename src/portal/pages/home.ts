@@ -58,6 +58,9 @@ export function homeRoutes(router: Router) {
       return;
     }
     const [accounts, series] = await Promise.all([listAccounts(db, { parties: user.parties }), monthlySeries(db, user.parties)]);
+    // A CPO sees its revenue; a party that only roams as eMSP sees what its customers' charging cost.
+    const asCpo = series.months.some((m) => m.revenue !== '0.00') || !series.months.some((m) => m.cost !== '0.00');
+    const valueTitle = asCpo ? 'Revenue per month' : 'Charges per month';
     const open = accounts.filter((a) => a.direction === 'party_pays' && !['paid', 'written_off'].includes(a.status));
     render(
       ctx,
@@ -65,7 +68,7 @@ export function homeRoutes(router: Router) {
       html`<div class="grid">
 <section class="card" aria-labelledby="owe-h"><h2 id="owe-h">To pay</h2>${open.length ? html`<ul>${open.map((a) => html`<li><a href="/portal/statements/${encodeURIComponent(a.statement_id)}">${a.statement_id}</a>: ${a.balance} ${a.currency}, due ${a.due_date} <span class="badge ${a.status}">${a.status.replace('_', ' ')}</span></li>`)}</ul>` : html`<p>Nothing open. Thank you.</p>`}</section>
 <section class="card" aria-labelledby="chart-h"><h2 id="chart-h">CDRs per month</h2>${barChart('CDRs per month', series.months.map((m) => ({ label: m.month, value: m.cdrs })), { unit: 'CDRs' })}</section>
-<section class="card" aria-labelledby="rev-h"><h2 id="rev-h">Revenue per month (${series.currency})</h2>${barChart(`Revenue per month in ${series.currency}`, series.months.map((m) => ({ label: m.month, value: Number(m.revenue) })), { unit: series.currency, color: '#2f855a' })}</section>
+<section class="card" aria-labelledby="rev-h"><h2 id="rev-h">${valueTitle} (${series.currency})</h2>${barChart(`${valueTitle} in ${series.currency}`, series.months.map((m) => ({ label: m.month, value: Number(asCpo ? m.revenue : m.cost) })), { unit: series.currency, color: '#2f855a' })}</section>
 </div>
 <details><summary>The numbers behind the charts</summary><div class="table-wrap"><table><thead><tr><th scope="col">Month</th><th scope="col" class="num">CDRs</th><th scope="col" class="num">Revenue as CPO</th><th scope="col" class="num">Cost as eMSP</th></tr></thead><tbody>${series.months.map((m) => html`<tr><td>${m.month}</td><td class="num">${m.cdrs}</td><td class="num">${m.revenue}</td><td class="num">${m.cost}</td></tr>`)}</tbody></table></div></details>
 <h2>Latest statements</h2>${statementsTable(accounts.slice(0, 10), user.parties.length > 1)}`,
