@@ -200,8 +200,14 @@ export function inputText(input: DecimalInput, e: Exact): string {
  */
 export function rounded(a: Exact, places: number): string {
   if (a.m === 0n) return '0';
-  const n = Number(a.m);
+  let n = Number(a.m);
   if (Number.isSafeInteger(n) && a.s - places <= 15) return roundedSmall(n, a.s, places);
+  if (a.s > places) {
+    // A long mantissa (a quotient at 30 decimals): one BigInt division usually leaves a small one.
+    a = roundTo(a, places);
+    n = Number(a.m);
+    if (Number.isSafeInteger(n)) return roundedSmall(n, a.s, places);
+  }
   const negative = a.m < 0n;
   let digits = absDigits(a.m);
   if (a.s <= places) return format(negative, digits, a.s);

@@ -164,7 +164,11 @@ export function priceCdr(input: PriceCdrInput): PriceResult {
     }
   }
   const raw = zeroAmount();
-  for (const amount of Object.values(totals)) addInto(raw, amount);
+  addInto(raw, totals.fixed);
+  addInto(raw, totals.energy);
+  addInto(raw, totals.time);
+  addInto(raw, totals.parking);
+  addInto(raw, totals.reservation);
   const limited = applyPriceLimits(raw, tariff.minPrice, tariff.maxPrice);
 
   let totalTime: Exact = ZERO;
@@ -222,8 +226,11 @@ function notEvaluable(index: number, what: string, dimensions: string): PricingW
   };
 }
 
+/** The cost of a line no component priced (never mutated: priced lines get their own). */
+const NOTHING: Amount = Object.freeze({ excl: ZERO, incl: ZERO }) as Amount;
+
 function flatLine(c: CompiledComponent, category: CostCategory): Line {
-  return { dimension: 'FLAT', category, component: c, unit: 'unit', volume: ONE, billed: ONE, surplus: ZERO, volumeText: '1', volumeSource: 'flat', cost: zeroAmount() };
+  return { dimension: 'FLAT', category, component: c, unit: 'unit', volume: ONE, billed: ONE, surplus: ZERO, volumeText: '1', volumeSource: 'flat', cost: NOTHING };
 }
 
 function volumeLine(
@@ -235,7 +242,7 @@ function volumeLine(
   c: CompiledComponent | null,
   source: Line['volumeSource'],
 ): Line {
-  return { dimension, category, component: c, unit, volume: v, billed: v, surplus: ZERO, volumeText, volumeSource: source, cost: zeroAmount() };
+  return { dimension, category, component: c, unit, volume: v, billed: v, surplus: ZERO, volumeText, volumeSource: source, cost: NOTHING };
 }
 
 /**
@@ -313,7 +320,7 @@ function lineOut(l: Line): PriceLine {
     billed_volume: l.billed === l.volume ? measured : volume(l.billed),
     step_surplus: l.surplus === ZERO ? '0' : volume(l.surplus),
     volume_source: l.volumeSource,
-    cost: c !== null && c.vat === null ? sameOut(l.cost.excl) : priceOut(l.cost),
+    cost: c === null ? { excl_vat: '0', incl_vat: '0' } : c.vat === null ? sameOut(l.cost.excl) : priceOut(l.cost),
   };
 }
 
