@@ -57,23 +57,30 @@ export async function benchEnv(overrides: Record<string, string> = {}): Promise<
   };
 }
 
-/** Starts `hub start --roles …` as its own process and waits until it answers. */
+/** Starts `hub start --roles …` as its own process and waits until it reports that it runs. */
 export async function startHubProcess(env: Record<string, string>, roles: string, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', `${repoRoot}node_modules/tsx/dist/loader.mjs`, `${repoRoot}src/cli/main.ts`, 'start', '--roles', roles, '--no-services'], {
-    env: { ...process.env, ...env, PORT: String(port), HUB_PUBLIC_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env, PORT: String(port), HUB_PUBLIC_URL: env.HUB_PUBLIC_URL ?? `http://127.0.0.1:${port}` },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  if (roles.includes('web')) {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const up = await fetch(`http://127.0.0.1:${port}/ocpi/versions`).then((r) => r.status === 401, () => false);
-      if (up) break;
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error('hub process did not start');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } else {
-    await new Promise((r) => setTimeout(r, 3000));
-  }
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`hub (${roles}) did not start within 60 s`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4096);
+      if (output.includes('OCPI hub running')) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`hub (${roles}) exited with ${code} before it ran`));
+    });
+  });
+  child.stdout!.resume();
   return child;
 }
 
