@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { SimPartner } from '../src/sim/partner.ts';
 import { call } from '../src/sim/http.ts';
 import { benchEnv, flag, percentile, startHubProcess, stopProcess, type BenchResult } from './bench-support.ts';
-import { freePortNumber } from './freePort.ts';
+import { freePort as freePortNumber } from '../src/sim/freePort.ts';
 
 const cdrTemplate = JSON.parse(readFileSync(new URL('../../shared/ocpi/examples/cdr_example.json', import.meta.url), 'utf8'));
 

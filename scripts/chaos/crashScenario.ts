@@ -14,7 +14,7 @@ import { createDb } from '../../src/store/db.ts';
 import { SimPartner } from '../../src/sim/partner.ts';
 import { call } from '../../src/sim/http.ts';
 import { Random } from '../../src/sim/random.ts';
-import { freePortNumber } from '../freePort.ts';
+import { freePort as freePortNumber } from '../../src/sim/freePort.ts';
 import { startHubProcess, stopProcess, flag } from '../bench-support.ts';
 import { natsCluster, type NatsNode } from './natsServer.ts';
 

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createConnection } from 'node:net';
-import { freePortNumber } from '../freePort.ts';
+import { freePort as freePortNumber } from '../../src/sim/freePort.ts';
 
 export class NatsNode {
   child: ChildProcess | undefined;

@@ -1,11 +1,9 @@
 // hub clearing open|close|net|statements|settle|status|reconcile
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
-import path from 'node:path';
 import type { HubDeps } from '../deps.ts';
 import { closeCycles, listCycles, openCycles, presentCycle, selectCycles } from '../clearing/cycles.ts';
 import { netCycles } from '../clearing/cycleNetter.ts';
-import { generateStatements, getStatement, listStatements, statementCsv } from '../clearing/statements.ts';
-import { statementPdf } from '../clearing/statementPdf.ts';
+import { generateStatements, listStatements } from '../clearing/statements.ts';
+import { writeStatementFiles, type StatementFormat } from '../clearing/statementFiles.ts';
 import { paymentsOf, settleCycles } from '../clearing/settlement.ts';
 import { reconcileCycle } from '../clearing/reconcile.ts';
 import { createPayPal, paypalOptionsFromConfig } from '../clearing/paypal/client.ts';
@@ -57,22 +55,9 @@ export async function runStatements(args: string[]): Promise<number> {
     const cycles = await chosen(deps, values);
     const generated = await generateStatements(deps.db, cycles.map((c) => c.id), hubOf(deps));
     if (values.out) {
-      const formats = (values.format ?? ['json', 'csv', 'pdf']).flatMap((f) => f.split(','));
-      mkdirSync(values.out, { recursive: true });
+      const formats = (values.format ?? ['json', 'csv', 'pdf']).flatMap((f) => f.split(',')) as StatementFormat[];
       const all = (await Promise.all(cycles.map((c) => listStatements(deps.db, { cycle: c.id })))).flat();
-      const bar = progressBar('writing statements');
-      let done = 0;
-      for (const s of all) {
-        const base = path.join(values.out, s.id);
-        if (formats.includes('json')) writeFileSync(`${base}.json`, `${JSON.stringify(await getStatement(deps.db, s.id), null, 2)}\n`);
-        if (formats.includes('csv')) {
-          const out = createWriteStream(`${base}.csv`);
-          for await (const chunk of statementCsv(deps.db, s.id)) if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-          await new Promise<void>((r) => out.end(() => r()));
-        }
-        if (formats.includes('pdf')) writeFileSync(`${base}.pdf`, await statementPdf(deps.db, s.id));
-        bar(++done, all.length, s.id);
-      }
+      await writeStatementFiles(deps.db, all.map((s) => s.id), values.out, formats, progressBar('writing statements'));
     }
     print(generated);
     return 0;

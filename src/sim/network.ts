@@ -77,6 +77,7 @@ export class SimNetwork {
   readonly stats: NetworkStats = { sessions: 0, pushesAccepted: 0, pushesRefused: 0, cdrsAccepted: [], creditCdrs: 0, commands: 0, authorizations: 0, injected: {}, cdrsReceived: new Map() };
   private readonly startedAt = Date.now();
   private readonly billed: { cpo: Cpo; cdr: Json }[] = [];
+  private readonly tokenFreeBefore = new Map<string, number>();
 
   constructor(readonly options: NetworkOptions) {
     this.random = new Random(options.seed);
@@ -148,6 +149,8 @@ export class SimNetwork {
     const connector = evse.connectors[0];
     const token = this.random.pick(emsp.tokens);
     const sessionId = randomUUID();
+    // One token charges at one place at a time: a token's next session ends before its earlier ones began.
+    const latestEnd = Math.min(Date.now() - this.random.int(0, 600) * 1000, (this.tokenFreeBefore.get(token.uid) ?? Infinity) - 300_000);
     const to: [string, string] = [emsp.owner.country_code, emsp.owner.party_id];
     this.stats.sessions += 1;
 
@@ -166,8 +169,9 @@ export class SimNetwork {
 
     // A session of 20 minutes to 4 hours that ended just now, split into charging periods.
     const hours = 1 / 3 + this.random.next() * 3.6;
-    const end = new Date(Date.now() - this.random.int(0, 600) * 1000);
+    const end = new Date(latestEnd);
     const start = new Date(end.getTime() - hours * 3_600_000);
+    this.tokenFreeBefore.set(token.uid, start.getTime());
     const kw = Math.min(connector.max_electric_power / 1000, this.random.pick([7.4, 11, 22, 50]));
     const periods = this.periods(start, end, kw);
     const cdrToken = { country_code: emsp.owner.country_code, party_id: emsp.owner.party_id, uid: token.uid, type: 'RFID', contract_id: token.contract_id };

@@ -5,6 +5,9 @@ import { parseConfig, type Config } from '../../src/config.ts';
 import { buildDeps } from '../../src/bootstrap.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startHub, type RunningHub, type Role } from '../../src/main.ts';
+import { freePort } from '../../src/sim/freePort.ts';
+
+export { freePort };
 
 export interface TestHub extends RunningHub {
   config: Config;
@@ -32,15 +35,5 @@ export async function startTestHub(overrides: Record<string, string> = {}, roles
   return Object.assign(hub, { config, logLines });
 }
 
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export { call, type HttpResult } from '../../src/sim/http.ts';
