@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { HubDeps } from './deps.ts';
 import { buildDeps, closeDeps } from './bootstrap.ts';
 import { createApp } from './http/app.ts';
+import { answerClientErrors } from './http/clientErrors.ts';
 import { startDeliveryWorker } from './hub/delivery/deliveryWorker.ts';
 import { startBooker } from './clearing/booker.ts';
 import { startPipelines } from '../pipelines/index.ts';
@@ -27,6 +28,7 @@ async function startWeb(deps: HubDeps, port: number): Promise<{ stop: Stopper; p
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server);
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   deps.log.info({ role: 'web', port: actualPort }, 'web role listening');

@@ -6,6 +6,7 @@ import { requestContext } from './middlewares/requestContext.ts';
 import { requestLog } from './middlewares/requestLog.ts';
 import { renderErrors } from './middlewares/renderErrors.ts';
 import { jsonBody } from './middlewares/jsonBody.ts';
+import { inputGuard } from './middlewares/inputGuard.ts';
 import { adminAuth } from './admin/adminAuth.ts';
 import { partnersAdminRouter } from './admin/partnersRouter.ts';
 import { deliveriesAdminRouter } from './admin/deliveriesRouter.ts';
@@ -32,6 +33,7 @@ export function createApp(deps: HubDeps): Koa {
   app.use(renderErrors());
   app.use(portal(deps)); // /portal: server-rendered pages with their own form parsing, before the JSON body parser
   app.use(jsonBody(deps.config.BODY_LIMIT_BYTES));
+  app.use(inputGuard());
 
   const routers = [
     versionsRouter(deps),
