@@ -1,6 +1,6 @@
 // The decimal library (decimal.js, in a private configuration so no other module's settings change
-// ours) and the Price helpers of the calculator. The pricing loop itself adds and multiplies exact
-// decimals as BigInt mantissas (exact.ts); amounts leave it as decimal strings.
+// ours) and the Price helpers of the calculator. The pricing loop itself computes with exact
+// numbers on BigInt (exact.ts); amounts leave it as decimal strings.
 import { Decimal as DecimalJs } from 'decimal.js';
 import { PricingInputError } from './errors.ts';
 import { exactOrNull, plus, rounded, ZERO as EXACT_ZERO, type Exact } from './exact.ts';

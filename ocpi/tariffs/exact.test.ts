@@ -1,19 +1,27 @@
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ceilToMultiple, compare, divide, exactOf, fromInteger, minus, plus, rounded, shift, text, times, type Exact } from './exact.ts';
+import { ceilToMultiple, compare, divide, divideByInteger, exactOf, fromInteger, minus, plus, roundTo, rounded, shift, text, times, type Exact } from './exact.ts';
 
 // decimal.js is the reference: exact.ts must agree with it on every operation it implements.
 const D = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_HALF_UP });
-const dec = (e: Exact) => new D(e.m.toString()).dividedBy(new D(10).pow(e.s));
+const dec = (e: Exact) => new D(e.m.toString()).dividedBy(new D(10).pow(e.s)).dividedBy(new D(e.d.toString()));
 const plain = (d: Decimal) => (d.isZero() ? '0' : d.toFixed());
-const anExact = fc.record({ m: fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), s: fc.integer({ min: 0, max: 25 }) });
+/** Decimals (d = 1) mostly, and quotients by 3, 7, 3600 or 3,600,000 (seconds or milliseconds → hours). */
+const anExact = fc.record({
+  m: fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+  s: fc.integer({ min: 0, max: 25 }),
+  d: fc.constantFrom(1n, 1n, 1n, 3n, 7n, 3600n, 3_600_000n),
+});
+const aDecimal = anExact.map((e) => ({ ...e, d: 1n }));
+/** A quotient as decimal.js writes it to 30 places, for comparing text() of non-decimals. */
+const text30 = (e: Exact) => plain(dec(e).toDecimalPlaces(e.d === 1n ? 1000 : 30, Decimal.ROUND_HALF_UP));
 
 describe('exact decimals agree with decimal.js', () => {
-  it('text is the exact value', () => {
+  it('text is the exact value of a decimal (and 30 places of a quotient)', () => {
     fc.assert(
       fc.property(anExact, (e) => {
-        expect(text(e)).toBe(plain(dec(e)));
+        expect(text(e)).toBe(text30(e));
       }),
       { numRuns: 5000 },
     );
@@ -32,34 +40,42 @@ describe('exact decimals agree with decimal.js', () => {
     const nearSafe = fc.bigInt({ min: -(2n ** 53n), max: 2n ** 53n });
     fc.assert(
       fc.property(nearSafe, fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 12 }), (m, s, places) => {
-        const e = { m, s };
+        const e = { m, s, d: 1n };
         expect(rounded(e, places)).toBe(plain(dec(e).toDecimalPlaces(places, Decimal.ROUND_HALF_UP)));
       }),
       { numRuns: 20000 },
     );
     for (const m of [2n ** 53n - 1n, -(2n ** 53n - 1n), 999999999999999n, 5000000000000000n, 4999999999999999n]) {
-      for (let s = 0; s <= 20; s++) for (const places of [0, 4, 9]) expect(rounded({ m, s }, places)).toBe(plain(dec({ m, s }).toDecimalPlaces(places, Decimal.ROUND_HALF_UP)));
+      for (let s = 0; s <= 20; s++) for (const places of [0, 4, 9]) expect(rounded({ m, s, d: 1n }, places)).toBe(plain(dec({ m, s, d: 1n }).toDecimalPlaces(places, Decimal.ROUND_HALF_UP)));
     }
+  });
+
+  it('a quotient rounds exactly at a midpoint: 0.00005 × 3600 / 3600 is 0.0001, (1/3) × 0.00015 is 0.0001 ', () => {
+    expect(rounded(divideByInteger(exactOf('0.18', 'x'), 3600n), 4)).toBe('0.0001'); // 0.00005 exactly
+    expect(rounded(divideByInteger(exactOf('0.00015', 'x'), 3n), 4)).toBe('0.0001'); // 0.00005 exactly
+    expect(rounded(divideByInteger(exactOf('0.00014', 'x'), 3n), 4)).toBe('0'); // 0.0000466…
+    expect(text(roundTo(divideByInteger(fromInteger(1), 3n), 6))).toBe('0.333333');
   });
 
   it('plus, minus, times, compare, shift are exact', () => {
     fc.assert(
       fc.property(anExact, anExact, fc.integer({ min: -5, max: 5 }), (a, b, n) => {
-        expect(text(plus(a, b))).toBe(plain(dec(a).plus(dec(b))));
-        expect(text(minus(a, b))).toBe(plain(dec(a).minus(dec(b))));
-        expect(text(times(a, b))).toBe(plain(dec(a).times(dec(b))));
+        expect(rounded(plus(a, b), 40)).toBe(plain(dec(a).plus(dec(b)).toDecimalPlaces(40, Decimal.ROUND_HALF_UP)));
+        expect(rounded(minus(a, b), 40)).toBe(plain(dec(a).minus(dec(b)).toDecimalPlaces(40, Decimal.ROUND_HALF_UP)));
+        expect(rounded(times(a, b), 40)).toBe(plain(dec(a).times(dec(b)).toDecimalPlaces(40, Decimal.ROUND_HALF_UP)));
         expect(compare(a, b)).toBe(dec(a).comparedTo(dec(b)));
-        expect(text(shift(a, n))).toBe(plain(dec(a).times(new D(10).pow(-n))));
+        expect(rounded(shift(a, n), 40)).toBe(plain(dec(a).times(new D(10).pow(-n)).toDecimalPlaces(40, Decimal.ROUND_HALF_UP)));
       }),
       { numRuns: 5000 },
     );
   });
 
-  it('divide rounds half-up at 30 decimals', () => {
+  it('divide is exact (checked through 30-place rounding and by multiplying back)', () => {
     fc.assert(
       fc.property(anExact, anExact.filter((b) => b.m !== 0n), (a, b) => {
-        const want = dec(a).dividedBy(dec(b)).toDecimalPlaces(30, Decimal.ROUND_HALF_UP);
-        expect(text(divide(a, b))).toBe(want.isZero() ? '0' : want.toFixed());
+        const q = divide(a, b);
+        expect(rounded(q, 30)).toBe(plain(dec(a).dividedBy(dec(b)).toDecimalPlaces(30, Decimal.ROUND_HALF_UP)));
+        expect(compare(times(q, b), a)).toBe(0);
       }),
       { numRuns: 3000 },
     );

@@ -46,7 +46,8 @@ function digitsAt(v: string, i: number, n: number): number {
   return out;
 }
 
-function parseDateTime(v: string): number {
+/** parseOcpiDateTime without the error: NaN when `v` is not an OCPI DateTime. */
+export function parseDateTime(v: string): number {
   const n = v.length;
   if (n < 16 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || (v[10] !== 'T' && v[10] !== 't') || v.charCodeAt(13) !== 58) return NaN;
   const y = digitsAt(v, 0, 4);

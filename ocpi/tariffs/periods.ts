@@ -2,12 +2,11 @@
 // period's start, the last one's the session end: mod_cdrs.asciidoc ChargingPeriod) and its
 // dimensions parsed into exact decimals.
 import { PricingInputError } from './errors.ts';
-import { divide, exactOf, fromInteger, inputText, isZero, plus, sign, type Exact } from './exact.ts';
-import { parseOcpiDateTime } from './localTime.ts';
+import { divideByInteger, exactOf, fromInteger, inputText, isZero, plus, sign, tryExact, type Exact } from './exact.ts';
+import { parseDateTime } from './localTime.ts';
 import type { Measured } from './restrictions.ts';
 import type { CdrInput, PricingWarning } from './types.ts';
 
-const MS_PER_HOUR = fromInteger(3_600_000);
 
 export interface Period {
   /** Position in the CDR's `charging_periods`. */
@@ -72,7 +71,7 @@ export function readPeriods(cdr: CdrInput, startMs: number, endMs: number, reser
   for (const p of periods) if (p.time !== null || p.parking !== null || p.reservation !== null) timeDerived = false;
   if (timeDerived) {
     for (const p of periods) {
-      p.time = divide(fromInteger(Math.max(0, p.endMs - p.startMs)), MS_PER_HOUR);
+      p.time = divideByInteger(fromInteger(Math.max(0, p.endMs - p.startMs)), 3_600_000n);
       p.timeDerived = true;
     }
   }
@@ -106,12 +105,22 @@ function nonZero(v: Exact | null): boolean {
   return v !== null && !isZero(v);
 }
 
+/**
+ * A field's path for a message. Spelled out only when something is wrong: building one for every
+ * field read costs more than reading the period.
+ */
+function periodPath(i: number, rest = ''): string {
+  return `cdr.charging_periods[${i}]${rest}`;
+}
+
 function readPeriod(cp: CdrInput['charging_periods'][number], i: number): Period {
-  const path = `cdr.charging_periods[${i}]`;
-  if (cp === null || typeof cp !== 'object') throw new PricingInputError(`${path}: expected a ChargingPeriod object`, path);
-  const startMs = parseOcpiDateTime(cp.start_date_time, `${path}.start_date_time`);
+  if (cp === null || typeof cp !== 'object') throw new PricingInputError(`${periodPath(i)}: expected a ChargingPeriod object`, periodPath(i));
+  const startMs = typeof cp.start_date_time === 'string' ? parseDateTime(cp.start_date_time) : NaN;
+  if (Number.isNaN(startMs)) {
+    throw new PricingInputError(`${periodPath(i, '.start_date_time')}: expected an OCPI DateTime like 2024-03-04T09:30:00Z, got ${JSON.stringify(cp.start_date_time)}`, periodPath(i, '.start_date_time'));
+  }
   if (!Array.isArray(cp.dimensions) || cp.dimensions.length === 0) {
-    throw new PricingInputError(`${path}.dimensions: at least one CdrDimension is required`, `${path}.dimensions`);
+    throw new PricingInputError(`${periodPath(i, '.dimensions')}: at least one CdrDimension is required`, periodPath(i, '.dimensions'));
   }
   const p: Period = {
     index: i,
@@ -137,50 +146,50 @@ function readPeriod(cp: CdrInput['charging_periods'][number], i: number): Period
   for (let j = 0; j < dims.length; j++) {
     const d = dims[j]!;
     if (d === null || typeof d !== 'object' || typeof d.type !== 'string') {
-      throw new PricingInputError(`${path}.dimensions[${j}].type: required`, `${path}.dimensions[${j}].type`);
+      throw new PricingInputError(`${periodPath(i, `.dimensions[${j}].type`)}: required`, periodPath(i, `.dimensions[${j}].type`));
     }
     switch (d.type) {
       case 'ENERGY': {
-        const v = exactOf(d.volume, `${path}.dimensions[${j}].volume`);
+        const v = tryExact(d.volume) ?? exactOf(d.volume, periodPath(i, `.dimensions[${j}].volume`));
         p.energyText = p.energy === null ? inputText(d.volume, v) : null;
         p.energy = add(p.energy, v);
         break;
       }
       case 'TIME': {
-        const v = exactOf(d.volume, `${path}.dimensions[${j}].volume`);
+        const v = tryExact(d.volume) ?? exactOf(d.volume, periodPath(i, `.dimensions[${j}].volume`));
         p.timeText = p.time === null ? inputText(d.volume, v) : null;
         p.time = add(p.time, v);
         break;
       }
       case 'PARKING_TIME': {
-        const v = exactOf(d.volume, `${path}.dimensions[${j}].volume`);
+        const v = tryExact(d.volume) ?? exactOf(d.volume, periodPath(i, `.dimensions[${j}].volume`));
         p.parkingText = p.parking === null ? inputText(d.volume, v) : null;
         p.parking = add(p.parking, v);
         break;
       }
       case 'RESERVATION_TIME': {
-        const v = exactOf(d.volume, `${path}.dimensions[${j}].volume`);
+        const v = tryExact(d.volume) ?? exactOf(d.volume, periodPath(i, `.dimensions[${j}].volume`));
         p.reservationText = p.reservation === null ? inputText(d.volume, v) : null;
         p.reservation = add(p.reservation, v);
         break;
       }
       case 'CURRENT':
-        p.current.avg = measurement(d.volume, path, j);
+        p.current.avg = measurement(d.volume, i, j);
         break;
       case 'MIN_CURRENT':
-        p.current.min = measurement(d.volume, path, j);
+        p.current.min = measurement(d.volume, i, j);
         break;
       case 'MAX_CURRENT':
-        p.current.max = measurement(d.volume, path, j);
+        p.current.max = measurement(d.volume, i, j);
         break;
       case 'POWER':
-        p.power.avg = measurement(d.volume, path, j);
+        p.power.avg = measurement(d.volume, i, j);
         break;
       case 'MIN_POWER':
-        p.power.min = measurement(d.volume, path, j);
+        p.power.min = measurement(d.volume, i, j);
         break;
       case 'MAX_POWER':
-        p.power.max = measurement(d.volume, path, j);
+        p.power.max = measurement(d.volume, i, j);
         break;
       default:
         // ENERGY_IMPORT/EXPORT, STATE_OF_CHARGE and unknown types price nothing.
@@ -193,10 +202,11 @@ function readPeriod(cp: CdrInput['charging_periods'][number], i: number): Period
 const DECIMAL_TEXT = /^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
 /** A current or power measurement: compared with restriction bounds only, so a number (see restrictions.ts). */
-function measurement(value: unknown, path: string, j: number): number {
+function measurement(value: unknown, i: number, j: number): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && DECIMAL_TEXT.test(value.trim())) return Number(value);
-  throw new PricingInputError(`${path}.dimensions[${j}].volume: expected a decimal number, got ${JSON.stringify(value)}`, `${path}.dimensions[${j}].volume`);
+  const where = periodPath(i, `.dimensions[${j}].volume`);
+  throw new PricingInputError(`${where}: expected a decimal number, got ${JSON.stringify(value)}`, where);
 }
 
 function add(a: Exact | null, b: Exact): Exact {

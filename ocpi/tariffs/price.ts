@@ -22,8 +22,8 @@
 //    CDR cost field: FLAT → total_fixed_cost (a reservation element's FLAT → total_reservation_cost),
 //    ENERGY → energy, TIME → time, PARKING_TIME → parking, reservation TIME → reservation.
 // 5. min_price/max_price bound total_cost (priceLimits.ts).
-// 6. Amounts are exact decimals (exact.ts: sums and products exact; only seconds → hours and the
-//    min/max VAT scaling divide, at 30 decimals) rounded half-up to 4 decimals only in the output.
+// 6. Amounts are exact (exact.ts: decimals, and exact quotients for seconds → hours and the
+//    min/max VAT scaling), rounded half-up to 4 decimals only in the output.
 import { addInto, money, priceOut, volume, zeroAmount, type Amount } from './decimal.ts';
 import { isZero, ONE, plus, sign, text, times, ZERO, type Exact } from './exact.ts';
 import type { CompiledComponent, CompiledTariff, Phase } from './compiledTariff.ts';

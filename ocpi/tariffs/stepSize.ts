@@ -20,7 +20,7 @@
 //   finer digits are not measurement but notation. Decimal hours cannot write most durations
 //   exactly (25 min is 0.41666… h, sent as 0.4166666666666667), and without this a 25-minute
 //   session at step_size 60 would bill 26 minutes.
-import { ceilToMultiple, compare, divide, fromInteger, isZero, minus, plus, roundTo, shift, sign, times, ZERO, type Exact } from './exact.ts';
+import { ceilToMultiple, compare, divideByInteger, fromInteger, isZero, minus, plus, roundTo, shift, sign, times, ZERO, type Exact } from './exact.ts';
 
 /** A priced (or unpriced) quantity of one dimension in one period. */
 export interface SteppableLine {
@@ -42,8 +42,8 @@ export interface StepUnit {
 export const WH: StepUnit = { toSteps: (v) => shift(v, -3), fromSteps: (q) => shift(q, 3) };
 
 const SECONDS_PER_HOUR = fromInteger(3600);
-/** Hours, step_size in seconds: seconds → hours is the one inexact division (see exact.ts). */
-export const SECONDS: StepUnit = { toSteps: (v) => times(v, SECONDS_PER_HOUR), fromSteps: (q) => divide(q, SECONDS_PER_HOUR) };
+/** Hours, step_size in seconds; seconds → hours is an exact quotient (see exact.ts). */
+export const SECONDS: StepUnit = { toSteps: (v) => times(v, SECONDS_PER_HOUR), fromSteps: (q) => divideByInteger(q, 3600n) };
 
 /** `quantity` (in step units: Wh or s) rounded up to the smallest multiple of `stepSize` not below it. */
 export function roundUpToStep(quantity: Exact, stepSize: number): Exact {
