@@ -64,7 +64,8 @@ export function explainPrice(r: PriceResult, tariff?: Tariff): string {
 function explainLine(l: PriceLine, currency: string, tariff?: Tariff): string[] {
   const label = `  ${l.dimension.padEnd(18)}`;
   if (l.element_index === null) {
-    return [`${label}no element applies: free (measured ${quantity(l, l.volume)})`];
+    const derived = l.volume_source === 'period_duration' ? ", the period's length" : '';
+    return [`${label}no element applies: free (measured ${quantity(l, l.volume)}${derived})`];
   }
   const where = `elements[${l.element_index}].price_components[${l.component_index}]`;
   const restrictions = tariff?.elements[l.element_index]?.restrictions;
