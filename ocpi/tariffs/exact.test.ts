@@ -4,8 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { ceilToMultiple, compare, divide, divideByInteger, exactOf, fromInteger, minus, plus, roundTo, rounded, shift, text, times, type Exact } from './exact.ts';
 
 // decimal.js is the reference: exact.ts must agree with it on every operation it implements.
-const D = Decimal.clone({ precision: 200, rounding: Decimal.ROUND_HALF_UP });
-const dec = (e: Exact) => new D(e.m.toString()).dividedBy(new D(10).pow(e.s)).dividedBy(new D(e.d.toString()));
+const D = Decimal.clone({ precision: 300, rounding: Decimal.ROUND_HALF_UP });
+/** num / den in one correctly rounded division: exact whenever the quotient terminates within 300 digits. */
+const ratio = (num: bigint, den: bigint) => new D(num.toString()).dividedBy(new D(den.toString()));
+const p10 = (n: number) => 10n ** BigInt(n);
+const dec = (e: Exact) => ratio(e.m, p10(e.s) * e.d);
+const at40 = (d: Decimal) => plain(d.toDecimalPlaces(40, Decimal.ROUND_HALF_UP));
 const plain = (d: Decimal) => (d.isZero() ? '0' : d.toFixed());
 /** Decimals (d = 1) mostly, and quotients by 3, 7, 3600 or 3,600,000 (seconds or milliseconds → hours). */
 const anExact = fc.record({
@@ -60,11 +64,13 @@ describe('exact decimals agree with decimal.js', () => {
   it('plus, minus, times, compare, shift are exact', () => {
     fc.assert(
       fc.property(anExact, anExact, fc.integer({ min: -5, max: 5 }), (a, b, n) => {
-        expect(rounded(plus(a, b), 40)).toBe(plain(dec(a).plus(dec(b)).toDecimalPlaces(40, Decimal.ROUND_HALF_UP)));
-        expect(rounded(minus(a, b), 40)).toBe(plain(dec(a).minus(dec(b)).toDecimalPlaces(40, Decimal.ROUND_HALF_UP)));
-        expect(rounded(times(a, b), 40)).toBe(plain(dec(a).times(dec(b)).toDecimalPlaces(40, Decimal.ROUND_HALF_UP)));
-        expect(compare(a, b)).toBe(dec(a).comparedTo(dec(b)));
-        expect(rounded(shift(a, n), 40)).toBe(plain(dec(a).times(new D(10).pow(-n)).toDecimalPlaces(40, Decimal.ROUND_HALF_UP)));
+        // The reference builds each exact result as one fraction and divides once.
+        const den = p10(a.s + b.s) * a.d * b.d;
+        expect(rounded(plus(a, b), 40)).toBe(at40(ratio(a.m * p10(b.s) * b.d + b.m * p10(a.s) * a.d, den)));
+        expect(rounded(minus(a, b), 40)).toBe(at40(ratio(a.m * p10(b.s) * b.d - b.m * p10(a.s) * a.d, den)));
+        expect(rounded(times(a, b), 40)).toBe(at40(ratio(a.m * b.m, den)));
+        expect(compare(a, b)).toBe(ratio(a.m * p10(b.s) * b.d - b.m * p10(a.s) * a.d, 1n).comparedTo(0));
+        expect(rounded(shift(a, n), 40)).toBe(at40(n >= 0 ? ratio(a.m, p10(a.s + n) * a.d) : ratio(a.m * p10(-n), p10(a.s) * a.d)));
       }),
       { numRuns: 5000 },
     );
@@ -74,7 +80,9 @@ describe('exact decimals agree with decimal.js', () => {
     fc.assert(
       fc.property(anExact, anExact.filter((b) => b.m !== 0n), (a, b) => {
         const q = divide(a, b);
-        expect(rounded(q, 30)).toBe(plain(dec(a).dividedBy(dec(b)).toDecimalPlaces(30, Decimal.ROUND_HALF_UP)));
+        const num = a.m * p10(b.s) * b.d;
+        const den = b.m * p10(a.s) * a.d;
+        expect(rounded(q, 30)).toBe(plain(ratio(num, den).toDecimalPlaces(30, Decimal.ROUND_HALF_UP)));
         expect(compare(times(q, b), a)).toBe(0);
       }),
       { numRuns: 3000 },
