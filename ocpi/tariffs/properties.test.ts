@@ -161,10 +161,14 @@ describe('properties', () => {
     );
   });
 
-  it('with any tariff, a higher ENERGY volume in the last period never lowers the energy cost', () => {
+  it('with any tariff, a higher ENERGY volume in the last period never lowers the energy cost (when it had some)', () => {
+    // "When it had some": going from 0 to some energy can make the last period the last priced
+    // ENERGY line, and the spec takes the step_size of that line's component, which may be finer
+    // (a 500 Wh surplus at 0.01 disappears under a 1 Wh step at 0.00). Found by this property.
     fc.assert(
       fc.property(aTariffOf(anElement(anyRestriction, anySteps)), aStart, fc.array(aSegment, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 20_000 }), (tariff, start, segments, extraWh) => {
         const last = segments.length - 1;
+        fc.pre(Number(segments[last]!.kwh) > 0);
         const more = segments.map((s, j) => (j === last ? { ...s, kwh: ((Math.round(Number(s.kwh) * 1000) + extraWh) / 1000).toFixed(3) } : s));
         const low = price(tariff, session(start, segments)).total_energy_cost;
         const high = price(tariff, session(start, more)).total_energy_cost;
