@@ -149,7 +149,7 @@ describe('on a hub with a small rate limit and no private partner URLs', () => {
   });
 
   it('the admin API needs the admin credential', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong-wrong-wrong-wrong-wrong' }, { Authorization: `Token ${strict.config.ADMIN_TOKEN}` }, { Authorization: `Bearer ${strict.config.ADMIN_TOKEN}x` }]) {
+    for (const headers of [{} as Record<string, string>, { Authorization: 'Bearer wrong-wrong-wrong-wrong-wrong' }, { Authorization: `Token ${strict.config.ADMIN_TOKEN}` }, { Authorization: `Bearer ${strict.config.ADMIN_TOKEN}x` }]) {
       const r = await call(`${strict.url}/admin/partners`, { headers });
       expect(r.status).toBe(401);
       expect(r.body.status_code).toBe(2000);
