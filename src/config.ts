@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   // Requests per second and burst per partner platform (per web process); over it: HTTP 429 with Retry-After. 0 turns it off.
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(2000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(4000),
+  // Failed admin credentials per minute per client address (bursts of twice that); past it the admin API answers 429. 0 turns it off.
+  ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number().min(0).default(10),
   // Clearing settlement through PayPal: sandbox or production, or the local stand-in (tests, demo).
   // Client id and secret have no default; they are only required when settling.
   PAYPAL_ENVIRONMENT: z.enum(['sandbox', 'production', 'standin']).default('sandbox'),

@@ -7,6 +7,7 @@ import { requestLog } from './middlewares/requestLog.ts';
 import { renderErrors } from './middlewares/renderErrors.ts';
 import { jsonBody } from './middlewares/jsonBody.ts';
 import { inputGuard } from './middlewares/inputGuard.ts';
+import { adminAuthFailureLimit } from './middlewares/rateLimit.ts';
 import { adminAuth } from './admin/adminAuth.ts';
 import { partnersAdminRouter } from './admin/partnersRouter.ts';
 import { deliveriesAdminRouter } from './admin/deliveriesRouter.ts';
@@ -55,6 +56,7 @@ export function createApp(deps: HubDeps): Koa {
   }
 
   const admin = new Router({ prefix: '/admin' });
+  admin.use(adminAuthFailureLimit(deps.config));
   admin.use(adminAuth(deps.config.ADMIN_TOKEN));
   for (const child of [partnersAdminRouter(deps), deliveriesAdminRouter(deps), cdrsAdminRouter(deps)]) admin.use(child.routes(), child.allowedMethods());
   for (const child of [statementsAdminRouter(deps)]) admin.use(child.routes(), child.allowedMethods());

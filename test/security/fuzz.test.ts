@@ -490,7 +490,7 @@ function heapAfterGc(): number {
 }
 
 beforeAll(async () => {
-  net = await Network.start({ RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000' });
+  net = await Network.start({ RATE_LIMIT_PER_SECOND: '100000', RATE_LIMIT_BURST: '100000', ADMIN_AUTH_FAILURES_PER_MINUTE: '1000000' });
   cpo = await net.join([{ role: 'CPO', country_code: CPO[0], party_id: CPO[1] }], { record: false });
   emsp = await net.join([{ role: 'EMSP', country_code: EMSP[0], party_id: EMSP[1] }], { record: false });
   emsp2 = await net.join([{ role: 'EMSP', country_code: EMSP2[0], party_id: EMSP2[1] }], { record: false });

@@ -76,6 +76,29 @@ describe('token buckets (pure)', () => {
   });
 });
 
+describe('admin credential failures', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({ ADMIN_AUTH_FAILURES_PER_MINUTE: '3' });
+  });
+  afterAll(async () => {
+    await hub?.stop();
+  });
+
+  it('answers 429 with Retry-After once an address used up its failures, even for the right credential', async () => {
+    const wrong = { Authorization: `Bearer ${'w'.repeat(32)}` };
+    const right = { Authorization: `Bearer ${hub.config.ADMIN_TOKEN}` };
+    expect((await call(`${hub.url}/admin/partners`, { headers: right })).status).toBe(200);
+    for (let i = 0; i < 6; i++) expect((await call(`${hub.url}/admin/partners`, { headers: wrong })).status).toBe(401);
+    for (const headers of [wrong, right]) {
+      const limited = await call(`${hub.url}/admin/partners`, { headers });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(limited.body.status_code).toBe(2000);
+    }
+  });
+});
+
 describe('on a hub with a small rate limit and no private partner URLs', () => {
   let net: Network;
   let strict: TestHub;

@@ -1,6 +1,6 @@
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Config } from '../../config.ts';
-import { HubError } from '../../errors.ts';
+import { AdminUnauthorizedError, HubError } from '../../errors.ts';
 import { OcpiStatus } from '../../../ocpi/statusCodes.ts';
 
 /** HTTP 429 with an OCPI envelope (2000) and a Retry-After header (set by `partnerRateLimit`). */
@@ -23,6 +23,14 @@ export class TokenBuckets {
     readonly burst: number,
     private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /** Seconds until `key` has a whole token again (0: it has one now); takes nothing. */
+  peek(key: string): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = Math.min(this.burst, bucket.tokens + ((this.now() - bucket.at) / 1000) * this.ratePerSecond);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.ratePerSecond));
+  }
 
   take(key: string): number {
     const now = this.now();
@@ -58,4 +66,31 @@ export function partnerRateLimit(ctx: Context, config: Config, platformId: strin
   if (wait === 0) return;
   ctx.set('Retry-After', String(wait));
   throw new RateLimitedError(wait);
+}
+
+/**
+ * Admin API: failed credentials are limited per client address (ADMIN_AUTH_FAILURES_PER_MINUTE,
+ * bursts of twice that; 0 turns it off). Past the limit every admin call from that address is 429
+ * with Retry-After until the bucket refills, so the admin token cannot be guessed at speed.
+ * Mounted in front of adminAuth; successful calls cost nothing.
+ */
+export function adminAuthFailureLimit(config: Config): Middleware {
+  const perMinute = config.ADMIN_AUTH_FAILURES_PER_MINUTE;
+  const failures = new TokenBuckets(perMinute / 60, Math.max(1, perMinute * 2));
+  return async function adminAuthFailureLimitMiddleware(ctx, next) {
+    if (perMinute <= 0) return next();
+    const client = ctx.ip || 'unknown';
+    // Peek: a client whose failures used up the bucket waits, whatever it sends now.
+    const wait = failures.peek(client);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      throw new RateLimitedError(wait);
+    }
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof AdminUnauthorizedError) failures.take(client);
+      throw err;
+    }
+  };
 }
