@@ -25,7 +25,11 @@ const EnvSchema = z.object({
   PORT: port.default(8080),
   HUB_PUBLIC_URL: url(['http:', 'https:']).optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/ocpi_hub'),
-  NATS_URL: url(['nats:', 'tls:']).default('nats://127.0.0.1:4222'),
+  // One server or a cluster: comma-separated URLs.
+  NATS_URL: z
+    .string()
+    .refine((value) => value.split(',').every((one) => url(['nats:', 'tls:']).safeParse(one.trim()).success), 'must be nats:// or tls:// URLs, comma-separated for a cluster')
+    .default('nats://127.0.0.1:4222'),
   NATS_STREAM_PREFIX: z.string().regex(/^[A-Z0-9_]{1,32}$/, 'must be upper-case letters, digits or _').default('OCPI'),
   CLICKHOUSE_URL: url(['http:', 'https:']).default('http://127.0.0.1:8123'),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be an identifier').default('ocpi_hub'),

@@ -8,6 +8,7 @@ import { createApp } from './http/app.ts';
 import { answerClientErrors } from './http/clientErrors.ts';
 import { startDeliveryWorker } from './hub/delivery/deliveryWorker.ts';
 import { startBooker } from './clearing/booker.ts';
+import { startReminders } from './billing/reminders.ts';
 import { startPipelines } from '../pipelines/index.ts';
 
 export const roleNames = ['web', 'worker', 'pipelines'] as const;
@@ -52,11 +53,14 @@ export async function startHub(config: Config, roles: readonly Role[], given?: H
     stoppers.push(web.stop);
   }
   if (roles.includes('worker')) {
-    // Deliveries to receivers and booking of CDRs in the ledger.
+    // Deliveries to receivers, booking of CDRs in the ledger, billing.
     const delivery = await startDeliveryWorker(deps);
     stoppers.push(delivery.stop);
     const booker = await startBooker(deps);
     stoppers.push(booker.stop);
+    // Statement emails, payment tracking and overdue reminders, on a schedule.
+    const billing = startReminders(deps);
+    stoppers.push(billing.stop);
   }
   if (roles.includes('pipelines')) {
     const pipelines = await startPipelines(deps);

@@ -74,10 +74,19 @@ export async function crashScenario(options: ScenarioOptions): Promise<ScenarioR
     LOG_LEVEL: 'error',
     HUB_PUBLIC_URL: `http://127.0.0.1:${webPorts[0]}`,
   };
-  const processes: HubProcess[] = [
-    ...webPorts.map((port) => ({ roles: 'web', port, child: undefined })),
-    ...(options.cluster ? ['worker', 'worker'] : ['worker', 'pipelines']).map((roles) => ({ roles, port: 0, child: undefined })),
-  ];
+  // Kinds alternate, so any two consecutive kills hit a web and a worker process.
+  const processes: HubProcess[] = options.cluster
+    ? [
+        { roles: 'web', port: webPorts[0], child: undefined },
+        { roles: 'worker', port: 0, child: undefined },
+        { roles: 'web', port: webPorts[1], child: undefined },
+        { roles: 'worker', port: 0, child: undefined },
+      ]
+    : [
+        { roles: 'web', port: webPorts[0], child: undefined },
+        { roles: 'worker', port: 0, child: undefined },
+        { roles: 'pipelines', port: 0, child: undefined },
+      ];
   const startProcess = async (p: HubProcess) => {
     p.child = await startHubProcess(env, p.roles, p.port || (await freePortNumber()));
   };

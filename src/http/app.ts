@@ -14,6 +14,7 @@ import { deliveriesAdminRouter } from './admin/deliveriesRouter.ts';
 import { statementsAdminRouter } from './admin/statementsRouter.ts';
 import { portal } from '../portal/index.ts';
 import { cdrsAdminRouter } from './admin/cdrsRouter.ts';
+import { clearingAdminRouter } from './admin/clearingRouter.ts';
 import { versionsRouter } from './modules/versions/router.ts';
 import { credentialsRouter } from './modules/credentials/router.ts';
 import { hubClientInfoRouter } from './modules/hubclientinfo/router.ts';
@@ -58,8 +59,8 @@ export function createApp(deps: HubDeps): Koa {
   const admin = new Router({ prefix: '/admin' });
   admin.use(adminAuthFailureLimit(deps.config));
   admin.use(adminAuth(deps.config.ADMIN_TOKEN));
-  for (const child of [partnersAdminRouter(deps), deliveriesAdminRouter(deps), cdrsAdminRouter(deps)]) admin.use(child.routes(), child.allowedMethods());
-  for (const child of [statementsAdminRouter(deps)]) admin.use(child.routes(), child.allowedMethods());
+  const adminRouters = [partnersAdminRouter(deps), deliveriesAdminRouter(deps), cdrsAdminRouter(deps), clearingAdminRouter(deps), statementsAdminRouter(deps)];
+  for (const child of adminRouters) admin.use(child.routes(), child.allowedMethods());
   app.use(admin.routes()).use(admin.allowedMethods());
 
   // Errors are rendered by renderErrors; this only keeps Koa from printing them a second time.
