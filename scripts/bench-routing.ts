@@ -4,13 +4,13 @@
 //   the same CPOs pushing directly to the same eMSPs as the baseline.
 // Run: node --import tsx scripts/bench-routing.ts [--seconds 60] [--rate 1000] [--concurrency 64]
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import { SimPartner } from '../src/sim/partner.ts';
 import { call } from '../src/sim/http.ts';
 import { benchEnv, flag, percentile, startHubProcess, stopProcess, type BenchResult } from './bench-support.ts';
 import { freePort as freePortNumber } from '../src/sim/freePort.ts';
+import { specExample } from '../ocpi/testing/sharedFixtures.ts';
 
-const cdrTemplate = JSON.parse(readFileSync(new URL('../../shared/ocpi/examples/cdr_example.json', import.meta.url), 'utf8'));
+const cdrTemplate = specExample('cdr_example.json');
 
 interface Target {
   url: string;

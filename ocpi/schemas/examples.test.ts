@@ -4,8 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EnvelopeSchema } from '../envelope.ts';
 import { validate, type OcpiTypeName } from '../validate.ts';
+import { pathToFileURL } from 'node:url';
+import { sharedOcpi } from '../testing/sharedFixtures.ts';
 
-const examplesDir = new URL('../../../shared/ocpi/examples/', import.meta.url);
+const examplesDir = pathToFileURL(`${sharedOcpi('examples')}/`);
 
 function readExample(file: string): unknown {
   return JSON.parse(readFileSync(new URL(file, examplesDir), 'utf8'));

@@ -7,6 +7,7 @@ import { isOcpiTypeName, validate, type OcpiTypeName } from '../validate.ts';
 import * as schemas from './index.ts';
 import { DATE_TIME_MESSAGE } from './primitives.ts';
 import { sampleOf } from './samples.ts';
+import { sharedOcpi } from '../testing/sharedFixtures.ts';
 
 interface FieldSpec {
   property: string;
@@ -19,7 +20,7 @@ interface FieldsFile {
 }
 
 const spec = JSON.parse(
-  readFileSync(new URL('../../../shared/ocpi/fields-2.2.1.json', import.meta.url), 'utf8'),
+  readFileSync(sharedOcpi('fields-2.2.1.json'), 'utf8'),
 ) as FieldsFile;
 
 const snakeCase = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();

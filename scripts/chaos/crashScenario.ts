@@ -8,7 +8,6 @@
 import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createClickHouse } from '../../src/store/clickhouse.ts';
 import { createDb } from '../../src/store/db.ts';
 import { SimPartner } from '../../src/sim/partner.ts';
@@ -17,6 +16,7 @@ import { Random } from '../../src/sim/random.ts';
 import { freePort as freePortNumber } from '../../src/sim/freePort.ts';
 import { startHubProcess, stopProcess, flag } from '../bench-support.ts';
 import { natsCluster, type NatsNode } from './natsServer.ts';
+import { specExample } from '../../ocpi/testing/sharedFixtures.ts';
 
 type Json = Record<string, any>;
 
@@ -53,7 +53,7 @@ interface HubProcess {
   child: ChildProcess | undefined;
 }
 
-const cdrTemplate = JSON.parse(readFileSync(new URL('../../../shared/ocpi/examples/cdr_example.json', import.meta.url), 'utf8'));
+const cdrTemplate = specExample('cdr_example.json');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 export async function crashScenario(options: ScenarioOptions): Promise<ScenarioReport> {
@@ -196,7 +196,7 @@ export async function crashScenario(options: ScenarioOptions): Promise<ScenarioR
         const id = `S${prefix.slice(-6)}${s}`;
         const owner = cpo.roles[0];
         const path = `/receiver/sessions/${owner.country_code}/${owner.party_id}/${id}`;
-        const session = { ...JSON.parse(readFileSync(new URL('../../../shared/ocpi/examples/session_example_1_simple_start.json', import.meta.url), 'utf8')), country_code: owner.country_code, party_id: owner.party_id, id, kwh: 0 };
+        const session = { ...specExample('session_example_1_simple_start.json'), country_code: owner.country_code, party_id: owner.party_id, id, kwh: 0 };
         await push(cpo, 'PUT', path, session, emsp);
         for (let i = 1; i <= options.patchesPerSession; i++) {
           await waitTurn(i / (options.patchesPerSession + 1));

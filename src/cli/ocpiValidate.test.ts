@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ocpiTypeNames } from '../../ocpi/validate.ts';
 import { sampleOf } from '../../ocpi/schemas/samples.ts';
+import { sharedOcpi } from '../../ocpi/testing/sharedFixtures.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const examples = fileURLToPath(new URL('../../../shared/ocpi/examples/', import.meta.url));
+const examples = `${sharedOcpi('examples')}/`;
 const dir = mkdtempSync(join(tmpdir(), 'ocpi-validate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

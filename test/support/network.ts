@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { call, startTestHub, type TestHub } from './hub.ts';
 import { TestPartner, type PartnerRole } from './testPartner.ts';
 import type { Role } from '../../src/main.ts';
+import { pathToFileURL } from 'node:url';
+import { sharedOcpi } from '../../ocpi/testing/sharedFixtures.ts';
 
-export const examplesDir = new URL('../../../shared/ocpi/examples/', import.meta.url);
+export const examplesDir = pathToFileURL(`${sharedOcpi('examples')}/`);
 
 export function example<T = any>(name: string): T {
   return JSON.parse(readFileSync(new URL(name, examplesDir), 'utf8')) as T;

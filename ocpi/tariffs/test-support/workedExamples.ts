@@ -8,9 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CdrInput, PriceResult, Tariff } from '../types.ts';
 import { aSession, aTariff, el, pc } from './builders.ts';
+import { sharedOcpi } from '../../testing/sharedFixtures.ts';
 
 export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../../', import.meta.url)));
-export const SHARED_OCPI = path.resolve(REPO_ROOT, '../shared/ocpi');
+export const SHARED_OCPI = sharedOcpi();
 export const WORKED_EXAMPLES_FILE = path.join(SHARED_OCPI, 'tariff-worked-examples.json');
 
 interface Vector {
