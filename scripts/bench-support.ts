@@ -58,14 +58,17 @@ export async function benchEnv(overrides: Record<string, string> = {}): Promise<
 }
 
 /** Starts `hub start --roles …` as its own process and waits until it reports that it runs. */
-export async function startHubProcess(env: Record<string, string>, roles: string, port: number): Promise<ChildProcess> {
+export async function startHubProcess(env: Record<string, string>, roles: string, port: number, timeoutMs = 60_000): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', `${repoRoot}node_modules/tsx/dist/loader.mjs`, `${repoRoot}src/cli/main.ts`, 'start', '--roles', roles, '--no-services'], {
     env: { ...process.env, ...env, PORT: String(port), HUB_PUBLIC_URL: env.HUB_PUBLIC_URL ?? `http://127.0.0.1:${port}` },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`hub (${roles}) did not start within 60 s`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hub (${roles}) did not start within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4096);
       if (output.includes('OCPI hub running')) {

@@ -11,7 +11,7 @@ let network: SimNetwork;
 
 beforeAll(async () => {
   hub = await startTestHub({ DELIVERY_BACKOFF_BASE_MS: '100', DELIVERY_BACKOFF_MAX_MS: '1000' }, ['web', 'worker']);
-  network = new SimNetwork({ hubUrl: hub.url, adminToken: hub.config.ADMIN_TOKEN, cpos: 2, emsps: 2, both: 1, seed: 7, locationsPerCpo: 2, tokensPerEmsp: 5, faults: { SE2: { errorRate: 0.2 } } });
+  network = new SimNetwork({ hubUrl: hub.url, adminToken: hub.config.ADMIN_TOKEN, cpos: 2, emsps: 2, both: 1, seed: 7, locationsPerCpo: 2, tokensPerEmsp: 5, idLetter: 'W', faults: { WE2: { errorRate: 0.2 } } });
   await network.start();
   await network.publishCatalogue();
 });

@@ -88,7 +88,8 @@ export async function crashScenario(options: ScenarioOptions): Promise<ScenarioR
         { roles: 'pipelines', port: 0, child: undefined },
       ];
   const startProcess = async (p: HubProcess) => {
-    p.child = await startHubProcess(env, p.roles, p.port || (await freePortNumber()));
+    // A JetStream cluster re-electing leaders on a busy machine can take a while to accept a new consumer.
+    p.child = await startHubProcess(env, p.roles, p.port || (await freePortNumber()), 180_000);
   };
   const partners: SimPartner[] = [];
   const db = createDb(env.DATABASE_URL, { max: 2 });

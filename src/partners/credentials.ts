@@ -138,19 +138,7 @@ export async function registerWithPartner(
   const inbound = newToken();
   await addToken(deps.db, platform.id, hashToken(deps.keys, inbound), 'pending');
   const theirs = await postCredentials(deps, 'POST', versions.endpoints, input.tokenA, versions.encoding, inbound);
-  const confirmed = await fetchPartnerVersions({
-    versionsUrl: theirs.url,
-    token: theirs.token,
-    encoding: versions.encoding,
-    allowPrivate: deps.config.ALLOW_PRIVATE_PARTNER_URLS,
-    timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
-  });
-  await saveRegistration(
-    deps.db,
-    platform.id,
-    { versionsUrl: theirs.url, version: confirmed.version, endpoints: confirmed.endpoints, outboundTokenEnc: encryptToken(deps.keys, theirs.token), roles: theirs.roles },
-    { current: hashToken(deps.keys, inbound) },
-  );
+  await storeTheirCredentials(deps, platform.id, theirs, versions.encoding, inbound);
   await deps.db('platforms').where({ id: platform.id }).update({ auth_encoding: versions.encoding });
   await audit(deps.db, { actor: input.actor, action: 'partner.register_outbound', subject: platform.id, details: { versions_url: input.versionsUrl, roles: roleNames(theirs.roles) } });
   await announceParties(deps, platform.id);
@@ -168,20 +156,25 @@ export async function rotateWithPartner(deps: HubDeps, platformId: string, actor
   const inbound = newToken();
   await addToken(deps.db, platform.id, hashToken(deps.keys, inbound), 'pending');
   const theirs = await postCredentials(deps, 'PUT', platform.endpoints, decryptToken(deps.keys, platform.outboundTokenEnc), platform.authEncoding, inbound);
+  await storeTheirCredentials(deps, platform.id, theirs, platform.authEncoding, inbound);
+  await audit(deps.db, { actor, action: 'partner.rotate', subject: platform.id });
+}
+
+/** The partner answered our POST/PUT with its credentials: read its endpoints with its new token, then store it all. */
+async function storeTheirCredentials(deps: HubDeps, platformId: string, theirs: CredentialsBody, encoding: TokenEncoding, inbound: string): Promise<void> {
   const confirmed = await fetchPartnerVersions({
     versionsUrl: theirs.url,
     token: theirs.token,
-    encoding: platform.authEncoding,
+    encoding,
     allowPrivate: deps.config.ALLOW_PRIVATE_PARTNER_URLS,
     timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
   });
   await saveRegistration(
     deps.db,
-    platform.id,
+    platformId,
     { versionsUrl: theirs.url, version: confirmed.version, endpoints: confirmed.endpoints, outboundTokenEnc: encryptToken(deps.keys, theirs.token), roles: theirs.roles },
     { current: hashToken(deps.keys, inbound) },
   );
-  await audit(deps.db, { actor, action: 'partner.rotate', subject: platform.id });
 }
 
 async function postCredentials(

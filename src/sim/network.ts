@@ -39,6 +39,8 @@ export interface NetworkOptions {
   seed: number;
   locationsPerCpo?: number;
   tokensPerEmsp?: number;
+  /** First letter of every party id (CPOs xC1…, eMSPs xE1…, both xB1…), so networks can share a hub. */
+  idLetter?: string;
   /** Faults by party id (e.g. { SE2: { errorRate: 0.2 } }). */
   faults?: Record<string, Faults>;
 }
@@ -91,12 +93,13 @@ export class SimNetwork {
   async start(): Promise<void> {
     const countries = ['NL', 'DE', 'BE', 'GB', 'PT'];
     const platforms: PartnerRole[][] = [];
-    for (let i = 0; i < this.options.cpos; i++) platforms.push([{ role: 'CPO', country_code: countries[i % countries.length], party_id: `SC${i + 1}` }]);
-    for (let i = 0; i < this.options.emsps; i++) platforms.push([{ role: 'EMSP', country_code: countries[(i + 2) % countries.length], party_id: `SE${i + 1}` }]);
+    const l = this.options.idLetter ?? 'S';
+    for (let i = 0; i < this.options.cpos; i++) platforms.push([{ role: 'CPO', country_code: countries[i % countries.length], party_id: `${l}C${i + 1}` }]);
+    for (let i = 0; i < this.options.emsps; i++) platforms.push([{ role: 'EMSP', country_code: countries[(i + 2) % countries.length], party_id: `${l}E${i + 1}` }]);
     for (let i = 0; i < this.options.both; i++) {
       platforms.push([
-        { role: 'CPO', country_code: 'NL', party_id: `SB${i + 1}` },
-        { role: 'EMSP', country_code: 'NL', party_id: `SB${i + 1}` },
+        { role: 'CPO', country_code: 'NL', party_id: `${l}B${i + 1}` },
+        { role: 'EMSP', country_code: 'NL', party_id: `${l}B${i + 1}` },
       ]);
     }
     for (const roles of platforms) {

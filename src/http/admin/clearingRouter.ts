@@ -9,7 +9,6 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { success } from '../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../deps.ts';
-import { InvalidParametersError } from '../../errors.ts';
 import { agreementHistory, createAgreement, endAgreement, listAgreements, presentAgreement } from '../../clearing/agreements.ts';
 import { listDisputes, openDispute, resolveDispute } from '../../clearing/disputes.ts';
 import { closeCycles, getCycle, listCycles, openCycles, presentCycle } from '../../clearing/cycles.ts';
@@ -19,15 +18,9 @@ import { statementPdf } from '../../clearing/statementPdf.ts';
 import { paymentsOf, settleCycles } from '../../clearing/settlement.ts';
 import { reconcileCycle } from '../../clearing/reconcile.ts';
 import { createPayPal, paypalOptionsFromConfig, type PayPalGateway } from '../../clearing/paypal/client.ts';
+import { parseInput } from './parseInput.ts';
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) {
-    const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || '$', message: i.message }));
-    throw new InvalidParametersError(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
-  }
-  return result.data;
-}
+const parse = parseInput;
 
 export function clearingAdminRouter(deps: HubDeps, options: { paypal?: PayPalGateway } = {}): Router {
   const router = new Router({ prefix: '/clearing' });

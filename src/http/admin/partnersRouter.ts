@@ -2,19 +2,12 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { success } from '../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../deps.ts';
-import { InvalidParametersError } from '../../errors.ts';
 import { invitePartner, registerWithPartner, rotateWithPartner } from '../../partners/credentials.ts';
 import { describePlatforms } from '../../partners/describePlatforms.ts';
 import { audit, setAuthEncoding } from '../../store/platforms.ts';
+import { parseInput } from './parseInput.ts';
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) {
-    const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || '$', message: i.message }));
-    throw new InvalidParametersError(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
-  }
-  return result.data;
-}
+const parse = parseInput;
 
 /** Admin API for partners; mounted under /admin behind adminAuth. */
 export function partnersAdminRouter(deps: HubDeps): Router {
