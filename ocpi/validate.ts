@@ -32,6 +32,8 @@ export type ValidationResult<T> =
 export interface ValidateOptions {
   /** Validate a PATCH body: every field optional except `last_updated`. */
   partial?: boolean;
+  /** List fields OCPI does not define as warnings (default true; the hub's hot path skips it). */
+  warnings?: boolean;
 }
 
 export function validate<T extends PatchableTypeName>(type: T, value: unknown, opts: { partial: true }): ValidationResult<OcpiPatch<T>>;
@@ -39,7 +41,7 @@ export function validate<T extends OcpiTypeName>(type: T, value: unknown, opts?:
 export function validate(type: OcpiTypeName, value: unknown, opts?: ValidateOptions): ValidationResult<unknown>;
 export function validate(type: OcpiTypeName, value: unknown, opts: ValidateOptions = {}): ValidationResult<unknown> {
   const schema: z.ZodType = schemaFor(type, opts.partial ?? false);
-  const warnings = findUnknownFields(schema, value);
+  const warnings = opts.warnings === false ? [] : findUnknownFields(schema, value);
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return { ok: true, value: result.data, warnings };
   return { ok: false, errors: formatZodIssues(result.error), warnings };

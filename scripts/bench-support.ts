@@ -1,6 +1,7 @@
 // Shared pieces of the benchmarks: an isolated environment (own database, stream prefix and
 // ClickHouse database), hub processes started like an operator starts them, and result records.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../src/config.ts';
@@ -59,7 +60,9 @@ export async function benchEnv(overrides: Record<string, string> = {}): Promise<
 
 /** Starts `hub start --roles …` as its own process and waits until it reports that it runs. */
 export async function startHubProcess(env: Record<string, string>, roles: string, port: number, timeoutMs = 60_000): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', `${repoRoot}node_modules/tsx/dist/loader.mjs`, `${repoRoot}src/cli/main.ts`, 'start', '--roles', roles, '--no-services'], {
+  // HUB_NODE_OPTIONS profiles the hub processes of a benchmark (e.g. --cpu-prof --cpu-prof-dir=DIR).
+  const nodeOptions = process.env.HUB_NODE_OPTIONS ? process.env.HUB_NODE_OPTIONS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeOptions, '--import', `${repoRoot}node_modules/tsx/dist/loader.mjs`, `${repoRoot}src/cli/main.ts`, 'start', '--roles', roles, '--no-services'], {
     env: { ...process.env, ...env, PORT: String(port), HUB_PUBLIC_URL: env.HUB_PUBLIC_URL ?? `http://127.0.0.1:${port}` },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -83,7 +86,9 @@ export async function startHubProcess(env: Record<string, string>, roles: string
       reject(new Error(`hub (${roles}) exited with ${code} before it ran`));
     });
   });
-  child.stdout!.resume();
+  // HUB_STDOUT_DIR keeps each hub process's output (logs) for a look after a run.
+  if (process.env.HUB_STDOUT_DIR) child.stdout!.pipe(createWriteStream(`${process.env.HUB_STDOUT_DIR}/${roles.replace(/,/g, '+')}-${child.pid}.log`));
+  else child.stdout!.resume();
   return child;
 }
 

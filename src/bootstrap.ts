@@ -7,7 +7,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { deriveTokenKeys } from './partners/tokenCrypto.ts';
 import { connectBus, ensureStreams } from './bus/nats.ts';
 import { PartyDirectory } from './hub/partyDirectory.ts';
-import { PublishedMarker } from './store/publishedMarker.ts';
+import { CdrWriter } from './store/cdrWriter.ts';
 
 export async function buildDeps(config: Config, log?: Logger, name = 'ocpi-hub'): Promise<HubDeps> {
   const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, name);
@@ -17,7 +17,7 @@ export async function buildDeps(config: Config, log?: Logger, name = 'ocpi-hub')
     config,
     db,
     directory: new PartyDirectory(db),
-    cdrPublished: new PublishedMarker(db),
+    cdrWriter: new CdrWriter(db),
     log: log ?? createLogger({ level: config.LOG_LEVEL }),
     keys: deriveTokenKeys(config.TOKEN_ENCRYPTION_KEY),
     bus,
@@ -25,7 +25,7 @@ export async function buildDeps(config: Config, log?: Logger, name = 'ocpi-hub')
 }
 
 export async function closeDeps(deps: HubDeps): Promise<void> {
-  await deps.cdrPublished.flush();
+  await deps.cdrWriter.flushAll();
   await deps.bus.close();
   await deps.db.destroy();
 }

@@ -6,7 +6,7 @@ import type { Logger } from './logger.ts';
 import type { TokenKeys } from './partners/tokenCrypto.ts';
 import type { Bus } from './bus/nats.ts';
 import type { PartyDirectory } from './hub/partyDirectory.ts';
-import type { PublishedMarker } from './store/publishedMarker.ts';
+import type { CdrWriter } from './store/cdrWriter.ts';
 
 export interface HubDeps {
   config: Config;
@@ -15,5 +15,5 @@ export interface HubDeps {
   keys: TokenKeys;
   bus: Bus;
   directory: PartyDirectory;
-  cdrPublished: PublishedMarker;
+  cdrWriter: CdrWriter;
 }

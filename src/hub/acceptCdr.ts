@@ -7,13 +7,14 @@ import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
 import { partyKey } from '../bus/subjects.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
-import { contentHash, insertCdr } from '../store/cdrs.ts';
+import { contentHash } from '../store/cdrs.ts';
 import { tokenOwner } from './ownership.ts';
 import { decideRoute } from './routing.ts';
 import { publishPush } from './publishPush.ts';
 import { routeError } from './routeErrors.ts';
 import { senderParty } from './senderParty.ts';
 import { cdrContext } from './cdrContext.ts';
+import { cdrPolicy } from './cdrPolicy.ts';
 import { validateCdr, type CdrFinding, type CdrInput } from '../../ocpi/tariffs/index.ts';
 
 type Json = Record<string, unknown>;
@@ -62,7 +63,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
   const findings = validateCdr(cdr as unknown as CdrInput, await cdrContext(deps.db, cdr, receiverKey));
   await enforcePolicy(deps, request.caller, findings);
 
-  const { row, inserted } = await insertCdr(deps.db, {
+  const { row, inserted } = await deps.cdrWriter.insert({
     countryCode: owner.country_code,
     partyId: owner.party_id,
     id: String(cdr.id),
@@ -85,7 +86,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
       module: 'cdrs',
       event: 'post',
       path: [],
-      body: row.data,
+      body: cdr,
       object_key: `cdrs:${partyKey(owner.country_code, owner.party_id)}:${cdr.id}`,
       sender: senderRef,
       from: senderRef,
@@ -96,7 +97,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
       accepted_at: new Date().toISOString(),
     };
     await publishPush(deps, [message], cdrMessageId);
-    deps.cdrPublished.mark(row.seq);
+    deps.cdrWriter.markPublished(row.seq);
   }
   return { created: inserted, countryCode: owner.country_code, partyId: owner.party_id, id: String(cdr.id), receiver: receiverRef, findings };
 }
@@ -108,8 +109,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
 async function enforcePolicy(deps: HubDeps, caller: Caller, findings: CdrFinding[]): Promise<void> {
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length === 0) return;
-  const row = await deps.db('platforms').where({ id: caller.platform.id }).first('cdr_policy');
-  if (row?.cdr_policy !== 'reject') return;
+  if ((await cdrPolicy(deps, caller.platform.id)) !== 'reject') return;
   throw new InvalidParametersError(
     `CDR refused by policy: ${errors.map((f) => `${f.rule}${f.path ? ` (${f.path})` : ''}: ${f.message}`).join('; ')}`,
     errors.map((f) => ({ path: f.path ?? f.rule, message: f.message })),

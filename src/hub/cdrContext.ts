@@ -4,6 +4,15 @@ import type { Db } from '../store/db.ts';
 import type { Tariff, ConnectorPower, ValidateCdrOptions } from '../../ocpi/tariffs/index.ts';
 import { findObject } from '../store/objects.ts';
 import { findCdr } from '../store/cdrs.ts';
+import { TtlCache } from '../ttlCache.ts';
+
+// Locations and tariffs change rarely next to the CDRs that refer to them.
+const objects = new TtlCache<string, Json | undefined>(2000);
+const cachedObject = (db: Db, module: string, owner: { countryCode: string; partyId: string }, objectId: string) =>
+  objects.get(`${module}|${owner.countryCode}|${owner.partyId}|${objectId}`, async () => {
+    const row = await findObject(db, { module, ...owner, objectId });
+    return row && !row.deleted ? { ...row } : undefined;
+  });
 
 type Json = Record<string, any>;
 
@@ -14,7 +23,7 @@ type Json = Record<string, any>;
 export async function cdrContext(db: Db, cdr: Json, receiverKey: string | null): Promise<ValidateCdrOptions> {
   const owner = { countryCode: String(cdr.country_code), partyId: String(cdr.party_id) };
   const cdrLocation = (cdr.cdr_location ?? {}) as Json;
-  const location = cdrLocation.id ? (await findObject(db, { module: 'locations', ...owner, objectId: String(cdrLocation.id) }))?.data : undefined;
+  const location = cdrLocation.id ? ((await cachedObject(db, 'locations', owner, String(cdrLocation.id)))?.data as Json | undefined) : undefined;
   const evse = (location?.evses as Json[] | undefined)?.find((e) => e.uid === cdrLocation.evse_uid);
   const connector = (evse?.connectors as Json[] | undefined)?.find((c) => c.id === cdrLocation.connector_id);
 
@@ -22,8 +31,8 @@ export async function cdrContext(db: Db, cdr: Json, receiverKey: string | null):
   if (!tariffs && Array.isArray(connector?.tariff_ids)) {
     const stored = [];
     for (const id of connector.tariff_ids as string[]) {
-      const row = await findObject(db, { module: 'tariffs', ...owner, objectId: id });
-      if (row && !row.deleted) stored.push(row);
+      const row = await cachedObject(db, 'tariffs', owner, id);
+      if (row) stored.push(row);
     }
     const specific = stored.filter((row) => !row.broadcast && receiverKey !== null && row.receivers.includes(receiverKey));
     const chosen = specific.length ? specific : stored;

@@ -2,6 +2,8 @@
 // (Authorization in the partner's encoding, a fresh X-Request-ID, the caller's X-Correlation-ID,
 // routing headers) and timeouts are done one way.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { encodeAuthorization, type TokenEncoding } from '../../ocpi/authorization.ts';
 import { OutgoingHeader } from '../../ocpi/headers.ts';
 import type { Envelope } from '../../ocpi/envelope.ts';
@@ -66,22 +68,50 @@ export async function ocpiRequest(request: OcpiRequest): Promise<OcpiReply> {
     body = JSON.stringify(request.body);
     headers['Content-Type'] = 'application/json';
   }
-  let response: Response;
   try {
-    response = await fetch(request.url, {
-      method: request.method,
-      headers,
-      body,
-      redirect: 'error',
-      signal: AbortSignal.timeout(request.timeoutMs),
-    });
+    const response = await send(request.url, request.method, headers, body, request.timeoutMs);
+    return { httpStatus: response.status, requestId, envelope: parseEnvelope(response.body), headers: response.headers, rawBody: response.body };
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    const timedOut = err instanceof Error && err.name === 'TimeoutError';
     const what = timedOut ? `timed out after ${request.timeoutMs} ms` : 'could not be reached';
     throw new PartnerUnreachableError(`${request.method} ${request.url} ${what}`, timedOut, { cause: err });
   }
-  const rawBody = await response.text();
-  return { httpStatus: response.status, requestId, envelope: parseEnvelope(rawBody), headers: response.headers, rawBody };
+}
+
+// Keep-alive connections per partner: deliveries are many small requests to few hosts.
+const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+
+/** One HTTP exchange with a whole-request timeout. Redirects are not followed (a partner URL is an endpoint, not a hint). */
+function send(url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<{ status: number; headers: Headers; body: string }> {
+  const target = new URL(url);
+  const transport = target.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(
+      target,
+      { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent: agents[target.protocol as 'http:' | 'https:'] },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+          resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
+    const timer = setTimeout(() => {
+      const error = new Error(`no answer within ${timeoutMs} ms`);
+      error.name = 'TimeoutError';
+      req.destroy(error);
+    }, timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.end(body);
+  });
 }
 
 function parseEnvelope(raw: string): Envelope | undefined {

@@ -28,23 +28,6 @@ export async function findCdr(db: Db, countryCode: string, partyId: string, id: 
   return db<StoredCdr>('cdrs').whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?) AND cdr_id = ?', [countryCode, partyId, id]).first();
 }
 
-/** Inserts the CDR unless one with its identity exists; returns the stored row either way. */
-export async function insertCdr(
-  db: Db,
-  cdr: { countryCode: string; partyId: string; id: string; data: Record<string, unknown>; receiver: string | null; routing: string; validation: unknown[]; lastUpdated: string },
-): Promise<{ row: StoredCdr; inserted: boolean }> {
-  const hash = contentHash(cdr.data);
-  const inserted = await db.raw(
-    `INSERT INTO cdrs (country_code, party_id, cdr_id, data, content_hash, receiver, routing, validation, last_updated)
-     VALUES (?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?)
-     ON CONFLICT (upper(country_code), upper(party_id), cdr_id) DO NOTHING
-     RETURNING *`,
-    [cdr.countryCode.toUpperCase(), cdr.partyId.toUpperCase(), cdr.id, JSON.stringify(cdr.data), hash, cdr.receiver, cdr.routing, JSON.stringify(cdr.validation), cdr.lastUpdated],
-  );
-  if (inserted.rows.length) return { row: inserted.rows[0], inserted: true };
-  return { row: (await findCdr(db, cdr.countryCode, cdr.partyId, cdr.id))!, inserted: false };
-}
-
 /** CDRs visible to a reader: those addressed to one of its parties, or owned by one of them. */
 export async function cdrPage(db: Db, page: PageRequest, audience: { receiverKeys: string[]; owners: { country_code: string; party_id: string }[] }) {
   const base = db('cdrs');

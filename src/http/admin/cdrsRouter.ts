@@ -4,6 +4,7 @@ import { success } from '../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../deps.ts';
 import { InvalidParametersError } from '../../errors.ts';
 import { describeCdr } from '../../hub/describeCdr.ts';
+import { setCdrPolicy } from '../../hub/cdrPolicy.ts';
 
 /** Admin API: one CDR with its validation outcome and price breakdown; per-partner CDR policy. */
 export function cdrsAdminRouter(deps: HubDeps): Router {
@@ -15,8 +16,7 @@ export function cdrsAdminRouter(deps: HubDeps): Router {
     const parsed = z.object({ policy: z.enum(['flag', 'reject']) }).safeParse(ctx.state.body ?? {});
     const id = z.uuid().safeParse(ctx.params.id);
     if (!parsed.success || !id.success) throw new InvalidParametersError('policy must be "flag" or "reject", id a platform uuid');
-    await deps.db('platforms').where({ id: id.data }).update({ cdr_policy: parsed.data.policy });
-    await deps.db('audit_log').insert({ actor: ctx.state.actor, action: 'partner.cdr_policy', subject: id.data, details: JSON.stringify(parsed.data) });
+    await setCdrPolicy(deps, id.data, parsed.data.policy, ctx.state.actor as string);
     ctx.body = success();
   });
   return router;

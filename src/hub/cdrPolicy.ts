@@ -1,0 +1,19 @@
+// Per-platform CDR policy: business-rule findings flag a CDR ('flag', the default) or refuse it
+// ('reject'). Read on every CDR, so cached; a change clears this process's cache at once and
+// reaches other web processes within the TTL.
+import type { HubDeps } from '../deps.ts';
+import { TtlCache } from '../ttlCache.ts';
+
+export type CdrPolicy = 'flag' | 'reject';
+
+const policies = new TtlCache<string, CdrPolicy>(2000);
+
+export function cdrPolicy(deps: HubDeps, platformId: string): Promise<CdrPolicy> {
+  return policies.get(platformId, async () => ((await deps.db('platforms').where({ id: platformId }).first('cdr_policy'))?.cdr_policy as CdrPolicy | undefined) ?? 'flag');
+}
+
+export async function setCdrPolicy(deps: HubDeps, platformId: string, policy: CdrPolicy, actor: string): Promise<void> {
+  await deps.db('platforms').where({ id: platformId }).update({ cdr_policy: policy });
+  await deps.db('audit_log').insert({ actor, action: 'partner.cdr_policy', subject: platformId, details: JSON.stringify({ policy }) });
+  policies.clear();
+}
