@@ -191,7 +191,17 @@ export async function bookCdrs(db: Db, messages: readonly OcpiPushMessage[]): Pr
     results.clear();
     return bookCandidates(db, trx, candidates, results);
   });
-  if (booked.some((b) => b.kind === 'cdr')) await releaseWaitingCredits(db, booked.filter((b) => b.kind === 'cdr'));
+  // Credits waiting for an original are released after the commit, from both sides: originals
+  // booked here release the credits waiting for them, and credits in this batch that are (still)
+  // held look for their original. A concurrent booker may have committed the original after this
+  // transaction's snapshot (so the credit was held as original_unknown) but checked for waiting
+  // credits before this commit made the held credit visible; without the second check that credit
+  // stayed held for good, and its original stayed in clearing. Whichever commit comes second now
+  // sees the other's row. Redeliveries of a held credit retry the same way.
+  const originals = booked.filter((b) => b.kind === 'cdr');
+  const credits = candidates.filter((c) => c.cdr.credit);
+  if (credits.length) originals.push(...(await originalsOfHeldCredits(db, credits)));
+  if (originals.length && (await releaseWaitingCredits(db, originals)) > 0) await refreshCreditResults(db, credits, results);
   return messages.map((m) => {
     const c = parseCdr(m);
     return results.get(c.key) ?? { key: c.key, outcome: 'duplicate' };
@@ -200,6 +210,37 @@ export async function bookCdrs(db: Db, messages: readonly OcpiPushMessage[]): Pr
 
 export async function bookCdr(db: Db, message: OcpiPushMessage): Promise<BookResult> {
   return (await bookCdrs(db, [message]))[0];
+}
+
+/** Booked originals that a held credit among these candidates is waiting for (committed data only). */
+async function originalsOfHeldCredits(db: Db, credits: Candidate[]): Promise<BookingRow[]> {
+  const out: BookingRow[] = [];
+  for (let i = 0; i < credits.length; i += 5000) {
+    const refs = credits.slice(i, i + 5000).map((c) => [c.cdr.country_code.toUpperCase(), c.cdr.party_id.toUpperCase(), c.cdr.credit_reference_id as string]);
+    const rows: BookingRow[] = await db('clearing_bookings as b')
+      .where({ 'b.kind': 'cdr', 'b.status': 'booked' })
+      .whereIn(['b.country_code', 'b.party_id', 'b.cdr_id'], refs)
+      .whereExists(db('clearing_bookings as c').whereRaw(`c.kind = 'credit' AND c.status = 'held' AND c.country_code = b.country_code AND c.party_id = b.party_id AND c.credit_reference_id = b.cdr_id`))
+      .select('b.*');
+    out.push(...rows);
+  }
+  return out;
+}
+
+/** After credits were released, the results of this batch's credits say what they are now (booked, not held). */
+async function refreshCreditResults(db: Db, credits: Candidate[], results: Map<string, BookResult>): Promise<void> {
+  const stale = credits.filter((c) => results.get(c.key)?.outcome === 'held');
+  for (let i = 0; i < stale.length; i += 5000) {
+    const rows: BookingRow[] = await db('clearing_bookings').whereIn(
+      ['country_code', 'party_id', 'cdr_id'],
+      stale.slice(i, i + 5000).map((c) => [c.cdr.country_code.toUpperCase(), c.cdr.party_id.toUpperCase(), c.cdr.id]),
+    );
+    for (const r of rows) {
+      if (r.status === 'held') continue;
+      const key = cdrKey(r.country_code, r.party_id, r.cdr_id);
+      results.set(key, { key, outcome: r.status === 'booked' ? 'booked' : 'voided', bookingId: String(r.id) });
+    }
+  }
 }
 
 async function existingKeys(trx: Knex.Transaction, keys: [string, string, string][]): Promise<Map<string, BookingRow>> {
