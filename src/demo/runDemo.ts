@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { buildDeps } from '../bootstrap.ts';
 import { startHub } from '../main.ts';
 import { SimNetwork, type Faults } from '../sim/network.ts';
+import { dailyRate } from '../sim/dailyPattern.ts';
 import { deliveryStatus } from '../hub/delivery/status.ts';
 import { createAgreement, setPayee } from '../clearing/agreements.ts';
 import { closeCycles, listCycles, openCycles } from '../clearing/cycles.ts';
@@ -143,7 +144,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 async function runTraffic(network: SimNetwork, options: DemoOptions, report: () => Promise<void>): Promise<void> {
   let stopped = false;
   void options.stopSignal?.then(() => (stopped = true));
-  const end = Date.now() + options.durationSeconds * 1000;
+  const started = Date.now();
+  const end = started + options.durationSeconds * 1000;
+  // The run is one simulated day, starting at 06:00: sessions follow the daily pattern around the average rate.
+  const hourOfDay = () => 6 + ((Date.now() - started) / (options.durationSeconds * 1000)) * 24;
   const inFlight = new Set<Promise<void>>();
   let nextReport = Date.now() + 2000;
   let due = Date.now();
@@ -151,7 +155,7 @@ async function runTraffic(network: SimNetwork, options: DemoOptions, report: () 
     if (Date.now() >= due && inFlight.size < 32) {
       const session = network.runSession().catch(() => undefined).finally(() => inFlight.delete(session));
       inFlight.add(session);
-      due += 1000 / options.rate;
+      due += 1000 / (options.rate * dailyRate(hourOfDay()));
     }
     if (Date.now() >= nextReport) {
       await report();
