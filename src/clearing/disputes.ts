@@ -6,7 +6,7 @@
 // eMSPs dispute within the agreement's dispute window (counted from the CDR's end).
 import { z } from 'zod';
 import type { Db } from '../store/db.ts';
-import { cdrKey, bookingLines, postBookingEntries, retrying, rowAmounts, type BookingRow } from './booking.ts';
+import { cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retrying, rowAmounts, type BookingRow } from './booking.ts';
 import { linesOf, postEntries, reversedLines } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -87,6 +87,16 @@ export async function openDispute(db: Db, body: unknown, options: { now?: Date; 
 }
 
 export async function resolveDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string): Promise<Dispute> {
+  const dispute = await settleDispute(db, id, outcome, actor, note);
+  if (outcome === 'rejected') {
+    // The CDR is back in clearing: a credit CDR held while it was disputed can now reverse it.
+    const booking: BookingRow | undefined = await db('clearing_bookings').where({ id: dispute.booking_id }).first();
+    if (booking) await releaseWaitingCredits(db, [booking]);
+  }
+  return dispute;
+}
+
+async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string): Promise<Dispute> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`dispute ${id}`);
   return retrying(db, async (trx) => {
     const dispute = await trx('clearing_disputes').where({ id }).forUpdate().first();

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.ts';
 import { bookCdrs, type BookingRow } from '../../src/clearing/booking.ts';
+import { openDispute, resolveDispute } from '../../src/clearing/disputes.ts';
 import { unbalancedEntries } from '../../src/clearing/ledger.ts';
 import { parsePartyRef } from '../../src/clearing/parties.ts';
 import { aCdr, aParty, anAgreement, cdrMessage, clearingDb } from './support.ts';
@@ -93,6 +94,17 @@ describe('a credit CDR booked concurrently with its original', () => {
     await db('clearing_bookings').insert(heldCreditRow(cpo, emsp, credit)); // as a lost race left it
     const [result] = await bookCdrs(db, [cdrMessage(credit, emsp)]);
     expect(result.outcome).toBe('duplicate');
+    await expectReversed(cpo, original, credit);
+  });
+
+  it('a credit held while its original was disputed reverses it once the dispute is rejected', async () => {
+    const { cpo, emsp, original, credit } = await aPairWithCredit('12');
+    await bookCdrs(db, [cdrMessage(original, emsp)]);
+    const dispute = await openDispute(db, { cdr: { ...parsePartyRef(cpo), id: original.id }, opened_by: emsp, reason: 'kWh look high' }, { operator: true });
+    const [held] = await bookCdrs(db, [cdrMessage(credit, emsp)]);
+    expect(held.outcome).toBe('held');
+    expect(await bookingOf(cpo, credit.id)).toMatchObject({ status: 'held', hold_reason: 'original_disputed' });
+    await resolveDispute(db, dispute.id, 'rejected', 'test');
     await expectReversed(cpo, original, credit);
   });
 });
