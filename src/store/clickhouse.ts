@@ -4,12 +4,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 
 const migrationsDir = fileURLToPath(new URL('../../migrations/clickhouse/', import.meta.url));
 
 export function createClickHouse(url: string, database: string): ClickHouseClient {
-  return createClient({ url, database, clickhouse_settings: {}, request_timeout: 60_000 });
+  // The client's own console logging is off: callers decide how a failed request is reported
+  // (the ingester holds its batch and logs once through pino).
+  return createClient({ url, database, clickhouse_settings: {}, request_timeout: 60_000, log: { level: ClickHouseLogLevel.OFF } });
 }
 
 /** Escapes a value for a ClickHouse SQL string literal. The only way values enter our SQL. */
