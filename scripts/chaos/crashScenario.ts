@@ -30,6 +30,8 @@ export interface ScenarioOptions {
   kills: number;
   cluster: boolean;
   seed?: number;
+  /** First letter of the partners' party ids, so scenarios can share a database. */
+  idLetter?: string;
   log?: (line: string) => void;
 }
 
@@ -123,8 +125,9 @@ export async function crashScenario(options: ScenarioOptions): Promise<ScenarioR
       partners.push(partner);
       return partner;
     };
-    const cpos = [await join('CPO', 'NL', 'XC1'), await join('CPO', 'DE', 'XC2')];
-    const emsps = [await join('EMSP', 'NL', 'XE1'), await join('EMSP', 'BE', 'XE2')];
+    const l = options.idLetter ?? 'X';
+    const cpos = [await join('CPO', 'NL', `${l}C1`), await join('CPO', 'DE', `${l}C2`)];
+    const emsps = [await join('EMSP', 'NL', `${l}E1`), await join('EMSP', 'BE', `${l}E2`)];
 
     // A CPO keeps trying until the hub answers 1000 (or refuses the content): a crash of the
     // process it talks to only delays it. It spreads over the web processes like a load balancer.

@@ -6,7 +6,7 @@ import { crashScenario } from '../../scripts/chaos/crashScenario.ts';
 
 describe('a 3-node NATS cluster with two web and two worker processes', () => {
   it('survives losing a NATS node, a web and a worker process', async () => {
-    const report = await crashScenario({ env: inject('testEnv'), cdrs: 300, sessions: 4, patchesPerSession: 10, kills: 3, cluster: true, seed: 2, log: () => {} });
+    const report = await crashScenario({ env: inject('testEnv'), cdrs: 300, sessions: 4, patchesPerSession: 10, kills: 3, cluster: true, seed: 2, idLetter: 'Y', log: () => {} });
     console.log('scale-out run', JSON.stringify(report));
     expect(new Set(report.kills.map((k) => k.replace(/:.*/, '')))).toEqual(new Set(['web', 'worker', 'nats']));
     expect(report.cdrsAcknowledged).toBe(report.cdrsSent);
