@@ -64,5 +64,12 @@ describe('hub demo', () => {
     expect(injectedKinds.length).toBeGreaterThan(0);
     for (const [kind] of injectedKinds) expect(summary.anomaliesByType[DETECTED_AS[kind]] ?? 0).toBeGreaterThan(0);
     expect(summary.anomaliesByType.overlapping_sessions ?? 0).toBe(0);
+    // Statements reached the billing contacts with PDF and CSV; the late payer was reminded once, then paid.
+    expect(summary.emails.statements).toBeGreaterThan(0);
+    expect(summary.emails.withAttachments).toBe(summary.emails.statements);
+    expect(summary.latePayer).not.toBeNull();
+    expect(summary.emails.remindersToLatePayer).toBe(1);
+    expect(summary.latePayer!.status).toBe('paid');
+    expect(Number(summary.latePayer!.balance)).toBe(0);
   }, 300_000);
 });

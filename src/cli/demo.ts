@@ -99,6 +99,8 @@ function render(s: DemoSummary, envFile: string): string {
         `    ${c.period} ${c.currency}: ${c.state}; gross ${money(c.gross_value, c.currency)} in ${c.gross_transfers ?? '-'} transfers → net ${money(c.multilateral_value, c.currency)} in ${c.multilateral_transfers ?? '-'} transfers (netting efficiency ${c.efficiency === undefined ? '-' : `${Math.round(c.efficiency * 100)}%`})`,
     ),
     `  statements written: ${s.statements.length} PDFs (with JSON and CSV) in ${s.statements[0] ? path.dirname(s.statements[0]) : '-'}`,
+    `  billing: ${s.emails.statements} statement emails sent (${s.emails.withAttachments} with PDF and CSV attached) to the local mail sink; ` +
+      (s.latePayer ? `late payer ${s.latePayer.statement}: ${s.emails.remindersToLatePayer} reminder(s), now ${s.latePayer.status} (balance ${s.latePayer.balance})` : 'no payer was late'),
     `  anomalies found: ${Object.entries(s.anomaliesByType).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `  injected bad billing: ${Object.entries(s.injected).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     '',
@@ -108,6 +110,7 @@ function render(s: DemoSummary, envFile: string): string {
     '  deliveries:               npx hub deliveries status',
     '  partners:                 npx hub partners list',
     '  a CDR and its price:      npx hub cdrs show CC-PID-ID --explain',
+    '  statements and payments:  npx hub statements list; the portal at /portal of a running hub (npx hub portal users add --party CC-PID --email E)',
     '  analytics:                npx hub pipelines status; Grafana provisioning in grafana/ (docker compose up grafana)',
     `  OCPI versions URL (while a hub runs): ${s.hubUrl}/ocpi/versions`,
     '',

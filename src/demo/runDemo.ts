@@ -21,6 +21,10 @@ import { createPayPal } from '../clearing/paypal/client.ts';
 import { startPayPalStandIn } from '../clearing/paypal/standIn/server.ts';
 import { periodOf } from '../clearing/periods.ts';
 import { partyRef } from '../clearing/parties.ts';
+import { addContact } from '../billing/contacts.ts';
+import { billingTick } from '../billing/reminders.ts';
+import { getAccount } from '../billing/tracking.ts';
+import { SmtpSink } from '../sim/smtpSink.ts';
 
 export interface DemoOptions {
   config: Config;
@@ -52,6 +56,8 @@ export interface DemoSummary {
   statements: string[];
   anomaliesByType: Record<string, number>;
   injected: Record<string, number>;
+  emails: { statements: number; withAttachments: number; queuedAtIssue: number; remindersToLatePayer: number };
+  latePayer: { statement: string; status: string; balance: string } | null;
   seconds: number;
 }
 
@@ -63,11 +69,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const say = options.progress ?? (() => {});
   const paypalSecret = randomBytes(12).toString('hex');
   const standIn = await startPayPalStandIn({ clientId: 'hub-demo', clientSecret: paypalSecret });
-  const deps = await buildDeps(options.config, options.log, 'hub-demo');
-  const hub = await startHub(options.config, ['web', 'worker', 'pipelines'], deps);
+  // Billing contacts' mailboxes: a local SMTP server standing in for the partners' mail.
+  const mail = await new SmtpSink().start();
+  const config: Config = { ...options.config, SMTP_URL: mail.url };
+  const deps = await buildDeps(config, options.log, 'hub-demo');
+  const hub = await startHub(config, ['web', 'worker', 'pipelines'], deps);
   const network = new SimNetwork({
     hubUrl: hub.url,
-    adminToken: options.config.ADMIN_TOKEN,
+    adminToken: config.ADMIN_TOKEN,
     cpos: options.cpos,
     emsps: options.emsps,
     both: options.both,
@@ -89,9 +98,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         );
       }
     }
-    for (const party of [...network.cpos, ...network.emsps]) {
-      const ref = partyRef(party.owner.country_code, party.owner.party_id);
+    // A platform that is both CPO and eMSP has one party reference, one payee and one contact.
+    for (const ref of new Set([...network.cpos, ...network.emsps].map((p) => partyRef(p.owner.country_code, p.owner.party_id)))) {
       await setPayee(deps.db, ref, `billing@${ref.toLowerCase()}.example`);
+      await addContact(deps.db, { party: ref, email: `billing@${ref.toLowerCase()}.example`, actor: 'demo' });
     }
     await network.publishCatalogue();
 
@@ -112,13 +122,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const statementIds = (await Promise.all(ids.map((id) => listStatements(deps.db, { cycle: id })))).flat().map((s) => s.id);
     const files = await writeStatementFiles(deps.db, statementIds, options.statementsDir, ['json', 'csv', 'pdf']);
     const paypal = createPayPal({ environment: 'standin', clientId: 'hub-demo', clientSecret: paypalSecret, baseUrl: standIn.url, backoffMs: 50 });
-    await settleCycles(deps.db, paypal, await listCycles(deps.db, { period }));
-    // Net payers approve their PayPal orders (in the browser, for real); the next run captures them.
-    for (const order of standIn.orders.values()) standIn.approve(order.id);
-    for (let run = 0; run < 3; run++) {
-      const reports = await settleCycles(deps.db, paypal, await listCycles(deps.db, { period }));
-      if (reports.every((r) => r.state === 'settled')) break;
+    const settle = async (runs: number) => {
+      for (let run = 0; run < runs; run++) {
+        const reports = await settleCycles(deps.db, paypal, await listCycles(deps.db, { period }));
+        if (reports.every((r) => r.state === 'settled')) return;
+      }
+    };
+    await settle(1);
+    // Net payers approve their PayPal orders (in the browser, for real); one pays late.
+    const [lateOrder, ...onTime] = [...standIn.orders.values()];
+    for (const order of onTime) standIn.approve(order.id);
+    await settle(2);
+    say('billing: statements emailed to every billing contact; one payer is late');
+    const billing = await billingTick(deps);
+    const late = lateOrder ? await lateStatement(deps, lateOrder.id) : undefined;
+    let reminders = 0;
+    if (late) {
+      // Time passes: 4 days after the due date the late payer is reminded, then pays.
+      const dueAt = Date.parse((await getAccount(deps.db, late)).due_date);
+      await billingTick(deps, { now: new Date(dueAt + 4 * 86_400_000) });
+      standIn.approve(lateOrder.id);
+      await settle(3);
+      // A week later nothing more is sent: the balance is zero.
+      await billingTick(deps, { now: new Date(dueAt + 11 * 86_400_000) });
+      reminders = mail.messages.filter((m) => m.subject.startsWith('Payment reminder') && m.subject.includes(late)).length;
     }
+    const lateAccount = late ? await getAccount(deps.db, late, new Date()) : undefined;
     const settled = await listCycles(deps.db, { period });
     return {
       hubUrl: hub.url,
@@ -132,12 +161,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       statements: files.filter((f) => f.endsWith('.pdf')).map((f) => path.relative(process.cwd(), f)),
       anomaliesByType: await anomaliesByType(deps),
       injected: network.stats.injected,
+      emails: {
+        statements: mail.messages.filter((m) => m.subject.startsWith('Clearing statement')).length,
+        withAttachments: mail.messages.filter((m) => m.subject.startsWith('Clearing statement') && m.attachments.some((a) => a.filename.endsWith('.pdf')) && m.attachments.some((a) => a.filename.endsWith('.csv'))).length,
+        queuedAtIssue: billing.queued,
+        remindersToLatePayer: reminders,
+      },
+      latePayer: late && lateAccount ? { statement: late, status: lateAccount.status, balance: lateAccount.balance } : null,
       seconds: Math.round((Date.now() - started) / 1000),
     };
   } finally {
     await network.stop();
     await hub.stop();
     await standIn.stop();
+    await mail.stop();
   }
 }
 
@@ -203,6 +240,10 @@ async function awaitDetection(deps: Awaited<ReturnType<typeof buildDeps>>, injec
     if (Object.entries(injected).every(([kind, n]) => n === 0 || (found[DETECTED_AS[kind]] ?? 0) > 0)) return;
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+async function lateStatement(deps: Awaited<ReturnType<typeof buildDeps>>, orderId: string): Promise<string | undefined> {
+  return (await deps.db('clearing_payments').where({ order_id: orderId }).first('statement_id'))?.statement_id;
 }
 
 async function bookings(deps: Awaited<ReturnType<typeof buildDeps>>, ids: string[]) {

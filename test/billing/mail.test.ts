@@ -9,7 +9,7 @@ import { addContact } from '../../src/billing/contacts.ts';
 import { billingTick } from '../../src/billing/reminders.ts';
 import { startPayPalStandIn, type PayPalStandIn } from '../../src/clearing/paypal/standIn/server.ts';
 import { clearingConfig } from '../clearing/support.ts';
-import { SmtpSink } from './smtpSink.ts';
+import { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { aBilledCycle, aFuturePeriod, settle } from './support.ts';
 
 let deps: HubDeps;

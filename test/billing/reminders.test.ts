@@ -10,7 +10,7 @@ import { billingTick } from '../../src/billing/reminders.ts';
 import { accountHistory, getAccount, recordBankTransfer, setTerms, writeOff } from '../../src/billing/tracking.ts';
 import { balances, HUB, unbalancedEntries } from '../../src/clearing/ledger.ts';
 import { clearingConfig } from '../clearing/support.ts';
-import { SmtpSink } from './smtpSink.ts';
+import { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { aBilledCycle } from './support.ts';
 
 let deps: HubDeps;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TestHub } from '../support/hub.ts';
-import type { SmtpSink } from '../billing/smtpSink.ts';
+import type { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { startPayPalStandIn, type PayPalStandIn } from '../../src/clearing/paypal/standIn/server.ts';
 import { aBilledCycle, aFuturePeriod, settle, type BilledCycle } from '../billing/support.ts';
 import { aDeadLetter, aUser, startPortalHub, PASSWORD } from './support.ts';

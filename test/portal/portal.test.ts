@@ -2,7 +2,7 @@
 // form, the login rate limit, isolation between parties, downloads, audit, the admin API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHub } from '../support/hub.ts';
-import type { SmtpSink } from '../billing/smtpSink.ts';
+import type { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { aBilledCycle, aFuturePeriod, type BilledCycle } from '../billing/support.ts';
 import { Browserish, aUser, startPortalHub, PASSWORD } from './support.ts';
 

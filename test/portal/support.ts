@@ -2,7 +2,7 @@
 // cookies and reads CSRF tokens from forms, as a browser would.
 import { randomBytes } from 'node:crypto';
 import { startTestHub, type TestHub } from '../support/hub.ts';
-import { SmtpSink } from '../billing/smtpSink.ts';
+import { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { createUser } from '../../src/portal/auth.ts';
 import type { Db } from '../../src/store/db.ts';
 import { cdrMessage } from '../clearing/support.ts';
