@@ -5,10 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../src/config.ts';
-import { migrateAll } from '../src/bootstrap.ts';
-import { dropDatabase } from '../src/store/db.ts';
-import { dropClickHouseDatabase } from '../src/store/clickhouse.ts';
-import { connectBus, deleteStreams } from '../src/bus/nats.ts';
+import { dropNamespace, migrateAll } from '../src/bootstrap.ts';
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
@@ -49,11 +46,7 @@ export async function benchEnv(overrides: Record<string, string> = {}): Promise<
     env,
     config,
     async cleanup() {
-      await dropDatabase(config.DATABASE_URL);
-      await dropClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
-      const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, 'bench-cleanup');
-      await deleteStreams(bus);
-      await bus.close();
+      await dropNamespace(config);
     },
   };
 }

@@ -1,11 +1,11 @@
 // Building the process's dependencies and preparing the services it runs on.
 import type { Config } from './config.ts';
 import type { HubDeps } from './deps.ts';
-import { createDb, ensureDatabase, migrateLatest } from './store/db.ts';
-import { createClickHouse, ensureClickHouseDatabase, migrateClickHouse } from './store/clickhouse.ts';
+import { createDb, dropDatabase, ensureDatabase, migrateLatest } from './store/db.ts';
+import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse } from './store/clickhouse.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { deriveTokenKeys } from './partners/tokenCrypto.ts';
-import { connectBus, ensureStreams } from './bus/nats.ts';
+import { connectBus, deleteStreams, ensureStreams } from './bus/nats.ts';
 import { PartyDirectory } from './hub/partyDirectory.ts';
 import { CdrWriter } from './store/cdrWriter.ts';
 
@@ -46,5 +46,21 @@ export async function migrateAll(config: Config): Promise<{ postgres: string[]; 
     return { postgres, clickhouse: await migrateClickHouse(clickhouse) };
   } finally {
     await clickhouse.close();
+  }
+}
+
+/**
+ * Removes everything a namespace holds: the Postgres database, the ClickHouse database and the
+ * NATS streams of its prefix. Used by test runs, benchmarks and the demo, which each work in a
+ * namespace of their own.
+ */
+export async function dropNamespace(config: Config): Promise<void> {
+  await dropDatabase(config.DATABASE_URL);
+  await dropClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+  const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, 'namespace-cleanup');
+  try {
+    await deleteStreams(bus);
+  } finally {
+    await bus.close();
   }
 }

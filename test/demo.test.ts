@@ -5,11 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig, type Config } from '../src/config.ts';
-import { migrateAll } from '../src/bootstrap.ts';
+import { dropNamespace, migrateAll } from '../src/bootstrap.ts';
 import { createLogger } from '../src/logger.ts';
-import { dropDatabase } from '../src/store/db.ts';
-import { dropClickHouseDatabase } from '../src/store/clickhouse.ts';
-import { connectBus, deleteStreams } from '../src/bus/nats.ts';
 import { freePort } from '../src/sim/freePort.ts';
 import { DETECTED_AS, runDemo } from '../src/demo/runDemo.ts';
 
@@ -32,11 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await dropDatabase(config.DATABASE_URL);
-  await dropClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
-  const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, 'demo-test-cleanup');
-  await deleteStreams(bus);
-  await bus.close();
+  await dropNamespace(config);
 });
 
 describe('hub demo', () => {

@@ -3,10 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import { parseConfig } from '../src/config.ts';
-import { migrateAll } from '../src/bootstrap.ts';
-import { dropDatabase } from '../src/store/db.ts';
-import { dropClickHouseDatabase } from '../src/store/clickhouse.ts';
-import { connectBus, deleteStreams } from '../src/bus/nats.ts';
+import { dropNamespace, migrateAll } from '../src/bootstrap.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -34,10 +31,6 @@ export default async function setup(project: TestProject) {
   await migrateAll(config);
   project.provide('testEnv', testEnv);
   return async () => {
-    await dropDatabase(config.DATABASE_URL);
-    const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, 'test-teardown');
-    await deleteStreams(bus);
-    await bus.close();
-    await dropClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+    await dropNamespace(config);
   };
 }

@@ -5,11 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../config.ts';
-import { migrateAll } from '../bootstrap.ts';
+import { dropNamespace, migrateAll } from '../bootstrap.ts';
 import { createLogger } from '../logger.ts';
-import { dropDatabase } from '../store/db.ts';
-import { dropClickHouseDatabase } from '../store/clickhouse.ts';
-import { connectBus, deleteStreams } from '../bus/nats.ts';
 import { runDemo, type DemoSummary } from '../demo/runDemo.ts';
 import { parseOptions } from './args.ts';
 import { cliConfig, repoRoot } from './localConfig.ts';
@@ -43,11 +40,7 @@ export async function run(args: string[]): Promise<number> {
   };
   const config = parseConfig({ ...process.env, ...demoEnv, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' });
   process.stderr.write('demo: resetting the demo namespace (database ocpi_hub_demo, ClickHouse ocpi_hub_demo, streams DEMO_*)\n');
-  await dropDatabase(config.DATABASE_URL);
-  await dropClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
-  const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, 'hub-demo-reset');
-  await deleteStreams(bus);
-  await bus.close();
+  await dropNamespace(config);
   await migrateAll(config);
 
   let interrupt: () => void = () => {};
