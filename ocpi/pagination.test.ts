@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pageHeaders, parsePageRequest } from './pagination.ts';
+import { nextLinkTarget, pageHeaders, parsePageRequest } from './pagination.ts';
 
 describe('parsePageRequest', () => {
   it('caps limit at the server maximum and defaults offset to 0', () => {
@@ -32,5 +32,21 @@ describe('pageHeaders', () => {
     const next = new URL(/<(.+)>; rel="next"/.exec(first.Link)![1]);
     expect(Object.fromEntries(next.searchParams)).toEqual({ date_from: '2020-01-01T00:00:00Z', limit: '2', offset: '2' });
     expect(pageHeaders(url, { offset: 4, limit: 2 }, 5, 100).Link).toBeUndefined();
+  });
+});
+
+describe('nextLinkTarget', () => {
+  it.each([
+    ['<https://cpo.example/cdrs?offset=50&limit=50>; rel="next"', 'https://cpo.example/cdrs?offset=50&limit=50'],
+    ['<https://cpo.example/cdrs?offset=50>; rel=next', 'https://cpo.example/cdrs?offset=50'],
+    ['<https://cpo.example/a?offset=0>; rel="prev", <https://cpo.example/a?offset=100>; rel="next"', 'https://cpo.example/a?offset=100'],
+    ['<https://cpo.example/a?x=1,2>; title="page"; REL="Next Last"', 'https://cpo.example/a?x=1,2'],
+    ['</ocpi/cpo/2.2.1/cdrs?offset=10>; rel="next"', '/ocpi/cpo/2.2.1/cdrs?offset=10'],
+  ])('finds the next page in %s', (header, target) => {
+    expect(nextLinkTarget(header)).toBe(target);
+  });
+
+  it.each([[undefined], [null], [''], ['<https://cpo.example/a>; rel="prev"'], ['https://cpo.example/a; rel="next"']])('finds none in %s', (header) => {
+    expect(nextLinkTarget(header)).toBeUndefined();
   });
 });

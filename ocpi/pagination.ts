@@ -65,3 +65,17 @@ export function pageHeaders(url: URL, page: PageRequest, total: number, maxLimit
   }
   return headers;
 }
+
+/**
+ * The target of a `Link` header's `rel="next"` (RFC 8288): `<url>; rel="next"`, possibly among
+ * other links, rel quoted or not, several relation types in one. Undefined when there is none.
+ */
+export function nextLinkTarget(header: string | null | undefined): string | undefined {
+  if (!header) return undefined;
+  for (const match of header.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
+    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(match[2]);
+    const types = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (types.includes('next')) return match[1].trim();
+  }
+  return undefined;
+}

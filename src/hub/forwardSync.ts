@@ -44,6 +44,8 @@ export interface Relayed {
   httpStatus: number;
   body: Envelope;
   headers: Record<string, string>;
+  /** The receiver's `Link` header, not relayed as is: it points into the receiver's system (see forwardList). */
+  link?: string;
 }
 
 export const toPartyRef = (routing: RoutingHeaders['to']): PartyRef | undefined =>
@@ -122,6 +124,7 @@ export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
     httpStatus: outcome.httpStatus,
     body: outcome.envelope,
     headers: { ...outcome.headers, ...routingHeadersBack(leg.sender, leg.receiver) },
+    ...(outcome.link === undefined ? {} : { link: outcome.link }),
   };
 }
 
@@ -151,10 +154,10 @@ function routingHeadersBack(sender: PartyRef, receiver: PartyRef): Record<string
 }
 
 export type RelayOutcome =
-  | { kind: 'relay'; httpStatus: number; envelope: Envelope; headers: Record<string, string> }
+  | { kind: 'relay'; httpStatus: number; envelope: Envelope; headers: Record<string, string>; link?: string }
   | { kind: 'error'; error: HubError };
 
-/** Pagination headers a receiver may send; Link is not relayed (it points into the receiver's system). */
+/** Pagination headers relayed as they are; Link is kept apart (it points into the receiver's system). */
 const RELAYED_HEADERS = ['x-total-count', 'x-limit'] as const;
 
 /**
@@ -176,7 +179,8 @@ export function relayOf(reply: Pick<OcpiReply, 'httpStatus' | 'envelope' | 'head
     const value = reply.headers.get(name);
     if (value) headers[name === 'x-total-count' ? 'X-Total-Count' : 'X-Limit'] = value;
   }
-  return { kind: 'relay', httpStatus: reply.httpStatus, envelope: reply.envelope, headers };
+  const link = reply.headers.get('link') ?? undefined;
+  return { kind: 'relay', httpStatus: reply.httpStatus, envelope: reply.envelope, headers, ...(link === undefined ? {} : { link }) };
 }
 
 /** Writes a relayed answer on a Koa-like context. */

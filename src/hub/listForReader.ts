@@ -11,9 +11,11 @@ import { sameParty } from './routing.ts';
 export type ListModule = 'locations' | 'sessions' | 'cdrs' | 'tariffs' | 'tokens';
 
 /**
- * What a reader may list: objects addressed to one of its parties, broadcast ones, and its own.
- * With OCPI-from-* the reader narrows to that one party (it must be one of its own); with
- * OCPI-to-* naming an owner, the list narrows to that owner's objects.
+ * What a reader may list from the hub's store: objects addressed to one of its parties, broadcast
+ * ones, and its own. With OCPI-from-* the reader narrows to that one party (it must be one of its
+ * own). With OCPI-to-* naming a party the request is normally forwarded to that party instead
+ * (forwardList); it reaches the store only when the party lists no Sender interface for the
+ * module or is one of the reader's own, and then narrows to that owner's objects.
  */
 export async function listForReader(deps: HubDeps, module: ListModule, caller: Caller, routing: RoutingHeaders, page: PageRequest) {
   let parties = await deps.directory.ofPlatform(caller.platform.id);
@@ -31,9 +33,6 @@ export async function listForReader(deps: HubDeps, module: ListModule, caller: C
   const hub = { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID };
   const to = routing.to && { country_code: routing.to.countryCode, party_id: routing.to.partyId };
   const owner = to && !sameParty(to, hub) ? to : undefined;
-  if (module === 'cdrs') {
-    const result = await cdrPage(deps.db, page, audience);
-    return owner ? { total: result.total, items: result.items } : result;
-  }
+  if (module === 'cdrs') return cdrPage(deps.db, page, audience, owner);
   return objectPage(deps.db, module, page, audience, owner);
 }

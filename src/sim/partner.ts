@@ -70,7 +70,14 @@ export class SimPartner {
 
   constructor(
     readonly roles: PartnerRole[],
-    readonly options: { name?: string; versions?: string[]; base64?: boolean; record?: boolean } = {},
+    readonly options: {
+      name?: string;
+      versions?: string[];
+      base64?: boolean;
+      record?: boolean;
+      /** Interfaces left out of the version details, as `module:ROLE` (a CPO that only pushes: `cdrs:SENDER`). */
+      omit?: string[];
+    } = {},
   ) {}
 
   get versionsUrl(): string {
@@ -83,7 +90,7 @@ export class SimPartner {
     for (const r of this.roles) {
       for (const m of defaultModules[r.role]) {
         const key = `${m.identifier}:${m.role}`;
-        if (!seen.has(key)) seen.set(key, { ...m, url: `${this.url}/ocpi/2.2.1/${m.role.toLowerCase()}/${m.identifier}` });
+        if (!seen.has(key) && !this.options.omit?.includes(key)) seen.set(key, { ...m, url: `${this.url}/ocpi/2.2.1/${m.role.toLowerCase()}/${m.identifier}` });
       }
     }
     return [...seen.values()];

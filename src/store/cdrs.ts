@@ -28,11 +28,20 @@ export async function findCdr(db: Db, countryCode: string, partyId: string, id: 
   return db<StoredCdr>('cdrs').whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?) AND cdr_id = ?', [countryCode, partyId, id]).first();
 }
 
-/** CDRs visible to a reader: those addressed to one of its parties, or owned by one of them. */
-export async function cdrPage(db: Db, page: PageRequest, audience: { receiverKeys: string[]; owners: { country_code: string; party_id: string }[] }) {
+/**
+ * CDRs visible to a reader: those addressed to one of its parties, or owned by one of them;
+ * with `owner`, only that CPO's among them.
+ */
+export async function cdrPage(
+  db: Db,
+  page: PageRequest,
+  audience: { receiverKeys: string[]; owners: { country_code: string; party_id: string }[] },
+  owner?: { country_code: string; party_id: string },
+) {
   const base = db('cdrs');
   if (page.dateFrom) base.where('last_updated', '>=', page.dateFrom);
   if (page.dateTo) base.where('last_updated', '<', page.dateTo);
+  if (owner) base.whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?)', [owner.country_code, owner.party_id]);
   base.where((q) => {
     q.whereIn('receiver', audience.receiverKeys.length ? audience.receiverKeys : ['-']);
     for (const o of audience.owners) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?))', [o.country_code, o.party_id]);

@@ -48,6 +48,15 @@ const owned = (type: 'location' | 'session' | 'tariff' | 'token', owner: [string
   [type === 'token' ? 'uid' : 'id']: id,
 });
 
+/** The lists of the hub's Sender interface and the victim's object in each. */
+const LISTS = [
+  ['locations', 'LOC-A'],
+  ['sessions', 'SES-A'],
+  ['cdrs', 'CDR-A'],
+  ['tariffs', 'TAR-A'],
+  ['tokens', 'TOK-A'],
+] as const;
+
 const cdrOf = (owner: [string, string], id: string) => ({ ...sampleOf('cdr'), country_code: owner[0], party_id: owner[1], id });
 const contains = (id: string) => (r: { body: any }) => JSON.stringify(r.body?.data ?? []).includes(id);
 
@@ -116,20 +125,14 @@ function buildMatrix(): Cell[] {
     cells.push({ group: 'read a CDR not addressed to you', actor, method: 'GET', path: `/receiver/cdrs/${CPO_A.join('/')}/CDR-A`, from: party(partners[actor]), http: 404, ocpi: 2000 });
   }
 
-  // GET all via the hub: nothing addressed to someone else shows up; forged FROM is 2001.
-  const lists = [
-    ['locations', 'LOC-A'],
-    ['sessions', 'SES-A'],
-    ['cdrs', 'CDR-A'],
-    ['tariffs', 'TAR-A'],
-    ['tokens', 'TOK-A'],
-  ] as const;
+  // GET all via the hub: nothing addressed to someone else shows up; forged FROM is 2001. (A list
+  // addressed to the owner is forwarded to it: see 'lists addressed to the owner' below.)
+  const lists = LISTS;
   for (const [module, id] of lists) {
     const path = `/sender/${module}?date_from=2000-01-01T00:00:00Z`;
     const intruders: Actor[] = module === 'tokens' ? ['cpoB', 'emspB'] : ['emspB', 'cpoB'];
     for (const actor of intruders) {
       cells.push({ group: 'list objects not addressed to you', actor, method: 'GET', path, http: 200, ocpi: 1000, check: (r) => expect(contains(id)(r), `${actor} sees ${id}`).toBe(false) });
-      cells.push({ group: 'list objects not addressed to you', actor, method: 'GET', path, to: module === 'tokens' ? EMSP_A : CPO_A, http: 200, ocpi: 1000, check: (r) => expect(contains(id)(r)).toBe(false) });
       cells.push({ group: 'forged OCPI-from-*', actor, method: 'GET', path, from: module === 'tokens' ? CPO_A : EMSP_A, ...refused2001 });
     }
   }
@@ -331,6 +334,22 @@ describe('isolation matrix', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(await dbSnapshot(net.hub.deps.db)).toBe(before);
     expect(forwardedCount(net.partners)).toBe(forwardedBefore);
+  });
+
+  it('forwards a list addressed to the owner to the owner, which decides what to answer: the hub’s copy never shows', async () => {
+    const { cpoA, emspA } = partners;
+    for (const [module, id] of LISTS) {
+      const owner = module === 'tokens' ? emspA : cpoA;
+      for (const actor of module === 'tokens' ? (['cpoB', 'emspB'] as const) : (['emspB', 'cpoB'] as const)) {
+        const legs = () => owner.received.filter((r) => r.method === 'GET' && r.path.startsWith(`/ocpi/2.2.1/sender/${module}?`));
+        const already = legs().length;
+        const r = await send({ group: 'list addressed to the owner', actor, method: 'GET', path: `/sender/${module}?date_from=2000-01-01T00:00:00Z`, to: owner === cpoA ? CPO_A : EMSP_A, http: 200 });
+        expect(r.body.status_code, `${actor} ${module}`).toBe(1000);
+        expect(contains(id)(r), `${actor} sees ${id}`).toBe(false);
+        const [leg] = legs().slice(already);
+        expect(leg.headers['ocpi-from-party-id'], `${actor} ${module}`).toBe(partners[actor].roles[0].party_id);
+      }
+    }
   });
 
   it('never wrote a token or Authorization header to the hub log', () => {

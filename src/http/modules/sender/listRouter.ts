@@ -3,6 +3,8 @@ import type { Context } from 'koa';
 import { success } from '../../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../../deps.ts';
 import { listForReader, type ListModule } from '../../../hub/listForReader.ts';
+import { forwardList } from '../../../hub/forwardList.ts';
+import { addressedElsewhere, writeRelay } from '../../../hub/forwardSync.ts';
 import type { Caller } from '../../../partners/credentials.ts';
 import type { RequestState } from '../../middlewares/requestContext.ts';
 import { authenticate } from '../../middlewares/authenticate.ts';
@@ -12,6 +14,7 @@ import { OCPI_VERSION } from '../versions/endpoints.ts';
 /**
  * Sender interface of the hub for a module: GET all via hub (SPEC-DIGEST §2.3 d), paginated,
  * showing the reader only what was addressed or broadcast to one of its parties (or what it owns).
+ * Addressed (OCPI-to-*) to another party, the request is forwarded to that party (forwardList).
  */
 export function listRouter(deps: HubDeps, module: ListModule): Router {
   const router = new Router({ prefix: `/ocpi/${OCPI_VERSION}/sender/${module}` });
@@ -20,7 +23,13 @@ export function listRouter(deps: HubDeps, module: ListModule): Router {
     const max = deps.config.PAGE_LIMIT_MAX;
     const page = pageRequest(ctx, max, { requireDateFrom: module === 'sessions' });
     const state = ctx.state.request as RequestState;
-    const { total, items } = await listForReader(deps, module, ctx.state.caller as Caller, state.routing, page);
+    const caller = ctx.state.caller as Caller;
+    if (addressedElsewhere(deps, state.routing)) {
+      const listUrl = new URL(ctx.path, deps.config.HUB_PUBLIC_URL).toString();
+      const answer = await forwardList(deps, { module, caller, routing: state.routing, query: ctx.querystring, listUrl, correlationId: state.correlationId, log: state.log });
+      if (answer.kind === 'forwarded') return writeRelay(ctx, answer.relayed);
+    }
+    const { total, items } = await listForReader(deps, module, caller, state.routing, page);
     setPageHeaders(ctx, deps.config.HUB_PUBLIC_URL, page, total, max);
     ctx.body = success(items);
   });
