@@ -288,8 +288,11 @@ describe('charging profiles', () => {
   const profile = { charging_rate_unit: 'W', charging_profile_period: [{ start_period: 0, limit: 11000 }] };
 
   beforeAll(async () => {
+    // The session goes to its eMSP and to the SCSP that manages its charging: both may control it.
     const session = owned(example('session_example_1_simple_start.json'), cpo1, { id: sessionId });
-    expect((await net.send(cpo1, 'PUT', `/receiver/sessions/NL/SC1/${sessionId}`, { body: session, to: party(emsp1) })).body.status_code).toBe(1000);
+    for (const receiver of [emsp1, scsp]) {
+      expect((await net.send(cpo1, 'PUT', `/receiver/sessions/NL/SC1/${sessionId}`, { body: session, to: party(receiver) })).body.status_code).toBe(1000);
+    }
   });
 
   it('PUT round trip: ChargingProfileResponse relayed, ChargingProfileResult relayed to the SCSP response_url', async () => {
@@ -362,6 +365,70 @@ describe('charging profiles', () => {
     const [atCpo] = cpo1.requestsTo(`/sender/sessions/${sessionId}/charging_preferences`);
     expect(atCpo.body).toEqual(preferences);
     expectForwardedLeg(atCpo, sent, party(emsp1), party(cpo1), cpo1);
+  });
+});
+
+describe('session ownership (charging profiles, charging preferences, STOP_SESSION)', () => {
+  const routedTo = (p: TestPartner, id: string, cdrToken?: TestPartner) =>
+    owned(example('session_example_1_simple_start.json'), cpo1, {
+      id,
+      ...(cdrToken ? { cdr_token: { ...example('session_example_1_simple_start.json').cdr_token, country_code: cdrToken.roles[0].country_code, party_id: cdrToken.roles[0].party_id } } : {}),
+    });
+  const callbackRows = async () => Number((await net.hub.deps.db('callbacks').count({ n: '*' }).first())!.n);
+  const atCpo1 = (id: string) => cpo1.received.filter((r) => r.path.includes(id));
+
+  beforeAll(async () => {
+    // OWN-1 went to eMSP 1 only; OWN-2 went to eMSP 1 but carries eMSP 2's cdr_token.
+    expect((await net.send(cpo1, 'PUT', '/receiver/sessions/NL/SC1/OWN-1', { body: routedTo(emsp1, 'OWN-1'), to: party(emsp1) })).body.status_code).toBe(1000);
+    expect((await net.send(cpo1, 'PUT', '/receiver/sessions/NL/SC1/OWN-2', { body: routedTo(emsp1, 'OWN-2', emsp2), to: party(emsp1) })).body.status_code).toBe(1000);
+  });
+
+  it("refuses another party's session with 2001 naming session_id, forwarding nothing and registering no callback", async () => {
+    const profile = { charging_profile: { charging_rate_unit: 'W', charging_profile_period: [{ start_period: 0, limit: 7400 }] }, response_url: `${emsp2.url}/cp/1` };
+    const callbacks = await callbackRows();
+    const attempts = [
+      await net.send(emsp2, 'PUT', '/receiver/chargingprofiles/OWN-1', { body: profile, to: party(cpo1) }),
+      await net.send(emsp2, 'PUT', '/receiver/chargingprofiles/OWN-1', { body: profile }),
+      await net.send(emsp2, 'GET', `/receiver/chargingprofiles/OWN-1?duration=60&response_url=${encodeURIComponent(`${emsp2.url}/cp/2`)}`, { to: party(cpo1) }),
+      await net.send(emsp2, 'DELETE', `/receiver/chargingprofiles/OWN-1?response_url=${encodeURIComponent(`${emsp2.url}/cp/3`)}`, { to: party(cpo1) }),
+      await net.send(scsp, 'PUT', '/receiver/chargingprofiles/OWN-1', { body: profile, to: party(cpo1) }),
+      await net.send(emsp2, 'PUT', '/sender/sessions/OWN-1/charging_preferences', { body: { profile_type: 'FAST' }, to: party(cpo1) }),
+      await net.send(emsp2, 'POST', '/receiver/commands/STOP_SESSION', { body: { response_url: `${emsp2.url}/stop/1`, session_id: 'OWN-1' }, to: party(cpo1) }),
+      await net.send(emsp2, 'POST', '/receiver/commands/STOP_SESSION', { body: { response_url: `${emsp2.url}/stop/2`, session_id: 'OWN-1' } }),
+    ];
+    for (const refused of attempts) {
+      expect(refused.status).toBe(200);
+      expect(refused.body.status_code).toBe(2001);
+      expect(refused.body.status_message).toMatch(/session OWN-1 of NL-SC1 does not belong/);
+      expect(refused.body.data.errors).toEqual([{ path: 'session_id', message: 'not a session of the caller' }]);
+    }
+    expect(atCpo1('OWN-1')).toHaveLength(0);
+    expect(cpo1.requestsTo('/receiver/commands/STOP_SESSION').filter((r) => (r.body as { session_id: string }).session_id === 'OWN-1')).toHaveLength(0);
+    expect(await callbackRows()).toBe(callbacks);
+  });
+
+  it('forwards for the eMSP the session was sent to and for the eMSP of its cdr_token', async () => {
+    cpo1.responder = (r) => (r.path.includes('/receiver/commands/STOP_SESSION') || r.path.includes('/receiver/chargingprofiles/') ? ok({ result: 'ACCEPTED', timeout: 30 }) : undefined);
+    const stop = await net.send(emsp1, 'POST', '/receiver/commands/STOP_SESSION', { body: { response_url: `${emsp1.url}/stop/own-1`, session_id: 'OWN-1' }, to: party(cpo1) });
+    expect(stop.body.status_code).toBe(1000);
+    expect(cpo1.requestsTo('/receiver/commands/STOP_SESSION').map((r) => (r.body as { session_id: string }).session_id)).toContain('OWN-1');
+    const profile = { charging_profile: { charging_rate_unit: 'A', charging_profile_period: [{ start_period: 0, limit: 16 }] }, response_url: `${emsp2.url}/cp/own-2` };
+    const byToken = await net.send(emsp2, 'PUT', '/receiver/chargingprofiles/OWN-2', { body: profile });
+    expect(byToken.body.status_code).toBe(1000);
+    expect(atCpo1('/receiver/chargingprofiles/OWN-2')).toHaveLength(1);
+    cpo1.responder = undefined;
+  });
+
+  it('forwards a session the hub does not know to the addressed CPO, which decides', async () => {
+    cpo1.responder = on('POST', '/receiver/commands/STOP_SESSION', ok({ result: 'UNKNOWN_SESSION', timeout: 0 }));
+    const stop = await net.send(emsp2, 'POST', '/receiver/commands/STOP_SESSION', { body: { response_url: `${emsp2.url}/stop/never-routed`, session_id: 'NEVER-ROUTED' }, to: party(cpo1) });
+    expect(stop.body.status_code).toBe(1000);
+    expect(stop.body.data.result).toBe('UNKNOWN_SESSION');
+    cpo1.responder = (r) => (r.path.includes('/receiver/chargingprofiles/NEVER-ROUTED') ? ok({ result: 'UNKNOWN_SESSION', timeout: 0 }) : undefined);
+    const profile = await net.send(emsp2, 'DELETE', `/receiver/chargingprofiles/NEVER-ROUTED?response_url=${encodeURIComponent(`${emsp2.url}/cp/x`)}`, { to: party(cpo1) });
+    expect(profile.body.data.result).toBe('UNKNOWN_SESSION');
+    expect(atCpo1('NEVER-ROUTED')).toHaveLength(1);
+    cpo1.responder = undefined;
   });
 });
 

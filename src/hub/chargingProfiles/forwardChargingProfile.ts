@@ -1,6 +1,7 @@
 // ChargingProfiles Receiver (SPEC-DIGEST §3.9): an SCSP's or eMSP's GET / PUT / DELETE on a session's
 // profile goes to the CPO with the response_url replaced by a hub callback URL; the CPO's
 // ChargingProfileResponse is relayed, its later result reaches the requester through relayCallback.
+// Only a party the session belongs to may ask (sessionControl).
 import type { HubDeps } from '../../deps.ts';
 import type { Logger } from '../../logger.ts';
 import type { Caller } from '../../partners/credentials.ts';
@@ -11,6 +12,7 @@ import { forwardTo, resolveSyncReceiver, toPartyRef, type Relayed, type SyncCall
 import { sessionOwner } from '../ownership.ts';
 import { callingParty } from '../senderParty.ts';
 import { checkResponseUrl, registerCallback } from '../commands/callbacks.ts';
+import { checkSessionControl } from '../sessionControl.ts';
 
 /** Parties that set charging profiles: SCSPs and eMSPs. */
 export const PROFILE_SENDERS = ['SCSP', 'EMSP', 'OTHER'];
@@ -36,6 +38,7 @@ export async function forwardChargingProfile(deps: HubDeps, request: ChargingPro
   const owner = to ? undefined : await sessionOwner(deps.db, request.sessionId);
   const target = { module: 'chargingprofiles', receiverInterface: 'RECEIVER', sender, to, owner } as const;
   const receiver = await resolveSyncReceiver(deps, target);
+  await checkSessionControl(deps.db, { sessionId: request.sessionId, cpo: receiver, requester: sender });
   const hubUrl = await registerCallback(deps, { module: 'chargingprofiles', responseUrl, requester: sender, responder: receiver, correlationId: request.correlationId });
   return forwardTo(deps, receiver, target, { ...input.call(hubUrl), path: [request.sessionId], correlationId: request.correlationId, log: request.log });
 }

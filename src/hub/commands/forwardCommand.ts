@@ -1,6 +1,7 @@
 // Commands (SPEC-DIGEST §3.8): an eMSP's command is forwarded to the CPO with the eMSP's
 // response_url replaced by a hub callback URL; the CPO's CommandResponse is relayed, and its later
-// CommandResult reaches the eMSP through relayCallback.
+// CommandResult reaches the eMSP through relayCallback. STOP_SESSION only for a session that belongs
+// to the eMSP (sessionControl).
 import type { HubDeps } from '../../deps.ts';
 import type { Logger } from '../../logger.ts';
 import type { Caller } from '../../partners/credentials.ts';
@@ -16,6 +17,7 @@ import { forwardTo, resolveSyncReceiver, toPartyRef, type Relayed } from '../for
 import { locationOwner, sessionOwner } from '../ownership.ts';
 import { callingParty } from '../senderParty.ts';
 import { checkResponseUrl, registerCallback } from './callbacks.ts';
+import { checkSessionControl } from '../sessionControl.ts';
 
 type Json = Record<string, unknown>;
 
@@ -51,6 +53,7 @@ export async function forwardCommand(deps: HubDeps, request: CommandRequest): Pr
   const owner = to ? undefined : await commandOwner(deps.db, command, body);
   const target = { module: 'commands', receiverInterface: 'RECEIVER', sender, to, owner } as const;
   const receiver = await resolveSyncReceiver(deps, target);
+  if (command === 'STOP_SESSION') await checkSessionControl(deps.db, { sessionId: String(body.session_id), cpo: receiver, requester: sender });
 
   const hubUrl = await registerCallback(deps, { module: 'commands', responseUrl, requester: sender, responder: receiver, correlationId: request.correlationId });
   return forwardTo(deps, receiver, target, { method: 'POST', path: [command], body: { ...body, response_url: hubUrl }, correlationId: request.correlationId, log: request.log });
