@@ -3,125 +3,48 @@
 //   p50/p99 accept latency at a fixed offered --rate CDR/s,
 //   the same CPOs pushing directly to the same eMSPs as the baseline.
 // Run: node --import tsx scripts/bench-routing.ts [--seconds 60] [--rate 1000] [--concurrency 64]
-import http from 'node:http';
+import type { ChildProcess } from 'node:child_process';
 import { SimPartner } from '../src/sim/partner.ts';
 import { call } from '../src/sim/http.ts';
-import { benchEnv, flag, percentile, startHubProcess, stopProcess, type BenchResult } from './bench-support.ts';
+import { benchEnv, cpuSeconds, flag, startHubProcess, stopProcess, type BenchResult } from './bench-support.ts';
+import { startLoadProcess, type ClosedResult, type LoadTarget, type OpenResult } from './bench-load.ts';
 import { freePort as freePortNumber } from '../src/sim/freePort.ts';
 import { specExample } from '../ocpi/testing/sharedFixtures.ts';
 
 const cdrTemplate = specExample('cdr_example.json');
 
-interface Target {
-  url: string;
-  token: string;
-  headers: Record<string, string>;
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-
-function post(target: Target, body: string): Promise<{ status: number; ocpi: number; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const url = new URL(target.url);
-    const req = http.request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: { ...target.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Authorization: `Token ${Buffer.from(target.token).toString('base64')}` },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          let ocpi = 0;
-          try {
-            ocpi = JSON.parse(Buffer.concat(chunks).toString()).status_code;
-          } catch {
-            ocpi = 0;
-          }
-          resolve({ status: res.statusCode ?? 0, ocpi, ms: performance.now() - started });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function cdrBody(cpo: SimPartner, emsp: SimPartner, id: string): string {
+/** A CDR body for one CPO → eMSP lane, split around its id (bench-load fills it in). */
+function cdrBodyParts(cpo: SimPartner, emsp: SimPartner): string[] {
   const cpoRole = cpo.roles[0];
   const emspRole = emsp.roles[0];
-  return JSON.stringify({
+  const json = JSON.stringify({
     ...cdrTemplate,
-    id,
+    id: ID,
     country_code: cpoRole.country_code,
     party_id: cpoRole.party_id,
-    cdr_token: { ...cdrTemplate.cdr_token, country_code: emspRole.country_code, party_id: emspRole.party_id, uid: `U${id}`, contract_id: `${emspRole.country_code}-${emspRole.party_id}-${id}` },
+    cdr_token: { ...cdrTemplate.cdr_token, country_code: emspRole.country_code, party_id: emspRole.party_id, uid: `U${ID}`, contract_id: `${emspRole.country_code}-${emspRole.party_id}-${ID}` },
   });
+  return json.split(ID);
 }
 
-interface Lane {
-  cpo: SimPartner;
-  emsp: SimPartner;
-  target: Target;
-}
+const ID = '__ID__';
 
-/** Closed loop: `concurrency` requests in flight for `seconds`; returns accepted ids and timing. */
-async function closedLoop(lanes: Lane[], seconds: number, concurrency: number, prefix: string) {
-  const accepted: string[] = [];
-  let failed = 0;
-  let n = 0;
-  const started = performance.now();
-  const end = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      while (performance.now() < end) {
-        const lane = lanes[(n + worker) % lanes.length];
-        const id = `${prefix}${n++}`;
-        const result = await post(lane.target, cdrBody(lane.cpo, lane.emsp, id)).catch(() => ({ status: 0, ocpi: 0, ms: 0 }));
-        if (result.ocpi === 1000) accepted.push(id);
-        else failed++;
-      }
-    }),
-  );
-  return { accepted, failed, seconds: (performance.now() - started) / 1000 };
-}
-
-/** Open loop at a fixed offered rate: latency is what a CPO sees, not what the hub can absorb. */
-async function openLoop(lanes: Lane[], rate: number, seconds: number, prefix: string) {
-  const latencies: number[] = [];
-  let failed = 0;
-  const total = rate * seconds;
-  const started = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const lane = lanes[i % lanes.length];
-    inFlight.push(
-      post(lane.target, cdrBody(lane.cpo, lane.emsp, `${prefix}${i}`)).then(
-        (r) => {
-          if (r.ocpi === 1000) latencies.push(r.ms);
-          else failed++;
-        },
-        () => void failed++,
-      ),
-    );
-  }
-  await Promise.all(inFlight);
-  latencies.sort((a, b) => a - b);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed, count: latencies.length };
+function target(url: string, token: string, headers: Record<string, string>, bodyParts: string[]): LoadTarget {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port),
+    path: u.pathname,
+    headers: [`Authorization: Token ${Buffer.from(token).toString('base64')}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)],
+    bodyParts,
+  };
 }
 
 export async function benchRouting(options: { seconds: number; rate: number; latencySeconds: number; concurrency: number; hubProcesses: string[] }): Promise<BenchResult[]> {
   const env = await benchEnv();
   const port = await freePortNumber();
-  const processes = [];
+  const processes: ChildProcess[] = [];
+  const load = startLoadProcess();
   try {
     for (const roles of options.hubProcesses) processes.push(await startHubProcess(env.env, roles, roles.includes('web') ? port : await freePortNumber()));
     const hubUrl = `http://127.0.0.1:${port}`;
@@ -142,37 +65,41 @@ export async function benchRouting(options: { seconds: number; rate: number; lat
     };
     const cpos = [await join('CPO', 'NL', 'BC1'), await join('CPO', 'DE', 'BC2')];
     const emsps = [await join('EMSP', 'NL', 'BE1'), await join('EMSP', 'BE', 'BE2')];
-    const viaHub: Lane[] = cpos.flatMap((cpo) =>
-      emsps.map((emsp) => ({
-        cpo,
-        emsp,
-        target: { url: `${hubUrl}/ocpi/2.2.1/receiver/cdrs`, token: cpo.hubToken!, headers: { 'OCPI-to-country-code': emsp.roles[0].country_code, 'OCPI-to-party-id': emsp.roles[0].party_id } },
-      })),
+    const pairs = cpos.flatMap((cpo) => emsps.map((emsp) => ({ cpo, emsp, body: cdrBodyParts(cpo, emsp) })));
+    const viaHub = pairs.map(({ cpo, emsp, body }) =>
+      target(`${hubUrl}/ocpi/2.2.1/receiver/cdrs`, cpo.hubToken!, { 'OCPI-to-country-code': emsp.roles[0].country_code, 'OCPI-to-party-id': emsp.roles[0].party_id, 'OCPI-from-country-code': cpo.roles[0].country_code, 'OCPI-from-party-id': cpo.roles[0].party_id }, body),
     );
-    const direct: Lane[] = viaHub.map((lane) => ({ ...lane, target: { url: `${lane.emsp.url}/ocpi/2.2.1/receiver/cdrs`, token: lane.emsp.issueToken(), headers: {} } }));
+    const direct = pairs.map(({ emsp, body }) => target(`${emsp.url}/ocpi/2.2.1/receiver/cdrs`, emsp.issueToken(), {}, body));
+    const closed = (targets: LoadTarget[], seconds: number, concurrency: number, prefix: string) => load.run<ClosedResult>({ kind: 'closed', targets, seconds, concurrency, prefix });
 
     // Warm-up: connections, JIT, lanes.
-    await closedLoop(viaHub, 3, 16, 'warm-');
-    await closedLoop(direct, 2, 16, 'dwarm-');
+    await closed(viaHub, 3, 16, 'warm-');
+    await closed(direct, 2, 16, 'dwarm-');
 
     // Throughput through the hub, then wait for every accepted CDR to arrive.
+    const components = { hub: processes.map((p) => p.pid!), ...Object.fromEntries(options.hubProcesses.map((roles, i) => [`hub:${roles}`, [processes[i].pid!]])), load: [load.child.pid!], emsps: [process.pid], nats: 'nats-server', postgres: 'postgres' };
+    const cpuBefore = cpuSeconds(components);
     const started = performance.now();
-    const run = await closedLoop(viaHub, options.seconds, options.concurrency, 'tp-');
+    const run = await closed(viaHub, options.seconds, options.concurrency, 'tp-');
+    if (run.firstFailure) process.stderr.write(`routing: first refusal: ${run.firstFailure}\n`);
     const deadline = Date.now() + 180_000;
     let lastArrival = performance.now();
     while (run.accepted.some((id) => !received.has(id)) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 100));
       lastArrival = performance.now();
     }
+    const cpuAfter = cpuSeconds(components);
     const missing = run.accepted.filter((id) => !received.has(id)).length;
     const duplicates = run.accepted.filter((id) => (received.get(id) ?? 0) > 1).length;
     const hubRate = run.accepted.length / ((lastArrival - started) / 1000);
+    const cpuPerCdr = Object.fromEntries(Object.keys(components).map((c) => [c, (((cpuAfter[c] - cpuBefore[c]) * 1000) / run.accepted.length).toFixed(3)]));
     process.stderr.write(`routing: ${run.accepted.length} CDRs accepted in ${run.seconds.toFixed(1)} s, all delivered after ${((lastArrival - started) / 1000).toFixed(1)} s; missing ${missing}, duplicates ${duplicates}, refused ${run.failed}\n`);
+    process.stderr.write(`routing: CPU ms per CDR ${JSON.stringify(cpuPerCdr)}\n`);
 
-    const latency = await openLoop(viaHub, options.rate, options.latencySeconds, 'lat-');
-    process.stderr.write(`routing: accept latency at ${options.rate}/s: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms (${latency.failed} refused)\n`);
+    const latency = await load.run<OpenResult>({ kind: 'open', targets: viaHub, rate: options.rate, seconds: options.latencySeconds, prefix: 'lat-' });
+    process.stderr.write(`routing: accept latency at ${options.rate}/s: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms (${latency.failed} refused, ${latency.lateStarts} sent late)\n`);
 
-    const baseline = await closedLoop(direct, Math.min(options.seconds, 30), options.concurrency, 'direct-');
+    const baseline = await closed(direct, Math.min(options.seconds, 30), options.concurrency, 'direct-');
     const directRate = baseline.accepted.length / baseline.seconds;
     process.stderr.write(`routing: direct ${directRate.toFixed(0)} CDR/s\n`);
 
@@ -181,10 +108,13 @@ export async function benchRouting(options: { seconds: number; rate: number; lat
       { name: 'routing.throughput', value: Math.round(hubRate), unit: 'CDR/s', baseline: Math.round(directRate), ratio: round(hubRate / directRate), target: '>= 3000 CDR/s, ratio >= 0.35' },
       { name: 'routing.direct_throughput', value: Math.round(directRate), unit: 'CDR/s', baseline: null, ratio: null, target: null },
       { name: 'routing.lost', value: missing, unit: 'CDRs', baseline: null, ratio: null, target: '0' },
+      { name: 'routing.duplicates', value: duplicates, unit: 'CDRs', baseline: null, ratio: null, target: null },
       { name: 'routing.accept_p50_ms', value: round(latency.p50), unit: 'ms', baseline: null, ratio: null, target: null },
       { name: 'routing.accept_p99_ms', value: round(latency.p99), unit: 'ms', baseline: null, ratio: null, target: `<= 25 ms at ${options.rate}/s` },
+      { name: 'routing.hub_cpu_ms_per_cdr', value: Number(cpuPerCdr.hub), unit: 'ms', baseline: null, ratio: null, target: null },
     ];
   } finally {
+    load.stop();
     for (const p of processes) await stopProcess(p);
     await env.cleanup();
   }

@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: an isolated environment (own database, stream prefix and
 // ClickHouse database), hub processes started like an operator starts them, and result records.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../src/config.ts';
@@ -106,4 +106,35 @@ export function median(values: number[]): number {
 export function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+/**
+ * CPU seconds used so far by the processes of each component: node processes by pid, servers by
+ * their command name (every postgres backend counts). Differences over a phase divided by the
+ * CDRs moved give the CPU each component spends per CDR — the figure that says where to look.
+ */
+export function cpuSeconds(components: Record<string, number[] | string>): Record<string, number> {
+  const ticks = (pid: number | string): number => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return 0;
+    }
+  };
+  const byName = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let name: string;
+    try {
+      name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    byName.set(name, (byName.get(name) ?? 0) + ticks(pid));
+  }
+  const hz = 100;
+  return Object.fromEntries(
+    Object.entries(components).map(([component, who]) => [component, (typeof who === 'string' ? (byName.get(who) ?? 0) : who.reduce((sum, pid) => sum + ticks(pid), 0)) / hz]),
+  );
 }

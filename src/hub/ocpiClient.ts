@@ -26,11 +26,16 @@ export interface OcpiRequest {
   extraHeaders?: Record<string, string>;
 }
 
+/** Response headers by case-insensitive name (a WHATWG Headers per delivery costs more than the rest of the reply). */
+export interface ReplyHeaders {
+  get(name: string): string | null;
+}
+
 export interface OcpiReply {
   httpStatus: number;
   requestId: string;
   envelope: Envelope | undefined;
-  headers: Headers;
+  headers: ReplyHeaders;
   rawBody: string;
 }
 
@@ -82,7 +87,7 @@ export async function ocpiRequest(request: OcpiRequest): Promise<OcpiReply> {
 const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }) };
 
 /** One HTTP exchange with a whole-request timeout. Redirects are not followed (a partner URL is an endpoint, not a hint). */
-function send(url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<{ status: number; headers: Headers; body: string }> {
+function send(url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<{ status: number; headers: ReplyHeaders; body: string }> {
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -94,9 +99,12 @@ function send(url: string, method: string, headers: Record<string, string>, body
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           clearTimeout(timer);
-          const responseHeaders = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
-          resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') });
+          const raw = res.headers;
+          const get = (name: string) => {
+            const value = raw[name.toLowerCase()];
+            return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+          };
+          resolve({ status: res.statusCode ?? 0, headers: { get }, body: Buffer.concat(chunks).toString('utf8') });
         });
         res.on('error', reject);
       },

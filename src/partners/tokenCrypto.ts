@@ -18,6 +18,22 @@ export function hashToken(keys: TokenKeys, token: string): string {
   return createHmac('sha256', keys.hashKey).update(token, 'utf8').digest('hex');
 }
 
+// Every OCPI request hashes the token it presents; partners present the same few tokens over and
+// over, so the hashes are remembered (per key set: tests and tools may hold several).
+const recentHashes = new WeakMap<TokenKeys, Map<string, string>>();
+
+export function hashPresentedToken(keys: TokenKeys, token: string): string {
+  let hashes = recentHashes.get(keys);
+  if (!hashes) recentHashes.set(keys, (hashes = new Map()));
+  let hash = hashes.get(token);
+  if (hash === undefined) {
+    if (hashes.size >= 10_000) hashes.clear();
+    hash = hashToken(keys, token);
+    hashes.set(token, hash);
+  }
+  return hash;
+}
+
 /** Constant-time comparison of two hex hashes of equal length. */
 export function sameHash(a: string, b: string): boolean {
   const left = Buffer.from(a, 'hex');

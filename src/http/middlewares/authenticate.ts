@@ -3,7 +3,7 @@ import { tokenCandidates } from '../../../ocpi/authorization.ts';
 import { UnauthorizedError } from '../../errors.ts';
 import type { HubDeps } from '../../deps.ts';
 import { findPlatformByToken, settleTokens } from '../../store/platforms.ts';
-import { hashToken } from '../../partners/tokenCrypto.ts';
+import { hashPresentedToken } from '../../partners/tokenCrypto.ts';
 import type { Caller } from '../../partners/credentials.ts';
 import type { RequestState } from './requestContext.ts';
 import { cachedCaller, rememberCaller } from '../../partners/callerCache.ts';
@@ -33,7 +33,7 @@ export function authenticate(deps: HubDeps, options: { allowInvite: boolean }): 
 
 async function identify(deps: HubDeps, header: string | undefined): Promise<(Caller & { unsettled: boolean }) | undefined> {
   for (const token of tokenCandidates(header)) {
-    const tokenHash = hashToken(deps.keys, token);
+    const tokenHash = hashPresentedToken(deps.keys, token);
     const cached = cachedCaller(tokenHash);
     const match = cached ? cached.match : await findPlatformByToken(deps.db, tokenHash);
     if (!cached) rememberCaller(tokenHash, match);

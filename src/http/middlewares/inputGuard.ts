@@ -19,7 +19,7 @@ export function inputGuard(): Middleware {
     if (UNSAFE.test(decoded(ctx.path)) || UNSAFE.test(decoded(ctx.querystring))) {
       throw new InvalidParametersError('the URL contains a NUL character or invalid UTF-8', [{ path: 'url', message: 'NUL or invalid UTF-8' }]);
     }
-    if (ctx.state.body !== undefined) checkBody(ctx.state.body);
+    if (ctx.state.body !== undefined && !acceptable(ctx.state.body, ctx.state.bodyHasEscapes !== false)) checkBody(ctx.state.body);
     await next();
   };
 }
@@ -31,6 +31,38 @@ function decoded(text: string): string {
     // Not decodable: handlers see it as given (koa-router keeps undecodable params raw).
     return text.replace(/%00/g, '\u0000');
   }
+}
+
+/**
+ * The common case, cheaply: no path strings are built. Strings are only looked at when the JSON
+ * text had \u escapes. A false answer sends the body to checkBody, which names the field.
+ */
+function acceptable(body: unknown, checkStrings: boolean): boolean {
+  const stack: unknown[] = [body];
+  const depths: number[] = [0];
+  while (stack.length) {
+    const value = stack.pop();
+    const depth = depths.pop()!;
+    if (typeof value === 'string') {
+      if (checkStrings && UNSAFE.test(value)) return false;
+      continue;
+    }
+    if (!value || typeof value !== 'object') continue;
+    if (depth >= MAX_BODY_DEPTH) return false;
+    if (Array.isArray(value)) {
+      for (const child of value) {
+        stack.push(child);
+        depths.push(depth + 1);
+      }
+    } else {
+      for (const key in value) {
+        if (checkStrings && UNSAFE.test(key)) return false;
+        stack.push((value as Record<string, unknown>)[key]);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return true;
 }
 
 /** Walks the body without recursion, so nesting cannot overflow the stack here either. */

@@ -1,5 +1,9 @@
 import type { Middleware } from 'koa';
+import type { IncomingMessage } from 'node:http';
 import { BodyTooLargeError, MalformedBodyError } from '../../errors.ts';
+
+// One decoder for all requests: decode() without `stream` keeps no state between calls.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
  * Reads the body with a size limit and parses it as JSON. Not JSON → HTTP 400 (status_codes:
@@ -19,26 +23,56 @@ export function jsonBody(limitBytes: number): Middleware {
     };
     const declared = Number(ctx.get('content-length') || 0);
     if (declared > limitBytes) throw tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limitBytes) throw tooLarge();
-      chunks.push(chunk);
-    }
-    const raw = Buffer.concat(chunks);
+    const raw = await readBody(ctx.req, limitBytes);
+    if (raw === 'too large') throw tooLarge();
     if (raw.length > 0) {
       const type = ctx.get('content-type');
       if (type && !/^application\/(.+\+)?json\b/i.test(type)) throw new MalformedBodyError(`Content-Type must be application/json, got ${type.slice(0, 60)}`);
-      const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+      let text: string;
       let parsed: unknown;
       try {
-        parsed = JSON.parse(text.decode(raw));
+        text = utf8.decode(raw);
+        parsed = JSON.parse(text);
       } catch (err) {
         throw new MalformedBodyError(`request body is not valid UTF-8 JSON: ${err instanceof Error ? err.message.slice(0, 120) : 'parse error'}`);
       }
       ctx.state.body = parsed;
+      // Only a \u escape can put a NUL or a lone surrogate into a parsed string (raw ones are not
+      // valid JSON or not valid UTF-8): inputGuard skips looking at strings when there is none.
+      ctx.state.bodyHasEscapes = text.includes('\\u');
     }
     await next();
   };
+}
+
+/** The whole body, or 'too large' as soon as it passes the limit (events: cheaper than for-await). */
+function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer | 'too large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        cleanup();
+        req.pause();
+        resolve('too large');
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
