@@ -2,12 +2,15 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import { subjectSpace, type SubjectSpace } from './subjects.ts';
+import { JetStreamPublisher, type PubAck } from './publisher.ts';
 
 export interface Bus {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   subjects: SubjectSpace;
+  /** Appends to a stream and waits for its acknowledgement; `msgId` makes a retried publish harmless. */
+  publish(subject: string, data: string | Uint8Array, msgId: string): Promise<PubAck>;
   close(): Promise<void>;
 }
 
@@ -25,12 +28,15 @@ export async function connectBus(url: string, streamPrefix: string, name: string
   // stack traces up front, a measurable share of the accept path's CPU; errors still carry a cause.
   const nc = await connect({ servers: url.split(','), name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
+  const publisher = new JetStreamPublisher(nc);
   return {
     nc,
     js: jetstream(nc),
     jsm,
     subjects: subjectSpace(streamPrefix),
+    publish: (subject, data, msgId) => publisher.publish(subject, data, msgId),
     async close() {
+      publisher.close();
       await nc.drain().catch(() => nc.close());
     },
   };

@@ -46,7 +46,7 @@ export async function importCdrs(deps: HubDeps, cdrs: Record<string, any>[], opt
     // Dedupe key: the CDR's identity (a re-import within the stream's window is stored once).
     const msgID = `cdr:${message.object_key}:${receiver ? `${receiver.country_code}*${receiver.party_id}` : 'none'}`;
     const subject = deps.bus.subjects.ocpi('cdrs', 'post', receiver ? partyKey(receiver.country_code, receiver.party_id) : NO_RECEIVER, partitionOf(message.object_key, deps.config.DELIVERY_PARTITIONS));
-    const task = deps.bus.js.publish(subject, JSON.stringify(message), { msgID }).then((ack) => {
+    const task = deps.bus.publish(subject, JSON.stringify(message), msgID).then((ack) => {
       if (ack.duplicate) duplicates += 1;
       else published += 1;
       options.onProgress?.(published + duplicates, cdrs.length);

@@ -10,7 +10,7 @@ export async function publishPush(deps: HubDeps, messages: OcpiPushMessage[], de
     messages.map((message) => {
       const receiver = message.receiver ? partyKey(message.receiver.country_code, message.receiver.party_id) : NO_RECEIVER;
       const subject = bus.subjects.ocpi(message.module, message.event, receiver, partitionOf(message.object_key, config.DELIVERY_PARTITIONS));
-      return bus.js.publish(subject, JSON.stringify(message), { msgID: dedupeKey ? dedupeKey(message) : messageId(message) });
+      return bus.publish(subject, JSON.stringify(message), dedupeKey ? dedupeKey(message) : messageId(message));
     }),
   );
 }
