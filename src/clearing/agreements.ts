@@ -5,7 +5,7 @@ import type { Db } from '../store/db.ts';
 import type { Executor } from './ledger.ts';
 import { conflict, invalid, notFound } from './errors.ts';
 import { formatUnits, toUnits } from './money.ts';
-import { parsePartyRef, partyRef } from './parties.ts';
+import { parsePartyRef, PartyRefSchema, partyRef } from './parties.ts';
 import type { FeePayer, VatTreatment } from './fees.ts';
 import type { SettlementPeriod } from './periods.ts';
 
@@ -17,21 +17,13 @@ const decimal = z.union([z.string(), z.number()]).transform((v, ctx) => {
     return z.NEVER;
   }
 });
-const party = z.string().refine((v) => {
-  try {
-    parsePartyRef(v);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be CC-PID, e.g. NL-ABC');
 const dateTime = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 date-time');
 
 /** The wire shape (admin API body, CLI flags mapped onto it). */
 export const AgreementInputSchema = z.object({
   reference: z.string().max(200).optional(),
-  cpo: party,
-  emsp: party,
+  cpo: PartyRefSchema,
+  emsp: PartyRefSchema,
   valid_from: dateTime,
   valid_to: dateTime.nullish(),
   currencies: z.array(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code')).min(1),

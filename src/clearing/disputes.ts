@@ -2,7 +2,8 @@
 // amounts to suspense (out of the cycle) until resolved: rejected → back into clearing (the next
 // open cycle if its own has closed); upheld → the suspended amounts are written off and the
 // booking is voided. A dispute on a CDR already in a closed cycle leaves that cycle alone; when
-// upheld, an adjustment booking (the reversal) enters the next open cycle.
+// upheld, an adjustment booking (the reversal) enters the next open cycle, and when the eMSP had
+// already paid that cycle through PayPal, its credit is refunded to the capture (refunds.ts).
 // eMSPs dispute within the agreement's dispute window (counted from the CDR's end).
 import { z } from 'zod';
 import type { Db } from '../store/db.ts';
@@ -10,12 +11,15 @@ import { cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retryi
 import { linesOf, postEntries, reversedLines } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
 import { conflict, invalid, notFound } from './errors.ts';
-import { parsePartyRef, partyRef } from './parties.ts';
-import { periodOf } from './periods.ts';
+import { formatUnits, minorExponent } from './money.ts';
+import { parsePartyRef, PartyRefSchema, partyRef } from './parties.ts';
+import { periodOf, periodRange } from './periods.ts';
+import { refundOfDispute, reserveRefund, type Refund } from './refunds.ts';
+import type { PayPalGateway } from './paypal/client.ts';
 
 export const OpenDisputeSchema = z.object({
   cdr: z.object({ country_code: z.string().length(2), party_id: z.string().length(3), id: z.string().min(1).max(39) }),
-  opened_by: z.string(),
+  opened_by: z.union([z.literal('hub'), PartyRefSchema]),
   reason: z.string().min(1).max(1000),
   evidence: z.array(z.unknown()).default([]),
   findings: z.array(z.unknown()).default([]),
@@ -32,6 +36,17 @@ export interface Dispute {
   opened_at: string;
   resolved_at: string | null;
   adjustment_booking_id: string | null;
+}
+
+export interface ResolvedDispute extends Dispute {
+  /** The refund to the eMSP's PayPal capture, when it won after paying for the CDR. */
+  refund: Refund | null;
+}
+
+export interface ResolveOptions {
+  /** PayPal, to issue a refund right away (a factory is only called when a refund is due). */
+  paypal?: PayPalGateway | (() => PayPalGateway);
+  now?: Date;
 }
 
 const present = (r: Record<string, any>): Dispute => ({
@@ -86,24 +101,28 @@ export async function openDispute(db: Db, body: unknown, options: { now?: Date; 
   });
 }
 
-export async function resolveDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string): Promise<Dispute> {
-  const dispute = await settleDispute(db, id, outcome, actor, note);
+/** Resolves a dispute; a rerun returns the same outcome and issues a refund still outstanding. */
+export async function resolveDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string, options: ResolveOptions = {}): Promise<ResolvedDispute> {
+  const dispute = await settleDispute(db, id, outcome, actor, note, options.now ?? new Date());
   if (outcome === 'rejected') {
     // The CDR is back in clearing: a credit CDR held while it was disputed can now reverse it.
     const booking: BookingRow | undefined = await db('clearing_bookings').where({ id: dispute.booking_id }).first();
     if (booking) await releaseWaitingCredits(db, [booking]);
   }
-  return dispute;
+  return { ...dispute, refund: await refundOfDispute(db, dispute.id, options.paypal) };
 }
 
-async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string): Promise<Dispute> {
+/** The later of two period labels of the same kind. */
+const laterPeriod = (a: string, b: string) => (periodRange(a).start >= periodRange(b).start ? a : b);
+
+async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note: string | undefined, now: Date): Promise<Dispute> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`dispute ${id}`);
   return retrying(db, async (trx) => {
     const dispute = await trx('clearing_disputes').where({ id }).forUpdate().first();
     if (!dispute) throw notFound(`dispute ${id}`);
     const booking: BookingRow & { cycle_period: string } = await trx('clearing_bookings as b').join('clearing_cycles as c', 'c.id', 'b.cycle_id').where('b.id', dispute.booking_id).forUpdate('b').first('b.*', 'c.period as cycle_period');
     if (dispute.status !== 'open') {
-      if (dispute.status === outcome) return present({ ...dispute, ...booking });
+      if (dispute.status === outcome) return present({ ...dispute, country_code: booking.country_code, party_id: booking.party_id, cdr_id: booking.cdr_id });
       throw conflict(`dispute already ${dispute.status}`);
     }
     let adjustmentId: string | null = null;
@@ -121,8 +140,8 @@ async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected',
         await trx('clearing_bookings').where({ id: booking.id }).update({ status: 'voided' });
       }
     } else if (outcome === 'upheld') {
-      // The CDR was cleared in a closed cycle: its reversal enters the next open cycle.
-      const cycle = await openCycleFor(trx, periodOf(new Date(), kind), booking.currency.trim());
+      // The CDR was cleared in a closed cycle: its reversal enters the next open cycle (never one before the CDR's own).
+      const cycle = await openCycleFor(trx, laterPeriod(periodOf(now, kind), booking.cycle_period), booking.currency.trim());
       const [adjustment]: BookingRow[] = await trx('clearing_bookings')
         .insert({
           country_code: booking.country_code,
@@ -148,6 +167,7 @@ async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected',
         .returning('*');
       await postBookingEntries(db, trx, [adjustment]);
       adjustmentId = adjustment.id;
+      await reserveRefund(db, trx, id, booking, adjustment);
     }
     const [row] = await trx('clearing_disputes')
       .where({ id })
@@ -157,8 +177,15 @@ async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected',
   });
 }
 
-export async function listDisputes(db: Db, filter: { status?: string } = {}): Promise<Dispute[]> {
-  const q = db('clearing_disputes as d').join('clearing_bookings as b', 'b.id', 'd.booking_id').orderBy('d.opened_at').select('d.*', 'b.country_code', 'b.party_id', 'b.cdr_id');
+export async function listDisputes(db: Db, filter: { status?: string } = {}): Promise<(Dispute & { refund: { id: string; amount: string; currency: string; state: string } | null })[]> {
+  const q = db('clearing_disputes as d')
+    .join('clearing_bookings as b', 'b.id', 'd.booking_id')
+    .leftJoin('clearing_refunds as r', 'r.dispute_id', 'd.id')
+    .orderBy('d.opened_at')
+    .select('d.*', 'b.country_code', 'b.party_id', 'b.cdr_id', 'r.id as refund_id', 'r.amount as refund_amount', 'r.currency as refund_currency', 'r.status as refund_state');
   if (filter.status) q.where('d.status', filter.status);
-  return (await q).map(present);
+  return (await q).map((r: Record<string, any>) => {
+    const currency = r.refund_currency?.trim();
+    return { ...present(r), refund: r.refund_id ? { id: String(r.refund_id), amount: formatUnits(BigInt(r.refund_amount), minorExponent(currency)), currency, state: r.refund_state } : null };
+  });
 }

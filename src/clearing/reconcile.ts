@@ -1,7 +1,8 @@
-// Reconciliation: PayPal's Transaction Search against the ledger's view of a cycle's payments.
-// Every mismatch is reported: a completed payment PayPal does not show, an amount or currency
-// that differs, a PayPal transaction of this cycle the ledger does not know, a balance left in
-// "in transit" for a payment that is not pending.
+// Reconciliation: PayPal's Transaction Search against the ledger's view of a cycle's payments
+// and of the refunds made to the captures paid in it. Every mismatch is reported: a completed
+// payment or refund PayPal does not show, an amount or currency that differs, a PayPal
+// transaction of this cycle the ledger does not know, a refund whose ledger entry is missing or
+// differs, a balance left in "in transit" for a payment that is not pending.
 import type { Db } from '../store/db.ts';
 import { getCycle } from './cycles.ts';
 import { formatUnits, toUnits } from './money.ts';
@@ -9,9 +10,10 @@ import { HUB } from './ledger.ts';
 import type { PayPalGateway, TransactionView } from './paypal/client.ts';
 
 export interface Mismatch {
-  kind: 'missing_in_paypal' | 'amount_mismatch' | 'unknown_in_ledger' | 'status_mismatch' | 'in_transit_balance';
+  kind: 'missing_in_paypal' | 'amount_mismatch' | 'unknown_in_ledger' | 'status_mismatch' | 'in_transit_balance' | 'missing_in_ledger';
   party?: string;
   payment_id?: string;
+  refund_id?: string;
   paypal_transaction_id?: string;
   ledger?: string;
   paypal?: string;
@@ -21,6 +23,7 @@ export interface Mismatch {
 export interface ReconcileReport {
   cycle: string;
   checked_payments: number;
+  checked_refunds: number;
   paypal_transactions: number;
   matched: number;
   mismatches: Mismatch[];
@@ -61,17 +64,73 @@ export async function reconcileCycle(db: Db, paypal: PayPalGateway, cycleId: str
     }
     matched += 1;
   }
+  const refunds = await reconcileRefunds(db, cycleId, byId, mismatches);
+  for (const id of refunds.paypalIds) known.add(id);
+  matched += refunds.matched;
   // PayPal transactions that belong to this cycle (our invoice ids and sender item ids) but that the ledger does not know.
   const invoiceIds = new Set(payments.map((p) => p.statement_id));
   const itemIds = new Set(payments.map((p) => p.sender_item_id).filter(Boolean));
   for (const t of transactions) {
-    const ours = (t.invoiceId && invoiceIds.has(t.invoiceId) && t.eventCode !== 'T1107') || (t.customField && itemIds.has(t.customField));
-    if (ours && !known.has(t.id)) mismatches.push({ kind: 'unknown_in_ledger', paypal_transaction_id: t.id, paypal: `${t.amount.value} ${t.amount.currency}`, detail: `PayPal ${t.eventCode} ${t.invoiceId ?? t.customField} has no completed payment in the ledger` });
+    const ours = (t.invoiceId && invoiceIds.has(t.invoiceId)) || (t.customField && itemIds.has(t.customField));
+    if (ours && !known.has(t.id)) mismatches.push({ kind: 'unknown_in_ledger', paypal_transaction_id: t.id, paypal: `${t.amount.value} ${t.amount.currency}`, detail: `PayPal ${t.eventCode} ${t.invoiceId ?? t.customField} has no completed payment or refund in the ledger` });
   }
   // In transit: Σ pending payouts must equal the hub's in-transit balance for this cycle's entries.
   const inTransit = await db('ledger_lines as l').join('ledger_accounts as a', 'a.id', 'l.account_id').join('ledger_entries as e', 'e.id', 'l.entry_id').where({ 'e.cycle_id': cycleId, 'a.owner': HUB, 'a.kind': 'in_transit' }).sum({ s: 'l.amount' }).first();
   const pendingSum = payments.filter((p) => p.direction === 'payout' && (p.status === 'pending' || p.status === 'created')).reduce((s, p) => s + BigInt(p.amount), 0n);
   const balance = -BigInt(inTransit?.s ?? 0);
   if (balance !== pendingSum) mismatches.push({ kind: 'in_transit_balance', ledger: formatUnits(balance), detail: `in transit ${formatUnits(balance)} but pending payouts sum to ${formatUnits(pendingSum)}` });
-  return { cycle: cycleId, checked_payments: payments.filter((p) => p.status === 'completed').length, paypal_transactions: transactions.length, matched, mismatches };
+  return { cycle: cycleId, checked_payments: payments.filter((p) => p.status === 'completed').length, checked_refunds: refunds.checked, paypal_transactions: transactions.length, matched, mismatches };
+}
+
+/**
+ * Refunds of captures paid in the cycle, three ways: the refund records, the ledger's refund
+ * entries (hub cash out) and PayPal's refund transactions (T1107, negative amounts).
+ */
+async function reconcileRefunds(db: Db, cycleId: string, byId: Map<string, TransactionView>, mismatches: Mismatch[]): Promise<{ checked: number; matched: number; paypalIds: string[] }> {
+  const refunds: Record<string, any>[] = await db('clearing_refunds as r').join('clearing_payments as p', 'p.id', 'r.payment_id').where('p.cycle_id', cycleId).orderBy('r.id').select('r.*');
+  const entries: { ref: string; cash: string }[] = await db('ledger_entries as e')
+    .join('ledger_lines as l', 'l.entry_id', 'e.id')
+    .join('ledger_accounts as a', 'a.id', 'l.account_id')
+    .where({ 'e.kind': 'refund.completed', 'e.cycle_id': cycleId, 'a.owner': HUB, 'a.kind': 'cash' })
+    .groupBy('e.ref')
+    .select('e.ref')
+    .sum({ cash: 'l.amount' });
+  const ledger = new Map(entries.map((e) => [e.ref, -BigInt(e.cash)]));
+  const completed = refunds.filter((r) => r.status === 'completed');
+  const paypalIds: string[] = [];
+  let matched = 0;
+  for (const r of completed) {
+    const currency = String(r.currency).trim();
+    const ref = `refund:${r.id}:completed`;
+    const recorded = BigInt(r.amount);
+    const booked = ledger.get(ref);
+    ledger.delete(ref);
+    const base = { party: r.party, refund_id: String(r.id), paypal_transaction_id: r.refund_id };
+    if (booked === undefined) {
+      mismatches.push({ kind: 'missing_in_ledger', ...base, detail: `refund ${r.refund_id} is completed but has no ledger entry` });
+      continue;
+    }
+    if (booked !== recorded) {
+      mismatches.push({ kind: 'amount_mismatch', ...base, ledger: `${formatUnits(booked, 2)} ${currency}`, detail: `the ledger's refund entry is ${formatUnits(booked)}, the refund ${formatUnits(recorded)}` });
+      continue;
+    }
+    paypalIds.push(r.refund_id);
+    const t = byId.get(r.refund_id);
+    if (!t) {
+      mismatches.push({ kind: 'missing_in_paypal', ...base, ledger: `${formatUnits(-recorded, 2)} ${currency}`, detail: `refund ${r.refund_id} is completed in the ledger but not found at PayPal` });
+      continue;
+    }
+    if (toUnits(t.amount.value) !== -recorded || t.amount.currency !== currency) {
+      mismatches.push({ kind: 'amount_mismatch', ...base, ledger: `${formatUnits(-recorded, 2)} ${currency}`, paypal: `${t.amount.value} ${t.amount.currency}`, detail: 'refund amounts differ' });
+      continue;
+    }
+    if (t.status !== 'S') {
+      mismatches.push({ kind: 'status_mismatch', ...base, paypal: t.status, detail: `PayPal reports status ${t.status}, the ledger completed` });
+      continue;
+    }
+    matched += 1;
+  }
+  // Refund entries in the ledger that no completed refund accounts for.
+  for (const [ref, amount] of ledger) mismatches.push({ kind: 'missing_in_paypal', ledger: formatUnits(-amount, 2), detail: `ledger entry ${ref} pays a refund that PayPal does not show` });
+  return { checked: completed.length, matched, paypalIds };
 }

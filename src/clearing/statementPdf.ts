@@ -64,6 +64,10 @@ export async function statementPdf(db: Executor, id: string): Promise<Buffer> {
 
   table(doc, 'Per counterparty', ['Counterparty', 'Role', 'CDRs', 'kWh', 'Excl. VAT', 'VAT', 'Amount', 'Hub fee', 'Net'], [110, 40, 40, 55, 55, 45, 55, 45, 54], s.counterparties.map((l) => [`${l.counterparty_name ?? ''} ${l.counterparty}`.trim(), l.role, String(l.cdr_count), l.energy_kwh, l.amount_excl_vat, l.vat, l.amount, l.hub_fee, l.net]));
 
+  if (s.refunds?.length) {
+    table(doc, 'Refunded to your PayPal account (disputes you won after paying; already paid back, so charged here against the dispute credit)', ['CDR', 'Dispute', 'Paid with statement', 'PayPal refund', 'State', 'Amount'], [120, 70, 110, 90, 55, 54], s.refunds.map((r) => [r.cdr, r.dispute_id.slice(0, 8), r.paid_with_statement, r.paypal_refund_id ?? '', r.state, r.amount]));
+  }
+
   const cdrRows: string[][] = [];
   let total = 0;
   for await (const page of statementCdrLines(db, s)) {

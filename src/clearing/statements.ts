@@ -8,6 +8,7 @@ import { conflict, notFound } from './errors.ts';
 import { formatUnits } from './money.ts';
 import { atLeast, withCycleLocks, type Cycle } from './cycles.ts';
 import { parsePartyRef } from './parties.ts';
+import { cdrKey } from './booking.ts';
 
 export interface CounterpartyLine {
   counterparty: string;
@@ -46,9 +47,26 @@ export interface StatementContent {
     settle_amount: string;
     carry_out: string;
   };
+  /**
+   * Refunds to the party's PayPal captures booked in this cycle (disputes it won after paying):
+   * already paid back, so each appears as a charge against the hub that offsets the dispute's
+   * credit among the counterparty lines. Absent on statements issued before refunds existed.
+   */
+  refunds?: StatementRefund[];
   /** What happens next: the hub pays the party, the party pays the hub, or nothing. */
   settlement: { direction: 'hub_pays' | 'party_pays' | 'none'; amount: string; approval_url?: string | null };
   hub: { name: string; party: string };
+}
+
+export interface StatementRefund {
+  refund_id: string;
+  dispute_id: string;
+  cdr: string;
+  amount: string;
+  state: string;
+  paypal_refund_id: string | null;
+  capture_id: string;
+  paid_with_statement: string;
 }
 
 export const statementId = (cycle: Pick<Cycle, 'period' | 'currency'>, party: string) => `ST-${cycle.period}-${cycle.currency}-${party}`;
@@ -85,6 +103,8 @@ export async function generateStatements(db: Db, ids: string[], hub: { name: str
       const pairs: Record<string, string>[] = await trx('clearing_pairs').where({ cycle_id: cycle.id });
       const parties = positions.map((p) => p.party);
       const names = await partyNames(trx, [...new Set([...parties, ...pairs.flatMap((p) => [p.cpo, p.emsp])])]);
+      names.set(HUB, `${hub.name} (refunds paid through PayPal)`);
+      const refunds = await refundsBookedIn(trx, cycle.id);
       const terms = await paymentTerms(trx, parties, cycle.currency);
       const issuedAt = new Date();
       const pairsOf = new Map<string, Record<string, string>[]>();
@@ -148,6 +168,7 @@ export async function generateStatements(db: Db, ids: string[], hub: { name: str
             settle_amount: formatUnits(settle),
             carry_out: formatUnits(BigInt(pos.carry_out)),
           },
+          refunds: refunds.get(party) ?? [],
           settlement: { direction: settle > 0n ? 'hub_pays' : settle < 0n ? 'party_pays' : 'none', amount: formatUnits(settle < 0n ? -settle : settle) },
           hub,
         };
@@ -159,6 +180,24 @@ export async function generateStatements(db: Db, ids: string[], hub: { name: str
     }
     return out;
   });
+}
+
+async function refundsBookedIn(db: Executor, cycleId: string): Promise<Map<string, StatementRefund[]>> {
+  const rows: Record<string, any>[] = await db('clearing_refunds as r')
+    .join('clearing_bookings as b', 'b.id', 'r.booking_id')
+    .join('clearing_disputes as d', 'd.id', 'r.dispute_id')
+    .join('clearing_bookings as o', 'o.id', 'd.booking_id')
+    .join('clearing_payments as p', 'p.id', 'r.payment_id')
+    .where('b.cycle_id', cycleId)
+    .orderBy('r.id')
+    .select('r.*', 'o.country_code', 'o.party_id', 'o.cdr_id', 'p.statement_id');
+  const out = new Map<string, StatementRefund[]>();
+  for (const r of rows) {
+    const list = out.get(r.party) ?? [];
+    list.push({ refund_id: String(r.id), dispute_id: r.dispute_id, cdr: cdrKey(r.country_code, r.party_id, r.cdr_id), amount: formatUnits(BigInt(r.amount)), state: r.status, paypal_refund_id: r.refund_id ?? null, capture_id: r.capture_id, paid_with_statement: r.statement_id });
+    out.set(r.party, list);
+  }
+  return out;
 }
 
 export async function getStatement(db: Executor, id: string): Promise<StatementContent & { approval_url: string | null }> {
@@ -249,6 +288,10 @@ export async function* statementCsv(db: Executor, id: string): AsyncGenerator<st
   yield row('statement', s.statement_id, s.party, s.currency, s.period, s.issued_at, s.due_date, s.totals.net, s.totals.settle_amount, s.totals.carry_out, s.settlement.direction);
   yield row('record', 'counterparty', 'counterparty_name', 'role', 'cdr_count', 'energy_kwh', 'amount_excl_vat', 'vat', 'amount', 'hub_fee', 'net');
   for (const l of s.counterparties) yield row('counterparty', l.counterparty, l.counterparty_name, l.role, l.cdr_count, l.energy_kwh, l.amount_excl_vat, l.vat, l.amount, l.hub_fee, l.net);
+  if (s.refunds?.length) {
+    yield row('record', 'refund_id', 'dispute_id', 'cdr', 'amount', 'state', 'paypal_refund_id', 'capture_id', 'paid_with_statement');
+    for (const r of s.refunds) yield row('refund', r.refund_id, r.dispute_id, r.cdr, r.amount, r.state, r.paypal_refund_id, r.capture_id, r.paid_with_statement);
+  }
   yield row('record', 'cdr_id', 'kind', 'role', 'counterparty', 'start_date_time', 'end_date_time', 'energy_kwh', 'amount_excl_vat', 'vat', 'amount', 'hub_fee', 'net');
   for await (const page of statementCdrLines(db, s)) {
     yield page.map((l) => row('cdr', l.cdr_id, l.kind, l.role, l.counterparty, l.start_date_time, l.end_date_time, l.energy_kwh, l.amount_excl_vat, l.vat, l.amount, l.hub_fee, l.net)).join('');

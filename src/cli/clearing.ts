@@ -1,11 +1,12 @@
-// hub clearing open|close|net|statements|settle|status|reconcile
+// hub clearing open|close|net|statements|settle|status|reconcile|refunds
 import type { HubDeps } from '../deps.ts';
-import { closeCycles, listCycles, openCycles, presentCycle, selectCycles } from '../clearing/cycles.ts';
+import { closeCycles, getCycle, listCycles, openCycles, presentCycle, selectCycles } from '../clearing/cycles.ts';
 import { netCycles } from '../clearing/cycleNetter.ts';
 import { generateStatements, listStatements } from '../clearing/statements.ts';
 import { writeStatementFiles, type StatementFormat } from '../clearing/statementFiles.ts';
 import { paymentsOf, settleCycles } from '../clearing/settlement.ts';
 import { reconcileCycle } from '../clearing/reconcile.ts';
+import { issueRefunds, listRefunds } from '../clearing/refunds.ts';
 import { createPayPal, paypalOptionsFromConfig } from '../clearing/paypal/client.ts';
 import { progressBar } from '../clearing/progress.ts';
 import { parseOptions, requireOption } from './args.ts';
@@ -81,7 +82,10 @@ export async function runStatus(args: string[]): Promise<number> {
     const out = [];
     for (const c of cycles) {
       const entry: Record<string, unknown> = presentCycle(c);
-      if (values.payments) entry.payments = await paymentsOf(deps.db, c.id);
+      if (values.payments) {
+        entry.payments = await paymentsOf(deps.db, c.id);
+        entry.refunds = await listRefunds(deps.db, { cycle: c.id });
+      }
       out.push(entry);
     }
     print(out);
@@ -96,5 +100,17 @@ export async function runReconcile(args: string[]): Promise<number> {
     const report = await reconcileCycle(deps.db, paypal, requireOption(values.cycle, 'cycle'));
     print(report);
     return report.mismatches.length ? 1 : 0;
+  });
+}
+
+export async function runRefunds(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { cycle: { type: 'string' }, retry: { type: 'boolean' } });
+  return withDeps(async (deps) => {
+    const cycle = values.cycle ? (await getCycle(deps.db, values.cycle)).id : undefined;
+    let errors: string[] = [];
+    if (values.retry) errors = (await issueRefunds(deps.db, createPayPal(paypalOptionsFromConfig(deps.config)), { cycle })).errors;
+    print(await listRefunds(deps.db, { cycle }));
+    for (const e of errors) process.stderr.write(`hub: ${e}\n`);
+    return errors.length ? 1 : 0;
   });
 }

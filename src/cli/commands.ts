@@ -34,7 +34,7 @@ export const commands: Command[] = [
   { path: ['agreements', 'list'], args: '[--party CC-PID] [--status ACTIVE|ENDED] [--history ID]', summary: 'roaming agreements (or one agreement\'s history)', load: () => import('./agreementsList.ts') },
   { path: ['agreements', 'end'], args: '--id ID [--at DATE] [--reason TEXT]', summary: 'end a roaming agreement', load: () => import('./agreementsEnd.ts') },
   { path: ['disputes', 'open'], args: '--cpo CC-PID --cdr ID --reason TEXT [--by CC-PID] [--evidence FILE] [--findings FILE] [--operator]', summary: 'dispute a CDR (moves it to suspense while its cycle is open)', load: () => import('./disputesOpen.ts') },
-  { path: ['disputes', 'resolve'], args: '--id ID --outcome upheld|rejected [--note TEXT]', summary: 'resolve a dispute', load: () => import('./disputesResolve.ts') },
+  { path: ['disputes', 'resolve'], args: '--id ID --outcome upheld|rejected [--note TEXT]', summary: 'resolve a dispute (upheld after the eMSP paid: refunds its PayPal capture)', load: () => import('./disputesResolve.ts') },
   { path: ['disputes', 'list'], args: '[--status open|upheld|rejected]', summary: 'disputes', load: () => import('./disputesList.ts') },
   { path: ['cdrs', 'import'], args: '--file FILE [--sender CC-PID --receiver CC-PID]', summary: 'publish CDRs (JSON array) onto the OCPI stream for clearing', load: () => import('./cdrsImport.ts') },
   { path: ['clearing', 'open'], args: '--period 2026-11 [--currency EUR]', summary: 'open the clearing cycle(s) of a period', load: () => import('./clearingOpen.ts') },
@@ -44,4 +44,5 @@ export const commands: Command[] = [
   { path: ['clearing', 'settle'], args: '--cycle ID | --period P [--currency C]', summary: 'settle through PayPal (orders, payouts); rerun to poll and retry', load: () => import('./clearingSettle.ts') },
   { path: ['clearing', 'status'], args: '[--cycle ID | --period P [--currency C]] [--payments]', summary: 'clearing cycles and their payments', load: () => import('./clearingStatus.ts') },
   { path: ['clearing', 'reconcile'], args: '--cycle ID', summary: 'match PayPal transactions against the ledger; exit 1 on mismatches', load: () => import('./clearingReconcile.ts') },
+  { path: ['clearing', 'refunds'], args: '[--cycle ID] [--retry]', summary: 'refunds of disputes eMSPs won after paying; --retry issues and polls outstanding ones', load: () => import('./clearingRefunds.ts') },
 ];

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { listDisputes, openDispute, resolveDispute } from '../clearing/disputes.ts';
 import { parsePartyRef } from '../clearing/parties.ts';
+import { createPayPal, paypalOptionsFromConfig } from '../clearing/paypal/client.ts';
 import { CliUsageError, parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
@@ -30,7 +31,8 @@ export async function runResolve(args: string[]): Promise<number> {
   const outcome = requireOption(values.outcome, 'outcome');
   if (outcome !== 'upheld' && outcome !== 'rejected') throw new CliUsageError('--outcome is upheld (the eMSP is right) or rejected (the CDR stands)');
   return withDeps(async (deps) => {
-    print(await resolveDispute(deps.db, id, outcome, 'cli', values.note));
+    const paypal = () => createPayPal(paypalOptionsFromConfig(deps.config));
+    print(await resolveDispute(deps.db, id, outcome, 'cli', values.note, { paypal }));
     return 0;
   });
 }

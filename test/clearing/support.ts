@@ -4,8 +4,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createDb, type Db } from '../../src/store/db.ts';
 import { testConfig } from '../support/hub.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { createAgreement, type AgreementInput } from '../../src/clearing/agreements.ts';
+import { createAgreement, setPayee, type AgreementInput } from '../../src/clearing/agreements.ts';
 import { parsePartyRef } from '../../src/clearing/parties.ts';
+import { bookCdrs } from '../../src/clearing/booking.ts';
+import { closeCycles, getCycle, openCycles } from '../../src/clearing/cycles.ts';
+import { netCycles } from '../../src/clearing/cycleNetter.ts';
+import { generateStatements, statementId } from '../../src/clearing/statements.ts';
+import { settleCycles } from '../../src/clearing/settlement.ts';
+import type { PayPalGateway } from '../../src/clearing/paypal/client.ts';
+import type { PayPalStandIn } from '../../src/clearing/paypal/standIn/server.ts';
 
 /** The run's configuration (PORT is irrelevant here; testConfig's placeholder 0 is not a valid port). */
 export function clearingConfig(overrides: Record<string, string> = {}) {
@@ -113,4 +120,42 @@ export function cdrMessage(cdr: { country_code: string; party_id: string; id: st
     correlation_id: randomUUID(),
     accepted_at: new Date().toISOString(),
   };
+}
+
+export interface PaidCycle {
+  cpo: string;
+  emsp: string;
+  period: string;
+  currency: string;
+  cycleId: string;
+  cdrs: ReturnType<typeof aCdr>[];
+}
+
+/**
+ * A fresh CPO and eMSP with an agreement (hub fee split, so both sides pay one), CDRs of one
+ * period booked, and the cycle taken to settled through the stand-in: the CPO paid out, the eMSP's
+ * order approved and captured (with `pay: false`, left at the order nobody approved yet).
+ */
+export async function aPaidCycle(db: Db, paypal: PayPalGateway, standIn: PayPalStandIn, o: { period: string; currency: string; excl: string[]; pay?: boolean }): Promise<PaidCycle> {
+  const cpo = await aParty(db, ['CPO']);
+  const emsp = await aParty(db, ['EMSP'], 'BE');
+  await anAgreement(db, cpo, emsp, { currencies: [o.currency], fee_payer: 'SPLIT' });
+  for (const p of [cpo, emsp]) await setPayee(db, p, `${p.toLowerCase()}@paid.example`);
+  const cdrs = o.excl.map((excl, i) => aCdr(cpo, { currency: o.currency, excl, end: `${o.period}-${String(10 + i).padStart(2, '0')}T12:00:00Z` }));
+  await bookCdrs(db, cdrs.map((c) => cdrMessage(c, emsp)));
+  const [cycle] = await openCycles(db, o.period, o.currency);
+  await closeCycles(db, [cycle.id]);
+  await netCycles(db, [cycle.id]);
+  await generateStatements(db, [cycle.id], { name: 'Test Hub', party: 'NL-HUB' });
+  await settleCycles(db, paypal, [await getCycle(db, cycle.id)]);
+  if (o.pay === false) return { cpo, emsp, period: o.period, currency: o.currency, cycleId: cycle.id, cdrs };
+  approveOrdersOf(standIn, statementId(cycle, emsp));
+  const [report] = await settleCycles(db, paypal, [await getCycle(db, cycle.id)]);
+  if (report.state !== 'settled') throw new Error(`cycle ${o.period} ${o.currency} not settled: ${JSON.stringify(report)}`);
+  return { cpo, emsp, period: o.period, currency: o.currency, cycleId: cycle.id, cdrs };
+}
+
+/** The payer approving, in the browser, the order of its statement. */
+export function approveOrdersOf(standIn: PayPalStandIn, statement: string): void {
+  for (const order of standIn.orders.values()) if (order.purchase_units[0].invoice_id === statement) standIn.approve(order.id);
 }

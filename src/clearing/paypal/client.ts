@@ -40,6 +40,13 @@ export interface OrderView {
   capture?: { id: string; status: string; amount: Money } | null;
 }
 
+export interface RefundView {
+  id: string;
+  /** COMPLETED, PENDING, FAILED or CANCELLED. */
+  status: string;
+  amount: Money | null;
+}
+
 export interface PayoutItemView {
   payoutItemId: string;
   transactionId: string | null;
@@ -63,7 +70,8 @@ export interface PayPalGateway {
   createOrder(input: { requestId: string; amount: Money; invoiceId: string; customId: string; referenceId: string; description: string }): Promise<OrderView>;
   getOrder(id: string): Promise<OrderView>;
   captureOrder(id: string, requestId: string): Promise<OrderView>;
-  refundCapture(captureId: string, input: { requestId: string; amount: Money; invoiceId: string; note: string }): Promise<{ id: string; status: string }>;
+  refundCapture(captureId: string, input: { requestId: string; amount: Money; invoiceId: string; note: string }): Promise<RefundView>;
+  getRefund(id: string): Promise<RefundView>;
   createPayout(input: { senderBatchId: string; subject: string; items: { senderItemId: string; receiver: string; recipientType: string; amount: Money; note: string }[] }): Promise<{ payoutBatchId: string; status: string; duplicate: boolean }>;
   getPayout(payoutBatchId: string): Promise<{ status: string; items: PayoutItemView[] }>;
   searchTransactions(range: { start: Date; end: Date }): Promise<TransactionView[]>;
@@ -191,8 +199,9 @@ export function createPayPal(options: PayPalClientOptions): PayPalGateway {
           prefer: 'return=representation',
           body: { amount: { currencyCode: input.amount.currency, value: input.amount.value }, invoiceId: input.invoiceId, noteToPayer: input.note },
         });
-        return { id: result.id as string, status: result.status as string };
+        return refundView(result);
       }),
+    getRefund: (id) => attempt('get refund', async () => refundView((await payments.getRefund({ refundId: id })).result)),
     createPayout: (input) =>
       attempt('create payout', async () => {
         const body = {
@@ -246,6 +255,12 @@ export function createPayPal(options: PayPalClientOptions): PayPalGateway {
     },
   };
 }
+
+const refundView = (r: { id?: string; status?: string; amount?: { currencyCode?: string; value?: string } }): RefundView => ({
+  id: r.id as string,
+  status: r.status as string,
+  amount: r.amount?.currencyCode && r.amount.value ? { currency: r.amount.currencyCode, value: r.amount.value } : null,
+});
 
 function toPayPalError(what: string, err: unknown): PayPalApiError {
   if (err instanceof PayPalApiError) return err;

@@ -5,12 +5,14 @@
 //   GET  /clearing/cycles                     POST /clearing/cycles (open)     GET  /clearing/cycles/:id
 //   POST /clearing/cycles/:id/close|net|statements|settle                     GET  /clearing/cycles/:id/reconcile
 //   GET  /clearing/cycles/:id/statements      GET  /clearing/statements/:id[.csv|.pdf]
+//   GET  /clearing/refunds[?cycle=ID]         POST /clearing/refunds/retry     (refunds of disputes won after payment)
 import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { success } from '../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../deps.ts';
-import { agreementHistory, createAgreement, endAgreement, listAgreements, presentAgreement } from '../../clearing/agreements.ts';
-import { listDisputes, openDispute, resolveDispute } from '../../clearing/disputes.ts';
+import { AgreementInputSchema, agreementHistory, createAgreement, endAgreement, listAgreements, presentAgreement } from '../../clearing/agreements.ts';
+import { listDisputes, openDispute, OpenDisputeSchema, resolveDispute } from '../../clearing/disputes.ts';
 import { closeCycles, getCycle, listCycles, openCycles, presentCycle } from '../../clearing/cycles.ts';
 import { netCycles } from '../../clearing/cycleNetter.ts';
 import { generateStatements, getStatement, listStatements, statementCsv } from '../../clearing/statements.ts';
@@ -18,9 +20,34 @@ import { statementPdf } from '../../clearing/statementPdf.ts';
 import { paymentsOf, settleCycles } from '../../clearing/settlement.ts';
 import { reconcileCycle } from '../../clearing/reconcile.ts';
 import { createPayPal, paypalOptionsFromConfig, type PayPalGateway } from '../../clearing/paypal/client.ts';
+import { issueRefunds, listRefunds } from '../../clearing/refunds.ts';
+import { isPeriod } from '../../clearing/periods.ts';
+import { ClearingError } from '../../clearing/errors.ts';
+import { InvalidParametersError } from '../../errors.ts';
 import { parseInput } from './parseInput.ts';
 
 const parse = parseInput;
+const dateTime = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 date-time');
+const uuid = z.string().regex(/^[0-9a-f-]{36}$/i, 'must be a cycle id');
+
+/**
+ * Input the use cases refuse (an unknown party, an end before the start) is bad input like any
+ * other: OCPI 2001 naming the field (the use cases say "field: problem"), as parseInput does.
+ */
+function invalidInputAsParameters(): Middleware {
+  return async function invalidInputAsParametersMiddleware(_ctx, next) {
+    try {
+      await next();
+    } catch (err) {
+      if (!(err instanceof ClearingError) || err.code !== 'invalid') throw err;
+      const errors = err.message.split('; ').map((part) => {
+        const match = /^([\w.$]+): (.+)$/.exec(part);
+        return match ? { path: match[1], message: match[2] } : { path: '$', message: part };
+      });
+      throw new InvalidParametersError(err.message, errors);
+    }
+  };
+}
 
 export function clearingAdminRouter(deps: HubDeps, options: { paypal?: PayPalGateway } = {}): Router {
   const router = new Router({ prefix: '/clearing' });
@@ -28,17 +55,19 @@ export function clearingAdminRouter(deps: HubDeps, options: { paypal?: PayPalGat
   let paypal = options.paypal;
   const gateway = () => (paypal ??= createPayPal(paypalOptionsFromConfig(deps.config)));
   const actor = (ctx: { state: Record<string, unknown> }) => String(ctx.state.actor ?? 'admin');
+  router.use(invalidInputAsParameters());
 
   router.get('/agreements', async function listAgreementsRoute(ctx) {
     const q = parse(z.object({ party: z.string().optional(), status: z.enum(['ACTIVE', 'ENDED']).optional() }), ctx.query);
     ctx.body = success((await listAgreements(deps.db, q)).map(presentAgreement));
   });
   router.post('/agreements', async function createAgreementRoute(ctx) {
+    parse(AgreementInputSchema, ctx.state.body);
     ctx.status = 201;
     ctx.body = success(presentAgreement(await createAgreement(deps.db, ctx.state.body, actor(ctx))));
   });
   router.post('/agreements/:id/end', async function endAgreementRoute(ctx) {
-    const body = parse(z.object({ at: z.string().optional(), reason: z.string().max(500).optional() }), ctx.state.body);
+    const body = parse(z.object({ at: dateTime.optional(), reason: z.string().max(500).optional() }), ctx.state.body);
     ctx.body = success(presentAgreement(await endAgreement(deps.db, ctx.params.id, { at: body.at ? new Date(body.at) : undefined, actor: actor(ctx), reason: body.reason })));
   });
   router.get('/agreements/:id/history', async function agreementHistoryRoute(ctx) {
@@ -46,28 +75,39 @@ export function clearingAdminRouter(deps: HubDeps, options: { paypal?: PayPalGat
   });
 
   router.get('/disputes', async function listDisputesRoute(ctx) {
-    ctx.body = success(await listDisputes(deps.db, { status: typeof ctx.query.status === 'string' ? ctx.query.status : undefined }));
+    const q = parse(z.object({ status: z.enum(['open', 'upheld', 'rejected']).optional() }), ctx.query);
+    ctx.body = success(await listDisputes(deps.db, q));
   });
   router.post('/disputes', async function openDisputeRoute(ctx) {
+    parse(OpenDisputeSchema, ctx.state.body);
     ctx.status = 201;
     ctx.body = success(await openDispute(deps.db, ctx.state.body, { operator: true }));
   });
   router.post('/disputes/:id/resolve', async function resolveDisputeRoute(ctx) {
     const body = parse(z.object({ outcome: z.enum(['upheld', 'rejected']), note: z.string().max(1000).optional() }), ctx.state.body);
-    ctx.body = success(await resolveDispute(deps.db, ctx.params.id, body.outcome, actor(ctx), body.note));
+    ctx.body = success(await resolveDispute(deps.db, ctx.params.id, body.outcome, actor(ctx), body.note, { paypal: gateway }));
+  });
+
+  router.get('/refunds', async function listRefundsRoute(ctx) {
+    const q = parse(z.object({ cycle: uuid.optional() }), ctx.query);
+    ctx.body = success(await listRefunds(deps.db, { cycle: q.cycle ? (await getCycle(deps.db, q.cycle)).id : undefined }));
+  });
+  router.post('/refunds/retry', async function retryRefundsRoute(ctx) {
+    const body = parse(z.object({ cycle: uuid.optional() }), ctx.state.body);
+    ctx.body = success(await issueRefunds(deps.db, gateway(), { cycle: body.cycle ? (await getCycle(deps.db, body.cycle)).id : undefined }));
   });
 
   router.get('/cycles', async function listCyclesRoute(ctx) {
     ctx.body = success((await listCycles(deps.db, { period: typeof ctx.query.period === 'string' ? ctx.query.period : undefined })).map(presentCycle));
   });
   router.post('/cycles', async function openCyclesRoute(ctx) {
-    const body = parse(z.object({ period: z.string(), currency: z.string().regex(/^[A-Z]{3}$/).optional() }), ctx.state.body);
+    const body = parse(z.object({ period: z.string().refine(isPeriod, 'must be YYYY-MM or YYYY-Www'), currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code').optional() }), ctx.state.body);
     ctx.status = 201;
     ctx.body = success((await openCycles(deps.db, body.period, body.currency)).map(presentCycle));
   });
   router.get('/cycles/:id', async function cycleStatusRoute(ctx) {
     const cycle = await getCycle(deps.db, ctx.params.id);
-    ctx.body = success({ ...presentCycle(cycle), payments: await paymentsOf(deps.db, cycle.id) });
+    ctx.body = success({ ...presentCycle(cycle), payments: await paymentsOf(deps.db, cycle.id), refunds: await listRefunds(deps.db, { cycle: cycle.id }) });
   });
   router.post('/cycles/:id/close', async function closeCycleRoute(ctx) {
     ctx.body = success((await closeCycles(deps.db, [(await getCycle(deps.db, ctx.params.id)).id])).map(presentCycle));

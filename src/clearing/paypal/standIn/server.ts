@@ -1,9 +1,10 @@
 // A local PayPal stand-in for tests and the demo: OAuth token, Orders v2 (create/get/capture),
-// Payments (refund), Payouts v1 (create/get/item) and Transaction Search. Strict about request
+// Payments (refund create/get), Payouts v1 (create/get/item) and Transaction Search. Strict about request
 // shapes (PayPal-style error bodies), enforces PayPal-Request-Id idempotency and sender_batch_id
 // uniqueness, and injects failures (5xx, 429, timeouts) on request.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { toUnits } from '../../money.ts';
 
 export interface Fault {
   /** Method and path pattern, e.g. "POST /v1/payments/payouts". */
@@ -69,6 +70,10 @@ export class PayPalStandIn {
   readonly requests: { method: string; path: string; requestId?: string }[] = [];
   readonly orders = new Map<string, Json>();
   readonly captures = new Map<string, Json>();
+  readonly refunds = new Map<string, Json>();
+  private readonly refundedUnits = new Map<string, bigint>();
+  /** When set, refunds are answered PENDING and complete only through completeRefund (as eCheck-funded captures do). */
+  pendingRefunds = false;
   readonly batches = new Map<string, Json>();
   readonly items = new Map<string, Json>();
   readonly transactions: Transaction[] = [];
@@ -107,6 +112,14 @@ export class PayPalStandIn {
     const order = this.orders.get(orderId);
     if (!order) throw new Error(`no order ${orderId}`);
     if (order.status === 'CREATED') order.status = 'APPROVED';
+  }
+
+  /** PayPal finishing a PENDING refund: it becomes COMPLETED and shows in Transaction Search. */
+  completeRefund(refundId: string): void {
+    const refund = this.refunds.get(refundId);
+    if (!refund || refund.status !== 'PENDING') throw new Error(`no pending refund ${refundId}`);
+    refund.status = 'COMPLETED';
+    this.recordRefund(refund);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -188,6 +201,7 @@ export class PayPalStandIn {
     if (method === 'GET' && (m = /^\/v2\/checkout\/orders\/([^/]+)$/.exec(p))) return [200, this.order(m[1])];
     if (method === 'POST' && (m = /^\/v2\/checkout\/orders\/([^/]+)\/capture$/.exec(p))) return [201, this.capture(m[1])];
     if (method === 'POST' && (m = /^\/v2\/payments\/captures\/([^/]+)\/refund$/.exec(p))) return [201, this.refund(m[1], body ?? {})];
+    if (method === 'GET' && (m = /^\/v2\/payments\/refunds\/([^/]+)$/.exec(p))) return [200, this.getRefund(m[1])];
     if (method === 'POST' && p === '/v1/payments/payouts') return [201, this.createPayout(body)];
     if (method === 'GET' && (m = /^\/v1\/payments\/payouts\/([^/]+)$/.exec(p))) return [200, this.payout(m[1])];
     if (method === 'GET' && (m = /^\/v1\/payments\/payouts-item\/([^/]+)$/.exec(p))) return [200, this.item(m[1])];
@@ -243,7 +257,7 @@ export class PayPalStandIn {
     if (order.status === 'COMPLETED') throw validation([{ field: '', issue: 'ORDER_ALREADY_CAPTURED', description: 'Order already captured.If \'intent=CAPTURE\' only one capture per order is allowed.' }], 422, 'UNPROCESSABLE_ENTITY');
     if (order.status !== 'APPROVED') throw validation([{ field: '', issue: 'ORDER_NOT_APPROVED', description: 'Payer has not yet approved the Order for payment.' }], 422, 'UNPROCESSABLE_ENTITY');
     const unit = order.purchase_units[0];
-    const capture = { id: id(), status: 'COMPLETED', amount: unit.amount, invoice_id: unit.invoice_id, custom_id: unit.custom_id, final_capture: true, create_time: new Date().toISOString(), refunded: 0 };
+    const capture = { id: id(), status: 'COMPLETED', amount: unit.amount, invoice_id: unit.invoice_id, custom_id: unit.custom_id, final_capture: true, create_time: new Date().toISOString() };
     this.captures.set(capture.id, capture);
     order.status = 'COMPLETED';
     unit.payments = { captures: [capture] };
@@ -257,13 +271,42 @@ export class PayPalStandIn {
     const amount = body.amount ?? capture.amount;
     this.checkAmount(amount, '/amount', 'currency_code');
     if (amount.currency_code !== capture.amount.currency_code) throw validation([{ field: '/amount/currency_code', issue: 'CURRENCY_MISMATCH', description: 'Currency of capture must be the same as currency of refund.' }], 422, 'UNPROCESSABLE_ENTITY');
-    const cents = (v: string) => Math.round(Number(v) * 100);
-    if (cents(amount.value) + capture.refunded > cents(capture.amount.value)) throw validation([{ field: '/amount/value', issue: 'REFUND_AMOUNT_EXCEEDED', description: 'The refund amount must be less than or equal to the capture amount that has not yet been refunded.' }], 422, 'UNPROCESSABLE_ENTITY');
-    capture.refunded += cents(amount.value);
-    capture.status = capture.refunded === cents(capture.amount.value) ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
-    const refund = { id: id(), status: 'COMPLETED', amount, invoice_id: body.invoice_id, create_time: new Date().toISOString() };
-    this.transactions.push({ transaction_id: refund.id, event_code: 'T1107', status: 'S', amount: { currency_code: amount.currency_code, value: `-${amount.value}` }, invoice_id: capture.invoice_id, at: refund.create_time });
-    return refund;
+    if (capture.status === 'REFUNDED') throw validation([{ field: '', issue: 'CAPTURE_FULLY_REFUNDED', description: 'The capture has already been fully refunded.' }], 422, 'UNPROCESSABLE_ENTITY');
+    // Exact amounts (PayPal compares decimal strings, not floats).
+    const refunded = (this.refundedUnits.get(captureId) ?? 0n) + toUnits(amount.value);
+    if (refunded > toUnits(capture.amount.value)) throw validation([{ field: '/amount/value', issue: 'REFUND_AMOUNT_EXCEEDED', description: 'The refund amount must be less than or equal to the capture amount that has not yet been refunded.' }], 422, 'UNPROCESSABLE_ENTITY');
+    this.refundedUnits.set(captureId, refunded);
+    capture.status = refunded === toUnits(capture.amount.value) ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+    const refundId = id();
+    const refund = {
+      id: refundId,
+      status: this.pendingRefunds ? 'PENDING' : 'COMPLETED',
+      amount,
+      invoice_id: body.invoice_id,
+      note_to_payer: body.note_to_payer,
+      capture_id: captureId,
+      create_time: new Date().toISOString(),
+      links: [
+        { href: `${this.url}/v2/payments/refunds/${refundId}`, rel: 'self', method: 'GET' },
+        { href: `${this.url}/v2/payments/captures/${captureId}`, rel: 'up', method: 'GET' },
+      ],
+    };
+    this.refunds.set(refund.id, refund);
+    if (refund.status === 'COMPLETED') this.recordRefund(refund);
+    const { capture_id: _capture, ...shown } = refund;
+    return shown;
+  }
+
+  private recordRefund(refund: Json): void {
+    const capture = this.captures.get(refund.capture_id)!;
+    this.transactions.push({ transaction_id: refund.id, event_code: 'T1107', status: 'S', amount: { currency_code: refund.amount.currency_code, value: `-${refund.amount.value}` }, invoice_id: capture.invoice_id, custom_field: capture.custom_id, at: new Date().toISOString() });
+  }
+
+  private getRefund(refundId: string): Json {
+    const refund = this.refunds.get(refundId);
+    if (!refund) throw new PayPalError(404, { name: 'RESOURCE_NOT_FOUND', message: 'The specified resource does not exist.', debug_id: debugId(), details: [{ issue: 'INVALID_RESOURCE_ID', description: 'Specified resource ID does not exist. Please check the resource ID and try again.' }] });
+    const { capture_id: _capture, ...shown } = refund;
+    return shown;
   }
 
   private createPayout(body: Json | undefined): Json {

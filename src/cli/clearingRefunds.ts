@@ -1,0 +1,1 @@
+export { runRefunds as run } from './clearing.ts';
