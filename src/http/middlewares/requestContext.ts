@@ -13,6 +13,8 @@ export interface RequestState {
   correlationId: string;
   routing: RoutingHeaders;
   log: Logger;
+  /** The logger `log` derives from (to ask whether a level is on without building `log`). */
+  baseLog: Logger;
   startedAt: bigint;
   ocpiStatus?: number;
   platformId?: string;
@@ -36,17 +38,23 @@ export function requestContext(log: Logger): Middleware {
     const routing = routingHeaders((name) => header(name));
     ctx.set(OutgoingHeader.RequestId, requestId);
     ctx.set(OutgoingHeader.CorrelationId, correlationId);
+    // The child logger is made on first use: building one (pino serialises its bindings) costs
+    // more than most requests spend logging, and at level warn a successful request logs nothing.
+    let child: Logger | undefined;
     const state: RequestState = {
       requestId,
       correlationId,
       routing,
       startedAt: process.hrtime.bigint(),
-      log: log.child({
-        requestId,
-        correlationId,
-        from: routing.from && `${routing.from.countryCode}-${routing.from.partyId}`,
-        to: routing.to && `${routing.to.countryCode}-${routing.to.partyId}`,
-      }),
+      get log() {
+        return (child ??= log.child({
+          requestId,
+          correlationId,
+          from: routing.from && `${routing.from.countryCode}-${routing.from.partyId}`,
+          to: routing.to && `${routing.to.countryCode}-${routing.to.partyId}`,
+        }));
+      },
+      baseLog: log,
     };
     ctx.state.request = state;
     await next();

@@ -13,7 +13,7 @@ export function requestLog(): Middleware {
     } finally {
       const ms = Number(process.hrtime.bigint() - state.startedAt) / 1e6;
       const level = ctx.status >= 500 ? 'error' : ctx.status >= 400 || (state.ocpiStatus ?? 1000) >= 2000 ? 'warn' : 'info';
-      state.log[level](
+      if (state.baseLog.isLevelEnabled(level)) state.log[level](
         { method: ctx.method, path: ctx.path, status: ctx.status, ocpiStatus: state.ocpiStatus, platformId: state.platformId, ms: Math.round(ms * 10) / 10 },
         'request',
       );
