@@ -261,3 +261,34 @@ describe('GET list addressed to a party without a Sender interface for the modul
     expect(listRequests(cpo1, 'locations').filter((r) => r.headers['ocpi-from-party-id'] === 'LC1')).toHaveLength(0);
   });
 });
+
+describe('GET All via Hub of CDRs (the paging queries)', () => {
+  const cdrFor = (id: string, lastUpdated: string) =>
+    owned(example('cdr_example.json'), cpo2, { id, last_updated: lastUpdated, cdr_token: { country_code: 'FR', party_id: 'LE2', uid: `U-${id}`, type: 'RFID', contract_id: `C-${id}` } });
+
+  it('walks every page oldest first, missing and repeating nothing while new CDRs arrive', async () => {
+    // Posted out of last_updated order: the order of a page is last_updated, not arrival.
+    const stamps = [5, 1, 4, 2, 6, 3, 0].map((m) => `2031-05-01T10:0${m}:00Z`);
+    for (const [i, stamp] of stamps.entries()) {
+      expect((await net.send(cpo2, 'POST', '/receiver/cdrs', { body: cdrFor(`WALK-${i}`, stamp), to: party(emsp2) })).body.status_code).toBe(1000);
+    }
+    const seen: string[] = [];
+    let path: string | undefined = '/sender/cdrs?date_from=2031-05-01T00:00:00Z&limit=3';
+    let pages = 0;
+    while (path) {
+      const page = await net.send(emsp2, 'GET', path);
+      expect(page.body.status_code).toBe(1000);
+      seen.push(...page.body.data.map((c: { id: string }) => c.id));
+      if (++pages === 1) {
+        // A CDR arriving during the crawl shows up at its end and in a higher X-Total-Count.
+        expect(page.headers.get('x-total-count')).toBe('7');
+        expect((await net.send(cpo2, 'POST', '/receiver/cdrs', { body: cdrFor('WALK-LATE', '2031-05-01T10:09:00Z'), to: party(emsp2) })).body.status_code).toBe(1000);
+      }
+      const link = page.headers.get('link');
+      path = link ? hubPath(link) : undefined;
+    }
+    const byTime = [...stamps.entries()].sort((a, b) => a[1].localeCompare(b[1])).map(([i]) => `WALK-${i}`);
+    expect(seen).toEqual([...byTime, 'WALK-LATE']);
+    expect(pages).toBe(3);
+  });
+});

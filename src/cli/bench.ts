@@ -1,4 +1,4 @@
-// `hub bench [--only routing,pricing,clearing,ingest,anomalies] [--quick] [--repeat N] [--json FILE]`:
+// `hub bench [--only routing,pricing,clearing,ingest,anomalies,pagination] [--quick] [--repeat N] [--json FILE]`:
 // every benchmark the issues define, each beside its baseline in the same run, repeated and
 // reported as medians (machine noise is real). Prints a table and writes the same as JSON.
 import os from 'node:os';
@@ -16,7 +16,7 @@ export interface BenchRecord {
   target: string | number | null;
 }
 
-const SUITES = ['routing', 'pricing', 'clearing', 'ingest', 'anomalies'] as const;
+const SUITES = ['routing', 'pricing', 'clearing', 'ingest', 'anomalies', 'pagination'] as const;
 type Suite = (typeof SUITES)[number];
 
 const normalise = (r: { name: string; value: number; unit: string; baseline?: number | null; ratio?: number | null; target?: unknown }): BenchRecord => ({
@@ -46,6 +46,10 @@ async function runSuite(suite: Suite, quick: boolean): Promise<BenchRecord[]> {
     case 'ingest': {
       const { benchIngest } = await import('../../scripts/bench-ingest.ts');
       return (await benchIngest({ cdrs: quick ? 20_000 : 100_000 })).map(normalise);
+    }
+    case 'pagination': {
+      const { benchPagination } = await import('../../scripts/bench-pagination.ts');
+      return (await benchPagination({ cdrs: quick ? 200_000 : 1_000_000, samples: quick ? 20 : 100, limit: 100 })).map(normalise);
     }
     case 'anomalies': {
       const { evaluate } = await import('../../pipelines/evaluate/run.ts');

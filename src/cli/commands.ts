@@ -13,7 +13,7 @@ export interface Command {
 
 export const commands: Command[] = [
   { path: ['demo'], args: '[--duration S] [--cpos N] [--emsps N] [--both N] [--rate N] [--seed N]', summary: 'a simulated roaming network end to end, then a clearing cycle', load: () => import('./demo.ts') },
-  { path: ['bench'], args: '[--only routing,pricing,clearing,ingest,anomalies] [--quick] [--repeat N] [--json FILE]', summary: 'every benchmark beside its baseline; a table and JSON', load: () => import('./bench.ts') },
+  { path: ['bench'], args: '[--only routing,pricing,clearing,ingest,anomalies,pagination] [--quick] [--repeat N] [--json FILE]', summary: 'every benchmark beside its baseline; a table and JSON', load: () => import('./bench.ts') },
   { path: ['start'], args: '[--roles web,worker,pipelines]', summary: 'start the hub (all roles by default)', load: () => import('./start.ts') },
   { path: ['migrate'], summary: 'apply Postgres and ClickHouse migrations', load: () => import('./migrate.ts') },
   { path: ['services'], args: 'up|down|status', summary: 'make sure PostgreSQL, NATS (JetStream) and ClickHouse run', load: () => import('./services.ts') },

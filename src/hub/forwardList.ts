@@ -20,19 +20,10 @@ import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { nextLinkTarget } from '../../ocpi/pagination.ts';
 import { forwardTo, hubParty, toPartyRef, type Relayed } from './forwardSync.ts';
-import type { ListModule } from './listForReader.ts';
+import { OWNER_ROLES, type ListModule } from './listForReader.ts';
 import type { DirectoryParty } from './partyDirectory.ts';
 import { routeError } from './routeErrors.ts';
 import { decideRoute, sameParty } from './routing.ts';
-
-/** The roles that own (implement the Sender interface of) each listed module. */
-const OWNER_ROLES: Record<ListModule, string[]> = {
-  locations: ['CPO'],
-  sessions: ['CPO'],
-  cdrs: ['CPO'],
-  tariffs: ['CPO'],
-  tokens: ['EMSP', 'OTHER'],
-};
 
 export interface ListRequest {
   module: ListModule;

@@ -3,7 +3,8 @@ import type { Caller } from '../partners/credentials.ts';
 import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
 import type { PageRequest } from '../../ocpi/pagination.ts';
 import { partyKey } from '../bus/subjects.ts';
-import { objectPage } from '../store/objects.ts';
+import { objectPage, type Audience } from '../store/objects.ts';
+import type { PartyRef } from '../bus/messages.ts';
 import { cdrPage } from '../store/cdrs.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { sameParty } from './routing.ts';
@@ -26,13 +27,31 @@ export async function listForReader(deps: HubDeps, module: ListModule, caller: C
       throw new InvalidParametersError('OCPI-from-* is not one of your parties', [{ path: 'OCPI-from-party-id', message: 'not one of the caller’s parties' }]);
     }
   }
-  const audience = {
-    receiverKeys: [...new Set(parties.map((p) => partyKey(p.country_code, p.party_id)))],
-    owners: parties.map((p) => ({ country_code: p.country_code, party_id: p.party_id })),
-  };
+  const audience = audienceOf(module, parties);
   const hub = { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID };
   const to = routing.to && { country_code: routing.to.countryCode, party_id: routing.to.partyId };
   const owner = to && !sameParty(to, hub) ? to : undefined;
   if (module === 'cdrs') return cdrPage(deps.db, page, audience, owner);
   return objectPage(deps.db, module, page, audience, owner);
+}
+
+/** The roles that own (push, and implement the Sender interface of) each listed module. */
+export const OWNER_ROLES: Record<ListModule, readonly string[]> = {
+  locations: ['CPO'],
+  sessions: ['CPO'],
+  cdrs: ['CPO'],
+  tariffs: ['CPO'],
+  tokens: ['EMSP', 'OTHER'],
+};
+
+/**
+ * Whose objects a reader's parties see: those addressed to them, and those they own, which only
+ * parties of an owning role can (the hub refuses pushes from any other). Leaving the others out
+ * keeps an eMSP's CDR list a plain `receiver = …` that the paging index answers alone.
+ */
+export function audienceOf(module: ListModule, parties: readonly (PartyRef & { role: string })[]): Audience {
+  return {
+    receiverKeys: [...new Set(parties.map((p) => partyKey(p.country_code, p.party_id)))],
+    owners: parties.filter((p) => OWNER_ROLES[module].includes(p.role)).map((p) => ({ country_code: p.country_code, party_id: p.party_id })),
+  };
 }

@@ -70,7 +70,9 @@ export async function objectPage(db: Db, module: string, page: PageRequest, audi
     q.where('broadcast', true).orWhereRaw('receivers && ?::text[]', [audience.receiverKeys]);
     for (const o of audience.owners) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?))', [o.country_code, o.party_id]);
   });
-  const [{ count }] = await base.clone().count<{ count: string }[]>('* as count');
-  const rows = await base.clone().orderBy([{ column: 'last_updated' }, { column: 'seq' }]).offset(page.offset).limit(page.limit).select('data');
-  return { total: Number(count), items: rows.map((r) => r.data) };
+  const [[{ count }], rows] = await Promise.all([
+    base.clone().count<{ count: string }[]>('* as count'),
+    base.clone().orderBy([{ column: 'last_updated' }, { column: 'seq' }]).offset(page.offset).limit(page.limit).select('data'),
+  ]);
+  return { total: Number(count), items: rows.map((r: { data: Record<string, unknown> }) => r.data) };
 }
