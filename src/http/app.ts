@@ -9,6 +9,7 @@ import { jsonBody } from './middlewares/jsonBody.ts';
 import { inputGuard } from './middlewares/inputGuard.ts';
 import { adminAuthFailureLimit } from './middlewares/rateLimit.ts';
 import { adminAuth } from './admin/adminAuth.ts';
+import { audit } from '../store/platforms.ts';
 import { partnersAdminRouter } from './admin/partnersRouter.ts';
 import { deliveriesAdminRouter } from './admin/deliveriesRouter.ts';
 import { statementsAdminRouter } from './admin/statementsRouter.ts';
@@ -58,7 +59,7 @@ export function createApp(deps: HubDeps): Koa {
 
   const admin = new Router({ prefix: '/admin' });
   admin.use(adminAuthFailureLimit(deps.config));
-  admin.use(adminAuth(deps.config.ADMIN_TOKEN));
+  admin.use(adminAuth(deps.config.ADMIN_TOKEN, (attempt) => audit(deps.db, { actor: 'anonymous', action: 'admin.auth_refused', subject: attempt.path, details: attempt })));
   const adminRouters = [partnersAdminRouter(deps), deliveriesAdminRouter(deps), cdrsAdminRouter(deps), clearingAdminRouter(deps), statementsAdminRouter(deps)];
   for (const child of adminRouters) admin.use(child.routes(), child.allowedMethods());
   app.use(admin.routes()).use(admin.allowedMethods());

@@ -64,9 +64,20 @@ describe('audit log', () => {
     expect(text).not.toContain(net.hub.config.ADMIN_TOKEN);
   });
 
-  it('records nothing for refused admin calls (wrong credential)', async () => {
-    const before = Number((await net.hub.deps.db('audit_log').count<{ count: string }[]>('* as count'))[0].count);
-    await call(`${net.hub.url}/admin/partners/invitations`, { method: 'POST', headers: { Authorization: 'Bearer wrong' }, body: { name: 'x' } });
-    expect(Number((await net.hub.deps.db('audit_log').count<{ count: string }[]>('* as count'))[0].count)).toBe(before);
+  it('records a refused admin call as a refusal, without what was sent, and performs nothing', async () => {
+    const before = Number((await net.hub.deps.db('audit_log').max<{ max: string }[]>('id as max'))[0].max);
+    const invitations = Number((await net.hub.deps.db('audit_log').where({ action: 'partner.invite' }).count<{ count: string }[]>('* as count'))[0].count);
+    const wrong = 'Bearer not-the-admin-token-4711';
+    expect((await call(`${net.hub.url}/admin/partners/invitations`, { method: 'POST', headers: { Authorization: wrong }, body: { name: 'x' } })).status).toBe(401);
+    expect((await call(`${net.hub.url}/admin/partners`, { method: 'GET' })).status).toBe(401);
+    const rows = await net.hub.deps.db('audit_log').where('id', '>', before).orderBy('id').select('actor', 'action', 'subject', 'details');
+    expect(rows.map((r) => [r.actor, r.action, r.subject])).toEqual([
+      ['anonymous', 'admin.auth_refused', '/admin/partners/invitations'],
+      ['anonymous', 'admin.auth_refused', '/admin/partners'],
+    ]);
+    expect(rows.map((r) => r.details.reason)).toEqual(['wrong admin token', 'no Authorization header']);
+    expect(rows[0].details).toMatchObject({ method: 'POST', ip: expect.any(String) });
+    expect(JSON.stringify(rows)).not.toContain('not-the-admin-token-4711');
+    expect(Number((await net.hub.deps.db('audit_log').where({ action: 'partner.invite' }).count<{ count: string }[]>('* as count'))[0].count)).toBe(invitations);
   });
 });
