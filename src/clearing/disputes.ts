@@ -14,8 +14,7 @@ import { conflict, invalid, notFound } from './errors.ts';
 import { formatUnits, minorExponent } from './money.ts';
 import { parsePartyRef, PartyRefSchema, partyRef } from './parties.ts';
 import { periodOf, periodRange } from './periods.ts';
-import { refundOfDispute, reserveRefund, type Refund } from './refunds.ts';
-import type { PayPalGateway } from './paypal/client.ts';
+import { refundOfDispute, reserveRefund, type PayPalSource, type Refund } from './refunds.ts';
 
 export const OpenDisputeSchema = z.object({
   cdr: z.object({ country_code: z.string().length(2), party_id: z.string().length(3), id: z.string().min(1).max(39) }),
@@ -44,8 +43,8 @@ export interface ResolvedDispute extends Dispute {
 }
 
 export interface ResolveOptions {
-  /** PayPal, to issue a refund right away (a factory is only called when a refund is due). */
-  paypal?: PayPalGateway | (() => PayPalGateway);
+  /** PayPal, to issue a refund right away. */
+  paypal?: PayPalSource;
   now?: Date;
 }
 

@@ -26,7 +26,8 @@ import { cdrKey, postBookingEntries, retrying, rowAmounts, type BookingRow } fro
 import { HUB, postEntries } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
 import { formatUnits, minorExponent, paypalValue, toMinorUnits } from './money.ts';
-import { PayPalApiError, type PayPalGateway, type RefundView } from './paypal/client.ts';
+import type { PayPalGateway, RefundView } from './paypal/client.ts';
+import { PayPalApiError } from './paypal/errors.ts';
 
 export type RefundState = 'created' | 'pending' | 'completed' | 'failed';
 
@@ -257,13 +258,16 @@ async function failRefund(db: Db, id: string, error: { message: string; issue?: 
   });
 }
 
+/** PayPal, or how to get it: a factory is only called (and the SDK loaded) when a refund is due. */
+export type PayPalSource = PayPalGateway | (() => PayPalGateway | Promise<PayPalGateway>);
+
 /** The refund of a dispute, issued now when a gateway is at hand (otherwise it waits for `hub clearing refunds --retry`). */
-export async function refundOfDispute(db: Db, disputeId: string, paypal?: PayPalGateway | (() => PayPalGateway)): Promise<Refund | null> {
+export async function refundOfDispute(db: Db, disputeId: string, paypal?: PayPalSource): Promise<Refund | null> {
   const [refund] = await listRefunds(db, { disputeId });
   if (!refund || (refund.state !== 'created' && refund.state !== 'pending') || !paypal) return refund ?? null;
   let gateway: PayPalGateway;
   try {
-    gateway = typeof paypal === 'function' ? paypal() : paypal;
+    gateway = typeof paypal === 'function' ? await paypal() : paypal;
   } catch (err) {
     await db('clearing_refunds').where({ id: refund.id }).update({ error: JSON.stringify({ message: `not issued yet: ${(err as Error).message}` }), updated_at: db.fn.now() });
     return (await listRefunds(db, { ids: [refund.id] }))[0];

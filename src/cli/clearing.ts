@@ -3,11 +3,11 @@ import type { HubDeps } from '../deps.ts';
 import { closeCycles, getCycle, listCycles, openCycles, presentCycle, selectCycles } from '../clearing/cycles.ts';
 import { netCycles } from '../clearing/cycleNetter.ts';
 import { generateStatements, listStatements } from '../clearing/statements.ts';
-import { writeStatementFiles, type StatementFormat } from '../clearing/statementFiles.ts';
+import type { StatementFormat } from '../clearing/statementFiles.ts';
 import { paymentsOf, settleCycles } from '../clearing/settlement.ts';
 import { reconcileCycle } from '../clearing/reconcile.ts';
 import { issueRefunds, listRefunds } from '../clearing/refunds.ts';
-import { createPayPal, paypalOptionsFromConfig } from '../clearing/paypal/client.ts';
+import type { PayPalGateway } from '../clearing/paypal/client.ts';
 import { progressBar } from '../clearing/progress.ts';
 import { parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
@@ -17,6 +17,12 @@ const selector = { cycle: { type: 'string' }, period: { type: 'string' }, curren
 
 async function chosen(deps: HubDeps, values: { cycle?: string; period?: string; currency?: string }) {
   return selectCycles(deps.db, { cycle: values.cycle, period: values.period, currency: values.currency?.toUpperCase() });
+}
+
+/** PayPal from the configuration, loading the SDK only for the commands that talk to PayPal. */
+export async function paypalOf(deps: HubDeps): Promise<PayPalGateway> {
+  const { createPayPal, paypalOptionsFromConfig } = await import('../clearing/paypal/client.ts');
+  return createPayPal(paypalOptionsFromConfig(deps.config));
 }
 
 export const hubOf = (deps: HubDeps) => ({ name: deps.config.HUB_NAME, party: `${deps.config.HUB_COUNTRY_CODE}-${deps.config.HUB_PARTY_ID}` });
@@ -58,6 +64,7 @@ export async function runStatements(args: string[]): Promise<number> {
     if (values.out) {
       const formats = (values.format ?? ['json', 'csv', 'pdf']).flatMap((f) => f.split(',')) as StatementFormat[];
       const all = (await Promise.all(cycles.map((c) => listStatements(deps.db, { cycle: c.id })))).flat();
+      const { writeStatementFiles } = await import('../clearing/statementFiles.ts');
       await writeStatementFiles(deps.db, all.map((s) => s.id), values.out, formats, progressBar('writing statements'));
     }
     print(generated);
@@ -68,7 +75,7 @@ export async function runStatements(args: string[]): Promise<number> {
 export async function runSettle(args: string[]): Promise<number> {
   const { values } = parseOptions(args, selector);
   return withDeps(async (deps) => {
-    const paypal = createPayPal(paypalOptionsFromConfig(deps.config));
+    const paypal = await paypalOf(deps);
     const reports = await settleCycles(deps.db, paypal, await chosen(deps, values), { onProgress: progressBar('settling') });
     print(reports);
     return reports.some((r) => r.errors.length) ? 1 : 0;
@@ -96,7 +103,7 @@ export async function runStatus(args: string[]): Promise<number> {
 export async function runReconcile(args: string[]): Promise<number> {
   const { values } = parseOptions(args, { cycle: { type: 'string' } });
   return withDeps(async (deps) => {
-    const paypal = createPayPal(paypalOptionsFromConfig(deps.config));
+    const paypal = await paypalOf(deps);
     const report = await reconcileCycle(deps.db, paypal, requireOption(values.cycle, 'cycle'));
     print(report);
     return report.mismatches.length ? 1 : 0;
@@ -108,7 +115,7 @@ export async function runRefunds(args: string[]): Promise<number> {
   return withDeps(async (deps) => {
     const cycle = values.cycle ? (await getCycle(deps.db, values.cycle)).id : undefined;
     let errors: string[] = [];
-    if (values.retry) errors = (await issueRefunds(deps.db, createPayPal(paypalOptionsFromConfig(deps.config)), { cycle })).errors;
+    if (values.retry) errors = (await issueRefunds(deps.db, await paypalOf(deps), { cycle })).errors;
     print(await listRefunds(deps.db, { cycle }));
     for (const e of errors) process.stderr.write(`hub: ${e}\n`);
     return errors.length ? 1 : 0;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { listDisputes, openDispute, resolveDispute } from '../clearing/disputes.ts';
 import { parsePartyRef } from '../clearing/parties.ts';
-import { createPayPal, paypalOptionsFromConfig } from '../clearing/paypal/client.ts';
+import { paypalOf } from './clearing.ts';
 import { CliUsageError, parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
@@ -31,8 +31,7 @@ export async function runResolve(args: string[]): Promise<number> {
   const outcome = requireOption(values.outcome, 'outcome');
   if (outcome !== 'upheld' && outcome !== 'rejected') throw new CliUsageError('--outcome is upheld (the eMSP is right) or rejected (the CDR stands)');
   return withDeps(async (deps) => {
-    const paypal = () => createPayPal(paypalOptionsFromConfig(deps.config));
-    print(await resolveDispute(deps.db, id, outcome, 'cli', values.note, { paypal }));
+    print(await resolveDispute(deps.db, id, outcome, 'cli', values.note, { paypal: () => paypalOf(deps) }));
     return 0;
   });
 }

@@ -64,6 +64,24 @@ describe('PayPal client against the stand-in', () => {
     expect(found.some((t) => t.id === status.items[0].transactionId && t.amount.value === '-9.87')).toBe(true);
   });
 
+  it('refunds a capture once per PayPal-Request-Id, never beyond what was captured, and shows the refund', async () => {
+    const order = await paypal.createOrder({ requestId: 'order-ST-R', amount: { currency: 'EUR', value: '12.34' }, invoiceId: 'ST-R', customId: 'c', referenceId: 'x', description: 'd' });
+    standIn.approve(order.id);
+    const capture = (await paypal.captureOrder(order.id, 'capture-ST-R')).capture!;
+    const refund = (requestId: string, value: string) => paypal.refundCapture(capture.id, { requestId, amount: { currency: 'EUR', value }, invoiceId: 'ST-R', note: 'dispute upheld' });
+    const first = await refund('refund-1', '5.00');
+    expect(first).toMatchObject({ status: 'COMPLETED', amount: { currency: 'EUR', value: '5.00' } });
+    expect((await refund('refund-1', '5.00')).id).toBe(first.id);
+    expect(await paypal.getRefund(first.id)).toEqual(first);
+    await expect(refund('refund-1', '6.00')).rejects.toMatchObject({ status: 422, issue: 'DUPLICATE_REQUEST_ID' });
+    await expect(refund('refund-2', '7.35')).rejects.toMatchObject({ status: 422, issue: 'REFUND_AMOUNT_EXCEEDED' });
+    await expect(paypal.refundCapture(capture.id, { requestId: 'refund-usd', amount: { currency: 'USD', value: '1.00' }, invoiceId: 'ST-R', note: 'n' })).rejects.toMatchObject({ issue: 'CURRENCY_MISMATCH' });
+    await refund('refund-3', '7.34');
+    await expect(refund('refund-4', '0.01')).rejects.toMatchObject({ status: 422, issue: 'CAPTURE_FULLY_REFUNDED' });
+    const found = await paypal.searchTransactions({ start: new Date(Date.now() - 3600_000), end: new Date(Date.now() + 60_000) });
+    expect(found.filter((t) => t.eventCode === 'T1107' && t.invoiceId === 'ST-R').map((t) => t.amount.value).sort()).toEqual(['-5.00', '-7.34']);
+  });
+
   it('surfaces a wrong secret as a non-retryable error', async () => {
     const wrong = createPayPal({ environment: 'standin', clientId: 'cid', clientSecret: 'nope', baseUrl: standIn.url, backoffMs: 1 });
     const err = await wrong.getOrder('X').catch((e) => e);

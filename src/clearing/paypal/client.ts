@@ -14,19 +14,9 @@ import {
   TransactionSearchController,
 } from '@paypal/paypal-server-sdk';
 import type { Config } from '../../config.ts';
+import { PayPalApiError } from './errors.ts';
 
-export class PayPalApiError extends Error {
-  override name = 'PayPalApiError';
-  constructor(message: string, readonly status: number, readonly body: { name?: string; message?: string; details?: { issue?: string; field?: string }[]; links?: { href: string; rel: string }[] } | undefined) {
-    super(message);
-  }
-  get issue(): string | undefined {
-    return this.body?.details?.[0]?.issue ?? this.body?.name;
-  }
-  get retryable(): boolean {
-    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
-  }
-}
+export { PayPalApiError };
 
 export interface Money {
   currency: string;
