@@ -53,7 +53,7 @@ export interface BookingRow {
   country_code: string;
   party_id: string;
   cdr_id: string;
-  kind: 'cdr' | 'credit' | 'adjustment';
+  kind: 'cdr' | 'credit' | 'adjustment' | 'refund';
   cpo: string;
   emsp: string | null;
   currency: string;
@@ -119,6 +119,32 @@ export const rowAmounts = (r: Pick<BookingRow, 'cpo' | 'emsp' | 'currency' | 'am
   feeCpo: BigInt(r.fee_cpo),
   feeEmsp: BigInt(r.fee_emsp),
 });
+
+/** A booking that undoes `original` in another cycle: the same parties and CDR facts, amounts negated, linked to it. */
+export function reversalOf(original: BookingRow, kind: BookingRow['kind'], cdrId: string, cycleId: string) {
+  const negated = (v: string | null) => (v == null ? null : (-BigInt(v)).toString());
+  return {
+    country_code: original.country_code,
+    party_id: original.party_id,
+    cdr_id: cdrId,
+    kind,
+    cpo: original.cpo,
+    emsp: original.emsp,
+    currency: original.currency,
+    amount: negated(original.amount),
+    amount_excl_vat: negated(original.amount_excl_vat),
+    amount_incl_vat: negated(original.amount_incl_vat),
+    fee_cpo: negated(original.fee_cpo),
+    fee_emsp: negated(original.fee_emsp),
+    energy_kwh: original.energy_kwh,
+    start_date_time: original.start_date_time,
+    end_date_time: original.end_date_time,
+    agreement_id: original.agreement_id,
+    status: 'booked' as const,
+    cycle_id: cycleId,
+    reverses_booking_id: original.id,
+  };
+}
 
 const RETRYABLE = new Set(['40001', '40P01']);
 

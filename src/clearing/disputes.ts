@@ -7,7 +7,7 @@
 // eMSPs dispute within the agreement's dispute window (counted from the CDR's end).
 import { z } from 'zod';
 import type { Db } from '../store/db.ts';
-import { cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retrying, rowAmounts, type BookingRow } from './booking.ts';
+import { cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retrying, reversalOf, rowAmounts, type BookingRow } from './booking.ts';
 import { linesOf, postEntries, reversedLines } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -142,27 +142,7 @@ async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected',
       // The CDR was cleared in a closed cycle: its reversal enters the next open cycle (never one before the CDR's own).
       const cycle = await openCycleFor(trx, laterPeriod(periodOf(now, kind), booking.cycle_period), booking.currency.trim());
       const [adjustment]: BookingRow[] = await trx('clearing_bookings')
-        .insert({
-          country_code: booking.country_code,
-          party_id: booking.party_id,
-          cdr_id: `${booking.cdr_id}#dispute:${id.slice(0, 8)}`,
-          kind: 'adjustment',
-          cpo: booking.cpo,
-          emsp: booking.emsp,
-          currency: booking.currency,
-          amount: (-amounts.amount).toString(),
-          amount_excl_vat: (-BigInt(booking.amount_excl_vat)).toString(),
-          amount_incl_vat: booking.amount_incl_vat == null ? null : (-BigInt(booking.amount_incl_vat)).toString(),
-          fee_cpo: (-amounts.feeCpo).toString(),
-          fee_emsp: (-amounts.feeEmsp).toString(),
-          energy_kwh: booking.energy_kwh,
-          start_date_time: booking.start_date_time,
-          end_date_time: booking.end_date_time,
-          agreement_id: booking.agreement_id,
-          status: 'booked',
-          cycle_id: cycle.id,
-          reverses_booking_id: booking.id,
-        })
+        .insert(reversalOf(booking, 'adjustment', `${booking.cdr_id}#dispute:${id.slice(0, 8)}`, cycle.id))
         .returning('*');
       await postBookingEntries(db, trx, [adjustment]);
       adjustmentId = adjustment.id;

@@ -22,8 +22,8 @@
 // refs) and safe to rerun; the database refuses refunds beyond the capture.
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
-import { cdrKey, postBookingEntries, retrying, rowAmounts, type BookingRow } from './booking.ts';
-import { HUB, postEntries } from './ledger.ts';
+import { cdrKey, postBookingEntries, retrying, reversalOf, rowAmounts, type BookingRow } from './booking.ts';
+import { HUB, postEntries, type Executor } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
 import { formatUnits, minorExponent, paypalValue, toMinorUnits } from './money.ts';
 import type { PayPalGateway, RefundView } from './paypal/client.ts';
@@ -78,7 +78,7 @@ const present = (r: Record<string, any>): Refund => {
   };
 };
 
-function refundsQuery(db: Knex | Knex.Transaction) {
+function refundsQuery(db: Executor) {
   return db('clearing_refunds as r')
     .join('clearing_payments as p', 'p.id', 'r.payment_id')
     .join('clearing_disputes as d', 'd.id', 'r.dispute_id')
@@ -88,18 +88,19 @@ function refundsQuery(db: Knex | Knex.Transaction) {
     .select('r.*', 'p.statement_id', 'p.cycle_id as paid_in_cycle', 'b.cycle_id as booked_in_cycle', 'o.country_code', 'o.party_id', 'o.cdr_id as original_cdr_id');
 }
 
-type RefundFilter = { cycle?: string; ids?: string[]; disputeId?: string };
+type RefundFilter = { cycle?: string; bookedIn?: string; ids?: string[]; disputeId?: string };
 
-async function refundRows(db: Db, filter: RefundFilter): Promise<Record<string, any>[]> {
+async function refundRows(db: Executor, filter: RefundFilter): Promise<Record<string, any>[]> {
   const q = refundsQuery(db);
   if (filter.cycle) q.where((w) => w.where('p.cycle_id', filter.cycle!).orWhere('b.cycle_id', filter.cycle!));
+  if (filter.bookedIn) q.where('b.cycle_id', filter.bookedIn);
   if (filter.ids) q.whereIn('r.id', filter.ids);
   if (filter.disputeId) q.where('r.dispute_id', filter.disputeId);
   return q;
 }
 
 /** Refunds whose capture was paid in the cycle or whose booking is netted in it (either, with `cycle`). */
-export async function listRefunds(db: Db, filter: RefundFilter = {}): Promise<Refund[]> {
+export async function listRefunds(db: Executor, filter: RefundFilter = {}): Promise<Refund[]> {
   return (await refundRows(db, filter)).map(present);
 }
 
@@ -231,25 +232,7 @@ async function failRefund(db: Db, id: string, error: { message: string; issue?: 
     if (row.status === 'completed' || row.status === 'failed') return;
     const booking: BookingRow & { cycle_period: string } = await trx('clearing_bookings as b').join('clearing_cycles as c', 'c.id', 'b.cycle_id').where('b.id', row.booking_id).first('b.*', 'c.period as cycle_period');
     const cycle = await openCycleFor(trx, booking.cycle_period, booking.currency.trim());
-    const [reversal]: BookingRow[] = await trx('clearing_bookings')
-      .insert({
-        country_code: booking.country_code,
-        party_id: booking.party_id,
-        cdr_id: `${booking.cdr_id}:failed`,
-        kind: 'refund',
-        cpo: booking.cpo,
-        emsp: booking.emsp,
-        currency: booking.currency,
-        amount: (-BigInt(booking.amount)).toString(),
-        amount_excl_vat: (-BigInt(booking.amount_excl_vat)).toString(),
-        amount_incl_vat: (-BigInt(booking.amount_incl_vat ?? booking.amount_excl_vat)).toString(),
-        end_date_time: booking.end_date_time,
-        start_date_time: booking.start_date_time,
-        agreement_id: booking.agreement_id,
-        status: 'booked',
-        cycle_id: cycle.id,
-        reverses_booking_id: booking.id,
-      })
+    const [reversal]: BookingRow[] = await trx('clearing_bookings').insert(reversalOf(booking, 'refund', `${booking.cdr_id}:failed`, cycle.id))
       .returning('*');
     await postBookingEntries(db, trx, [reversal]);
     await trx('clearing_refunds')

@@ -5,10 +5,10 @@ import type { Db } from '../store/db.ts';
 import type { Executor } from './ledger.ts';
 import { HUB } from './ledger.ts';
 import { conflict, notFound } from './errors.ts';
-import { formatUnits } from './money.ts';
+import { formatUnits, toUnits } from './money.ts';
 import { atLeast, withCycleLocks, type Cycle } from './cycles.ts';
 import { parsePartyRef } from './parties.ts';
-import { cdrKey } from './booking.ts';
+import { listRefunds } from './refunds.ts';
 
 export interface CounterpartyLine {
   counterparty: string;
@@ -183,18 +183,10 @@ export async function generateStatements(db: Db, ids: string[], hub: { name: str
 }
 
 async function refundsBookedIn(db: Executor, cycleId: string): Promise<Map<string, StatementRefund[]>> {
-  const rows: Record<string, any>[] = await db('clearing_refunds as r')
-    .join('clearing_bookings as b', 'b.id', 'r.booking_id')
-    .join('clearing_disputes as d', 'd.id', 'r.dispute_id')
-    .join('clearing_bookings as o', 'o.id', 'd.booking_id')
-    .join('clearing_payments as p', 'p.id', 'r.payment_id')
-    .where('b.cycle_id', cycleId)
-    .orderBy('r.id')
-    .select('r.*', 'o.country_code', 'o.party_id', 'o.cdr_id', 'p.statement_id');
   const out = new Map<string, StatementRefund[]>();
-  for (const r of rows) {
+  for (const r of await listRefunds(db, { bookedIn: cycleId })) {
     const list = out.get(r.party) ?? [];
-    list.push({ refund_id: String(r.id), dispute_id: r.dispute_id, cdr: cdrKey(r.country_code, r.party_id, r.cdr_id), amount: formatUnits(BigInt(r.amount)), state: r.status, paypal_refund_id: r.refund_id ?? null, capture_id: r.capture_id, paid_with_statement: r.statement_id });
+    list.push({ refund_id: r.id, dispute_id: r.dispute_id, cdr: r.cdr, amount: formatUnits(toUnits(r.amount)), state: r.state, paypal_refund_id: r.paypal_refund_id, capture_id: r.capture_id, paid_with_statement: r.statement_id });
     out.set(r.party, list);
   }
   return out;
