@@ -232,7 +232,8 @@ async function failRefund(db: Db, id: string, error: { message: string; issue?: 
     if (row.status === 'completed' || row.status === 'failed') return;
     const booking: BookingRow & { cycle_period: string } = await trx('clearing_bookings as b').join('clearing_cycles as c', 'c.id', 'b.cycle_id').where('b.id', row.booking_id).first('b.*', 'c.period as cycle_period');
     const cycle = await openCycleFor(trx, booking.cycle_period, booking.currency.trim());
-    const [reversal]: BookingRow[] = await trx('clearing_bookings').insert(reversalOf(booking, 'refund', `${booking.cdr_id}:failed`, cycle.id))
+    const [reversal]: BookingRow[] = await trx('clearing_bookings')
+      .insert(reversalOf(booking, 'refund', `${booking.cdr_id}:failed`, cycle.id))
       .returning('*');
     await postBookingEntries(db, trx, [reversal]);
     await trx('clearing_refunds')

@@ -10,6 +10,7 @@ import { issueRefunds, listRefunds } from '../../src/clearing/refunds.ts';
 import { closeCycles, getCycle, openCycles } from '../../src/clearing/cycles.ts';
 import { netCycles } from '../../src/clearing/cycleNetter.ts';
 import { generateStatements, getStatement, statementCsv, statementId } from '../../src/clearing/statements.ts';
+import { statementPdf } from '../../src/clearing/statementPdf.ts';
 import { settleCycles } from '../../src/clearing/settlement.ts';
 import { reconcileCycle } from '../../src/clearing/reconcile.ts';
 import { balances, HUB, ledgerTotals, postEntries, unbalancedEntries } from '../../src/clearing/ledger.ts';
@@ -121,6 +122,8 @@ describe('a dispute the eMSP wins after paying', () => {
     for await (const chunk of statementCsv(db, st.statement_id)) csv.push(chunk);
     expect(csv.join('')).toContain(`"refund","${resolved.refund!.id}"`);
     expect(csv.join('').split('\r\n').filter((l) => l.startsWith('"cdr"') && l.includes('"refund"'))).toHaveLength(1);
+    const pdf = await statementPdf(db, st.statement_id);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
 
     // The CPO pays its clawback; then the hub is square in this currency: its PayPal cash moved
     // exactly as PayPal shows, and its own clearing accounts are back at zero.
