@@ -26,8 +26,13 @@ describe('an eMSP that is down, then rate-limits, then recovers', () => {
   it('accepts everything, delivers the backlog in order afterwards, and HubClientInfo follows', async () => {
     let phase: 'down' | 'limited' | 'up' = 'down';
     let limitedAnswers = 0;
+    const cdrsTaken = new Map<string, number>();
     emsp.responder = (r) => {
-      if (!r.path.startsWith('/ocpi/2.2.1/receiver/sessions')) return undefined;
+      if (!r.path.startsWith('/ocpi/2.2.1/receiver/sessions') && !r.path.startsWith('/ocpi/2.2.1/receiver/cdrs')) return undefined;
+      if (phase === 'up' && r.method === 'POST') {
+        const id = (r.body as { id: string }).id;
+        cdrsTaken.set(id, (cdrsTaken.get(id) ?? 0) + 1);
+      }
       if (phase === 'down') return { status: 500, body: { error: 'boom' } };
       if (phase === 'limited') {
         limitedAnswers += 1;
@@ -40,11 +45,17 @@ describe('an eMSP that is down, then rate-limits, then recovers', () => {
       const patch = { kwh: i, last_updated: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() };
       expect((await net.send(cpo, 'PATCH', '/receiver/sessions/NL/OC1/OUT1', { body: patch, to: party(emsp) })).body.status_code).toBe(1000);
     }
+    // CDRs travel the receiver's unordered lane: they wait and recover the same way.
+    const cdrIds = ['OUTCDR1', 'OUTCDR2', 'OUTCDR3', 'OUTCDR4', 'OUTCDR5'];
+    for (const id of cdrIds) {
+      const cdr = { ...example('cdr_example.json'), id, country_code: 'NL', party_id: 'OC1', cdr_token: { country_code: 'NL', party_id: 'OE1', uid: `U${id}`, type: 'RFID', contract_id: `NL-OE1-${id}` } };
+      expect((await net.send(cpo, 'POST', '/receiver/cdrs', { body: cdr, to: party(emsp) })).body.status_code).toBe(1000);
+    }
     await waitFor(() => clientInfoAt(watcher, 'OE1', 'OFFLINE'), { what: 'ClientInfo OFFLINE at the other eMSP' });
     const backlog = await call(`${net.hub.url}/admin/deliveries`, { headers: { Authorization: `Bearer ${net.hub.config.ADMIN_TOKEN}` } });
     const row = backlog.body.data.find((r: { receiver: string }) => r.receiver === 'NL-OE1');
     expect(row.status).toBe('OFFLINE');
-    expect(row.pending).toBe(21);
+    expect(row.pending).toBe(21 + cdrIds.length);
     expect(row.oldest_age_s).toBeGreaterThanOrEqual(0);
 
     phase = 'limited';
@@ -57,6 +68,9 @@ describe('an eMSP that is down, then rate-limits, then recovers', () => {
       return last.length === 21 && last[0].method === 'PUT' && last.slice(1).every((r, i) => (r.body as { kwh: number }).kwh === i + 1) && last;
     }, { what: 'backlog delivered in order', timeoutMs: 30_000 });
     expect(delivered.map((r) => r.method)).toEqual(['PUT', ...Array(20).fill('PATCH')]);
+    await waitFor(() => cdrIds.every((id) => cdrsTaken.has(id)), { what: 'CDR backlog delivered', timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(Object.fromEntries(cdrsTaken)).toEqual(Object.fromEntries(cdrIds.map((id) => [id, 1])));
     await waitFor(() => clientInfoAt(watcher, 'OE1', 'CONNECTED') && watcher.received.indexOf(clientInfoAt(watcher, 'OE1', 'CONNECTED')!) > watcher.received.indexOf(clientInfoAt(watcher, 'OE1', 'OFFLINE')!), {
       what: 'ClientInfo CONNECTED after OFFLINE',
     });

@@ -3,6 +3,7 @@
 import { AckPolicy, DeliverPolicy, type JsMsg, type ConsumerConfig } from '@nats-io/jetstream';
 import type { Bus } from './nats.ts';
 import type { Logger } from '../logger.ts';
+import { flushTurn, nextTurn } from './nextTurn.ts';
 
 export interface ConsumerSpec {
   stream: string;
@@ -50,12 +51,12 @@ export async function runConsumer(bus: Bus, spec: ConsumerSpec, handler: Handler
   const handle = async (msg: JsMsg) => {
     try {
       const outcome = await handler(msg);
-      if (outcome === 'ack') msg.ack();
-      else if (outcome === 'term') msg.term();
-      else msg.nak(outcome.nakMs);
+      if (outcome === 'ack') nextTurn(() => msg.ack());
+      else if (outcome === 'term') nextTurn(() => msg.term());
+      else nextTurn(() => msg.nak(outcome.nakMs));
     } catch (err) {
       log.error({ err, subject: msg.subject, consumer: spec.durable }, 'consumer handler failed; will retry');
-      msg.nak(1000);
+      nextTurn(() => msg.nak(1000));
     }
   };
 
@@ -77,6 +78,7 @@ export async function runConsumer(bus: Bus, spec: ConsumerSpec, handler: Handler
       await messages.close();
       await loop.catch(() => undefined);
       await Promise.allSettled([...inFlight]);
+      flushTurn();
     },
   };
 }

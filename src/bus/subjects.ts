@@ -1,12 +1,13 @@
 // Every stream and subject name in one place. A prefix (NATS_STREAM_PREFIX) keeps test runs and
 // deployments sharing one NATS apart.
 //
-//   <p>.ocpi.<module>.<event>.<receiver>.<partition>   accepted pushes, one message per receiver
+//   <p>.ocpi.<module>.<event>.<receiver>.<lane>        accepted pushes, one message per receiver
 //   <p>.traffic.<kind>                                  hub traffic facts (deliveries, forwards)
 //   <p>.events.<kind>                                   derived events (anomalies, bookings)
 //
 // <receiver> is the receiving party's key (see partyKey) or `none` when no receiver could be
-// determined; <partition> spreads one receiver's objects over ordered lanes (hash of the object).
+// determined; <lane> spreads one receiver's objects over ordered lanes (a partition number, the hash
+// of the object), except CDRs, which all take the unordered lane `u` (see laneOf).
 import { createHash } from 'node:crypto';
 
 export interface Streams {
@@ -19,9 +20,9 @@ export interface SubjectSpace {
   prefix: string;
   streams: Streams;
   ocpiAll: string;
-  ocpi(module: string, event: string, receiver: string, partition: number): string;
+  ocpi(module: string, event: string, receiver: string, lane: Lane): string;
   /** Filter for one receiver's lane, whatever the module and event. */
-  receiverLane(receiver: string, partition: number): string;
+  receiverLane(receiver: string, lane: Lane): string;
   receiverAll(receiver: string): string;
   moduleAll(module: string): string;
   traffic(kind: string): string;
@@ -36,8 +37,8 @@ export function subjectSpace(streamPrefix: string): SubjectSpace {
     prefix: p,
     streams: { ocpi: `${streamPrefix}_OCPI`, traffic: `${streamPrefix}_TRAFFIC`, events: `${streamPrefix}_EVENTS` },
     ocpiAll: `${p}.ocpi.>`,
-    ocpi: (module, event, receiver, partition) => `${p}.ocpi.${module}.${event}.${receiver}.${partition}`,
-    receiverLane: (receiver, partition) => `${p}.ocpi.*.*.${receiver}.${partition}`,
+    ocpi: (module, event, receiver, lane) => `${p}.ocpi.${module}.${event}.${receiver}.${lane}`,
+    receiverLane: (receiver, lane) => `${p}.ocpi.*.*.${receiver}.${lane}`,
     receiverAll: (receiver) => `${p}.ocpi.*.*.${receiver}.*`,
     moduleAll: (module) => `${p}.ocpi.${module}.>`,
     traffic: (kind) => `${p}.traffic.${kind}`,
@@ -56,6 +57,21 @@ export const NO_RECEIVER = 'none';
 export function partyKey(countryCode: string, partyId: string): string {
   const escape = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return `${escape(countryCode)}-${escape(partyId)}`;
+}
+
+/** A partition number (ordered lane) or UNORDERED_LANE. */
+export type Lane = number | typeof UNORDERED_LANE;
+
+/**
+ * CDRs are immutable and each is its own object: there is no order among them to keep, so a
+ * receiver's CDRs share one lane that many deliveries work at once (an ordered lane holds one
+ * message in flight, which costs JetStream an acknowledgement round trip per message).
+ */
+export const UNORDERED_LANE = 'u';
+
+/** The lane of a push: CDRs unordered, anything else the ordered lane of its object. */
+export function laneOf(module: string, objectKey: string, partitions: number): Lane {
+  return module === 'cdrs' ? UNORDERED_LANE : partitionOf(objectKey, partitions);
 }
 
 /** Objects of one key always land in the same lane, so they are delivered in order. */

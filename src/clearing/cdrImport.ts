@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HubDeps } from '../deps.ts';
 import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
-import { NO_RECEIVER, partitionOf, partyKey } from '../bus/subjects.ts';
+import { NO_RECEIVER, laneOf, partyKey } from '../bus/subjects.ts';
 
 export interface ImportOptions {
   sender?: PartyRef;
@@ -45,7 +45,7 @@ export async function importCdrs(deps: HubDeps, cdrs: Record<string, any>[], opt
     const message = cdrPushMessage(cdr, options.sender, receiver);
     // Dedupe key: the CDR's identity (a re-import within the stream's window is stored once).
     const msgID = `cdr:${message.object_key}:${receiver ? `${receiver.country_code}*${receiver.party_id}` : 'none'}`;
-    const subject = deps.bus.subjects.ocpi('cdrs', 'post', receiver ? partyKey(receiver.country_code, receiver.party_id) : NO_RECEIVER, partitionOf(message.object_key, deps.config.DELIVERY_PARTITIONS));
+    const subject = deps.bus.subjects.ocpi('cdrs', 'post', receiver ? partyKey(receiver.country_code, receiver.party_id) : NO_RECEIVER, laneOf('cdrs', message.object_key, deps.config.DELIVERY_PARTITIONS));
     const task = deps.bus.publish(subject, JSON.stringify(message), msgID).then((ack) => {
       if (ack.duplicate) duplicates += 1;
       else published += 1;

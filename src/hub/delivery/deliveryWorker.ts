@@ -1,12 +1,14 @@
 // The delivery worker: for every receiver, ordered lanes (one durable JetStream consumer per
 // partition with one message in flight), so a PATCH never overtakes its PUT while different
 // objects are delivered concurrently. Several worker processes share the lanes as competing
-// consumers; `max_ack_pending: 1` keeps each lane in order across all of them.
+// consumers; `max_ack_pending: 1` keeps each lane in order across all of them. CDRs, which have no
+// order to keep, go through the receiver's unordered lane with many deliveries in flight.
 import type { JsMsg } from '@nats-io/jetstream';
 import type { HubDeps } from '../../deps.ts';
 import type { OcpiPushMessage } from '../../bus/messages.ts';
-import { partyKey } from '../../bus/subjects.ts';
+import { partyKey, UNORDERED_LANE, type Lane } from '../../bus/subjects.ts';
 import { runConsumer, type RunningConsumer } from '../../bus/consume.ts';
+import { nextTurn } from '../../bus/nextTurn.ts';
 import { deliverPush } from './deliverPush.ts';
 import { recordDeadLetter } from './deadLetters.ts';
 import { backoffDelay, pastHorizon } from './retryPolicy.ts';
@@ -18,9 +20,18 @@ export interface DeliveryWorkerOptions {
   backoffMaxMs?: number;
 }
 
-export function laneName(receiver: string, partition: number): string {
-  return `deliver_${receiver}_${partition}`;
+export function laneName(receiver: string, lane: Lane): string {
+  return `deliver_${receiver}_${lane}`;
 }
+
+/** Every lane of a receiver: its ordered partitions and the unordered CDR lane. */
+export function lanesOf(partitions: number): Lane[] {
+  return [...Array.from({ length: partitions }, (_, i) => i), UNORDERED_LANE];
+}
+
+/** CDR deliveries in flight per worker process, and for the unordered lane across processes. */
+const UNORDERED_IN_FLIGHT = 64;
+const UNORDERED_ACK_PENDING = 256;
 
 export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorkerOptions = {}): Promise<{ stop(): Promise<void> }> {
   const log = deps.log.child({ role: 'worker', component: 'delivery' });
@@ -34,23 +45,22 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
     const message = msg.json<OcpiPushMessage>();
     const attempt = await deliverPush(deps, message);
     const receiver = message.receiver!;
-    const fact = (outcome: string) =>
-      deps.bus.nc.publish(
-        deps.bus.subjects.traffic('delivery'),
-        JSON.stringify({
-          module: message.module,
-          event: message.event,
-          sender: message.sender,
-          receiver,
-          outcome,
-          attempts: msg.info.deliveryCount,
-          latency_ms: Math.round(attempt.latencyMs),
-          status_code: attempt.ocpiStatus ?? null,
-          http_status: attempt.httpStatus ?? null,
-          accepted_at: message.accepted_at,
-          at: new Date().toISOString(),
-        }),
-      );
+    const fact = (outcome: string) => {
+      const body = JSON.stringify({
+        module: message.module,
+        event: message.event,
+        sender: message.sender,
+        receiver,
+        outcome,
+        attempts: msg.info.deliveryCount,
+        latency_ms: Math.round(attempt.latencyMs),
+        status_code: attempt.ocpiStatus ?? null,
+        http_status: attempt.httpStatus ?? null,
+        accepted_at: message.accepted_at,
+        at: new Date().toISOString(),
+      });
+      nextTurn(() => deps.bus.nc.publish(deps.bus.subjects.traffic('delivery'), body));
+    };
     if (attempt.verdict.kind === 'delivered') {
       await health.succeeded(receiver);
       fact('delivered');
@@ -72,30 +82,30 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
 
   const refresh = async () => {
     const parties = await deps.directory.all();
-    const wanted = new Set<string>();
+    const wanted = new Map<string, { receiver: string; lane: Lane }>();
     for (const p of parties) {
       if (p.platformState !== 'REGISTERED' || p.status === 'SUSPENDED') continue;
       if (![...p.interfaces].some((i) => i.endsWith(':RECEIVER'))) continue;
       const receiver = partyKey(p.country_code, p.party_id);
-      for (let partition = 0; partition < deps.config.DELIVERY_PARTITIONS; partition++) wanted.add(`${receiver}|${partition}`);
+      for (const lane of lanesOf(deps.config.DELIVERY_PARTITIONS)) wanted.set(laneName(receiver, lane), { receiver, lane });
     }
-    for (const lane of wanted) {
-      if (lanes.has(lane) || stopped) continue;
-      const [receiver, partition] = lane.split('|');
+    for (const [name, { receiver, lane }] of wanted) {
+      if (lanes.has(name) || stopped) continue;
+      const ordered = lane !== UNORDERED_LANE;
       const consumer = await runConsumer(
         deps.bus,
         {
           stream: deps.bus.subjects.streams.ocpi,
-          durable: laneName(receiver, Number(partition)),
-          filterSubject: deps.bus.subjects.receiverLane(receiver, Number(partition)),
-          concurrency: 1,
-          maxAckPending: 1,
+          durable: name,
+          filterSubject: deps.bus.subjects.receiverLane(receiver, lane),
+          concurrency: ordered ? 1 : UNORDERED_IN_FLIGHT,
+          maxAckPending: ordered ? 1 : UNORDERED_ACK_PENDING,
           ackWaitMs: deps.config.FORWARD_TIMEOUT_MS + 30_000,
         },
         handle,
         log,
       );
-      lanes.set(lane, consumer);
+      lanes.set(name, consumer);
     }
     for (const [lane, consumer] of lanes) {
       if (!wanted.has(lane)) {

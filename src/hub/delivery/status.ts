@@ -1,7 +1,7 @@
 // Backlog per receiver: messages waiting in its lanes, the age of the oldest one, dead letters.
 import type { HubDeps } from '../../deps.ts';
 import { partyKey } from '../../bus/subjects.ts';
-import { laneName } from './deliveryWorker.ts';
+import { laneName, lanesOf } from './deliveryWorker.ts';
 
 export interface ReceiverBacklog {
   receiver: string;
@@ -24,14 +24,14 @@ export async function deliveryStatus(deps: HubDeps): Promise<ReceiverBacklog[]> 
     seen.add(receiver);
     let pending = 0;
     let oldest: number | null = null;
-    for (let partition = 0; partition < deps.config.DELIVERY_PARTITIONS; partition++) {
-      const info = await jsm.consumers.info(subjects.streams.ocpi, laneName(receiver, partition)).catch(() => undefined);
+    for (const lane of lanesOf(deps.config.DELIVERY_PARTITIONS)) {
+      const info = await jsm.consumers.info(subjects.streams.ocpi, laneName(receiver, lane)).catch(() => undefined);
       if (!info) continue;
       const waiting = info.num_pending + info.num_ack_pending;
       pending += waiting;
       if (waiting === 0) continue;
       const first = await jsm.direct
-        .getMessage(subjects.streams.ocpi, { seq: info.ack_floor.stream_seq + 1, next_by_subj: subjects.receiverLane(receiver, partition) })
+        .getMessage(subjects.streams.ocpi, { seq: info.ack_floor.stream_seq + 1, next_by_subj: subjects.receiverLane(receiver, lane) })
         .catch(() => null);
       if (first) oldest = Math.min(oldest ?? Infinity, first.time.getTime());
     }
