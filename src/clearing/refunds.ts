@@ -161,7 +161,7 @@ export interface IssueReport {
  * timeouts, after the client's own retries with the same PayPal-Request-Id) stay outstanding for
  * the next run; a refund PayPal refuses is reversed so the eMSP is credited through netting.
  */
-export async function issueRefunds(db: Db, paypal: PayPalGateway, filter: { cycle?: string; ids?: string[] } = {}): Promise<IssueReport> {
+export async function issueRefunds(db: Db, paypal: PayPalGateway, filter: Pick<RefundFilter, 'cycle' | 'bookedIn' | 'ids'> = {}): Promise<IssueReport> {
   const outstanding = (await refundRows(db, filter)).filter((r) => r.status === 'created' || r.status === 'pending');
   const errors: string[] = [];
   for (const r of outstanding) {

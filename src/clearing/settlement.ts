@@ -6,12 +6,15 @@
 // RETURNED / REVERSED (then retried in the next round by a later run), UNCLAIMED / ONHOLD stay
 // pending. Payment rows are written before PayPal is called, and a partial unique index allows one
 // live payment per cycle, party and direction: nothing is paid twice. Every run is safe to repeat.
+// Refunds netted in the cycle (disputes won after payment) that PayPal has not taken yet are
+// issued first: the cycle's payout to the eMSP already leaves them out.
 import type { Db } from '../store/db.ts';
 import { HUB, postEntries, linesOf, reversedLines } from './ledger.ts';
 import { atLeast, type Cycle } from './cycles.ts';
 import { conflict } from './errors.ts';
 import { paypalValue, unitsFromPaypal } from './money.ts';
 import { statementId } from './statements.ts';
+import { issueRefunds } from './refunds.ts';
 import type { PayPalGateway } from './paypal/client.ts';
 
 export interface SettleReport {
@@ -24,6 +27,8 @@ export interface SettleReport {
   payouts_completed: number;
   payouts_pending: number;
   payouts_failed: number;
+  /** Outstanding refunds booked in this cycle that this run got PayPal to complete. */
+  refunds_completed: number;
   missing_payee: string[];
   errors: string[];
 }
@@ -46,8 +51,11 @@ export async function settleCycles(db: Db, paypal: PayPalGateway, cycles: Cycle[
 
 async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgress?: (done: number, total: number, what: string) => void): Promise<SettleReport> {
   const cycle = await db('clearing_cycles').where({ id: cycleId }).first();
-  const report: SettleReport = { cycle: cycleId, state: cycle.state, orders_created: 0, captured: 0, awaiting_approval: 0, payouts_sent: 0, payouts_completed: 0, payouts_pending: 0, payouts_failed: 0, missing_payee: [], errors: [] };
+  const report: SettleReport = { cycle: cycleId, state: cycle.state, orders_created: 0, captured: 0, awaiting_approval: 0, payouts_sent: 0, payouts_completed: 0, payouts_pending: 0, payouts_failed: 0, refunds_completed: 0, missing_payee: [], errors: [] };
   if (!atLeast(cycle.state, 'netted') || !cycle.statements_at) throw conflict(`cycle ${cycle.period} ${cycle.currency.trim()} needs netting and statements before settlement (it is ${cycle.state})`);
+  const refunds = await issueRefunds(db, paypal, { bookedIn: cycleId });
+  report.refunds_completed = refunds.refunds.filter((r) => r.state === 'completed').length;
+  report.errors.push(...refunds.errors);
   if (cycle.state === 'settled') return report;
   const currency = cycle.currency.trim();
   const label = { period: cycle.period as string, currency };

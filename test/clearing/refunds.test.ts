@@ -165,6 +165,21 @@ describe('a dispute the eMSP wins after paying', () => {
     expect((await reconcileCycle(db, paypal, paid.cycleId)).mismatches).toEqual([]);
   });
 
+  it('issues a refund nobody issued yet when the cycle that nets it is settled', async () => {
+    const paid = await aPaidCycle(db, paypal, standIn, { period: aPeriod(), currency: CURRENCY, excl: ['18.0000'] });
+    // Resolved where no PayPal client is at hand (the portal): reserved, not sent.
+    const { resolved } = await disputeWon(paid, 0, {});
+    expect(resolved.refund).toMatchObject({ state: 'created', attempts: 0, paypal_refund_id: null });
+    const { next } = await clearNext(paid);
+    const [report] = await settleCycles(db, paypal, [await getCycle(db, next.id)]);
+    expect(report).toMatchObject({ refunds_completed: 1, errors: [] });
+    expect(await listRefunds(db, { ids: [resolved.refund!.id] })).toEqual([expect.objectContaining({ state: 'completed', booked_in_cycle: next.id })]);
+    approveOrdersOf(standIn, statementId(next, paid.cpo));
+    expect((await settleCycles(db, paypal, [await getCycle(db, next.id)]))[0]).toMatchObject({ state: 'settled', refunds_completed: 0 });
+    await ledgerSound();
+    for (const cycle of [paid.cycleId, next.id]) expect((await reconcileCycle(db, paypal, cycle)).mismatches).toEqual([]);
+  });
+
   it('credits the eMSP through netting when PayPal refuses the refund for good, and reconcile reports the refund made behind the ledger', async () => {
     const paid = await aPaidCycle(db, paypal, standIn, { period: aPeriod(), currency: CURRENCY, excl: ['30.0000'] });
     const payment = await db('clearing_payments').where({ cycle_id: paid.cycleId, party: paid.emsp, direction: 'collect' }).first();
