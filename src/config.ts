@@ -45,6 +45,8 @@ const EnvSchema = z.object({
   NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   // Ordered delivery lanes per receiver: objects hash onto lanes, each lane delivers in order.
   DELIVERY_PARTITIONS: z.coerce.number().int().min(1).max(256).default(16),
+  // CDRs no roaming agreement covers: routed and held out of clearing until one does, or refused.
+  CDR_WITHOUT_AGREEMENT: z.enum(['hold', 'refuse']).default('hold'),
   // Pushes a receiver has not accepted by then become dead letters (default 7 days).
   DELIVERY_HORIZON_HOURS: z.coerce.number().min(0.0001).default(168),
   DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(10).default(1000),

@@ -15,6 +15,7 @@ import { routeError } from './routeErrors.ts';
 import { senderParty } from './senderParty.ts';
 import { cdrContext } from './cdrContext.ts';
 import { cdrPolicy } from './cdrPolicy.ts';
+import { refuseWithoutAgreement } from './agreementPolicy.ts';
 import { validateCdr, type CdrFinding, type CdrInput } from '../../ocpi/tariffs/index.ts';
 
 type Json = Record<string, unknown>;
@@ -58,6 +59,8 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
   if (!decision.ok) throw routeError(decision);
   const receiver = decision.receivers[0];
   const receiverRef = { country_code: receiver.country_code, party_id: receiver.party_id };
+
+  await refuseWithoutAgreement(deps, cdr, receiverRef);
 
   const receiverKey = partyKey(receiver.country_code, receiver.party_id);
   const findings = validateCdr(cdr as unknown as CdrInput, await cdrContext(deps.db, cdr, receiverKey));
