@@ -107,6 +107,7 @@ export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
       from: { countryCode: leg.sender.country_code, partyId: leg.sender.party_id },
       to: { countryCode: leg.receiver.country_code, partyId: leg.receiver.party_id },
       timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
+      allowPrivate: deps.config.ALLOW_PRIVATE_PARTNER_URLS,
     });
   } catch (err) {
     if (!(err instanceof PartnerUnreachableError)) throw err;

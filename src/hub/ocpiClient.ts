@@ -2,8 +2,11 @@
 // (Authorization in the partner's encoding, a fresh X-Request-ID, the caller's X-Correlation-ID,
 // routing headers) and timeouts are done one way.
 import { randomUUID } from 'node:crypto';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { isPrivateAddress } from '../partners/urlGuard.ts';
 import { encodeAuthorization, type TokenEncoding } from '../../ocpi/authorization.ts';
 import { OutgoingHeader } from '../../ocpi/headers.ts';
 import type { Envelope } from '../../ocpi/envelope.ts';
@@ -24,6 +27,12 @@ export interface OcpiRequest {
   to?: PartyAddress;
   timeoutMs: number;
   extraHeaders?: Record<string, string>;
+  /**
+   * Whether the partner may sit on a loopback or private address (ALLOW_PRIVATE_PARTNER_URLS).
+   * Otherwise every new connection checks the addresses its host name resolves to right then, so a
+   * name that passed the check at registration cannot be re-pointed inside our network later.
+   */
+  allowPrivate: boolean;
 }
 
 /** Response headers by case-insensitive name (a WHATWG Headers per delivery costs more than the rest of the reply). */
@@ -74,7 +83,7 @@ export async function ocpiRequest(request: OcpiRequest): Promise<OcpiReply> {
     headers['Content-Type'] = 'application/json';
   }
   try {
-    const response = await send(request.url, request.method, headers, body, request.timeoutMs);
+    const response = await send(request.url, request.method, headers, body, request.timeoutMs, request.allowPrivate);
     return { httpStatus: response.status, requestId, envelope: parseEnvelope(response.body), headers: response.headers, rawBody: response.body };
   } catch (err) {
     const timedOut = err instanceof Error && err.name === 'TimeoutError';
@@ -83,17 +92,40 @@ export async function ocpiRequest(request: OcpiRequest): Promise<OcpiReply> {
   }
 }
 
-// Keep-alive connections per partner: deliveries are many small requests to few hosts.
-const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+// Keep-alive connections per partner: deliveries are many small requests to few hosts. Sockets
+// to partners that must be public resolve through the guarded lookup.
+const agentOptions = { keepAlive: true, maxSockets: 64 };
+const agents = {
+  open: { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) },
+  guarded: { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) },
+};
+
+/** dns.lookup that refuses host names resolving to loopback, private, link-local … addresses. */
+export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    if (err) return callback(err, '', 0);
+    const refused = addresses.find((a) => isPrivateAddress(a.address));
+    if (refused) {
+      const error = Object.assign(new Error(`${hostname} now resolves to ${refused.address}, a loopback, private or reserved address`), { code: 'EPRIVATEADDRESS' });
+      return callback(error, '', 0);
+    }
+    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    return callback(null, addresses[0].address, addresses[0].family);
+  });
+};
 
 /** One HTTP exchange with a whole-request timeout. Redirects are not followed (a partner URL is an endpoint, not a hint). */
-function send(url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<{ status: number; headers: ReplyHeaders; body: string }> {
+function send(url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, allowPrivate: boolean): Promise<{ status: number; headers: ReplyHeaders; body: string }> {
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? https : http;
+  const agent = (allowPrivate ? agents.open : agents.guarded)[target.protocol as 'http:' | 'https:'];
+  // An address literal is never looked up, so it is checked here.
+  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && isIP(literal) && isPrivateAddress(literal)) return Promise.reject(new Error(`${literal} is a loopback, private or reserved address`));
   return new Promise((resolve, reject) => {
     const req = transport.request(
       target,
-      { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent: agents[target.protocol as 'http:' | 'https:'] },
+      { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent, lookup: allowPrivate ? undefined : publicOnlyLookup },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -189,7 +189,7 @@ async function postCredentials(
   if (!url) throw new ClientApiError('the partner lists no credentials endpoint');
   let reply;
   try {
-    reply = await ocpiRequest({ method, url, token, encoding, body: hubCredentials(deps.config, inbound), timeoutMs: deps.config.FORWARD_TIMEOUT_MS });
+    reply = await ocpiRequest({ method, url, token, encoding, body: hubCredentials(deps.config, inbound), timeoutMs: deps.config.FORWARD_TIMEOUT_MS, allowPrivate: deps.config.ALLOW_PRIVATE_PARTNER_URLS });
   } catch (err) {
     if (err instanceof PartnerUnreachableError) throw new ClientApiError(`credentials ${method} failed: ${err.message}`, { cause: err });
     throw err;

@@ -33,7 +33,7 @@ export async function fetchPartnerVersions(options: FetchOptions): Promise<Partn
   let versions: OcpiReply | undefined;
   let encoding: TokenEncoding = encodings[0];
   for (encoding of encodings) {
-    versions = await get(options.versionsUrl, options.token, encoding, options.timeoutMs);
+    versions = await get(options.versionsUrl, options.token, encoding, options.timeoutMs, options.allowPrivate);
     if (versions.httpStatus !== 401) break;
   }
   const list = successData(versions!, 'versions');
@@ -44,7 +44,7 @@ export async function fetchPartnerVersions(options: FetchOptions): Promise<Partn
     throw new UnsupportedVersionError(`no mutual OCPI version: the hub speaks ${SUPPORTED_VERSION}, the partner offers ${offered}`);
   }
   await assertPartnerUrl(match.url, 'versions[].url', options.allowPrivate);
-  const details = successData(await get(match.url, options.token, encoding, options.timeoutMs), 'version details') as { endpoints?: unknown };
+  const details = successData(await get(match.url, options.token, encoding, options.timeoutMs, options.allowPrivate), 'version details') as { endpoints?: unknown };
   const endpoints = parseEndpoints(details?.endpoints);
   for (const [i, endpoint] of endpoints.entries()) await assertPartnerUrl(endpoint.url, `endpoints[${i}].url`, options.allowPrivate);
   if (!endpoints.some((e) => e.identifier === 'credentials')) throw new NoMatchingEndpointsError('the partner lists no credentials endpoint');
@@ -52,9 +52,9 @@ export async function fetchPartnerVersions(options: FetchOptions): Promise<Partn
   return { version: SUPPORTED_VERSION, endpoints, encoding };
 }
 
-async function get(url: string, token: string, encoding: TokenEncoding, timeoutMs: number): Promise<OcpiReply> {
+async function get(url: string, token: string, encoding: TokenEncoding, timeoutMs: number, allowPrivate: boolean): Promise<OcpiReply> {
   try {
-    return await ocpiRequest({ method: 'GET', url, token, encoding, timeoutMs });
+    return await ocpiRequest({ method: 'GET', url, token, encoding, timeoutMs, allowPrivate });
   } catch (err) {
     if (err instanceof PartnerUnreachableError) throw new ClientApiError(`unable to use the partner's API: ${err.message}`, { cause: err });
     throw err;

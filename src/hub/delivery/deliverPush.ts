@@ -38,6 +38,7 @@ export async function deliverPush(deps: HubDeps, message: OcpiPushMessage): Prom
       from: routed ? { countryCode: message.from.country_code, partyId: message.from.party_id } : undefined,
       to: routed ? { countryCode: message.receiver!.country_code, partyId: message.receiver!.party_id } : undefined,
       timeoutMs: deps.config.FORWARD_TIMEOUT_MS,
+      allowPrivate: deps.config.ALLOW_PRIVATE_PARTNER_URLS,
     });
     const verdict = classifyReply({ httpStatus: reply.httpStatus, ocpiStatus: reply.envelope?.status_code, retryAfter: reply.headers.get('retry-after') });
     return { verdict, httpStatus: reply.httpStatus, ocpiStatus: reply.envelope?.status_code, latencyMs: performance.now() - started };

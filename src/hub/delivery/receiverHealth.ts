@@ -47,7 +47,7 @@ export class ReceiverHealth {
     for (const party of offline) {
       const row = await this.deps.db('platforms').where({ id: party.platformId }).first('versions_url', 'outbound_token_enc', 'auth_encoding');
       if (!row?.versions_url || !row.outbound_token_enc) continue;
-      const reply = await ocpiRequest({ method: 'GET', url: row.versions_url, token: decryptToken(this.deps.keys, row.outbound_token_enc), encoding: row.auth_encoding, timeoutMs: 5000 }).catch(() => undefined);
+      const reply = await ocpiRequest({ method: 'GET', url: row.versions_url, token: decryptToken(this.deps.keys, row.outbound_token_enc), encoding: row.auth_encoding, timeoutMs: 5000, allowPrivate: this.deps.config.ALLOW_PRIVATE_PARTNER_URLS }).catch(() => undefined);
       if (reply?.httpStatus === 200 && reply.envelope?.status_code === 1000) await this.mark(party, 'CONNECTED');
     }
   }
