@@ -55,9 +55,19 @@ export const NO_RECEIVER = 'none';
  * a letter or digit hex-escaped (CiString allows `.`, `*` and `>`, which NATS gives meaning to).
  */
 export function partyKey(countryCode: string, partyId: string): string {
-  const escape = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return `${escape(countryCode)}-${escape(partyId)}`;
+  const raw = `${countryCode}\n${partyId}`;
+  let key = partyKeys.get(raw);
+  if (key === undefined) {
+    if (partyKeys.size >= 10_000) partyKeys.clear();
+    key = `${escapeToken(countryCode)}-${escapeToken(partyId)}`;
+    partyKeys.set(raw, key);
+  }
+  return key;
 }
+
+// Every push and delivery asks for a few keys over and over: remembered.
+const partyKeys = new Map<string, string>();
+const escapeToken = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** A partition number (ordered lane) or UNORDERED_LANE. */
 export type Lane = number | typeof UNORDERED_LANE;
