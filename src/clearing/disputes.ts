@@ -7,6 +7,7 @@
 // eMSPs dispute within the agreement's dispute window (counted from the CDR's end).
 import { z } from 'zod';
 import type { Db } from '../store/db.ts';
+import type { HubDeps } from '../deps.ts';
 import { cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retrying, reversalOf, rowAmounts, type BookingRow } from './booking.ts';
 import { linesOf, postEntries, reversedLines } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
@@ -15,6 +16,7 @@ import { formatUnits, minorExponent } from './money.ts';
 import { parsePartyRef, PartyRefSchema, partyRef } from './parties.ts';
 import { periodOf, periodRange } from './periods.ts';
 import { refundOfDispute, reserveRefund, type PayPalSource, type Refund } from './refunds.ts';
+import { paypalOf } from './paypal/fromConfig.ts';
 
 export const OpenDisputeSchema = z.object({
   cdr: z.object({ country_code: z.string().length(2), party_id: z.string().length(3), id: z.string().min(1).max(39) }),
@@ -109,6 +111,15 @@ export async function resolveDispute(db: Db, id: string, outcome: 'upheld' | 're
     if (booking) await releaseWaitingCredits(db, [booking]);
   }
   return { ...dispute, refund: await refundOfDispute(db, dispute.id, options.paypal) };
+}
+
+/**
+ * resolveDispute as the settlement team reaches it, from the CLI, the admin API or the portal alike:
+ * a refund the outcome makes due goes to the configured PayPal at once. Without PayPal configured it
+ * stays reserved, with the reason, for the worker's retries or the settlement of the cycle netting it.
+ */
+export function resolveAndRefund(deps: Pick<HubDeps, 'db' | 'config'>, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string): Promise<ResolvedDispute> {
+  return resolveDispute(deps.db, id, outcome, actor, note, { paypal: () => paypalOf(deps.config) });
 }
 
 /** The later of two period labels of the same kind. */

@@ -48,6 +48,8 @@ export interface Refund {
   paid_in_cycle: string;
   /** The cycle whose netting carries the refund booking (and the dispute's reversal). */
   booked_in_cycle: string;
+  /** That cycle's statement for the party, which charges the refund against its credit; null until issued. */
+  netted_on_statement: string | null;
   attempts: number;
   error: string | null;
   created_at: string;
@@ -71,6 +73,7 @@ const present = (r: Record<string, any>): Refund => {
     statement_id: r.statement_id,
     paid_in_cycle: r.paid_in_cycle,
     booked_in_cycle: r.booked_in_cycle,
+    netted_on_statement: r.netted_on_statement ?? null,
     attempts: r.attempts,
     error: r.error?.message ?? null,
     created_at: new Date(r.created_at).toISOString(),
@@ -84,11 +87,19 @@ function refundsQuery(db: Executor) {
     .join('clearing_disputes as d', 'd.id', 'r.dispute_id')
     .join('clearing_bookings as o', 'o.id', 'd.booking_id')
     .join('clearing_bookings as b', 'b.id', 'r.booking_id')
+    .leftJoin('clearing_statements as n', (j) => j.on('n.cycle_id', 'b.cycle_id').andOn('n.party', 'r.party'))
     .orderBy('r.id')
-    .select('r.*', 'p.statement_id', 'p.cycle_id as paid_in_cycle', 'b.cycle_id as booked_in_cycle', 'o.country_code', 'o.party_id', 'o.cdr_id as original_cdr_id');
+    .select('r.*', 'p.statement_id', 'p.cycle_id as paid_in_cycle', 'b.cycle_id as booked_in_cycle', 'n.id as netted_on_statement', 'o.country_code', 'o.party_id', 'o.cdr_id as original_cdr_id');
 }
 
-type RefundFilter = { cycle?: string; bookedIn?: string; ids?: string[]; disputeId?: string };
+type RefundFilter = {
+  cycle?: string;
+  bookedIn?: string;
+  ids?: string[];
+  disputeId?: string;
+  /** Refunds of the statement's payments, and refunds it nets (its cycle carries their booking, for its party). */
+  statement?: { id: string; cycleId: string; party: string };
+};
 
 async function refundRows(db: Executor, filter: RefundFilter): Promise<Record<string, any>[]> {
   const q = refundsQuery(db);
@@ -96,6 +107,8 @@ async function refundRows(db: Executor, filter: RefundFilter): Promise<Record<st
   if (filter.bookedIn) q.where('b.cycle_id', filter.bookedIn);
   if (filter.ids) q.whereIn('r.id', filter.ids);
   if (filter.disputeId) q.where('r.dispute_id', filter.disputeId);
+  const st = filter.statement;
+  if (st) q.where((w) => w.where('p.statement_id', st.id).orWhere((n) => n.where('b.cycle_id', st.cycleId).andWhere('r.party', st.party)));
   return q;
 }
 

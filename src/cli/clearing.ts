@@ -7,7 +7,7 @@ import type { StatementFormat } from '../clearing/statementFiles.ts';
 import { paymentsOf, settleCycles } from '../clearing/settlement.ts';
 import { reconcileCycle } from '../clearing/reconcile.ts';
 import { issueRefunds, listRefunds } from '../clearing/refunds.ts';
-import type { PayPalGateway } from '../clearing/paypal/client.ts';
+import { paypalOf } from '../clearing/paypal/fromConfig.ts';
 import { progressBar } from '../clearing/progress.ts';
 import { parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
@@ -17,12 +17,6 @@ const selector = { cycle: { type: 'string' }, period: { type: 'string' }, curren
 
 async function chosen(deps: HubDeps, values: { cycle?: string; period?: string; currency?: string }) {
   return selectCycles(deps.db, { cycle: values.cycle, period: values.period, currency: values.currency?.toUpperCase() });
-}
-
-/** PayPal from the configuration, loading the SDK only for the commands that talk to PayPal. */
-export async function paypalOf(deps: HubDeps): Promise<PayPalGateway> {
-  const { createPayPal, paypalOptionsFromConfig } = await import('../clearing/paypal/client.ts');
-  return createPayPal(paypalOptionsFromConfig(deps.config));
 }
 
 export const hubOf = (deps: HubDeps) => ({ name: deps.config.HUB_NAME, party: `${deps.config.HUB_COUNTRY_CODE}-${deps.config.HUB_PARTY_ID}` });
@@ -75,7 +69,7 @@ export async function runStatements(args: string[]): Promise<number> {
 export async function runSettle(args: string[]): Promise<number> {
   const { values } = parseOptions(args, selector);
   return withDeps(async (deps) => {
-    const paypal = await paypalOf(deps);
+    const paypal = await paypalOf(deps.config);
     const reports = await settleCycles(deps.db, paypal, await chosen(deps, values), { onProgress: progressBar('settling') });
     print(reports);
     return reports.some((r) => r.errors.length) ? 1 : 0;
@@ -103,7 +97,7 @@ export async function runStatus(args: string[]): Promise<number> {
 export async function runReconcile(args: string[]): Promise<number> {
   const { values } = parseOptions(args, { cycle: { type: 'string' } });
   return withDeps(async (deps) => {
-    const paypal = await paypalOf(deps);
+    const paypal = await paypalOf(deps.config);
     const report = await reconcileCycle(deps.db, paypal, requireOption(values.cycle, 'cycle'));
     print(report);
     return report.mismatches.length ? 1 : 0;
@@ -115,7 +109,7 @@ export async function runRefunds(args: string[]): Promise<number> {
   return withDeps(async (deps) => {
     const cycle = values.cycle ? (await getCycle(deps.db, values.cycle)).id : undefined;
     let errors: string[] = [];
-    if (values.retry) errors = (await issueRefunds(deps.db, await paypalOf(deps), { cycle })).errors;
+    if (values.retry) errors = (await issueRefunds(deps.db, await paypalOf(deps.config), { cycle })).errors;
     print(await listRefunds(deps.db, { cycle }));
     for (const e of errors) process.stderr.write(`hub: ${e}\n`);
     return errors.length ? 1 : 0;

@@ -1,8 +1,7 @@
 // hub disputes open|resolve|list
 import { readFileSync } from 'node:fs';
-import { listDisputes, openDispute, resolveDispute } from '../clearing/disputes.ts';
+import { listDisputes, openDispute, resolveAndRefund } from '../clearing/disputes.ts';
 import { parsePartyRef } from '../clearing/parties.ts';
-import { paypalOf } from './clearing.ts';
 import { CliUsageError, parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
@@ -31,7 +30,7 @@ export async function runResolve(args: string[]): Promise<number> {
   const outcome = requireOption(values.outcome, 'outcome');
   if (outcome !== 'upheld' && outcome !== 'rejected') throw new CliUsageError('--outcome is upheld (the eMSP is right) or rejected (the CDR stands)');
   return withDeps(async (deps) => {
-    print(await resolveDispute(deps.db, id, outcome, 'cli', values.note, { paypal: () => paypalOf(deps) }));
+    print(await resolveAndRefund(deps, id, outcome, 'cli', values.note));
     return 0;
   });
 }

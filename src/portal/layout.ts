@@ -64,9 +64,9 @@ th { background:#eef1f5; } td.num, th.num { text-align:right; font-variant-numer
 .grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(240px, 1fr)); gap:1rem; }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.3rem 1rem; margin:0; } dl.facts dt { font-weight:600; }
 .badge { display:inline-block; padding:.05rem .45rem; border-radius:10px; font-size:.8rem; font-weight:600; background:#e2e8f0; }
-.badge.paid, .badge.upheld, .badge.CONNECTED, .badge.settled, .badge.sent { background:#d4edda; color:var(--ok); }
+.badge.paid, .badge.upheld, .badge.CONNECTED, .badge.settled, .badge.sent, .badge.completed { background:#d4edda; color:var(--ok); }
 .badge.overdue, .badge.failed, .badge.OFFLINE, .badge.SUSPENDED, .badge.error { background:#f8d7da; color:var(--bad); }
-.badge.partially_paid, .badge.open, .badge.warning, .badge.pending { background:#fff3cd; color:var(--warn); }
+.badge.partially_paid, .badge.open, .badge.warning, .badge.pending, .badge.created { background:#fff3cd; color:var(--warn); }
 form.inline { display:inline; }
 label { display:block; font-weight:600; margin:.6rem 0 .2rem; }
 input[type=text], input[type=email], input[type=password], input[type=date], select, textarea { width:100%; max-width:28rem; padding:.45rem; border:1px solid #8a94a6; border-radius:4px; font:inherit; }

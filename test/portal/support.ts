@@ -9,9 +9,9 @@ import { cdrMessage } from '../clearing/support.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
-export async function startPortalHub(): Promise<{ hub: TestHub; sink: SmtpSink }> {
+export async function startPortalHub(overrides: Record<string, string> = {}): Promise<{ hub: TestHub; sink: SmtpSink }> {
   const sink = await new SmtpSink().start();
-  const hub = await startTestHub({ PORTAL_SESSION_SECRET: randomBytes(32).toString('base64url'), SMTP_URL: sink.url, MAIL_FROM: 'Hub <billing@hub.example>', HUB_NAME: 'Test Hub' });
+  const hub = await startTestHub({ PORTAL_SESSION_SECRET: randomBytes(32).toString('base64url'), SMTP_URL: sink.url, MAIL_FROM: 'Hub <billing@hub.example>', HUB_NAME: 'Test Hub', ...overrides });
   return { hub, sink };
 }
 

@@ -12,14 +12,14 @@ import { z } from 'zod';
 import { success } from '../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../deps.ts';
 import { AgreementInputSchema, agreementHistory, createAgreement, endAgreement, listAgreements, presentAgreement } from '../../clearing/agreements.ts';
-import { listDisputes, openDispute, OpenDisputeSchema, resolveDispute } from '../../clearing/disputes.ts';
+import { listDisputes, openDispute, OpenDisputeSchema, resolveAndRefund } from '../../clearing/disputes.ts';
 import { closeCycles, getCycle, listCycles, openCycles, presentCycle } from '../../clearing/cycles.ts';
 import { netCycles } from '../../clearing/cycleNetter.ts';
 import { generateStatements, getStatement, listStatements, statementCsv } from '../../clearing/statements.ts';
 import { statementPdf } from '../../clearing/statementPdf.ts';
 import { paymentsOf, settleCycles } from '../../clearing/settlement.ts';
 import { reconcileCycle } from '../../clearing/reconcile.ts';
-import { createPayPal, paypalOptionsFromConfig, type PayPalGateway } from '../../clearing/paypal/client.ts';
+import { paypalOf } from '../../clearing/paypal/fromConfig.ts';
 import { issueRefunds, listRefunds } from '../../clearing/refunds.ts';
 import { isPeriod } from '../../clearing/periods.ts';
 import { ClearingError } from '../../clearing/errors.ts';
@@ -49,11 +49,10 @@ function invalidInputAsParameters(): Middleware {
   };
 }
 
-export function clearingAdminRouter(deps: HubDeps, options: { paypal?: PayPalGateway } = {}): Router {
+export function clearingAdminRouter(deps: HubDeps): Router {
   const router = new Router({ prefix: '/clearing' });
   const hub = { name: deps.config.HUB_NAME, party: `${deps.config.HUB_COUNTRY_CODE}-${deps.config.HUB_PARTY_ID}` };
-  let paypal = options.paypal;
-  const gateway = () => (paypal ??= createPayPal(paypalOptionsFromConfig(deps.config)));
+  const gateway = () => paypalOf(deps.config);
   const actor = (ctx: { state: Record<string, unknown> }) => String(ctx.state.actor ?? 'admin');
   router.use(invalidInputAsParameters());
 
@@ -85,7 +84,7 @@ export function clearingAdminRouter(deps: HubDeps, options: { paypal?: PayPalGat
   });
   router.post('/disputes/:id/resolve', async function resolveDisputeRoute(ctx) {
     const body = parse(z.object({ outcome: z.enum(['upheld', 'rejected']), note: z.string().max(1000).optional() }), ctx.state.body);
-    ctx.body = success(await resolveDispute(deps.db, ctx.params.id, body.outcome, actor(ctx), body.note, { paypal: gateway }));
+    ctx.body = success(await resolveAndRefund(deps, ctx.params.id, body.outcome, actor(ctx), body.note));
   });
 
   router.get('/refunds', async function listRefundsRoute(ctx) {
@@ -94,7 +93,7 @@ export function clearingAdminRouter(deps: HubDeps, options: { paypal?: PayPalGat
   });
   router.post('/refunds/retry', async function retryRefundsRoute(ctx) {
     const body = parse(z.object({ cycle: uuid.optional() }), ctx.state.body);
-    ctx.body = success(await issueRefunds(deps.db, gateway(), { cycle: body.cycle ? (await getCycle(deps.db, body.cycle)).id : undefined }));
+    ctx.body = success(await issueRefunds(deps.db, await gateway(), { cycle: body.cycle ? (await getCycle(deps.db, body.cycle)).id : undefined }));
   });
 
   router.get('/cycles', async function listCyclesRoute(ctx) {
@@ -119,10 +118,10 @@ export function clearingAdminRouter(deps: HubDeps, options: { paypal?: PayPalGat
     ctx.body = success(await generateStatements(deps.db, [(await getCycle(deps.db, ctx.params.id)).id], hub));
   });
   router.post('/cycles/:id/settle', async function settleRoute(ctx) {
-    ctx.body = success(await settleCycles(deps.db, gateway(), [await getCycle(deps.db, ctx.params.id)]));
+    ctx.body = success(await settleCycles(deps.db, await gateway(), [await getCycle(deps.db, ctx.params.id)]));
   });
   router.get('/cycles/:id/reconcile', async function reconcileRoute(ctx) {
-    ctx.body = success(await reconcileCycle(deps.db, gateway(), (await getCycle(deps.db, ctx.params.id)).id));
+    ctx.body = success(await reconcileCycle(deps.db, await gateway(), (await getCycle(deps.db, ctx.params.id)).id));
   });
   router.get('/cycles/:id/statements', async function listStatementsRoute(ctx) {
     ctx.body = success(await listStatements(deps.db, { cycle: (await getCycle(deps.db, ctx.params.id)).id }));

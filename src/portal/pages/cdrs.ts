@@ -7,7 +7,9 @@ import { html, seg } from '../html.ts';
 import { assertParty, audit, missing, redirect, render, requireAdmin, requireUser, scopeOf, state } from '../context.ts';
 import { badge } from './statements.ts';
 import { describeCdr } from '../../hub/describeCdr.ts';
-import { openDispute, resolveDispute } from '../../clearing/disputes.ts';
+import { openDispute, resolveAndRefund } from '../../clearing/disputes.ts';
+import { listRefunds, type Refund } from '../../clearing/refunds.ts';
+import type { PortalUser } from '../auth.ts';
 import { NotFoundError } from '../../errors.ts';
 
 interface Finding {
@@ -23,6 +25,28 @@ function scopeCdrs(q: any, parties: string[] | undefined) {
     w.whereIn('receiver', parties.length ? parties : ['-']);
     w.orWhereRaw("upper(country_code) || '-' || upper(party_id) = ANY(?::text[])", [parties]);
   });
+}
+
+const REFUND_STATE: Record<Refund['state'], string> = {
+  created: 'not sent yet: the hub retries until PayPal takes it',
+  pending: 'sent; PayPal has not completed it yet',
+  completed: 'refunded to the PayPal payment',
+  failed: 'PayPal refused it; the amount is credited on the next statement instead',
+};
+
+/**
+ * The refund of a dispute won after payment, for the operators and the eMSP it goes to (what the
+ * eMSP was charged, hub fee included, is not the CPO's business). PayPal's error text is the
+ * operators' to read.
+ */
+function refundSection(refund: Refund | undefined, user: PortalUser) {
+  if (!refund || !(user.isAdmin || user.parties.includes(refund.party))) return '';
+  const statement = (id: string | null) => (id ? html`<a href="/portal/statements/${seg(id)}">${id}</a>` : html`<span class="muted">the next statement, once issued</span>`);
+  return html`<section class="card" aria-labelledby="refund-h"><h2 id="refund-h">Refund</h2><dl class="facts">
+<dt>Amount</dt><dd>${refund.amount} ${refund.currency}</dd><dt>State</dt><dd>${badge(refund.state)} ${REFUND_STATE[refund.state]}</dd>
+<dt>Paid with</dt><dd>${statement(refund.statement_id)} (PayPal capture ${refund.capture_id})</dd><dt>Netted on</dt><dd>${statement(refund.netted_on_statement)}</dd>
+${refund.paypal_refund_id ? html`<dt>PayPal refund</dt><dd>${refund.paypal_refund_id}${refund.completed_at ? html` on ${refund.completed_at.slice(0, 10)}` : ''}</dd>` : ''}
+${user.isAdmin && refund.error ? html`<dt>Last error</dt><dd>${refund.error} <span class="muted">(${refund.attempts} attempts)</span></dd>` : ''}</dl></section>`;
 }
 
 const cdrHref = (cc: string, pid: string, id: string) => `/portal/cdrs/${seg(cc.toUpperCase())}/${seg(pid.toUpperCase())}/${seg(id)}`;
@@ -136,12 +160,14 @@ ${mine.length > 1 ? html`<label for="as">Dispute as</label><select id="as" name=
     const d = await s.deps.db('clearing_disputes as d').join('clearing_bookings as b', 'b.id', 'd.booking_id').where('d.id', ctx.params.id).first('d.*', 'b.country_code', 'b.party_id', 'b.cdr_id', 'b.cpo', 'b.emsp', 'b.amount', 'b.currency');
     if (!d) throw missing('dispute');
     assertParty(user, d.cpo, d.emsp);
+    const [refund] = await listRefunds(s.deps.db, { disputeId: d.id });
     render(
       ctx,
       'Dispute',
       html`<section class="card"><dl class="facts"><dt>Status</dt><dd>${badge(d.status)}</dd><dt>CDR</dt><dd><a href="${cdrHref(d.country_code, d.party_id, d.cdr_id)}">${d.cdr_id}</a> (${d.cpo} → ${d.emsp})</dd><dt>Opened</dt><dd>${new Date(d.opened_at).toISOString().slice(0, 16).replace('T', ' ')} by ${d.opened_by}</dd><dt>Reason</dt><dd>${d.reason}</dd>
 <dt>Amount held</dt><dd>${d.suspended ? 'taken out of the cycle until resolved' : 'the CDR was already cleared; an adjustment follows if upheld'}</dd>
 ${d.resolved_at ? html`<dt>Resolved</dt><dd>${new Date(d.resolved_at).toISOString().slice(0, 16).replace('T', ' ')}${d.resolution_note ? html`: ${d.resolution_note}` : ''}</dd>` : ''}</dl></section>
+${refundSection(refund, user)}
 ${user.isAdmin && d.status === 'open'
   ? html`<form method="post" action="/portal/disputes/${seg(d.id)}/resolve" class="card" aria-labelledby="res-h"><h2 id="res-h">Resolve</h2><input type="hidden" name="_csrf" value="${s.csrf}">
 <fieldset><legend>Outcome</legend><label><input type="radio" name="outcome" value="upheld" required> Upheld: the charge is withdrawn</label><label><input type="radio" name="outcome" value="rejected"> Rejected: the charge stands</label></fieldset>
@@ -157,8 +183,8 @@ ${user.isAdmin && d.status === 'open'
     const user = requireAdmin(ctx);
     const outcome = s.form.outcome === 'upheld' ? 'upheld' : s.form.outcome === 'rejected' ? 'rejected' : undefined;
     if (!outcome) throw missing('outcome');
-    const resolved = await resolveDispute(s.deps.db, ctx.params.id, outcome, `portal:${user.email}`, s.form.note || undefined);
-    await audit(ctx, 'dispute.resolve', resolved.id, { outcome, note: s.form.note });
+    const resolved = await resolveAndRefund(s.deps, ctx.params.id, outcome, `portal:${user.email}`, s.form.note || undefined);
+    await audit(ctx, 'dispute.resolve', resolved.id, { outcome, note: s.form.note, ...(resolved.refund ? { refund: resolved.refund.id, refund_state: resolved.refund.state } : {}) });
     redirect(ctx, `/portal/disputes/${seg(resolved.id)}?done=resolved`);
   });
 }
