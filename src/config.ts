@@ -64,6 +64,8 @@ const EnvSchema = z.object({
   PAYPAL_CLIENT_ID: z.string().min(1).optional(),
   PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
   PAYPAL_BASE_URL: url(['http:', 'https:']).optional(),
+  // How often the worker role retries refunds PayPal has not taken yet (disputes won after payment).
+  REFUND_RETRY_INTERVAL_MS: z.coerce.number().int().min(100).default(300_000),
   // Analytics: a CDR arriving more than this many days after its session ended is flagged (late_cdr).
   ANOMALY_LATE_CDR_DAYS: z.coerce.number().min(1).default(90),
   // Billing emails (statements, reminders, login links) over SMTP; without SMTP_URL they stay queued.

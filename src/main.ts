@@ -9,6 +9,7 @@ import { answerClientErrors } from './http/clientErrors.ts';
 import { startDeliveryWorker } from './hub/delivery/deliveryWorker.ts';
 import { startBooker } from './clearing/booker.ts';
 import { startReminders } from './billing/reminders.ts';
+import { startRefundRetrier } from './clearing/refundRetrier.ts';
 import { startPipelines } from '../pipelines/index.ts';
 
 export const roleNames = ['web', 'worker', 'pipelines'] as const;
@@ -58,9 +59,11 @@ export async function startHub(config: Config, roles: readonly Role[], given?: H
     stoppers.push(delivery.stop);
     const booker = await startBooker(deps);
     stoppers.push(booker.stop);
-    // Statement emails, payment tracking and overdue reminders, on a schedule.
+    // Statement emails, payment tracking and overdue reminders, and refunds PayPal has not taken yet, on a schedule.
     const billing = startReminders(deps);
     stoppers.push(billing.stop);
+    const refunds = startRefundRetrier(deps);
+    stoppers.push(refunds.stop);
   }
   if (roles.includes('pipelines')) {
     const pipelines = await startPipelines(deps);

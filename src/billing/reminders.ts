@@ -4,6 +4,7 @@
 // agreement's late fee once, and send what the outbox holds. One worker at a time runs a tick
 // (advisory lock); every step is idempotent, so ticks may repeat or overlap safely.
 import type { HubDeps } from '../deps.ts';
+import { startPeriodicJob } from '../periodicJob.ts';
 import { minorExponent, SCALE, toUnits } from '../clearing/money.ts';
 import { queueMessage, deliverPending, type DeliverOptions, type DeliverReport } from './mailer.ts';
 import { dueSteps, lateFee } from './status.ts';
@@ -134,39 +135,16 @@ export async function billingTick(deps: HubDeps, options: { now?: Date; deliver?
   return { statements, payments, queued, reminders, delivery };
 }
 
-/**
- * The worker role's billing scheduler: a tick every BILLING_INTERVAL_MS, one worker at a time
- * (a transaction-scoped advisory lock held for the tick). stop() waits for a running tick.
- */
+/** The worker role's billing scheduler: a tick every BILLING_INTERVAL_MS, one worker at a time. */
 export function startReminders(deps: HubDeps): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
   const log = deps.log.child({ role: 'worker', job: 'billing' });
-  const tick = async () => {
-    try {
-      await deps.db.transaction(async (trx) => {
-        const { rows } = await trx.raw('SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked', ['billing:tick']);
-        if (!rows[0].locked) return;
-        const report = await billingTick(deps);
-        if (report.queued || report.delivery.sent || report.delivery.failed || report.reminders.reminders || report.reminders.escalations) log.info(report, 'billing tick');
-      });
-    } catch (err) {
-      log.error({ err }, 'billing tick failed');
-    }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = tick().finally(schedule);
-    }, deps.config.BILLING_INTERVAL_MS);
-  };
-  running = tick().finally(schedule);
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
+  return startPeriodicJob(deps.db, {
+    lock: 'billing:tick',
+    intervalMs: deps.config.BILLING_INTERVAL_MS,
+    log,
+    async run() {
+      const report = await billingTick(deps);
+      if (report.queued || report.delivery.sent || report.delivery.failed || report.reminders.reminders || report.reminders.escalations) log.info(report, 'billing tick');
     },
-  };
+  });
 }

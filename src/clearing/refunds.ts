@@ -175,13 +175,31 @@ export interface IssueReport {
  * the next run; a refund PayPal refuses is reversed so the eMSP is credited through netting.
  */
 export async function issueRefunds(db: Db, paypal: PayPalGateway, filter: Pick<RefundFilter, 'cycle' | 'bookedIn' | 'ids'> = {}): Promise<IssueReport> {
-  const outstanding = (await refundRows(db, filter)).filter((r) => r.status === 'created' || r.status === 'pending');
+  const outstanding = (await refundRows(db, filter)).filter(isOutstanding);
   const errors: string[] = [];
   for (const r of outstanding) {
-    const error = await issueOne(db, paypal, r);
+    const error = await issueLocked(db, paypal, String(r.id));
     if (error) errors.push(`refund ${r.id} (${r.party}): ${error}`);
   }
   return { refunds: outstanding.length ? await listRefunds(db, { ids: outstanding.map((r) => String(r.id)) }) : [], errors };
+}
+
+const isOutstanding = (r: Record<string, any>) => r.status === 'created' || r.status === 'pending';
+
+/**
+ * One refund at a time across processes (a worker's retries, a settlement run, an operator's
+ * command): PayPal may answer a request still in flight elsewhere with an error, and a refund
+ * wrongly marked failed would also be credited through netting, paid twice. The lock is tried, not
+ * waited for: a refund another process holds is that process's to finish. Its row is read again
+ * under the lock, since whoever held it may have just finished it.
+ */
+async function issueLocked(db: Db, paypal: PayPalGateway, id: string): Promise<string | null> {
+  return db.transaction(async (trx) => {
+    const { rows } = await trx.raw('SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked', [`clearing:refund:${id}`]);
+    if (!rows[0].locked) return null;
+    const [r] = await refundRows(db, { ids: [id] });
+    return r && isOutstanding(r) ? issueOne(db, paypal, r) : null;
+  });
 }
 
 async function issueOne(db: Db, paypal: PayPalGateway, r: Record<string, any>): Promise<string | null> {

@@ -1,0 +1,45 @@
+// A job the worker role runs on a timer. Any number of worker processes may run it: each run holds a
+// transaction-scoped advisory lock for its whole length, tried rather than waited for, so a run
+// that finds the lock taken is skipped (another worker is on it) instead of queueing up behind it.
+// The job must be idempotent all the same: a crashed run's half-done work is the next run's to redo.
+import type { Db } from './store/db.ts';
+import type { Logger } from './logger.ts';
+
+export interface PeriodicJob {
+  /** The advisory lock's name, one per job. */
+  lock: string;
+  intervalMs: number;
+  log: Logger;
+  run(): Promise<void>;
+}
+
+/** Runs the job now and then every intervalMs after the previous run ends; stop() waits for a running one. */
+export function startPeriodicJob(db: Db, job: PeriodicJob): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const once = async () => {
+    try {
+      await db.transaction(async (trx) => {
+        const { rows } = await trx.raw('SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked', [job.lock]);
+        if (rows[0].locked) await job.run();
+      });
+    } catch (err) {
+      job.log.error({ err }, `${job.lock} failed`);
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = once().finally(schedule);
+    }, job.intervalMs);
+  };
+  running = once().finally(schedule);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
