@@ -1,10 +1,13 @@
 // A durable JetStream pull consumer that hands messages to its handler in batches: a batch is
 // flushed when it reaches `batchSize` messages or `maxDelayMs` after its first message arrived.
-// Messages are acknowledged only after the handler resolved. When the handler throws (ClickHouse
-// slow or down), the same batch is retried with backoff while the held messages are kept alive
-// with `working()`, so nothing is redelivered elsewhere and nothing is lost; the server stops
-// sending once `maxAckPending` messages are held — that is the backpressure. A redelivery the
-// handler sees twice must be harmless (the sinks are idempotent).
+// Up to `inFlight` batches are handled at once, so the next batch is parsed and mapped while the
+// previous one is still being written; each batch is acknowledged, message by message, only after
+// its own handler resolved (never by a cumulative ack that could cover another batch or another
+// process's messages). When the handler throws (ClickHouse slow or down), the same batch is
+// retried with backoff while the held messages are kept alive with `working()`, so nothing is
+// redelivered elsewhere and nothing is lost; the server stops sending once `maxAckPending`
+// messages are held — that is the backpressure. A redelivery the handler sees twice must be
+// harmless (the sinks are idempotent).
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Bus } from '../src/bus/nats.ts';
 import { ensureConsumer } from '../src/bus/consume.ts';
@@ -19,6 +22,8 @@ export interface BatchConsumerSpec {
   /** Unacknowledged messages the server lets this consumer hold (all processes together). */
   maxAckPending: number;
   ackWaitMs?: number;
+  /** Batches handled at the same time in this process (default 1: one after the other). */
+  inFlight?: number;
 }
 
 export type BatchHandler = (messages: JsMsg[]) => Promise<void>;
@@ -28,6 +33,8 @@ export interface RunningBatchConsumer {
   /** Batches handled, retries so far (for tests and status). */
   stats(): { batches: number; messages: number; retries: number; lastError: string | null };
 }
+
+const PULL_MAX = 4000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -42,10 +49,14 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
     ackWaitMs,
   });
   const consumer = await bus.js.consumers.get(spec.stream, spec.durable);
-  const messages = await consumer.consume({ max_messages: Math.min(Math.max(spec.batchSize * 2, 64), spec.maxAckPending) });
+  // Pulled a few thousand at a time: a bigger pull queues megabytes on the connection ahead of
+  // this process's other requests (acks, JetStream API calls) without making ingestion faster.
+  const messages = await consumer.consume({ max_messages: Math.min(Math.max(spec.batchSize, 64), PULL_MAX, spec.maxAckPending) });
 
+  const inFlightMax = Math.max(1, spec.inFlight ?? 1);
   const buffer: JsMsg[] = [];
-  let inFlight: JsMsg[] = [];
+  const held = new Set<JsMsg[]>();
+  const running = new Set<Promise<void>>();
   let firstArrival = 0;
   let stopping = false;
   let wake: (() => void) | null = null;
@@ -55,6 +66,14 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
     wake = null;
     w?.();
   };
+  const nap = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
 
   const reader = (async () => {
     for await (const msg of messages) {
@@ -66,56 +85,61 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
 
   // Keeps held messages from being redelivered while a slow or failing batch is retried.
   const keepAlive = setInterval(() => {
-    for (const m of inFlight) m.working();
+    for (const batch of held) for (const m of batch) m.working();
     for (const m of buffer) m.working();
   }, Math.max(1000, Math.floor(ackWaitMs / 3)));
 
   const handle = async (batch: JsMsg[]) => {
-    inFlight = batch;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await handler(batch);
-        for (const m of batch) m.ack();
-        stats.batches++;
-        stats.messages += batch.length;
-        stats.lastError = null;
-        break;
-      } catch (err) {
-        stats.retries++;
-        stats.lastError = err instanceof Error ? err.message : String(err);
-        if (stopping && attempt >= 2) {
-          log.warn({ err, consumer: spec.durable, messages: batch.length }, 'batch not written before stop; left for redelivery');
-          for (const m of batch) m.nak();
-          break;
+    held.add(batch);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await handler(batch);
+          for (const m of batch) m.ack();
+          stats.batches++;
+          stats.messages += batch.length;
+          stats.lastError = null;
+          return;
+        } catch (err) {
+          stats.retries++;
+          stats.lastError = err instanceof Error ? err.message : String(err);
+          if (stopping && attempt >= 2) {
+            log.warn({ err, consumer: spec.durable, messages: batch.length }, 'batch not written before stop; left for redelivery');
+            for (const m of batch) m.nak();
+            return;
+          }
+          const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+          log.warn({ err, consumer: spec.durable, messages: batch.length, attempt, retryInMs: delay }, 'batch failed; holding it and retrying');
+          await sleep(delay);
         }
-        const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
-        log.warn({ err, consumer: spec.durable, messages: batch.length, attempt, retryInMs: delay }, 'batch failed; holding it and retrying');
-        await sleep(delay);
       }
+    } finally {
+      held.delete(batch);
     }
-    inFlight = [];
   };
 
   const flusher = (async () => {
     while (!stopping || buffer.length > 0) {
       if (buffer.length < spec.batchSize) {
         const waitMs = buffer.length === 0 ? 1000 : Math.max(0, firstArrival + spec.maxDelayMs - Date.now());
-        if (waitMs > 0 && !stopping) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, waitMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-        }
+        if (waitMs > 0 && !stopping) await nap(waitMs);
         if (buffer.length === 0) continue;
         if (buffer.length < spec.batchSize && Date.now() < firstArrival + spec.maxDelayMs && !stopping) continue;
       }
+      // A free slot first: while every slot is busy, messages keep arriving into the buffer (up
+      // to maxAckPending) and the next batch is cut when a slot frees.
+      if (running.size >= inFlightMax) {
+        await Promise.race(running);
+        continue;
+      }
       const batch = buffer.splice(0, spec.batchSize);
       if (buffer.length > 0) firstArrival = Date.now();
-      await handle(batch);
+      const done = handle(batch)
+        .catch((err) => log.error({ err, consumer: spec.durable }, 'batch handling failed'))
+        .finally(() => running.delete(done));
+      running.add(done);
     }
+    await Promise.all(running);
   })();
 
   return {

@@ -3,7 +3,7 @@
 // last sequence (its ack floor), so the set-based rules see all earlier CDRs in ClickHouse. Per-CDR
 // rules run in process (tariff recomputation with ocpi/tariffs), set-based ones read ClickHouse.
 // Findings go to ClickHouse, NATS and Postgres review_items before the batch is acknowledged.
-// Party drift runs on a timer over the revenue_daily view.
+// Party drift runs on a timer over cdr_facts (one row per CDR, deduplicated when read).
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { HubDeps } from '../../src/deps.ts';

@@ -122,20 +122,17 @@ export async function pricePerKwhStats(
   return out;
 }
 
-/** Daily CDR count and revenue (excl. VAT, non-credit CDRs) per CPO party and currency, from revenue_daily. */
+/**
+ * Daily CDR count (non-credit CDRs), revenue (excl. VAT, credits included, as they reduce it) and
+ * latest acceptance per CPO party and currency, from cdr_facts deduplicated with FINAL.
+ */
 export async function dailyVolumes(client: ClickHouseClient, sinceDays = 400): Promise<Map<string, { party: { country_code: string; party_id: string; currency: string }; series: DailyVolume[] }>> {
-  const found = await rows<{ country_code: string; party_id: string; currency: string; d: string; n: string; revenue: number }>(
+  const found = await rows<{ country_code: string; party_id: string; currency: string; d: string; n: string; revenue: number; last: string }>(
     client,
-    `SELECT country_code, party_id, currency, toString(day) AS d, sum(cdrs) - sum(credit_cdrs) AS n, toFloat64(sum(revenue_excl)) AS revenue
-     FROM revenue_daily WHERE day >= today() - ${quote(sinceDays)}
+    `SELECT country_code, party_id, currency, toString(day) AS d, countIf(credit = 0) AS n, toFloat64(sum(revenue_excl)) AS revenue, toUInt32(max(accepted_at)) AS last
+     FROM cdr_facts FINAL WHERE day >= today() - ${quote(sinceDays)}
      GROUP BY country_code, party_id, currency, day ORDER BY d`,
   );
-  const accepted = await rows<{ country_code: string; party_id: string; currency: string; day: string; last: string }>(
-    client,
-    `SELECT country_code, party_id, currency, toString(toDate(end_ts)) AS day, toUInt32(max(accepted_at)) AS last
-     FROM cdrs WHERE end_ts >= toDateTime(today() - ${quote(sinceDays)}) GROUP BY country_code, party_id, currency, day`,
-  );
-  const lastAccepted = new Map(accepted.map((a) => [`${a.country_code}*${a.party_id}*${a.currency}*${a.day}`, Number(a.last)]));
   const out = new Map<string, { party: { country_code: string; party_id: string; currency: string }; series: DailyVolume[] }>();
   for (const r of found) {
     const key = `${r.country_code}*${r.party_id}*${r.currency}`;
@@ -144,7 +141,7 @@ export async function dailyVolumes(client: ClickHouseClient, sinceDays = 400): P
       entry = { party: { country_code: r.country_code, party_id: r.party_id, currency: r.currency }, series: [] };
       out.set(key, entry);
     }
-    entry.series.push({ day: r.d, cdrs: Number(r.n), revenue: Number(r.revenue), lastAcceptedAt: lastAccepted.get(`${key}*${r.d}`) ?? 0 });
+    entry.series.push({ day: r.d, cdrs: Number(r.n), revenue: Number(r.revenue), lastAcceptedAt: Number(r.last) });
   }
   return out;
 }

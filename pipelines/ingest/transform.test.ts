@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { addOcpiMessage, cdrRows, deliveryRow, emptyRows, locationRows, sessionEventRow, sessionKey, UnmappableMessage, withoutKnownCdrs } from './transform.ts';
+import { addOcpiMessage, cdrRows, deliveryRow, emptyRows, locationRows, sessionEventRow, sessionKey, UnmappableMessage } from './transform.ts';
 
 const party = { country_code: 'NL', party_id: 'CPA' };
 const msg = (o: Partial<OcpiPushMessage>): OcpiPushMessage => ({ module: 'cdrs', event: 'post', path: [], object_key: 'k', sender: party, from: party, receiver: { country_code: 'DE', party_id: 'MSB' }, routing: 'direct', request_id: 'r', correlation_id: 'c', accepted_at: '2026-01-10T12:05:00.123Z', ...o });
@@ -53,26 +53,21 @@ describe('cdrRows', () => {
     ['no id', { ...cdr, id: undefined }],
     ['a bad date', { ...cdr, start_date_time: 'yesterday' }],
     ['not an object', 'nope'],
+    ['an amount no Decimal column holds', { ...cdr, total_cost: { excl_vat: 1e30 } }],
+    ['a date after 2106', { ...cdr, end_date_time: '2200-01-01T00:00:00Z' }],
   ])('refuses a CDR with %s as unmappable', (_name, body) => {
     expect(() => cdrRows(msg({ body }), { seq: 1, ingestedAt: 1 })).toThrow(UnmappableMessage);
   });
 
+  it('turns infinities and out-of-range integers into values their columns hold', () => {
+    const body = { ...cdr, charging_periods: [{ start_date_time: '2026-01-10T10:00:00Z', dimensions: [{ type: 'MAX_POWER', volume: '1e400' }] }] };
+    expect(cdrRows(msg({ body }), { seq: 1, ingestedAt: 1 }).periods[0].max_power).toBe(0);
+    const out = locationRows(msg({ module: 'locations', event: 'put', path: ['NL', 'CPA', 'L1'], body: { id: 'L1', coordinates: { latitude: '1e400', longitude: '4.9' }, evses: [{ uid: 'E1', connectors: [{ id: '1', max_electric_power: 1e20 }] }] } }), { seq: 1, ingestedAt: 1 });
+    expect([out.locations[0].latitude, out.locations[0].longitude, out.connectors[0].max_electric_power]).toEqual([0, 4.9, 4_294_967_295]);
+  });
+
   it('keys a session by session_id when given', () => {
     expect(sessionKey({ ...cdr, session_id: 'S9' })).toBe('NL*CPA*S*S9');
-  });
-});
-
-describe('withoutKnownCdrs', () => {
-  it('drops stored CDRs and repeats within the batch, with their charging periods', () => {
-    const rows = emptyRows();
-    addOcpiMessage(rows, msg({ body: cdr }), { seq: 1, ingestedAt: 1 });
-    addOcpiMessage(rows, msg({ body: cdr }), { seq: 2, ingestedAt: 1 });
-    addOcpiMessage(rows, msg({ body: { ...cdr, id: 'CDR2' } }), { seq: 3, ingestedAt: 1 });
-    expect(withoutKnownCdrs(rows, new Set()).cdrs.map((c) => [c.id, c.stream_seq])).toEqual([['CDR1', 1], ['CDR2', 3]]);
-    expect(withoutKnownCdrs(rows, new Set()).periods).toHaveLength(4);
-    const fresh = withoutKnownCdrs(rows, new Set(['NL*CPA*CDR1']));
-    expect(fresh.cdrs.map((c) => c.id)).toEqual(['CDR2']);
-    expect(new Set(fresh.periods.map((p) => p.cdr_id))).toEqual(new Set(['CDR2']));
   });
 });
 

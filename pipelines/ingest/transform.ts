@@ -1,6 +1,8 @@
 // Pure mapping from bus messages to ClickHouse rows: no IO, no clock (ingestedAt is passed in).
-// DateTimes become unix seconds (UTC, whatever the server's zone); money and volumes stay JSON
-// numbers rounded to the column's scale, which ClickHouse 18.16 parses into Decimal exactly.
+// DateTimes become unix seconds (UTC, whatever the server's zone); money and volumes stay numbers
+// rounded to the column's scale, which ClickHouse 18.16 parses into Decimal exactly. A value no
+// column can hold (a date after 2106, an amount of 10^12 or more) makes the message unmappable
+// rather than the whole batch unwritable.
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 
 export interface Envelope {
@@ -183,15 +185,32 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined
 export function unixSeconds(value: unknown, field: string): number {
   const ms = typeof value === 'string' ? Date.parse(value) : NaN;
   if (!Number.isFinite(ms)) throw new UnmappableMessage(`${field}: not a date-time`);
-  return Math.max(0, Math.floor(ms / 1000));
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s > MAX_DATETIME) throw new UnmappableMessage(`${field}: after 2106, beyond a ClickHouse DateTime`);
+  return s;
 }
+
+const MAX_DATETIME = 4_294_967_295;
+const MAX_UINT32 = 4_294_967_295;
+/** Decimal(18, 6) keeps 12 integer digits (Decimal(18, 4) 14): no CDR amount or volume comes near. */
+const MAX_DECIMAL = 1e12;
 
 function num(value: unknown, scale: number): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : 0;
   if (!Number.isFinite(n)) return 0;
+  if (Math.abs(n) >= MAX_DECIMAL) throw new UnmappableMessage(`${n} is beyond the range analytics stores`);
   const f = 10 ** scale;
   return Math.round(n * f) / f;
 }
+
+/** A finite number (Float64 columns); garbage and infinities become 0. */
+const finite = (value: unknown): number => {
+  const n = Number(value);
+  return Number.isFinite(n) ? n : 0;
+};
+
+/** A whole number within [min, max] (UInt32/Int32 columns); garbage becomes 0. */
+const int = (value: unknown, min: number, max: number): number => Math.min(max, Math.max(min, Math.round(Number(value) || 0)));
 
 const price = (p: unknown, part: 'excl_vat' | 'incl_vat'): number | undefined => (isObj(p) && p[part] !== undefined && p[part] !== null ? num(p[part], 4) : undefined);
 
@@ -274,7 +293,7 @@ export function cdrRows(message: OcpiPushMessage, env: Envelope): { cdr: CdrRow;
       if (d.type === 'ENERGY') energy += Number(d.volume) || 0;
       else if (d.type === 'TIME') time += Number(d.volume) || 0;
       else if (d.type === 'PARKING_TIME') parking += Number(d.volume) || 0;
-      else if (d.type === 'MAX_POWER' || d.type === 'POWER') maxPower = Math.max(maxPower, Number(d.volume) || 0);
+      else if (d.type === 'MAX_POWER' || d.type === 'POWER') maxPower = Math.max(maxPower, finite(d.volume));
     }
     periods.push({
       country_code: countryCode,
@@ -350,9 +369,9 @@ function connectorRow(owner: { country_code: string; party_id: string; location_
     connector_id: str(c.id),
     standard: str(c.standard),
     power_type: str(c.power_type),
-    max_voltage: Math.max(0, Math.round(Number(c.max_voltage) || 0)),
-    max_amperage: Math.max(0, Math.round(Number(c.max_amperage) || 0)),
-    max_electric_power: Math.max(0, Math.round(Number(c.max_electric_power) || 0)),
+    max_voltage: int(c.max_voltage, 0, MAX_UINT32),
+    max_amperage: int(c.max_amperage, 0, MAX_UINT32),
+    max_electric_power: int(c.max_electric_power, 0, MAX_UINT32),
     last_updated: c.last_updated ? unixSeconds(c.last_updated, 'connector.last_updated') : lastUpdated,
     ingested_at: env.ingestedAt,
   };
@@ -393,8 +412,8 @@ export function locationRows(message: OcpiPushMessage, env: Envelope): { locatio
       city: str(body.city),
       country: str(body.country),
       time_zone: str(body.time_zone),
-      latitude: Number(body.coordinates?.latitude) || 0,
-      longitude: Number(body.coordinates?.longitude) || 0,
+      latitude: finite(body.coordinates?.latitude),
+      longitude: finite(body.coordinates?.longitude),
       last_updated: lastUpdated,
       ingested_at: env.ingestedAt,
     });
@@ -422,9 +441,9 @@ export function deliveryRow(fact: DeliveryFact, env: Envelope): DeliveryRow {
     receiver_country_code: rcc,
     receiver_party_id: rpid,
     outcome: str(fact.outcome),
-    attempts: Math.max(0, Math.round(Number(fact.attempts) || 0)),
-    latency_ms: Math.max(0, Math.round(Number(fact.latency_ms) || 0)),
-    status_code: Math.round(Number(fact.status_code) || 0),
+    attempts: int(fact.attempts, 0, MAX_UINT32),
+    latency_ms: int(fact.latency_ms, 0, MAX_UINT32),
+    status_code: int(fact.status_code, -2_147_483_648, 2_147_483_647),
     ingested_at: env.ingestedAt,
     stream_seq: env.seq,
   };
@@ -457,35 +476,4 @@ export function addOcpiMessage(rows: Rows, message: OcpiPushMessage, env: Envelo
     default:
       return;
   }
-}
-
-/** CDR key as stored: the OCPI identity (country_code, party_id, id). */
-export const cdrKey = (r: { country_code: string; party_id: string; id: string }) => `${r.country_code}*${r.party_id}*${r.id}`;
-
-/**
- * Keeps the first row per CDR key within the batch and drops keys already stored, so the
- * materialized views (which aggregate at insert time) count every CDR once.
- */
-export function withoutKnownCdrs(rows: Rows, known: ReadonlySet<string>): Rows {
-  const seen = new Set<string>(known);
-  const cdrs: CdrRow[] = [];
-  for (const c of rows.cdrs) {
-    const key = cdrKey(c);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    cdrs.push(c);
-  }
-  const kept = new Set(cdrs.map(cdrKey));
-  const periods = rows.periods.filter((p) => kept.has(`${p.country_code}*${p.party_id}*${p.cdr_id}`));
-  return { ...rows, cdrs, periods: dedupePeriods(periods) };
-}
-
-function dedupePeriods(periods: PeriodRow[]): PeriodRow[] {
-  const seen = new Set<string>();
-  return periods.filter((p) => {
-    const k = `${p.country_code}*${p.party_id}*${p.cdr_id}#${p.period_index}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

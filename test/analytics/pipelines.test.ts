@@ -49,14 +49,18 @@ async function counts(config: Config) {
     const q = async (sql: string) => Number((await (await ch.query({ query: sql, format: 'JSONEachRow' })).json<{ n: string }>())[0].n);
     return {
       stored: await q('SELECT count() AS n FROM cdrs FINAL'),
-      viewCdrs: await q('SELECT sum(cdrs) AS n FROM revenue_daily'),
-      hourlySessions: await q('SELECT sum(sessions) AS n FROM location_hourly'),
+      // What the dashboards and the drift rule read: cdr_facts, deduplicated at read time.
+      viewCdrs: await q('SELECT count() AS n FROM cdr_facts FINAL'),
+      hourlySessions: await q('SELECT countIf(credit = 0) AS n FROM cdr_facts FINAL'),
+      revenue: await q('SELECT toFloat64(sum(revenue_excl)) AS n FROM cdr_facts FINAL'),
       periods: await q('SELECT count() AS n FROM cdr_charging_periods FINAL'),
     };
   } finally {
     await ch.close();
   }
 }
+
+const revenueOf = (data: ReturnType<typeof generate>) => data.cdrs.reduce((sum, g) => sum + Number(g.cdr.total_cost.excl_vat), 0);
 
 describe('ingestion', () => {
   it('counts each CDR once in the table and the views, however often it is delivered', async () => {
@@ -77,13 +81,39 @@ describe('ingestion', () => {
     expect(c.viewCdrs).toBe(data.cdrs.length);
     expect(c.hourlySessions).toBe(data.cdrs.length - credits);
     expect(c.periods).toBe(data.cdrs.reduce((n, g) => n + g.cdr.charging_periods.length, 0));
-    expect(ingest.stats().duplicateCdrs).toBe(2 * data.cdrs.length);
+    expect(c.revenue).toBeCloseTo(revenueOf(data), 4);
+    expect(ingest.stats().cdrs).toBe(3 * data.cdrs.length); // every copy written, each CDR read once
 
     const status = await pipelinesStatus(deps);
     const consumer = status.consumers.find((s) => s.consumer === INGEST_DURABLE)!;
     expect(consumer).toMatchObject({ exists: true, pending: 0, unacked: 0 });
     expect(status.clickhouse.tables.cdrs).toBe(data.cdrs.length);
   });
+
+  it('two ingester processes sharing the durable count a CDR delivered to both once, in the table and the views', async () => {
+    const { config, deps } = await isolated();
+    const second = await buildDeps(config, log, 'analytics-test-2');
+    opened.push({ deps: second, database: config.CLICKHOUSE_DATABASE });
+    const data = generate({ seed: 8, cdrs: 300, todayMs: Date.now(), days: 10, anomalyRate: 0 });
+    // Each CDR twice in a row (a partner re-posting it), so its copies land in batches the two
+    // processes write at the same time.
+    const twice = { ...data, cdrs: data.cdrs.flatMap((g) => [g, g]) };
+    await publishGenerated(deps, twice, 100_000);
+    const chA = createClickHouse(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+    const chB = createClickHouse(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+    const [a, b] = await Promise.all([startIngest(deps, chA, { batchSize: 1, maxDelayMs: 20 }), startIngest(second, chB, { batchSize: 1, maxDelayMs: 20 })]);
+    await waitForConsumers(deps, [INGEST_DURABLE], 120_000);
+    await Promise.all([a.stop(), b.stop()]);
+    await Promise.all([chA.close(), chB.close()]);
+    expect(a.stats().batches).toBeGreaterThan(0);
+    expect(b.stats().batches).toBeGreaterThan(0);
+    const credits = data.cdrs.filter((g) => g.cdr.credit).length;
+    const c = await counts(config);
+    expect(c.stored).toBe(data.cdrs.length);
+    expect(c.viewCdrs).toBe(data.cdrs.length);
+    expect(c.hourlySessions).toBe(data.cdrs.length - credits);
+    expect(c.revenue).toBeCloseTo(revenueOf(data), 4);
+  }, 180_000);
 
   it('holds its batch while ClickHouse cannot take it, then catches up without losing anything', async () => {
     const { config, deps } = await isolated(false);

@@ -1,0 +1,64 @@
+// From message payloads to TabSeparated text: decode, parse, map (transform.ts) and encode
+// (tsv.ts) one slice of a batch. Pure apart from the clock value passed in; runs in the consuming
+// thread or in an encoding worker (encodePool.ts) alike.
+import type { OcpiPushMessage } from '../../src/bus/messages.ts';
+import { encodeRows, type TableText } from './tsv.ts';
+import { addOcpiMessage, deliveryRow, emptyRows, UnmappableMessage, type DeliveryFact } from './transform.ts';
+
+/** What the messages are: OCPI pushes from the OCPI stream, or delivery facts from the traffic stream. */
+export type MessageKind = 'ocpi' | 'delivery';
+
+/** Payloads of a slice back to back: message i is data[offsets[i], offsets[i + 1]). */
+export interface Slice {
+  kind: MessageKind;
+  data: Uint8Array;
+  offsets: Uint32Array;
+  /** Stream sequence per message. */
+  seqs: Float64Array;
+  /** Unix seconds, the same for the whole batch. */
+  ingestedAt: number;
+}
+
+export interface EncodedSlice {
+  texts: TableText[];
+  cdrs: number;
+  /** Messages that can never be stored (not JSON, no id, a bad date): acknowledged and logged, not retried. */
+  unmappable: { index: number; reason: string }[];
+}
+
+const decoder = new TextDecoder();
+
+/** Throws for anything but an unmappable message: the batch then fails and is retried. */
+export function encodeSlice(slice: Slice): EncodedSlice {
+  const rows = emptyRows();
+  const unmappable: EncodedSlice['unmappable'] = [];
+  const count = slice.seqs.length;
+  for (let i = 0; i < count; i++) {
+    const env = { seq: slice.seqs[i], ingestedAt: slice.ingestedAt };
+    try {
+      const value: unknown = JSON.parse(decoder.decode(slice.data.subarray(slice.offsets[i], slice.offsets[i + 1])));
+      if (slice.kind === 'ocpi') addOcpiMessage(rows, value as OcpiPushMessage, env);
+      else rows.deliveries.push(deliveryRow(value as DeliveryFact, env));
+    } catch (err) {
+      if (!(err instanceof UnmappableMessage) && !(err instanceof SyntaxError)) throw err;
+      unmappable.push({ index: i, reason: err.message });
+    }
+  }
+  return { texts: encodeRows(rows, Math.max(1, count)), cdrs: rows.cdrs.length, unmappable };
+}
+
+/** Lays out payloads for encodeSlice (one copy into a contiguous block). */
+export function sliceOf(kind: MessageKind, payloads: readonly { data: Uint8Array; seq: number }[], ingestedAt: number): Slice {
+  const offsets = new Uint32Array(payloads.length + 1);
+  const seqs = new Float64Array(payloads.length);
+  let size = 0;
+  for (let i = 0; i < payloads.length; i++) {
+    offsets[i] = size;
+    size += payloads[i].data.byteLength;
+    seqs[i] = payloads[i].seq;
+  }
+  offsets[payloads.length] = size;
+  const data = new Uint8Array(size);
+  for (let i = 0; i < payloads.length; i++) data.set(payloads[i].data, offsets[i]);
+  return { kind, data, offsets, seqs, ingestedAt };
+}
