@@ -2,30 +2,30 @@
 // transaction-scoped advisory lock for its whole length, tried rather than waited for, so a run
 // that finds the lock taken is skipped (another worker is on it) instead of queueing up behind it.
 // The job must be idempotent all the same: a crashed run's half-done work is the next run's to redo.
-import type { Db } from './store/db.ts';
+import type { HubDeps } from './deps.ts';
 import type { Logger } from './logger.ts';
 
 export interface PeriodicJob {
-  /** The advisory lock's name, one per job. */
-  lock: string;
+  /** Names the job in the logs and its advisory lock (`<name>:tick`). */
+  name: string;
   intervalMs: number;
-  log: Logger;
-  run(): Promise<void>;
+  run(log: Logger): Promise<void>;
 }
 
 /** Runs the job now and then every intervalMs after the previous run ends; stop() waits for a running one. */
-export function startPeriodicJob(db: Db, job: PeriodicJob): { stop(): Promise<void> } {
+export function startPeriodicJob({ db, log: base }: Pick<HubDeps, 'db' | 'log'>, job: PeriodicJob): { stop(): Promise<void> } {
+  const log = base.child({ role: 'worker', job: job.name });
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const once = async () => {
     try {
       await db.transaction(async (trx) => {
-        const { rows } = await trx.raw('SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked', [job.lock]);
-        if (rows[0].locked) await job.run();
+        const { rows } = await trx.raw('SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked', [`${job.name}:tick`]);
+        if (rows[0].locked) await job.run(log);
       });
     } catch (err) {
-      job.log.error({ err }, `${job.lock} failed`);
+      log.error({ err }, `${job.name} failed`);
     }
   };
   const schedule = () => {

@@ -137,12 +137,10 @@ export async function billingTick(deps: HubDeps, options: { now?: Date; deliver?
 
 /** The worker role's billing scheduler: a tick every BILLING_INTERVAL_MS, one worker at a time. */
 export function startReminders(deps: HubDeps): { stop(): Promise<void> } {
-  const log = deps.log.child({ role: 'worker', job: 'billing' });
-  return startPeriodicJob(deps.db, {
-    lock: 'billing:tick',
+  return startPeriodicJob(deps, {
+    name: 'billing',
     intervalMs: deps.config.BILLING_INTERVAL_MS,
-    log,
-    async run() {
+    async run(log) {
       const report = await billingTick(deps);
       if (report.queued || report.delivery.sent || report.delivery.failed || report.reminders.reminders || report.reminders.escalations) log.info(report, 'billing tick');
     },

@@ -16,17 +16,15 @@ export async function retryOutstandingRefunds(deps: Pick<HubDeps, 'db' | 'config
 }
 
 export function startRefundRetrier(deps: HubDeps): { stop(): Promise<void> } {
-  const log = deps.log.child({ role: 'worker', job: 'refunds' });
-  return startPeriodicJob(deps.db, {
-    lock: 'clearing:refunds:retry',
+  return startPeriodicJob(deps, {
+    name: 'refunds',
     intervalMs: deps.config.REFUND_RETRY_INTERVAL_MS,
-    log,
-    async run() {
+    async run(log) {
       const report = await retryOutstandingRefunds(deps);
-      if (!report) return;
-      const completed = report.refunds.filter((r) => r.state === 'completed').length;
-      if (report.errors.length) log.warn({ completed, errors: report.errors }, 'refunds still outstanding');
-      else if (report.refunds.length) log.info({ completed, refunds: report.refunds.map((r) => ({ id: r.id, state: r.state })) }, 'refunds retried');
+      if (!report?.refunds.length) return;
+      const outcome = { completed: report.refunds.filter((r) => r.state === 'completed').length, refunds: report.refunds.map((r) => ({ id: r.id, state: r.state })) };
+      if (report.errors.length) log.warn({ ...outcome, errors: report.errors }, 'refunds still outstanding');
+      else log.info(outcome, 'refunds retried');
     },
   });
 }

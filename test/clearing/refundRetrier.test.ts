@@ -3,10 +3,8 @@
 // refund request for a while. Once it recovers, the refund is sent exactly once (one successful
 // request, one refund at PayPal, one ledger entry), and a stopped worker sends nothing more.
 // The workers retry every outstanding refund of their database, so this file clears in a
-// namespace of its own (database, ClickHouse database, stream prefix), as the demo test does.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dropNamespace, migrateAll } from '../../src/bootstrap.ts';
-import { parseConfig, type Config } from '../../src/config.ts';
+// namespace of its own.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/store/db.ts';
 import { openDispute, resolveDispute } from '../../src/clearing/disputes.ts';
 import { listRefunds } from '../../src/clearing/refunds.ts';
@@ -17,13 +15,14 @@ import { createPayPal, type PayPalGateway } from '../../src/clearing/paypal/clie
 import { startPayPalStandIn, type PayPalStandIn } from '../../src/clearing/paypal/standIn/server.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { waitFor } from '../support/network.ts';
+import { ownNamespace, type OwnNamespace } from '../support/namespace.ts';
 import { aPaidCycle, type PaidCycle } from './support.ts';
 
 const CURRENCY = 'CZK';
 const INTERVAL_MS = 200;
 const REFUND_POST = /POST \/v2\/payments\/captures\/[^/]+\/refund$/;
 
-let namespace: Config;
+let namespace: OwnNamespace;
 let standIn: PayPalStandIn;
 let paypal: PayPalGateway;
 let db: Db;
@@ -31,16 +30,11 @@ let workers: TestHub[] = [];
 let paid: PaidCycle;
 
 beforeAll(async () => {
-  const env = inject('testEnv');
-  const database = new URL(env.DATABASE_URL);
-  database.pathname = `${database.pathname}_refunds`;
-  const own = { DATABASE_URL: database.toString(), CLICKHOUSE_DATABASE: `${env.CLICKHOUSE_DATABASE}_refunds`, NATS_STREAM_PREFIX: `${env.NATS_STREAM_PREFIX}R` };
-  namespace = parseConfig({ ...env, ...own });
-  await migrateAll(namespace);
-  db = createDb(namespace.DATABASE_URL, { max: 5 });
+  namespace = await ownNamespace('refunds');
+  db = createDb(namespace.env.DATABASE_URL, { max: 5 });
   standIn = await startPayPalStandIn({ clientId: 'worker-cid', clientSecret: 'worker-secret' });
   paypal = createPayPal({ environment: 'standin', clientId: 'worker-cid', clientSecret: 'worker-secret', baseUrl: standIn.url, timeoutMs: 2000, backoffMs: 5 });
-  const config = { ...own, PAYPAL_ENVIRONMENT: 'standin', PAYPAL_CLIENT_ID: 'worker-cid', PAYPAL_CLIENT_SECRET: 'worker-secret', PAYPAL_BASE_URL: standIn.url, REFUND_RETRY_INTERVAL_MS: String(INTERVAL_MS) };
+  const config = { ...namespace.env, PAYPAL_ENVIRONMENT: 'standin', PAYPAL_CLIENT_ID: 'worker-cid', PAYPAL_CLIENT_SECRET: 'worker-secret', PAYPAL_BASE_URL: standIn.url, REFUND_RETRY_INTERVAL_MS: String(INTERVAL_MS) };
   workers = [await startTestHub(config, ['worker']), await startTestHub(config, ['worker'])];
   paid = await aPaidCycle(db, paypal, standIn, { period: '2072-05', currency: CURRENCY, excl: ['16.0000', '11.2500'] });
 }, 120_000);
@@ -49,7 +43,7 @@ afterAll(async () => {
   for (const w of workers) await w.stop();
   await standIn?.stop();
   await db?.destroy();
-  if (namespace) await dropNamespace(namespace);
+  await namespace?.drop();
 });
 
 /** Upheld while every refund request fails: the refund is reserved and left outstanding. */
