@@ -75,7 +75,9 @@ export async function runReminders(deps: HubDeps, now = new Date()): Promise<Rem
       if (claimed.length === 0) continue; // another worker fired it
       if (s.kind === 'reminder') {
         const step = 10n ** BigInt(Math.max(0, SCALE - minorExponent(account.currency)));
-        const fee = lateFee(toUnits(account.amount_due), terms.lateFeeFixed, terms.lateFeePpm, step);
+        // On what the party really owed: not on refunds the statement charges that it has not received yet.
+        const owed = toUnits(account.amount_due) - toUnits(account.refunds_pending);
+        const fee = lateFee(owed > 0n ? owed : 0n, terms.lateFeeFixed, terms.lateFeePpm, step);
         if (await bookLateFee(db, c.statement_id, fee)) {
           report.late_fees += 1;
           account = await getAccount(db, c.statement_id, now);

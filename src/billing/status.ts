@@ -8,11 +8,19 @@ export interface StatementFacts {
   amountDue: bigint;
   charges: bigint;
   paid: bigint;
+  /**
+   * Refunds (disputes won after payment) this statement charges the party for, against the
+   * dispute's credit, that PayPal has not paid out yet: the amount due already counts them as
+   * received, so until they are, the hub owes them.
+   */
+  refundsPending: bigint;
   dueDate: string; // YYYY-MM-DD
   writtenOff: boolean;
 }
 
-export const balanceOf = (f: Pick<StatementFacts, 'amountDue' | 'charges' | 'paid'>): bigint => f.amountDue + f.charges - f.paid;
+/** What is left to pay in the statement's direction: by the party when it pays, by the hub otherwise. */
+export const balanceOf = (f: Pick<StatementFacts, 'direction' | 'amountDue' | 'charges' | 'paid' | 'refundsPending'>): bigint =>
+  f.amountDue + f.charges - f.paid + (f.direction === 'party_pays' ? -f.refundsPending : f.refundsPending);
 
 /** Days from the due date to `today` (both calendar days, UTC); positive once overdue. */
 export function daysPastDue(dueDate: string, today: Date): number {

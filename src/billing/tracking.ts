@@ -9,6 +9,7 @@ import { HUB, postEntries } from '../clearing/ledger.ts';
 import { conflict, invalid, notFound } from '../clearing/errors.ts';
 import { formatUnits, minorExponent, toMinorUnits, toUnits } from '../clearing/money.ts';
 import { parsePartyRef, partyRef } from '../clearing/parties.ts';
+import { listRefunds } from '../clearing/refunds.ts';
 import { balanceOf, daysPastDue, DEFAULT_SCHEDULE, statusOf, type Schedule, type StatementStatus } from './status.ts';
 
 type Executor = Db | Knex.Transaction;
@@ -26,6 +27,10 @@ export interface StatementAccount {
   amount_due: string;
   charges: string;
   paid: string;
+  /** Refunded to the party out of what it paid for this statement (disputes it won); another statement nets each one, so this one stays paid. */
+  refunded: string;
+  /** Refunds this statement nets that PayPal has not paid out yet: what the party owes is that much less until they are. */
+  refunds_pending: string;
   balance: string;
   status: StatementStatus;
   days_past_due: number;
@@ -66,7 +71,11 @@ export async function syncStatements(db: Db): Promise<number> {
   return added.length;
 }
 
-/** Copies completed PayPal captures (collections) and payouts into the payments of their statements. */
+/**
+ * Copies completed PayPal captures (collections) and payouts into the payments of their statements,
+ * received when the ledger booked them: the payment row's updated_at moves again when part of a
+ * capture is refunded.
+ */
 export async function syncClearingPayments(db: Db): Promise<number> {
   const result = await db.raw(`
     INSERT INTO billing_payments (statement_id, method, amount, reference, received_at, recorded_by, note)
@@ -74,8 +83,9 @@ export async function syncClearingPayments(db: Db): Promise<number> {
            CASE WHEN p.direction = 'collect' THEN 'paypal' ELSE 'payout' END,
            p.amount,
            COALESCE(CASE WHEN p.direction = 'collect' THEN p.capture_id ELSE p.payout_item_id END, p.request_id),
-           p.updated_at, 'paypal', 'PayPal ' || COALESCE(p.paypal_status, 'COMPLETED')
+           COALESCE(e.created_at, p.updated_at), 'paypal', 'PayPal ' || COALESCE(p.paypal_status, 'COMPLETED')
       FROM clearing_payments p JOIN billing_statements b ON b.statement_id = p.statement_id
+      LEFT JOIN ledger_entries e ON e.ref = CASE WHEN p.direction = 'collect' THEN 'collect:' || p.id || ':captured' ELSE 'payout:' || p.id || ':posted' END
      WHERE p.status = 'completed'
     ON CONFLICT (statement_id, method, reference) DO NOTHING`);
   return result.rowCount ?? 0;
@@ -99,13 +109,17 @@ const accountQuery = (db: Executor) =>
       db.raw("to_char(b.due_date, 'YYYY-MM-DD') AS due"),
       db.raw('(SELECT COALESCE(sum(amount), 0) FROM billing_payments p WHERE p.statement_id = b.statement_id) AS paid_sum'),
       db.raw('(SELECT COALESCE(sum(amount), 0) FROM billing_charges x WHERE x.statement_id = b.statement_id) AS charge_sum'),
+      db.raw("(SELECT COALESCE(sum(r.amount), 0) FROM clearing_refunds r JOIN clearing_payments p ON p.id = r.payment_id WHERE p.statement_id = b.statement_id AND r.status = 'completed') AS refunded_sum"),
+      db.raw("(SELECT COALESCE(sum(r.amount), 0) FROM clearing_refunds r JOIN clearing_bookings rb ON rb.id = r.booking_id WHERE rb.cycle_id = b.cycle_id AND r.party = b.party AND r.status IN ('created', 'pending')) AS pending_refund_sum"),
     );
 
 function toAccount(r: Record<string, any>, today: Date): StatementAccount {
   const amountDue = BigInt(r.amount_due);
   const paid = BigInt(r.paid_sum);
   const charges = BigInt(r.charge_sum);
-  const status = statusOf({ direction: r.direction, amountDue, charges, paid, dueDate: r.due, writtenOff: Boolean(r.written_off_at) }, today);
+  const refundsPending = BigInt(r.pending_refund_sum);
+  const facts = { direction: r.direction, amountDue, charges, paid, refundsPending, dueDate: r.due, writtenOff: Boolean(r.written_off_at) };
+  const status = statusOf(facts, today);
   return {
     statement_id: r.statement_id,
     cycle_id: r.cycle_id,
@@ -119,7 +133,9 @@ function toAccount(r: Record<string, any>, today: Date): StatementAccount {
     amount_due: formatUnits(amountDue, 2),
     charges: formatUnits(charges, 2),
     paid: formatUnits(paid, 2),
-    balance: formatUnits(balanceOf({ amountDue, charges, paid }), 2),
+    refunded: formatUnits(BigInt(r.refunded_sum), 2),
+    refunds_pending: formatUnits(refundsPending, 2),
+    balance: formatUnits(balanceOf(facts), 2),
     status,
     days_past_due: Math.max(0, daysPastDue(r.due, today)),
     pay_url: r.direction === 'party_pays' && status !== 'paid' && status !== 'written_off' ? (r.approval_url ?? null) : null,
@@ -151,16 +167,35 @@ export async function getAccount(db: Executor, statementId: string, today = new 
   return toAccount(row, today);
 }
 
-/** The statement's history: payments, charges, reminder steps and emails. */
+/**
+ * The statement's history: payments, refunds, charges, reminder steps and emails. A refund shows on
+ * the statement whose payment it returns (`of_payment`: that statement stays paid) and on the one
+ * that nets it against the dispute's credit (`netted`: its amount due already includes it).
+ */
 export async function accountHistory(db: Executor, statementId: string) {
-  const [payments, charges, reminders, messages] = await Promise.all([
+  const tracked = await db('billing_statements').where({ statement_id: statementId }).first('cycle_id', 'party');
+  const [payments, refunds, charges, reminders, messages] = await Promise.all([
     db('billing_payments').where({ statement_id: statementId }).orderBy('received_at').select('id', 'method', 'amount', 'reference', 'received_at', 'recorded_by', 'note'),
+    tracked ? listRefunds(db, { statement: { id: statementId, cycleId: tracked.cycle_id, party: tracked.party } }) : [],
     db('billing_charges').where({ statement_id: statementId }).orderBy('id').select('kind', 'amount', 'ledger_ref', 'created_at'),
     db('billing_reminders').where({ statement_id: statementId }).orderBy('at').select('step', 'days_after_due', 'outcome', 'at'),
     db('billing_messages').where({ statement_id: statementId }).orderBy('id').select('id', 'kind', 'recipient', 'subject', 'status', 'attempts', 'last_error', 'created_at', 'sent_at', 'attachments'),
   ]);
   return {
     payments: payments.map((p: Record<string, any>) => ({ id: String(p.id), method: p.method as string, amount: formatUnits(BigInt(p.amount), 2), reference: p.reference as string, received_at: new Date(p.received_at).toISOString(), recorded_by: p.recorded_by as string, note: (p.note ?? null) as string | null })),
+    refunds: refunds.map((r) => ({
+      refund_id: r.id,
+      relation: r.statement_id === statementId ? ('of_payment' as const) : ('netted' as const),
+      dispute_id: r.dispute_id,
+      cdr: r.cdr,
+      amount: r.amount,
+      state: r.state,
+      paypal_refund_id: r.paypal_refund_id,
+      capture_id: r.capture_id,
+      paid_with_statement: r.statement_id,
+      netted_on_statement: r.netted_on_statement,
+      completed_at: r.completed_at,
+    })),
     charges: charges.map((c: Record<string, any>) => ({ kind: c.kind as string, amount: formatUnits(BigInt(c.amount), 2), ledger_ref: c.ledger_ref as string, created_at: new Date(c.created_at).toISOString() })),
     reminders: reminders.map((r: Record<string, any>) => ({ step: r.step as string, days_after_due: r.days_after_due as number, outcome: r.outcome as string, at: new Date(r.at).toISOString() })),
     messages: messages.map((m: Record<string, any>) => ({ id: String(m.id), kind: m.kind as string, recipient: m.recipient as string, subject: m.subject as string, status: m.status as string, attempts: m.attempts as number, last_error: (m.last_error ?? null) as string | null, attachments: m.attachments as string[], created_at: new Date(m.created_at).toISOString(), sent_at: m.sent_at ? new Date(m.sent_at).toISOString() : null })),

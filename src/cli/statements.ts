@@ -63,9 +63,10 @@ export async function runWith(deps: HubDeps, args: string[], io: Io = process): 
       else {
         io.stdout.write(`${account.statement_id}  ${account.party}${account.party_name ? ` (${account.party_name})` : ''}  ${account.period} ${account.currency}\n`);
         io.stdout.write(`status ${account.status}; issued ${account.issued_at.slice(0, 10)}, due ${account.due_date}${account.days_past_due ? ` (${account.days_past_due} days ago)` : ''}\n`);
-        io.stdout.write(`${account.direction === 'hub_pays' ? 'hub pays' : 'amount due'} ${account.amount_due}, late fees ${account.charges}, paid ${account.paid}, balance ${account.balance} ${account.currency}\n`);
+        io.stdout.write(`${account.direction === 'hub_pays' ? 'hub pays' : 'amount due'} ${account.amount_due}, late fees ${account.charges}, paid ${account.paid}${account.refunded !== '0.00' ? `, refunded ${account.refunded}` : ''}${account.refunds_pending !== '0.00' ? `, refunds on their way ${account.refunds_pending}` : ''}, balance ${account.balance} ${account.currency}\n`);
         if (account.pay_url) io.stdout.write(`pay link ${account.pay_url}\n`);
         for (const p of history.payments) io.stdout.write(`  payment ${p.received_at.slice(0, 10)} ${p.method} ${p.amount} ref ${p.reference} (by ${p.recorded_by})\n`);
+        for (const r of history.refunds) io.stdout.write(`  refund ${r.amount} ${r.state}${r.relation === 'of_payment' ? ` of this statement's payment, netted on ${r.netted_on_statement ?? 'the next statement'}` : ` of the payment on ${r.paid_with_statement}, netted here`} (dispute ${r.dispute_id})\n`);
         for (const r of history.reminders) io.stdout.write(`  ${r.step} ${r.outcome} ${r.at.slice(0, 10)} (${r.days_after_due} days after due)\n`);
         for (const m of history.messages) io.stdout.write(`  email ${m.kind} to ${m.recipient}: ${m.status}${m.sent_at ? ` ${m.sent_at}` : ''}${m.last_error ? ` (${m.last_error})` : ''}\n`);
       }

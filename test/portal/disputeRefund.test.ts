@@ -83,6 +83,11 @@ describe('resolving in the portal a dispute won after payment', () => {
     expect(cpoPage.status).toBe(200);
     expect(cpoPage.text).not.toContain('refund-h');
 
+    // The statement the eMSP paid shows the refund of its payment, and stays paid.
+    const statement = await emsp.request(`/portal/statements/${refund.statement_id}`);
+    expect(statement.text).toMatch(new RegExp(`<dt>Refunded</dt><dd>${formatUnits(refunded, 2)} ${CURRENCY}`));
+    expect(statement.text).toContain('<span class="badge paid">paid</span>');
+    expect(statement.text).toContain(`of this statement's payment; netted on the next statement`);
   });
 
   it('shows a refund PayPal could not take yet as not sent, with the error for operators only', async () => {
