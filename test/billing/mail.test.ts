@@ -11,21 +11,26 @@ import { startPayPalStandIn, type PayPalStandIn } from '../../src/clearing/paypa
 import { clearingConfig } from '../clearing/support.ts';
 import { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { aBilledCycle, aFuturePeriod, settle } from './support.ts';
+import { ownNamespace, type OwnNamespace } from '../support/namespace.ts';
 
 let deps: HubDeps;
 let sink: SmtpSink;
 let standIn: PayPalStandIn;
+// A billing tick sends every queued message of its database: other files' mail must not be ours.
+let ns: OwnNamespace;
 
 beforeAll(async () => {
+  ns = await ownNamespace('mail');
   sink = await new SmtpSink().start();
   standIn = await startPayPalStandIn({ clientId: 'cid', clientSecret: 'secret' });
-  deps = await buildDeps(clearingConfig({ SMTP_URL: sink.url, MAIL_FROM: 'Test Hub billing <billing@hub.example>' }), createLogger({ level: 'silent' }), 'billing-mail');
+  deps = await buildDeps(clearingConfig({ ...ns.env, SMTP_URL: sink.url, MAIL_FROM: 'Test Hub billing <billing@hub.example>' }), createLogger({ level: 'silent' }), 'billing-mail');
 });
 
 afterAll(async () => {
-  await closeDeps(deps);
+  if (deps) await closeDeps(deps);
   await standIn?.stop();
   await sink?.stop();
+  await ns?.drop();
 });
 
 const statementMails = (to: string, id: string) => sink.to(to).filter((m) => m.headers.get('x-hub-statement') === id && m.headers.get('x-hub-message-kind') === 'statement');
