@@ -12,18 +12,23 @@ import { balances, HUB, unbalancedEntries } from '../../src/clearing/ledger.ts';
 import { clearingConfig } from '../clearing/support.ts';
 import { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { aBilledCycle } from './support.ts';
+import { ownNamespace, type OwnNamespace } from '../support/namespace.ts';
 
 let deps: HubDeps;
 let sink: SmtpSink;
+// Ticks run at far-off dates act on every statement of their database: not on other files'.
+let ns: OwnNamespace;
 
 beforeAll(async () => {
+  ns = await ownNamespace('reminders');
   sink = await new SmtpSink().start();
-  deps = await buildDeps(clearingConfig({ SMTP_URL: sink.url, BILLING_ESCALATION_EMAIL: 'settlement@hub.example', BILLING_PAYLINK_WAIT_HOURS: '0' }), createLogger({ level: 'silent' }), 'billing-reminders');
+  deps = await buildDeps(clearingConfig({ ...ns.env, SMTP_URL: sink.url, BILLING_ESCALATION_EMAIL: 'settlement@hub.example', BILLING_PAYLINK_WAIT_HOURS: '0' }), createLogger({ level: 'silent' }), 'billing-reminders');
 });
 
 afterAll(async () => {
-  await closeDeps(deps);
+  if (deps) await closeDeps(deps);
   await sink?.stop();
+  await ns?.drop();
 });
 
 const daysAfter = (date: string, days: number) => new Date(Date.parse(`${date}T09:00:00Z`) + days * 86_400_000);
