@@ -9,7 +9,7 @@
 // JetStream, JSON parsing, mapping, encoding, inserting and acknowledging, timed from its start
 // until the consumer holds nothing unacknowledged.
 //
-//   node --import tsx scripts/bench-ingest.ts [--cdrs 100000] [--batch 20000] [--in-flight 2]
+//   node --import tsx scripts/bench-ingest.ts [--cdrs 100000] [--batch 20000] [--in-flight 2] [--encode-workers N]
 //
 // Prints one JSON line per figure: {name, value, unit, baseline, ratio, target}.
 import { parseArgs } from 'node:util';
@@ -43,6 +43,8 @@ export interface BenchOptions {
   batchSize?: number;
   /** Batches written at the same time, by the ingester and by the direct insert alike. */
   inFlight?: number;
+  /** The ingester's encoding worker threads (default: its own default). */
+  encodeWorkers?: number;
   config?: Config;
 }
 
@@ -121,6 +123,7 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
   const deps = await buildDeps(viaNats, log, 'bench-ingest');
   let natsSeconds = 0;
   let publishSeconds = 0;
+  let cpuMicros = 0;
   try {
     const tp = performance.now();
     for (let i = 0; i < count; i += 2000) {
@@ -132,8 +135,9 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
     }
     msgs = null;
     publishSeconds = (performance.now() - tp) / 1000;
+    const cpu = process.cpuUsage();
     const t = performance.now();
-    const ingest = await startIngest(deps, chNats, { batchSize, maxDelayMs: 100, inFlight });
+    const ingest = await startIngest(deps, chNats, { batchSize, maxDelayMs: 100, inFlight, encodeWorkers: options.encodeWorkers });
     for (;;) {
       // The ingester's connection is busy; a status request that times out is asked again.
       const info = await deps.bus.jsm.consumers.info(deps.bus.subjects.streams.ocpi, INGEST_DURABLE).catch(() => null);
@@ -141,6 +145,8 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
       await sleep(25);
     }
     natsSeconds = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu);
+    cpuMicros = used.user + used.system;
     await ingest.stop();
     for (const [how, config] of [['direct', direct], ['through NATS', viaNats]] as const) {
       const stored = await countCdrs(config);
@@ -159,15 +165,18 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
     { name: 'ingest.rate', value: Math.round(rate), unit: 'cdr/s', baseline: Math.round(directRate), ratio: Math.round((rate / directRate) * 1000) / 1000, target: 50_000 },
     { name: 'ingest.direct_rate', value: Math.round(directRate), unit: 'cdr/s', baseline: null, ratio: null, target: null },
     { name: 'ingest.publish_rate', value: Math.round(count / publishSeconds), unit: 'msg/s', baseline: null, ratio: null, target: null },
+    // CPU time of this process (all threads: consuming, parsing, mapping, encoding, acknowledging) per CDR ingested.
+    { name: 'ingest.cpu_per_cdr', value: Math.round((cpuMicros / count) * 10) / 10, unit: 'us', baseline: null, ratio: null, target: null },
   ];
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { cdrs: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' } } });
+  const { values } = parseArgs({ options: { cdrs: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'encode-workers': { type: 'string' } } });
   const figures = await benchIngest({
     cdrs: values.cdrs ? Number(values.cdrs) : undefined,
     batchSize: values.batch ? Number(values.batch) : undefined,
     inFlight: values['in-flight'] ? Number(values['in-flight']) : undefined,
+    encodeWorkers: values['encode-workers'] ? Number(values['encode-workers']) : undefined,
   });
   for (const f of figures) process.stdout.write(`${JSON.stringify(f)}\n`);
 }

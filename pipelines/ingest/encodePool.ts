@@ -58,6 +58,9 @@ export function createEncodePool(size: number): EncodePool {
     return slot;
   };
 
+  // Started now, so they have loaded their code by the time the first batch is cut.
+  for (let i = 0; i < size; i++) start(i);
+
   return {
     encode(slice) {
       if (closed) return Promise.reject(new EncodeWorkerError('encoding pool closed'));

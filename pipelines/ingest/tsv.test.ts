@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import { addOcpiMessage, emptyRows } from './transform.ts';
-import { cdrColumns, encodeCdrs, encodeRows, encodeSessionEvents, tsvField } from './tsv.ts';
+import { cdrColumns, dateTime, encodeCdrs, encodeRows, encodeSessionEvents, tsvField } from './tsv.ts';
 
 describe('tsvField', () => {
   it.each([
@@ -29,6 +29,20 @@ describe('tsvField', () => {
     expect(tsvField(value)).toBe(text);
   });
 
+  it.each([
+    [0, '0000000000'],
+    [5, '0000000005'],
+    [999_999_999, '0999999999'],
+    [1_768_035_600, '1768035600'],
+    [4_294_967_295, '4294967295'],
+  ])('writes the DateTime %d in the ten digits ClickHouse 18.16 reads', (seconds, text) => {
+    expect(dateTime(seconds)).toBe(text);
+  });
+
+  it.each([-1, 1.5, 4_294_967_296])('refuses %d as a DateTime', (seconds) => {
+    expect(() => dateTime(seconds)).toThrow(TypeError);
+  });
+
   it('writes null as \\N and refuses non-finite numbers', () => {
     expect(tsvField(null)).toBe('\\N');
     expect(() => tsvField(Number.NaN)).toThrow(TypeError);
@@ -54,7 +68,7 @@ describe('encoders', () => {
 
   it('writes absent PATCH fields as NULL', () => {
     const text = encodeSessionEvents([{ country_code: 'NL', party_id: 'CPA', session_id: 'S1', event: 'patch', last_updated: 5, status: null, start_ts: null, end_ts: null, kwh: 3.5, token_uid: null, location_id: null, evse_uid: null, connector_id: null, currency: null, total_cost_excl: null, accepted_at: 5, ingested_at: 6, stream_seq: 7 }], 100);
-    expect(text.chunks[0].toString()).toBe('NL\tCPA\tS1\tpatch\t5\t\\N\t\\N\t\\N\t3.5\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t5\t6\t7\n');
+    expect(text.chunks[0].toString()).toBe('NL\tCPA\tS1\tpatch\t0000000005\t\\N\t\\N\t\\N\t3.5\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t0000000005\t0000000006\t7\n');
   });
 
   it('leaves out empty tables and writes CDRs last', () => {

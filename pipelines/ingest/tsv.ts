@@ -6,7 +6,8 @@
 // Encoding, as ClickHouse reads TabSeparated: strings escape backslash, tab, line feed, carriage
 // return and NUL; null is \N; numbers are written with JavaScript's shortest round-trip form,
 // which never uses an exponent for the magnitudes transform.ts lets through; DateTime columns are
-// unix seconds.
+// unix seconds in exactly ten digits (18.16 reads a shorter number as a malformed date: before
+// 2001-09-09 they are zero-padded).
 import { emptyRows, type CdrRow, type ConnectorRow, type DeliveryRow, type LocationRow, type PeriodRow, type Rows, type SessionEventRow, type TariffRow } from './transform.ts';
 
 type Columns<R> = readonly (keyof R & string)[];
@@ -15,6 +16,14 @@ type Columns<R> = readonly (keyof R & string)[];
 type Exhaustive<R, C extends Columns<R>> = Exclude<keyof R, C[number]> extends never ? C : { missing: Exclude<keyof R, C[number]> };
 const columns = <R>() => <const C extends Columns<R>>(list: C & Exhaustive<R, C>): C => list;
 
+/** A table the ingester writes: its columns in write order, and which of them are DateTime. */
+export interface TableSpec<R> {
+  table: string;
+  columns: readonly (keyof R & string)[];
+  dateTimes: readonly (keyof R & string)[];
+}
+const spec = <R>(table: string, list: Columns<R>, dateTimes: Columns<R>): TableSpec<R> => ({ table, columns: list, dateTimes });
+
 export const cdrColumns = columns<CdrRow>()([
   'country_code', 'party_id', 'id', 'start_ts', 'end_ts', 'session_id', 'session_key', 'token_country_code', 'token_party_id', 'token_uid',
   'token_type', 'contract_id', 'auth_method', 'location_id', 'evse_uid', 'evse_id', 'connector_id', 'connector_power_type', 'location_country',
@@ -22,25 +31,45 @@ export const cdrColumns = columns<CdrRow>()([
   'total_energy', 'total_time', 'total_parking_time', 'periods', 'credit', 'credit_reference_id', 'receiver_country_code', 'receiver_party_id',
   'last_updated', 'accepted_at', 'ingested_at', 'stream_seq',
 ]);
-export const periodColumns = columns<PeriodRow>()([
-  'country_code', 'party_id', 'cdr_id', 'period_index', 'start_ts', 'location_id', 'tariff_id', 'energy', 'time_h', 'parking_time_h', 'max_power', 'ingested_at',
-]);
-export const sessionEventColumns = columns<SessionEventRow>()([
-  'country_code', 'party_id', 'session_id', 'event', 'last_updated', 'status', 'start_ts', 'end_ts', 'kwh', 'token_uid', 'location_id', 'evse_uid',
-  'connector_id', 'currency', 'total_cost_excl', 'accepted_at', 'ingested_at', 'stream_seq',
-]);
-export const tariffColumns = columns<TariffRow>()(['country_code', 'party_id', 'id', 'currency', 'deleted', 'body', 'last_updated', 'ingested_at']);
-export const locationColumns = columns<LocationRow>()([
-  'country_code', 'party_id', 'id', 'name', 'city', 'country', 'time_zone', 'latitude', 'longitude', 'last_updated', 'ingested_at',
-]);
-export const connectorColumns = columns<ConnectorRow>()([
-  'country_code', 'party_id', 'location_id', 'evse_uid', 'connector_id', 'standard', 'power_type', 'max_voltage', 'max_amperage', 'max_electric_power',
-  'last_updated', 'ingested_at',
-]);
-export const deliveryColumns = columns<DeliveryRow>()([
-  'at', 'module', 'event', 'sender_country_code', 'sender_party_id', 'receiver_country_code', 'receiver_party_id', 'outcome', 'attempts', 'latency_ms',
-  'status_code', 'ingested_at', 'stream_seq',
-]);
+
+export const tables = {
+  cdrs: spec<CdrRow>('cdrs', cdrColumns, ['start_ts', 'end_ts', 'last_updated', 'accepted_at', 'ingested_at']),
+  periods: spec<PeriodRow>(
+    'cdr_charging_periods',
+    columns<PeriodRow>()(['country_code', 'party_id', 'cdr_id', 'period_index', 'start_ts', 'location_id', 'tariff_id', 'energy', 'time_h', 'parking_time_h', 'max_power', 'ingested_at']),
+    ['start_ts', 'ingested_at'],
+  ),
+  sessionEvents: spec<SessionEventRow>(
+    'session_events',
+    columns<SessionEventRow>()([
+      'country_code', 'party_id', 'session_id', 'event', 'last_updated', 'status', 'start_ts', 'end_ts', 'kwh', 'token_uid', 'location_id', 'evse_uid',
+      'connector_id', 'currency', 'total_cost_excl', 'accepted_at', 'ingested_at', 'stream_seq',
+    ]),
+    ['last_updated', 'start_ts', 'end_ts', 'accepted_at', 'ingested_at'],
+  ),
+  tariffs: spec<TariffRow>('tariffs', columns<TariffRow>()(['country_code', 'party_id', 'id', 'currency', 'deleted', 'body', 'last_updated', 'ingested_at']), ['last_updated', 'ingested_at']),
+  locations: spec<LocationRow>(
+    'locations',
+    columns<LocationRow>()(['country_code', 'party_id', 'id', 'name', 'city', 'country', 'time_zone', 'latitude', 'longitude', 'last_updated', 'ingested_at']),
+    ['last_updated', 'ingested_at'],
+  ),
+  connectors: spec<ConnectorRow>(
+    'connectors',
+    columns<ConnectorRow>()([
+      'country_code', 'party_id', 'location_id', 'evse_uid', 'connector_id', 'standard', 'power_type', 'max_voltage', 'max_amperage', 'max_electric_power',
+      'last_updated', 'ingested_at',
+    ]),
+    ['last_updated', 'ingested_at'],
+  ),
+  deliveries: spec<DeliveryRow>(
+    'deliveries',
+    columns<DeliveryRow>()([
+      'at', 'module', 'event', 'sender_country_code', 'sender_party_id', 'receiver_country_code', 'receiver_party_id', 'outcome', 'attempts', 'latency_ms',
+      'status_code', 'ingested_at', 'stream_seq',
+    ]),
+    ['at', 'ingested_at'],
+  ),
+} as const;
 
 const SPECIAL = /[\\\t\n\r\0]/;
 const SPECIAL_ALL = /[\\\t\n\r\0]/g;
@@ -48,7 +77,13 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n'
 
 /** One field of a TabSeparated row. */
 export function tsvField(value: string | number | null | undefined): string {
-  if (typeof value === 'string') return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]) : value;
+  return typeof value === 'string' ? escaped(value) : scalar(value);
+}
+
+const escaped = (value: string): string => (SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]) : value);
+const verbatim = (value: string): string => value;
+
+function scalar(value: number | null | undefined): string {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError('non-finite number in a TabSeparated row');
     return String(value);
@@ -56,15 +91,26 @@ export function tsvField(value: string | number | null | undefined): string {
   return '\\N';
 }
 
+/** Unix seconds as ClickHouse reads a DateTime in text: exactly ten digits. */
+export function dateTime(seconds: number): string {
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 4_294_967_295) throw new TypeError(`${seconds} is not a DateTime`);
+  return seconds >= 1_000_000_000 ? String(seconds) : String(seconds).padStart(10, '0');
+}
+
+type RowWriter<R> = (row: R) => string;
+
 /**
- * A function writing one row per line, compiled once per column list so every row is one string
- * concatenation with monomorphic property reads (a generic loop over column names costs about
- * twice as much at 40 columns).
+ * Writes one row per line, compiled once per table: one string concatenation with the type test
+ * inlined per column, where a call per field and a loop over column names cost twice as much.
+ * The `verbatim` variant skips the escape test, for rows known to hold no character to escape.
  */
-function compile<R>(cols: readonly (keyof R & string)[]): (row: R) => string {
-  for (const c of cols) if (!/^[a-z_][a-z0-9_]*$/.test(c)) throw new Error(`not a column name: ${c}`);
-  const body = cols.map((c) => `f(r.${c})`).join(` + '\\t' + `);
-  return new Function('f', `return function tsvRow(r) { return ${body} + '\\n'; }`)(tsvField) as (row: R) => string;
+function compile<R>(table: TableSpec<R>): { escaping: RowWriter<R>; verbatim: RowWriter<R> } {
+  const fields = table.columns.map((c) => {
+    if (!/^[a-z_][a-z0-9_]*$/.test(c)) throw new Error(`not a column name: ${c}`);
+    return table.dateTimes.includes(c) ? `(typeof (v = r.${c}) === 'number' ? d(v) : n(v))` : `(typeof (v = r.${c}) === 'string' ? s(v) : n(v))`;
+  });
+  const make = new Function('s', 'n', 'd', `return function tsvRow(r) { let v; return ${fields.join(` + '\\t' + `)} + '\\n'; }`);
+  return { escaping: make(escaped, scalar, dateTime) as RowWriter<R>, verbatim: make(verbatim, scalar, dateTime) as RowWriter<R> };
 }
 
 export interface TableText {
@@ -75,9 +121,11 @@ export interface TableText {
   rows: number;
 }
 
-function encoder<R>(table: string, cols: readonly (keyof R & string)[]) {
-  const row = compile<R>(cols);
-  return (rows: readonly R[], chunkRows: number): TableText => {
+function encoder<R>(table: TableSpec<R>) {
+  const writers = compile<R>(table);
+  /** `escapeFree`: no string in these rows holds a backslash, tab, line break or NUL (see encode.ts). */
+  return (rows: readonly R[], chunkRows: number, escapeFree = false): TableText => {
+    const row = escapeFree ? writers.verbatim : writers.escaping;
     const chunks: Buffer[] = [];
     for (let i = 0; i < rows.length; i += chunkRows) {
       let text = '';
@@ -88,33 +136,33 @@ function encoder<R>(table: string, cols: readonly (keyof R & string)[]) {
       // one flat off-heap block.
       chunks.push(Buffer.from(text, 'utf8'));
     }
-    return { table, columns: cols, chunks, rows: rows.length };
+    return { table: table.table, columns: table.columns, chunks, rows: rows.length };
   };
 }
 
-export const encodeCdrs = encoder<CdrRow>('cdrs', cdrColumns);
-export const encodePeriods = encoder<PeriodRow>('cdr_charging_periods', periodColumns);
-export const encodeSessionEvents = encoder<SessionEventRow>('session_events', sessionEventColumns);
-export const encodeTariffs = encoder<TariffRow>('tariffs', tariffColumns);
-export const encodeLocations = encoder<LocationRow>('locations', locationColumns);
-export const encodeConnectors = encoder<ConnectorRow>('connectors', connectorColumns);
-export const encodeDeliveries = encoder<DeliveryRow>('deliveries', deliveryColumns);
+export const encodeCdrs = encoder(tables.cdrs);
+export const encodePeriods = encoder(tables.periods);
+export const encodeSessionEvents = encoder(tables.sessionEvents);
+export const encodeTariffs = encoder(tables.tariffs);
+export const encodeLocations = encoder(tables.locations);
+export const encodeConnectors = encoder(tables.connectors);
+export const encodeDeliveries = encoder(tables.deliveries);
 
 /** The tables a batch writes, in the order they are written: CDRs last (see sink.ts). */
-const writeOrder: readonly ((rows: Rows, chunkRows: number) => TableText)[] = [
-  (r, n) => encodePeriods(r.periods, n),
-  (r, n) => encodeTariffs(r.tariffs, n),
-  (r, n) => encodeLocations(r.locations, n),
-  (r, n) => encodeConnectors(r.connectors, n),
-  (r, n) => encodeSessionEvents(r.sessionEvents, n),
-  (r, n) => encodeDeliveries(r.deliveries, n),
-  (r, n) => encodeCdrs(r.cdrs, n),
+const writeOrder: readonly ((rows: Rows, chunkRows: number, escapeFree?: boolean) => TableText)[] = [
+  (r, n, e) => encodePeriods(r.periods, n, e),
+  (r, n, e) => encodeTariffs(r.tariffs, n, e),
+  (r, n, e) => encodeLocations(r.locations, n, e),
+  (r, n, e) => encodeConnectors(r.connectors, n, e),
+  (r, n, e) => encodeSessionEvents(r.sessionEvents, n, e),
+  (r, n, e) => encodeDeliveries(r.deliveries, n, e),
+  (r, n, e) => encodeCdrs(r.cdrs, n, e),
 ];
 const rank = new Map(writeOrder.map((encode, i) => [encode(emptyRows(), 1).table, i]));
 
 /** Every non-empty table of a batch as TabSeparated text, in write order. */
-export function encodeRows(rows: Rows, chunkRows = 2000): TableText[] {
-  return writeOrder.map((encode) => encode(rows, chunkRows)).filter((t) => t.rows > 0);
+export function encodeRows(rows: Rows, chunkRows = 2000, escapeFree = false): TableText[] {
+  return writeOrder.map((encode) => encode(rows, chunkRows, escapeFree)).filter((t) => t.rows > 0);
 }
 
 /** A batch encoded slice by slice (see ingest/index.ts), joined per table, in write order. */

@@ -115,6 +115,29 @@ describe('ingestion', () => {
     expect(c.revenue).toBeCloseTo(revenueOf(data), 4);
   }, 180_000);
 
+  it.each([[0], [1]])('skips what it can never store, acknowledged, and stores the rest exactly (%i encoding worker threads)', async (encodeWorkers) => {
+    const { config, deps } = await isolated();
+    const data = generate({ seed: 9, cdrs: 60, todayMs: Date.now(), days: 5, anomalyRate: 0 });
+    await publishGenerated(deps, data, 100_000);
+    const first = data.cdrs[0].cdr;
+    const party = { country_code: first.country_code, party_id: first.party_id };
+    const push = (body: unknown) => ({ module: 'cdrs', event: 'post', path: [], body, object_key: `cdrs:${randomBytes(4).toString('hex')}`, sender: party, from: party, receiver: first.cdr_token, routing: 'direct', request_id: randomBytes(4).toString('hex'), correlation_id: 'c', accepted_at: new Date().toISOString() });
+    const subject = deps.bus.subjects.ocpi('cdrs', 'post', 'none', 0);
+    await deps.bus.js.publish(subject, 'not json');
+    await deps.bus.js.publish(subject, JSON.stringify(push({ ...first, id: undefined })));
+    await deps.bus.js.publish(subject, JSON.stringify(push({ ...first, id: 'ESC1', cdr_location: { ...first.cdr_location, city: 'Den\tHaag\\ "Centrum"\n' } })));
+    const ch = createClickHouse(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+    const ingest = await startIngest(deps, ch, { batchSize: 40, maxDelayMs: 50, encodeWorkers });
+    await waitForConsumers(deps, [INGEST_DURABLE], 60_000);
+    await ingest.stop();
+    expect(ingest.stats()).toMatchObject({ unmappable: 2, retries: 0 });
+    const c = await counts(config);
+    expect(c.stored).toBe(data.cdrs.length + 1);
+    const [escaped] = await (await ch.query({ query: "SELECT city FROM cdrs FINAL WHERE id = 'ESC1'", format: 'JSONEachRow' })).json<{ city: string }>();
+    expect(escaped.city).toBe('Den\tHaag\\ "Centrum"\n');
+    await ch.close();
+  });
+
   it('holds its batch while ClickHouse cannot take it, then catches up without losing anything', async () => {
     const { config, deps } = await isolated(false);
     const ch = createClickHouse(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
