@@ -7,6 +7,7 @@ import type { EncodedSlice, Slice } from './encode.ts';
 import type { EncodeReply } from './encodeWorker.ts';
 
 export interface EncodePool {
+  /** Takes the slice's arrays (they are moved to the worker and unusable here afterwards). */
   encode(slice: Slice): Promise<EncodedSlice>;
   close(): Promise<void>;
 }
@@ -71,7 +72,8 @@ export function createEncodePool(size: number): EncodePool {
       const id = nextId++;
       return new Promise<EncodedSlice>((resolve, reject) => {
         slot.pending.set(id, { resolve, reject });
-        slot.worker.postMessage({ id, slice });
+        // Moved, not copied: sliceOf made these arrays for this request alone.
+        slot.worker.postMessage({ id, slice }, [slice.data.buffer, slice.offsets.buffer, slice.seqs.buffer] as ArrayBuffer[]);
       });
     },
     async close() {

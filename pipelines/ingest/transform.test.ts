@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { addOcpiMessage, cdrRows, deliveryRow, emptyRows, locationRows, sessionEventRow, sessionKey, UnmappableMessage } from './transform.ts';
+import { addOcpiMessage, cdrRows, deliveryRow, emptyRows, locationRows, sessionEventRow, sessionKey, UnmappableMessage, utcMillis } from './transform.ts';
 
 const party = { country_code: 'NL', party_id: 'CPA' };
 const msg = (o: Partial<OcpiPushMessage>): OcpiPushMessage => ({ module: 'cdrs', event: 'post', path: [], object_key: 'k', sender: party, from: party, receiver: { country_code: 'DE', party_id: 'MSB' }, routing: 'direct', request_id: 'r', correlation_id: 'c', accepted_at: '2026-01-10T12:05:00.123Z', ...o });
@@ -68,6 +69,20 @@ describe('cdrRows', () => {
 
   it('keys a session by session_id when given', () => {
     expect(sessionKey({ ...cdr, session_id: 'S9' })).toBe('NL*CPA*S*S9');
+  });
+});
+
+describe('utcMillis', () => {
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  it('reads every date-time as Date.parse does', () => {
+    const stamp = fc
+      .record({ y: fc.integer({ min: 0, max: 9999 }), mo: fc.integer({ min: 0, max: 13 }), d: fc.integer({ min: 0, max: 32 }), h: fc.integer({ min: 0, max: 25 }), mi: fc.integer({ min: 0, max: 61 }), s: fc.integer({ min: 0, max: 61 }), frac: fc.stringMatching(/^(\.[0-9]{0,7})?$/), zone: fc.constantFrom('Z', 'z', '+01:00', '-05:30', '') })
+      .map(({ y, mo, d, h, mi, s, frac, zone }) => `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${frac}${zone}`);
+    fc.assert(fc.property(fc.oneof(stamp, fc.string()), (value) => Object.is(utcMillis(value), Date.parse(value))), { numRuns: 20_000 });
+  });
+
+  it.each(['2026-01-10T10:00:00Z', '2026-01-10T10:00:00.5Z', '2026-01-10T10:00:00.123456Z', '2026-02-29T10:00:00Z', '2024-02-29T23:59:59Z', '2026-01-10T10:00:00+01:00', 'yesterday'])('reads %s as Date.parse does', (value) => {
+    expect(utcMillis(value)).toBe(Date.parse(value));
   });
 });
 

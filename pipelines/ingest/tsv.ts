@@ -121,6 +121,8 @@ export interface TableText {
   rows: number;
 }
 
+const utf8 = new TextEncoder();
+
 function encoder<R>(table: TableSpec<R>) {
   const writers = compile<R>(table);
   /** `escapeFree`: no string in these rows holds a backslash, tab, line break or NUL (see encode.ts). */
@@ -133,8 +135,10 @@ function encoder<R>(table: TableSpec<R>) {
       for (let j = i; j < end; j++) text += row(rows[j]);
       // Concatenation builds a tree of thousands of small strings; held until the insert is
       // accepted it would survive garbage collections and make each of them slow. As bytes it is
-      // one flat off-heap block.
-      chunks.push(Buffer.from(text, 'utf8'));
+      // one flat off-heap block, in a buffer of its own (never Node's shared pool), so an encoding
+      // worker can hand it over without copying.
+      const bytes = utf8.encode(text);
+      chunks.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     }
     return { table: table.table, columns: table.columns, chunks, rows: rows.length };
   };
