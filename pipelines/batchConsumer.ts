@@ -2,8 +2,9 @@
 // flushed when it reaches `batchSize` messages or `maxDelayMs` after its first message arrived.
 // Up to `inFlight` batches are handled at once, so the next batch is parsed and mapped while the
 // previous one is still being written; each batch is acknowledged, message by message, only after
-// its own handler resolved (never by a cumulative ack that could cover another batch or another
-// process's messages). When the handler throws (ClickHouse slow or down), the same batch is
+// its own handler resolved. (JetStream's AckAll would be one ack per batch, but it acknowledges
+// every lower sequence delivered to the consumer: the batch before, still being written, and the
+// messages another ingester process holds, which a crash would then lose.) When the handler throws (ClickHouse slow or down), the same batch is
 // retried with backoff while the held messages are kept alive with `working()`, so nothing is
 // redelivered elsewhere and nothing is lost; the server stops sending once `maxAckPending`
 // messages are held — that is the backpressure. A redelivery the handler sees twice must be

@@ -10,6 +10,7 @@ import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, mig
 import { deleteStreams } from '../../src/bus/nats.ts';
 import type { HubDeps } from '../../src/deps.ts';
 import { startIngest, INGEST_DURABLE } from '../../pipelines/ingest/index.ts';
+import { runBatchConsumer } from '../../pipelines/batchConsumer.ts';
 import { generate } from '../../pipelines/evaluate/generator.ts';
 import { evaluate, publishGenerated, waitForConsumers } from '../../pipelines/evaluate/run.ts';
 import { pipelinesStatus } from '../../src/cli/pipelinesStatus.ts';
@@ -136,6 +137,35 @@ describe('ingestion', () => {
     const [escaped] = await (await ch.query({ query: "SELECT city FROM cdrs FINAL WHERE id = 'ESC1'", format: 'JSONEachRow' })).json<{ city: string }>();
     expect(escaped.city).toBe('Den\tHaag\\ "Centrum"\n');
     await ch.close();
+  });
+
+  it('with two batches in flight, acknowledges each only once its own write succeeded', async () => {
+    const { deps } = await isolated(false);
+    const subject = deps.bus.subjects.ocpi('cdrs', 'post', 'none', 0);
+    for (let i = 0; i < 20; i++) await deps.bus.js.publish(subject, JSON.stringify({ n: i }));
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const written: number[][] = [];
+    const consumer = await runBatchConsumer(
+      deps.bus,
+      { stream: deps.bus.subjects.streams.ocpi, durable: 'batch-overlap-test', filterSubject: deps.bus.subjects.ocpiAll, batchSize: 10, maxDelayMs: 20, maxAckPending: 100, inFlight: 2 },
+      async (messages) => {
+        if (messages[0].seq === 1) await firstHeld; // the first batch's write is slow
+        written.push(messages.map((m) => m.seq));
+      },
+      log,
+    );
+    const info = () => deps.bus.jsm.consumers.info(deps.bus.subjects.streams.ocpi, 'batch-overlap-test');
+    for (let i = 0; i < 100 && written.length < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    const during = await info();
+    expect(written).toEqual([[11, 12, 13, 14, 15, 16, 17, 18, 19, 20]]);
+    expect(during.num_ack_pending).toBe(10); // the second batch acknowledged, the first still held
+    expect(during.ack_floor.stream_seq).toBe(0);
+    releaseFirst();
+    for (let i = 0; i < 100 && (await info()).num_ack_pending > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await info()).ack_floor.stream_seq).toBe(20);
+    await consumer.stop();
   });
 
   it('holds its batch while ClickHouse cannot take it, then catches up without losing anything', async () => {
