@@ -95,26 +95,35 @@ export async function startIngest(deps: HubDeps, clickhouse: ClickHouseClient, o
     log.warn({ subject: msg.subject, seq: msg.seq, reason }, 'message skipped by analytics ingestion');
   };
 
-  const ocpi = await runBatchConsumer(
-    deps.bus,
-    { stream: subjects.streams.ocpi, durable: INGEST_DURABLE, filterSubject: subjects.ocpiAll, batchSize, maxDelayMs, maxAckPending, inFlight },
-    writer(clickhouse, (messages) => encodeBatch('ocpi', messages, pool, onUnmappable), (cdrs) => (totals.cdrs += cdrs)),
-    log,
-  );
-  const traffic = await runBatchConsumer(
-    deps.bus,
-    { stream: subjects.streams.traffic, durable: TRAFFIC_DURABLE, filterSubject: subjects.traffic('delivery'), batchSize, maxDelayMs, maxAckPending, inFlight },
-    writer(clickhouse, (messages) => encodeBatch('delivery', messages, pool, onUnmappable), () => undefined),
-    log,
-  );
+  let ocpi: RunningBatchConsumer | null = null;
+  let traffic: RunningBatchConsumer;
+  try {
+    ocpi = await runBatchConsumer(
+      deps.bus,
+      { stream: subjects.streams.ocpi, durable: INGEST_DURABLE, filterSubject: subjects.ocpiAll, batchSize, maxDelayMs, maxAckPending, inFlight },
+      writer(clickhouse, (messages) => encodeBatch('ocpi', messages, pool, onUnmappable), (cdrs) => (totals.cdrs += cdrs)),
+      log,
+    );
+    traffic = await runBatchConsumer(
+      deps.bus,
+      { stream: subjects.streams.traffic, durable: TRAFFIC_DURABLE, filterSubject: subjects.traffic('delivery'), batchSize, maxDelayMs, maxAckPending, inFlight },
+      writer(clickhouse, (messages) => encodeBatch('delivery', messages, pool, onUnmappable), () => undefined),
+      log,
+    );
+  } catch (err) {
+    await ocpi?.stop();
+    await pool?.close();
+    throw err;
+  }
+  const started = { ocpi, traffic };
   return {
     stats: () => {
-      const a = ocpi.stats();
-      const b = traffic.stats();
+      const a = started.ocpi.stats();
+      const b = started.traffic.stats();
       return { ...totals, batches: a.batches + b.batches, retries: a.retries + b.retries, lastError: a.lastError ?? b.lastError };
     },
     async stop() {
-      await Promise.all([ocpi.stop(), traffic.stop()]);
+      await Promise.all([started.ocpi.stop(), started.traffic.stop()]);
       await pool?.close();
     },
   };

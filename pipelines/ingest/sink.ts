@@ -21,8 +21,7 @@ export async function insertText(client: ClickHouseClient, text: TableText): Pro
 
 /**
  * Inserts the tables one after the other, CDRs last, so a reader that sees a CDR also sees its
- * charging periods. (Sequential requests cost ClickHouse less CPU than parallel ones on a small
- * machine, and ingestion overlaps batches instead; see ../batchConsumer.ts.)
+ * charging periods. (Concurrency comes from overlapping batches; see ../batchConsumer.ts.)
  */
 export async function insertTexts(client: ClickHouseClient, texts: readonly TableText[]): Promise<void> {
   for (const text of texts) await insertText(client, text);
