@@ -37,7 +37,6 @@ export interface RunningBatchConsumer {
 
 const PULL_MAX = 4000;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handler: BatchHandler, log: Logger): Promise<RunningBatchConsumer> {
   const ackWaitMs = spec.ackWaitMs ?? 60_000;
@@ -60,6 +59,17 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
   const running = new Set<Promise<void>>();
   let firstArrival = 0;
   let stopping = false;
+  // Resolves when stop() is called: a batch waiting to retry gives up at once then.
+  let stopped!: () => void;
+  const stopCalled = new Promise<void>((resolve) => (stopped = resolve));
+  const untilStopOr = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void stopCalled.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   let wake: (() => void) | null = null;
   const stats = { batches: 0, messages: 0, retries: 0, lastError: null as string | null };
   const signal = () => {
@@ -104,14 +114,16 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
         } catch (err) {
           stats.retries++;
           stats.lastError = err instanceof Error ? err.message : String(err);
-          if (stopping && attempt >= 2) {
+          if (stopping) {
+            // Unacknowledged, the messages go to the next ingester: nothing is lost by not waiting.
             log.warn({ err, consumer: spec.durable, messages: batch.length }, 'batch not written before stop; left for redelivery');
+            abandoned = true;
             for (const m of batch) m.nak();
             return;
           }
           const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
           log.warn({ err, consumer: spec.durable, messages: batch.length, attempt, retryInMs: delay }, 'batch failed; holding it and retrying');
-          await sleep(delay);
+          await untilStopOr(delay);
         }
       }
     } finally {
@@ -119,8 +131,14 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
     }
   };
 
+  // Set when a write failed during stop: the rest of the buffer is handed back unwritten too.
+  let abandoned = false;
   const flusher = (async () => {
     while (!stopping || buffer.length > 0) {
+      if (stopping && abandoned) {
+        for (const m of buffer.splice(0)) m.nak();
+        break;
+      }
       if (buffer.length < spec.batchSize) {
         const waitMs = buffer.length === 0 ? 1000 : Math.max(0, firstArrival + spec.maxDelayMs - Date.now());
         if (waitMs > 0 && !stopping) await nap(waitMs);
@@ -147,6 +165,7 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
     stats: () => ({ ...stats }),
     async stop() {
       stopping = true;
+      stopped();
       await messages.close().catch(() => undefined);
       await reader;
       signal();

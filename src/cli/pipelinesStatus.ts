@@ -48,13 +48,14 @@ export async function pipelinesStatus(deps: HubDeps): Promise<PipelinesStatus> {
   const clickhouse: PipelinesStatus['clickhouse'] = { reachable: false, tables: {}, last_ingested_at: null };
   const ch = createClickHouse(deps.config.CLICKHOUSE_URL, deps.config.CLICKHOUSE_DATABASE);
   try {
+    // Distinct keys, not rows: a redelivered batch is stored twice until ClickHouse merges the parts.
     const counts = await (
       await ch.query({
         query: `SELECT 'cdrs' AS t, uniqExact(country_code, party_id, id) AS n FROM cdrs
-          UNION ALL SELECT 'session_events', count() FROM session_events
-          UNION ALL SELECT 'deliveries', count() FROM deliveries
+          UNION ALL SELECT 'session_events', uniqExact(country_code, party_id, session_id, last_updated, stream_seq) FROM session_events
+          UNION ALL SELECT 'deliveries', uniqExact(at, stream_seq) FROM deliveries
           UNION ALL SELECT 'anomalies', uniqExact(finding_key) FROM anomalies
-          UNION ALL SELECT 'validation_findings', count() FROM validation_findings`,
+          UNION ALL SELECT 'validation_findings', uniqExact(module, country_code, party_id, object_id, path) FROM validation_findings`,
         format: 'JSONEachRow',
       })
     ).json<{ t: string; n: string }>();
