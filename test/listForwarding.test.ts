@@ -3,10 +3,9 @@
 // the owner's Link rewritten to the hub so a reader walks every page through the hub; X-Total-Count
 // and X-Limit relayed; 4001 / 4002 / 4003 and the owner's own status codes; the hub's store when
 // the party implements no Sender interface for the module, narrowed to what the reader may see.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, Network, party } from './support/network.ts';
-import type { ReceivedRequest, TestPartner } from './support/testPartner.ts';
+import { delayAnswers, type ReceivedRequest, type TestPartner } from './support/testPartner.ts';
 import { setPartyStatus } from '../src/hub/clientInfoPush.ts';
 
 let net: Network;
@@ -60,19 +59,6 @@ function servePages(p: TestPartner, module: string, objects: { id: string }[], c
       headers.Link = linkOf(next);
     }
     return { body: { data: objects.slice(offset, offset + limit), status_code: 1000, timestamp: now() }, headers };
-  };
-}
-
-/** Delays the partner's answers to matching requests. */
-function delayAnswers(p: TestPartner, pathPart: string, ms: number): () => void {
-  const target = p as unknown as { handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
-  const original = target.handle;
-  target.handle = async function delayed(this: TestPartner, req, res) {
-    if (req.url?.includes(pathPart)) await new Promise((r) => setTimeout(r, ms));
-    return original.call(this, req, res);
-  };
-  return () => {
-    target.handle = original;
   };
 }
 

@@ -1,11 +1,10 @@
 // Synchronous routing through the hub with real partner servers: real-time authorization,
 // commands and charging profiles with the response_url relay, charging preferences, receiver
 // GETs forwarded to the addressed party, and the hub's own 4001 / 4002 / 4003.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './support/hub.ts';
 import { example, Network, party, waitFor } from './support/network.ts';
-import type { ReceivedRequest, TestPartner } from './support/testPartner.ts';
+import { delayAnswers, type ReceivedRequest, type TestPartner } from './support/testPartner.ts';
 import { relayOf } from '../src/hub/forwardSync.ts';
 import { setPartyStatus } from '../src/hub/clientInfoPush.ts';
 
@@ -55,19 +54,6 @@ function expectForwardedLeg(received: ReceivedRequest, sent: { sentHeaders: Reco
   expect([received.headers['ocpi-from-country-code'], received.headers['ocpi-from-party-id']]).toEqual(from);
   expect([received.headers['ocpi-to-country-code'], received.headers['ocpi-to-party-id']]).toEqual(to);
   expect(hubTokenUsed(receiver, received)).toBe(true);
-}
-
-/** Delays the partner's answers to matching requests (TestPartner's responder answers at once). */
-function delayAnswers(p: TestPartner, pathPart: string, ms: number): () => void {
-  const target = p as unknown as { handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
-  const original = target.handle;
-  target.handle = async function delayed(this: TestPartner, req, res) {
-    if (req.url?.includes(pathPart)) await new Promise((r) => setTimeout(r, ms));
-    return original.call(this, req, res);
-  };
-  return () => {
-    target.handle = original;
-  };
 }
 
 describe('relayOf (what the sender sees of a receiver answer)', () => {
