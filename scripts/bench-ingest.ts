@@ -18,7 +18,7 @@ import type { Config } from '../src/config.ts';
 import { buildDeps, closeDeps } from '../src/bootstrap.ts';
 import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse } from '../src/store/clickhouse.ts';
 import { deleteStreams } from '../src/bus/nats.ts';
-import { partitionOf, partyKey } from '../src/bus/subjects.ts';
+import { laneOf, partyKey } from '../src/bus/subjects.ts';
 import type { OcpiPushMessage } from '../src/bus/messages.ts';
 import { createLogger } from '../src/logger.ts';
 import { cliConfig } from '../src/cli/localConfig.ts';
@@ -129,7 +129,7 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
     for (let i = 0; i < count; i += 2000) {
       await Promise.all(
         msgs.slice(i, i + 2000).map((m) =>
-          deps.bus.js.publish(deps.bus.subjects.ocpi('cdrs', 'post', partyKey(m.receiver!.country_code, m.receiver!.party_id), partitionOf(m.object_key, 16)), JSON.stringify(m), { msgID: m.object_key }),
+          deps.bus.publish(deps.bus.subjects.ocpi('cdrs', 'post', partyKey(m.receiver!.country_code, m.receiver!.party_id), laneOf('cdrs', m.object_key, 16)), JSON.stringify(m), m.object_key),
         ),
       );
     }

@@ -51,7 +51,7 @@ export async function writeFindings(deps: Pick<HubDeps, 'db' | 'bus'>, clickhous
         accepted_at: new Date(f.accepted_at * 1000).toISOString(),
         detected_at: new Date(now * 1000).toISOString(),
       };
-      return deps.bus.js.publish(subject, JSON.stringify(event), { msgID: `anomaly:${f.key}` });
+      return deps.bus.publish(subject, JSON.stringify(event), `anomaly:${f.key}`);
     }),
   );
   await clickhouse.insert({

@@ -8,7 +8,7 @@ import { buildDeps, closeDeps, migrateAll } from '../../src/bootstrap.ts';
 import { dropDatabase } from '../../src/store/db.ts';
 import { createClickHouse, dropClickHouseDatabase } from '../../src/store/clickhouse.ts';
 import { deleteStreams } from '../../src/bus/nats.ts';
-import { partitionOf, partyKey } from '../../src/bus/subjects.ts';
+import { laneOf, partyKey } from '../../src/bus/subjects.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import type { HubDeps } from '../../src/deps.ts';
 import { startPipelines } from '../index.ts';
@@ -81,8 +81,8 @@ function push(deps: HubDeps, module: string, body: Record<string, any>, path: st
     correlation_id: randomBytes(8).toString('hex'),
     accepted_at: new Date().toISOString(),
   };
-  const subject = deps.bus.subjects.ocpi(module, event, receiver ? partyKey(receiver.country_code, receiver.party_id) : 'none', partitionOf(objectKey, deps.config.DELIVERY_PARTITIONS));
-  return { message, done: deps.bus.js.publish(subject, JSON.stringify(message), { msgID: `${objectKey}:${message.request_id}` }) };
+  const subject = deps.bus.subjects.ocpi(module, event, receiver ? partyKey(receiver.country_code, receiver.party_id) : 'none', laneOf(module, objectKey, deps.config.DELIVERY_PARTITIONS));
+  return { message, done: deps.bus.publish(subject, JSON.stringify(message), `${objectKey}:${message.request_id}`) };
 }
 
 /** Publishes the generated traffic: locations and known tariffs first, then CDRs at `rate` per second. Returns acceptance times (ms) per CDR key. */

@@ -62,7 +62,7 @@ export interface DemoSummary {
 }
 
 /** The partner that bills badly: wrong prices, sessions billed twice, impossible energy. */
-const BAD_BILLER: Faults = { wrongPriceRate: 0.15, duplicateRate: 0.1, impossibleEnergyRate: 0.1 };
+const BAD_BILLER: Faults = { wrongPriceRate: 0.15, duplicateRate: 0.1, impossibleEnergyRate: 0.1, faultFirstCdr: true };
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = Date.now();

@@ -27,6 +27,8 @@ export interface Faults {
   duplicateRate?: number;
   /** Share of CDRs with more energy than the connector can deliver. */
   impossibleEnergyRate?: number;
+  /** The CPO's first CDR carries every bad-billing fault it has a rate for, so even a short run has each to find. */
+  faultFirstCdr?: boolean;
 }
 
 export interface NetworkOptions {
@@ -214,6 +216,8 @@ export class SimNetwork {
   /** The CDR, priced with the CPO's own tariff; with injected faults where configured. */
   private async bill(cpo: Cpo, to: [string, string], s: Json): Promise<void> {
     const faults = this.options.faults?.[cpo.owner.party_id] ?? {};
+    const first = faults.faultFirstCdr === true && !this.billed.some((b) => b.cpo === cpo);
+    const faulty = (rate: number | undefined) => !!rate && (first || this.random.chance(rate));
     const cdr: Json = {
       country_code: s.country_code,
       party_id: s.party_id,
@@ -253,18 +257,18 @@ export class SimNetwork {
       total_parking_time: price.total_parking_time,
       total_parking_cost: price.total_parking_cost,
     });
-    if (faults.wrongPriceRate && this.random.chance(faults.wrongPriceRate)) {
+    if (faulty(faults.wrongPriceRate)) {
       this.inject('wrong_price');
       cdr.total_cost = { excl_vat: round(cdr.total_cost.excl_vat * 1.35 + 1, 4), incl_vat: round(cdr.total_cost.incl_vat * 1.35 + 1.21, 4) };
       cdr.total_energy_cost = { excl_vat: round(cdr.total_energy_cost.excl_vat * 1.35 + 1, 4), incl_vat: round(cdr.total_energy_cost.incl_vat * 1.35 + 1.21, 4) };
     }
-    if (faults.impossibleEnergyRate && this.random.chance(faults.impossibleEnergyRate)) {
+    if (faulty(faults.impossibleEnergyRate)) {
       this.inject('impossible_energy');
       cdr.total_energy = round(cdr.total_energy * 20, 3);
     }
     await this.postCdr(cpo, cdr, to);
     this.billed.push({ cpo, cdr });
-    if (faults.duplicateRate && this.random.chance(faults.duplicateRate)) {
+    if (faulty(faults.duplicateRate)) {
       this.inject('duplicate');
       await this.postCdr(cpo, { ...cdr, id: `DUP-${cdr.id}`.slice(0, 36) }, to);
     }
