@@ -393,6 +393,17 @@ describe('session ownership (charging profiles, charging preferences, STOP_SESSI
     expect(await callbackRows()).toBe(callbacks);
   });
 
+  it("refuses the CPO's ActiveChargingProfile of a session to a party the session does not belong to", async () => {
+    // OWN-1 was sent to eMSP 1 only: the SCSP (which does implement the interface) may not see it.
+    // The forward to a party it belongs to is the charging-profiles test above (CP-SESSION-1 → SCSP).
+    const active = { start_date_time: '2026-01-01T10:00:00Z', charging_profile: { charging_rate_unit: 'W', charging_profile_period: [{ start_period: 0, limit: 7400 }] } };
+    const refused = await net.send(cpo1, 'PUT', '/sender/chargingprofiles/OWN-1', { body: active, to: party(scsp) });
+    expect(refused.body.status_code).toBe(2001);
+    expect(refused.body.status_message).toMatch(/session OWN-1 of NL-SC1 does not belong to NL-SSP/);
+    expect(refused.body.data.errors).toEqual([{ path: 'session_id', message: 'not a session of the caller' }]);
+    expect(scsp.requestsTo('/sender/chargingprofiles/OWN-1')).toHaveLength(0);
+  });
+
   it('forwards for the eMSP the session was sent to and for the eMSP of its cdr_token', async () => {
     cpo1.responder = (r) => (r.path.includes('/receiver/commands/STOP_SESSION') || r.path.includes('/receiver/chargingprofiles/') ? ok({ result: 'ACCEPTED', timeout: 30 }) : undefined);
     const stop = await net.send(emsp1, 'POST', '/receiver/commands/STOP_SESSION', { body: { response_url: `${emsp1.url}/stop/own-1`, session_id: 'OWN-1' }, to: party(cpo1) });
