@@ -9,10 +9,12 @@
 // JetStream, JSON parsing, mapping, encoding, inserting and acknowledging, timed from its start
 // until the consumer holds nothing unacknowledged.
 //
-//   node --import tsx scripts/bench-ingest.ts [--cdrs 100000] [--batch 20000] [--in-flight 2] [--encode-workers N]
+//   node --import tsx scripts/bench-ingest.ts [--cdrs 100000] [--batch 20000] [--in-flight 2] [--encode-workers N] [--profile drain.cpuprofile]
 //
 // Prints one JSON line per figure: {name, value, unit, baseline, ratio, target}.
 import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
 import type { Config } from '../src/config.ts';
 import { buildDeps, closeDeps } from '../src/bootstrap.ts';
@@ -46,6 +48,8 @@ export interface BenchOptions {
   /** The ingester's encoding worker threads (default: its own default). */
   encodeWorkers?: number;
   config?: Config;
+  /** Writes a CPU profile of this thread covering the drain phase alone (setup, publishing and the direct insert left out). */
+  profile?: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -72,6 +76,22 @@ async function countCdrs(config: Config): Promise<{ cdrs: number; facts: number 
   } finally {
     await ch.close();
   }
+}
+
+/** A CPU profile of this thread from now until stop (the ingester's drain only, unlike --cpu-prof). */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await writeFile(file, JSON.stringify(profile));
+    },
+  };
 }
 
 /** Runs `work` over `items` with at most `limit` at once, in order of start. */
@@ -135,6 +155,7 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
     }
     msgs = null;
     publishSeconds = (performance.now() - tp) / 1000;
+    const profiler = options.profile ? await startProfile() : null;
     const cpu = process.cpuUsage();
     const t = performance.now();
     const ingest = await startIngest(deps, chNats, { batchSize, maxDelayMs: 100, inFlight, encodeWorkers: options.encodeWorkers });
@@ -147,6 +168,7 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
     natsSeconds = (performance.now() - t) / 1000;
     const used = process.cpuUsage(cpu);
     cpuMicros = used.user + used.system;
+    if (profiler && options.profile) await profiler.stop(options.profile);
     await ingest.stop();
     for (const [how, config] of [['direct', direct], ['through NATS', viaNats]] as const) {
       const stored = await countCdrs(config);
@@ -171,12 +193,13 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { cdrs: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'encode-workers': { type: 'string' } } });
+  const { values } = parseArgs({ options: { cdrs: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'encode-workers': { type: 'string' }, profile: { type: 'string' } } });
   const figures = await benchIngest({
     cdrs: values.cdrs ? Number(values.cdrs) : undefined,
     batchSize: values.batch ? Number(values.batch) : undefined,
     inFlight: values['in-flight'] ? Number(values['in-flight']) : undefined,
     encodeWorkers: values['encode-workers'] ? Number(values['encode-workers']) : undefined,
+    profile: values.profile,
   });
   for (const f of figures) process.stdout.write(`${JSON.stringify(f)}\n`);
 }

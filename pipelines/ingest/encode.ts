@@ -2,8 +2,8 @@
 // (tsv.ts) one slice of a batch. Pure apart from the clock value passed in; runs in the consuming
 // thread or in an encoding worker (encodePool.ts) alike.
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { encodeRows, type TableText } from './tsv.ts';
-import { addOcpiMessage, deliveryRow, emptyRows, UnmappableMessage, type DeliveryFact } from './transform.ts';
+import { TableBuilder, tables, type TableText } from './tsv.ts';
+import { addOcpiMessage, deliveryRow, emptyRows, UnmappableMessage, type DeliveryFact, type Rows } from './transform.ts';
 
 /** What the messages are: OCPI pushes from the OCPI stream, or delivery facts from the traffic stream. */
 export type MessageKind = 'ocpi' | 'delivery';
@@ -28,33 +28,68 @@ export interface EncodedSlice {
 
 const decoder = new TextDecoder();
 
+type RowKey = keyof Rows;
+/** The builders, in write order (CDRs last, see sink.ts); reused by every slice of this thread. */
+const builders: readonly (readonly [RowKey, TableBuilder<any>])[] = [
+  ['periods', new TableBuilder(tables.periods)],
+  ['tariffs', new TableBuilder(tables.tariffs)],
+  ['locations', new TableBuilder(tables.locations)],
+  ['connectors', new TableBuilder(tables.connectors)],
+  ['sessionEvents', new TableBuilder(tables.sessionEvents)],
+  ['deliveries', new TableBuilder(tables.deliveries)],
+  ['cdrs', new TableBuilder(tables.cdrs)],
+];
+
+/** Writes the rows one message was mapped to and empties `rows` for the next message. */
+function writeRows(rows: Rows, escapeFree: boolean): number {
+  let cdrs = 0;
+  for (const [key, builder] of builders) {
+    const list: unknown[] = rows[key];
+    if (list.length === 0) continue;
+    if (key === 'cdrs') cdrs += list.length;
+    for (const row of list) builder.add(row, escapeFree);
+    list.length = 0;
+  }
+  return cdrs;
+}
+
 /**
  * Throws for anything but an unmappable message: the batch then fails and is retried.
  *
- * JSON writes every backslash, tab, line break and NUL inside a string as an escape sequence
- * starting with a backslash, so when no message of the slice contains a backslash, no string
- * mapped from them holds a character TabSeparated must escape (every row string comes from the
- * message's own strings, numbers and fixed text), and the encoder skips the per-field test.
+ * Each message is written as soon as it is mapped (see TableBuilder). JSON writes every
+ * backslash, tab, line break and NUL inside a string as an escape sequence starting with a
+ * backslash, so when a message's text contains no backslash, no string mapped from it holds a
+ * character TabSeparated must escape (every row string comes from the message's own strings,
+ * numbers and fixed text), and its rows skip the per-field test.
  */
 export function encodeSlice(slice: Slice): EncodedSlice {
   const rows = emptyRows();
   const unmappable: EncodedSlice['unmappable'] = [];
   const count = slice.seqs.length;
-  let escapeFree = true;
-  for (let i = 0; i < count; i++) {
-    const env = { seq: slice.seqs[i], ingestedAt: slice.ingestedAt };
-    try {
-      const text = decoder.decode(slice.data.subarray(slice.offsets[i], slice.offsets[i + 1]));
-      if (escapeFree && text.includes('\\')) escapeFree = false;
-      const value: unknown = JSON.parse(text);
-      if (slice.kind === 'ocpi') addOcpiMessage(rows, value as OcpiPushMessage, env);
-      else rows.deliveries.push(deliveryRow(value as DeliveryFact, env));
-    } catch (err) {
-      if (!(err instanceof UnmappableMessage) && !(err instanceof SyntaxError)) throw err;
-      unmappable.push({ index: i, reason: err.message });
+  let cdrs = 0;
+  try {
+    for (let i = 0; i < count; i++) {
+      const env = { seq: slice.seqs[i], ingestedAt: slice.ingestedAt };
+      try {
+        const text = decoder.decode(slice.data.subarray(slice.offsets[i], slice.offsets[i + 1]));
+        const value: unknown = JSON.parse(text);
+        if (slice.kind === 'ocpi') addOcpiMessage(rows, value as OcpiPushMessage, env);
+        else rows.deliveries.push(deliveryRow(value as DeliveryFact, env));
+        cdrs += writeRows(rows, !text.includes('\\'));
+      } catch (err) {
+        if (!(err instanceof UnmappableMessage) && !(err instanceof SyntaxError)) throw err;
+        // Rows a message added before it turned out unmappable are not written.
+        for (const [key] of builders) rows[key].length = 0;
+        unmappable.push({ index: i, reason: err.message });
+      }
     }
+  } catch (err) {
+    // The builders start empty for the next slice.
+    for (const [, builder] of builders) builder.finish();
+    throw err;
   }
-  return { texts: encodeRows(rows, Math.max(1, count), escapeFree), cdrs: rows.cdrs.length, unmappable };
+  const texts = builders.map(([, builder]) => builder.finish()).filter((t) => t.rows > 0);
+  return { texts, cdrs, unmappable };
 }
 
 /** Lays out payloads for encodeSlice (one copy into a contiguous block). */

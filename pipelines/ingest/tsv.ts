@@ -144,6 +144,61 @@ function encoder<R>(table: TableSpec<R>) {
   };
 }
 
+/** Rows written to a builder between two conversions of its text to bytes. */
+const FLUSH_ROWS = 64;
+
+/**
+ * One table's text built row by row as messages are mapped (see encode.ts), so a row, and the
+ * parsed message its strings come from, is garbage as soon as it is written: held until the end of
+ * a slice they would survive the young-generation collections that happen meanwhile, and each
+ * survivor is copied, twice. Lines are joined a few dozen at a time and written as UTF-8 into a
+ * growing buffer reused from slice to slice (encodeSlice runs to completion, never interleaved).
+ */
+export class TableBuilder<R> {
+  private readonly writers: { escaping: RowWriter<R>; verbatim: RowWriter<R> };
+  private buf = Buffer.allocUnsafeSlow(1 << 16);
+  private size = 0;
+  private pending = '';
+  private pendingRows = 0;
+  rows = 0;
+
+  constructor(private readonly table: TableSpec<R>) {
+    this.writers = compile(table);
+  }
+
+  /** `escapeFree`: no string of this row holds a backslash, tab, line break or NUL (see encode.ts). */
+  add(row: R, escapeFree: boolean): void {
+    this.pending += escapeFree ? this.writers.verbatim(row) : this.writers.escaping(row);
+    this.rows++;
+    if (++this.pendingRows === FLUSH_ROWS) this.flush();
+  }
+
+  private flush(): void {
+    const text = this.pending;
+    this.pending = '';
+    this.pendingRows = 0;
+    // Three bytes per UTF-16 unit at most: the write below is never cut short.
+    const need = this.size + text.length * 3;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.size);
+      this.buf = grown;
+    }
+    this.size += this.buf.write(text, this.size, 'utf8');
+  }
+
+  /** The text so far as one chunk in a buffer of its own (an encoding worker hands it over without copying); starts anew. */
+  finish(): TableText {
+    this.flush();
+    const chunk = Buffer.allocUnsafeSlow(this.size);
+    this.buf.copy(chunk, 0, 0, this.size);
+    const text: TableText = { table: this.table.table, columns: this.table.columns, chunks: this.size > 0 ? [chunk] : [], rows: this.rows };
+    this.size = 0;
+    this.rows = 0;
+    return text;
+  }
+}
+
 export const encodeCdrs = encoder(tables.cdrs);
 export const encodePeriods = encoder(tables.periods);
 export const encodeSessionEvents = encoder(tables.sessionEvents);
