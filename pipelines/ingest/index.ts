@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { HubDeps } from '../../src/deps.ts';
-import { runBatchConsumer, type RunningBatchConsumer } from '../batchConsumer.ts';
+import { runBatchConsumer, streamSequence, type RunningBatchConsumer } from '../batchConsumer.ts';
 import { insertTexts } from './sink.ts';
 import { concatTexts, type TableText } from './tsv.ts';
 import { encodeSlice, sliceOf, type EncodedSlice, type MessageKind } from './encode.ts';
@@ -49,7 +49,7 @@ async function encodeBatch(kind: MessageKind, messages: JsMsg[], pool: EncodePoo
   const starts: number[] = [];
   for (let i = 0; i < messages.length; i += SLICE) {
     if (i > 0) await yieldToIo();
-    const slice = sliceOf(kind, messages.slice(i, i + SLICE), ingestedAt);
+    const slice = sliceOf(kind, messages.slice(i, i + SLICE), ingestedAt, streamSequence);
     starts.push(i);
     const encoded = pool ? pool.encode(slice) : Promise.resolve(encodeSlice(slice));
     encoded.catch(() => undefined); // failures are seen by Promise.all below, not as unhandled while slicing
@@ -92,7 +92,7 @@ export async function startIngest(deps: HubDeps, clickhouse: ClickHouseClient, o
   const onUnmappable = (msg: JsMsg, reason: string) => {
     // A message that can never be stored (not JSON, missing id, bad date) is logged and acknowledged.
     totals.unmappable++;
-    log.warn({ subject: msg.subject, seq: msg.seq, reason }, 'message skipped by analytics ingestion');
+    log.warn({ subject: msg.subject, seq: streamSequence(msg), reason }, 'message skipped by analytics ingestion');
   };
 
   let ocpi: RunningBatchConsumer | null = null;

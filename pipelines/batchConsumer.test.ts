@@ -1,0 +1,48 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { describe, expect, it } from 'vitest';
+import type { Bus } from '../src/bus/nats.ts';
+import { acknowledge, streamSequence } from './batchConsumer.ts';
+
+const msg = (reply: string, seq = -1) => {
+  const acks: string[] = [];
+  return { reply, seq, acks, ack: () => acks.push(reply) } as unknown as JsMsg & { acks: string[] };
+};
+
+describe('streamSequence', () => {
+  it.each([
+    ['$JS.ACK.OCPI.ingest.1.4711.12.1700000000000000000.3', 4711],
+    ['$JS.ACK._.ABC.OCPI.ingest.2.98765432101.12.1700000000000000000.0.xyz', 98765432101],
+    ['$JS.ACK.dom.ABC.OCPI.ingest.1.7.7.1700000000000000000.0', 7],
+  ])('reads the stream sequence of %s as the delivery info does', (reply, seq) => {
+    expect(streamSequence(msg(reply))).toBe(seq);
+  });
+
+  it.each(['', 'inbox.1', '$JS.ACK.OCPI.ingest.1.x7.12.1.3', '$JS.ACK.OCPI.ingest.1..12.1.3', '$JS.ACK.a.b.c'])('asks the message itself for %j', (reply) => {
+    expect(streamSequence(msg(reply, 5))).toBe(5);
+  });
+});
+
+describe('acknowledge', () => {
+  it('writes one +ACK per message in blocks, each to its own reply subject', () => {
+    const sent: string[] = [];
+    const bus = { nc: { protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus;
+    const batch = Array.from({ length: 1500 }, (_, i) => msg(`$JS.ACK.OCPI.ingest.1.${i + 1}.${i + 1}.1.0`));
+    acknowledge(bus, batch);
+    expect(sent).toHaveLength(2);
+    const lines = sent.join('').split('\r\n');
+    expect(lines.slice(0, 4)).toEqual(['PUB $JS.ACK.OCPI.ingest.1.1.1.1.0 4', '+ACK', 'PUB $JS.ACK.OCPI.ingest.1.2.2.1.0 4', '+ACK']);
+    expect(lines.filter((l) => l === '+ACK')).toHaveLength(1500);
+    expect(batch.every((m) => (m as unknown as { acks: string[] }).acks.length === 0)).toBe(true);
+  });
+
+  it('falls back to msg.ack() without a protocol handler or for a subject it cannot write as is', () => {
+    const plain = [msg('$JS.ACK.OCPI.ingest.1.1.1.1.0')];
+    acknowledge({ nc: {} } as unknown as Bus, plain);
+    expect((plain[0] as unknown as { acks: string[] }).acks).toHaveLength(1);
+    const sent: string[] = [];
+    const odd = [msg('reply with space'), msg('$JS.ACK.OCPI.ingest.1.2.2.1.0')];
+    acknowledge({ nc: { protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus, odd);
+    expect((odd[0] as unknown as { acks: string[] }).acks).toHaveLength(1);
+    expect(sent).toEqual(['PUB $JS.ACK.OCPI.ingest.1.2.2.1.0 4\r\n+ACK\r\n']);
+  });
+});
