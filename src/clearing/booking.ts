@@ -392,9 +392,10 @@ async function insertBookings(trx: Knex.Transaction, planned: Planned[], results
       .onConflict(trx.raw('(country_code, party_id, cdr_id)'))
       .ignore()
       .returning('*');
+    const byKey = new Map(chunk.map((p) => [p.candidate?.key, p]));
     for (const r of rows) {
       const key = cdrKey(r.country_code, r.party_id, r.cdr_id);
-      const p = chunk.find((x) => x.candidate?.key === key);
+      const p = byKey.get(key);
       results.set(key, { key, outcome: r.status === 'disputed' ? 'booked' : r.status === 'booked' ? 'booked' : r.status, bookingId: String(r.id), holdReason: (r.hold_reason as HoldReason) ?? p?.holdReason });
       out.push(r);
     }

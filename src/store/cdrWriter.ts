@@ -1,6 +1,9 @@
 // Writes accepted CDRs in small batches: concurrent POSTs share one multi-row INSERT and one
 // commit (one fsync) instead of one each, which is where the accept path spent its time. A caller
 // still waits for its own row to be committed before it publishes and answers 1000.
+// Group commit: a CDR is written at once (end of the current event-loop turn) when fewer than
+// `maxInFlight` writes are running, else with the next write to start; so a lone CDR waits for no
+// timer, and under load the batches grow by themselves with the time a commit takes.
 // Published markers are batched the same way: if the process dies before a marker is written, a
 // duplicate POST of that CDR publishes it again under the same Nats-Msg-Id, which JetStream's
 // duplicate window drops.
@@ -31,31 +34,47 @@ const key = (cc: string, pid: string, id: string) => `${cc.toUpperCase()}|${pid.
 
 export class CdrWriter {
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled: NodeJS.Immediate | undefined;
+  private inFlight = 0;
   private published: string[] = [];
   private publishedTimer: NodeJS.Timeout | undefined;
   private markers: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Db,
-    private readonly options: { delayMs: number; maxBatch: number } = { delayMs: 2, maxBatch: 200 },
+    private readonly options: { maxInFlight: number; maxBatch: number } = { maxInFlight: 2, maxBatch: 200 },
   ) {}
 
   /** Inserts the CDR unless one with its identity exists; returns the stored row either way. */
   insert(cdr: NewCdr): Promise<{ row: WrittenCdr; inserted: boolean }> {
     return new Promise((resolve, reject) => {
       this.queue.push({ cdr, resolve, reject });
-      if (this.queue.length >= this.options.maxBatch) void this.flush();
-      else this.timer ??= setTimeout(() => void this.flush(), this.options.delayMs);
+      this.schedule();
+    });
+  }
+
+  /** A write at the end of this turn, if a write may start; otherwise a finishing write starts the next. */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.options.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      void this.flush();
     });
   }
 
   private async flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.queue;
-    this.queue = [];
+    const batch = this.queue.splice(0, this.options.maxBatch);
     if (batch.length === 0) return;
+    this.inFlight++;
+    try {
+      await this.write(batch);
+    } finally {
+      this.inFlight--;
+      this.schedule();
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
     try {
       const values = batch.map(({ cdr }) => [
         cdr.countryCode.toUpperCase(),
@@ -119,7 +138,9 @@ export class CdrWriter {
 
   /** Writes what is queued (shutdown). */
   async flushAll(): Promise<void> {
-    await this.flush();
+    clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    while (this.queue.length) await this.write(this.queue.splice(0, this.options.maxBatch));
     await this.flushMarkers();
   }
 }
