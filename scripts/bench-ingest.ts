@@ -13,7 +13,7 @@
 //
 // Prints one JSON line per figure: {name, value, unit, baseline, ratio, target}.
 import { parseArgs } from 'node:util';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
 import type { Config } from '../src/config.ts';
@@ -76,6 +76,26 @@ async function countCdrs(config: Config): Promise<{ cdrs: number; facts: number 
   } finally {
     await ch.close();
   }
+}
+
+/**
+ * CPU seconds the local NATS and ClickHouse servers have used so far, read from /proc (Linux, same
+ * machine); null where not found. They share the cores with the ingester, so their cost per CDR
+ * bounds the rate as much as the ingester's own.
+ */
+async function serverCpuSeconds(): Promise<{ nats: number | null; clickhouse: number | null }> {
+  const out = { nats: null as number | null, clickhouse: null as number | null };
+  const tick = 100; // USER_HZ on Linux
+  const pids = await readdir('/proc').catch(() => [] as string[]);
+  for (const pid of pids.filter((p) => /^\d+$/.test(p))) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const name = /\((.*)\)/.exec(stat)?.[1] ?? '';
+    const key = name === 'nats-server' ? 'nats' : name.startsWith('clickhouse') ? 'clickhouse' : null;
+    if (!key) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out[key] = (out[key] ?? 0) + (Number(fields[11]) + Number(fields[12])) / tick;
+  }
+  return out;
 }
 
 /** A CPU profile of this thread from now until stop (the ingester's drain only, unlike --cpu-prof). */
@@ -144,6 +164,8 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
   let natsSeconds = 0;
   let publishSeconds = 0;
   let cpuMicros = 0;
+  let natsServerMicros: number | null = null;
+  let clickhouseMicros: number | null = null;
   try {
     const tp = performance.now();
     for (let i = 0; i < count; i += 2000) {
@@ -156,6 +178,7 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
     msgs = null;
     publishSeconds = (performance.now() - tp) / 1000;
     const profiler = options.profile ? await startProfile() : null;
+    const servers = await serverCpuSeconds();
     const cpu = process.cpuUsage();
     const t = performance.now();
     const ingest = await startIngest(deps, chNats, { batchSize, maxDelayMs: 100, inFlight, encodeWorkers: options.encodeWorkers });
@@ -168,6 +191,9 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
     natsSeconds = (performance.now() - t) / 1000;
     const used = process.cpuUsage(cpu);
     cpuMicros = used.user + used.system;
+    const serversAfter = await serverCpuSeconds();
+    if (servers.nats !== null && serversAfter.nats !== null) natsServerMicros = (serversAfter.nats - servers.nats) * 1e6;
+    if (servers.clickhouse !== null && serversAfter.clickhouse !== null) clickhouseMicros = (serversAfter.clickhouse - servers.clickhouse) * 1e6;
     if (profiler && options.profile) await profiler.stop(options.profile);
     await ingest.stop();
     for (const [how, config] of [['direct', direct], ['through NATS', viaNats]] as const) {
@@ -189,6 +215,9 @@ export async function benchIngest(options: BenchOptions = {}): Promise<BenchFigu
     { name: 'ingest.publish_rate', value: Math.round(count / publishSeconds), unit: 'msg/s', baseline: null, ratio: null, target: null },
     // CPU time of this process (all threads: consuming, parsing, mapping, encoding, acknowledging) per CDR ingested.
     { name: 'ingest.cpu_per_cdr', value: Math.round((cpuMicros / count) * 10) / 10, unit: 'us', baseline: null, ratio: null, target: null },
+    // The same drain's cost in the NATS and ClickHouse servers on this machine (absent when they run elsewhere).
+    ...(natsServerMicros === null ? [] : [{ name: 'ingest.nats_server_cpu_per_cdr', value: Math.round((natsServerMicros / count) * 10) / 10, unit: 'us', baseline: null, ratio: null, target: null }]),
+    ...(clickhouseMicros === null ? [] : [{ name: 'ingest.clickhouse_cpu_per_cdr', value: Math.round((clickhouseMicros / count) * 10) / 10, unit: 'us', baseline: null, ratio: null, target: null }]),
   ];
 }
 
