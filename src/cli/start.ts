@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import { migrateAll } from '../bootstrap.ts';
 import { roleNames, startHub, type Role } from '../main.ts';
 import { CliUsageError, parseOptions } from './args.ts';
@@ -16,6 +17,8 @@ export async function run(args: string[]): Promise<number> {
     if (services.status !== 0) return services.status ?? 1;
   }
   const config = cliConfig();
+  // Only ever lowered: raising a priority needs privileges, and an operator's own nice wins.
+  if (!roles.includes('web') && getPriority() < config.BACKGROUND_NICE) setPriority(config.BACKGROUND_NICE);
   await migrateAll(config);
   const hub = await startHub(config, roles);
   process.stdout.write(
