@@ -3,10 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Bus } from '../src/bus/nats.ts';
 import { acknowledge, streamSequence } from './batchConsumer.ts';
 
-const msg = (reply: string, seq = -1) => {
-  const acks: string[] = [];
-  return { reply, seq, acks, ack: () => acks.push(reply) } as unknown as JsMsg & { acks: string[] };
-};
+const msg = (reply: string, seq = -1) => ({ reply, seq }) as unknown as JsMsg;
 
 describe('streamSequence', () => {
   it.each([
@@ -26,23 +23,21 @@ describe('acknowledge', () => {
   it('writes one +ACK per message in blocks, each to its own reply subject', () => {
     const sent: string[] = [];
     const bus = { nc: { protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus;
-    const batch = Array.from({ length: 1500 }, (_, i) => msg(`$JS.ACK.OCPI.ingest.1.${i + 1}.${i + 1}.1.0`));
-    acknowledge(bus, batch);
+    acknowledge(bus, Array.from({ length: 1500 }, (_, i) => `$JS.ACK.OCPI.ingest.1.${i + 1}.${i + 1}.1.0`));
     expect(sent).toHaveLength(2);
     const lines = sent.join('').split('\r\n');
     expect(lines.slice(0, 4)).toEqual(['PUB $JS.ACK.OCPI.ingest.1.1.1.1.0 4', '+ACK', 'PUB $JS.ACK.OCPI.ingest.1.2.2.1.0 4', '+ACK']);
     expect(lines.filter((l) => l === '+ACK')).toHaveLength(1500);
-    expect(batch.every((m) => (m as unknown as { acks: string[] }).acks.length === 0)).toBe(true);
   });
 
-  it('falls back to msg.ack() without a protocol handler or for a subject it cannot write as is', () => {
-    const plain = [msg('$JS.ACK.OCPI.ingest.1.1.1.1.0')];
-    acknowledge({ nc: {} } as unknown as Bus, plain);
-    expect((plain[0] as unknown as { acks: string[] }).acks).toHaveLength(1);
+  it('publishes each +ACK without a protocol handler or for a subject it cannot write as is', () => {
+    const published: [string, string][] = [];
+    const publish = (subject: string, data: Uint8Array) => published.push([subject, new TextDecoder().decode(data)]);
+    acknowledge({ nc: { publish } } as unknown as Bus, ['$JS.ACK.OCPI.ingest.1.1.1.1.0']);
+    expect(published).toEqual([['$JS.ACK.OCPI.ingest.1.1.1.1.0', '+ACK']]);
     const sent: string[] = [];
-    const odd = [msg('reply with space'), msg('$JS.ACK.OCPI.ingest.1.2.2.1.0')];
-    acknowledge({ nc: { protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus, odd);
-    expect((odd[0] as unknown as { acks: string[] }).acks).toHaveLength(1);
+    acknowledge({ nc: { publish, protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus, ['reply with space', '$JS.ACK.OCPI.ingest.1.2.2.1.0']);
+    expect(published[1]).toEqual(['reply with space', '+ACK']);
     expect(sent).toEqual(['PUB $JS.ACK.OCPI.ingest.1.2.2.1.0 4\r\n+ACK\r\n']);
   });
 });

@@ -5,7 +5,7 @@
 // its own handler resolved. (JetStream's AckAll would be one ack per batch, but it acknowledges
 // every lower sequence delivered to the consumer: the batch before, still being written, and the
 // messages another ingester process holds, which a crash would then lose.) When the handler throws (ClickHouse slow or down), the same batch is
-// retried with backoff while the held messages are kept alive with `working()`, so nothing is
+// retried with backoff while the held messages are kept alive with +WPI (`working()`), so nothing is
 // redelivered elsewhere and nothing is lost; the server stops sending once `maxAckPending`
 // messages are held — that is the backpressure. A redelivery the handler sees twice must be
 // harmless (the sinks are idempotent).
@@ -27,7 +27,16 @@ export interface BatchConsumerSpec {
   inFlight?: number;
 }
 
-export type BatchHandler = (messages: JsMsg[]) => Promise<void>;
+/** Gets what `hold` kept of each message of the batch, in delivery order (the same array on every retry). */
+export type BatchHandler<T = JsMsg> = (messages: T[]) => Promise<void>;
+
+/**
+ * What the consumer keeps of a message until its batch is acknowledged (default: the message).
+ * Messages wait for their batch for many young-generation collections, and each message nats.js
+ * delivers is a dozen objects, all copied to the old generation and marked there; keeping only
+ * what the handler needs (the reply subject is kept apart for acknowledging) makes that cheaper.
+ */
+export type Hold<T> = (msg: JsMsg) => T;
 
 export interface RunningBatchConsumer {
   stop(): Promise<void>;
@@ -43,29 +52,31 @@ interface ProtocolWriter {
 }
 
 const ACKS_PER_WRITE = 1024;
+const ACK = new TextEncoder().encode('+ACK');
+const NAK = new TextEncoder().encode('-NAK');
+const WORKING = new TextEncoder().encode('+WPI');
 
 /**
- * Acknowledges every message of a batch, each with its own +ACK as `msg.ack()` would send it, but
- * written as one block of protocol lines per thousand messages: `msg.ack()` builds, encodes and
- * queues a line per message, which costs more than the rest of a message's handling in this
- * process bar parsing. Falls back to `msg.ack()` when the client does not expose its protocol
- * handler or a reply subject is not a JetStream ack subject.
+ * Acknowledges every message of a batch by its reply subject, each with its own +ACK as
+ * `msg.ack()` would send it, but written as one block of protocol lines per thousand messages:
+ * `msg.ack()` builds, encodes and queues a line per message, which costs more than the rest of a
+ * message's handling in this process bar parsing. Falls back to publishing each +ACK when the
+ * client does not expose its protocol handler or a subject cannot go into a PUB line as is.
  */
-export function acknowledge(bus: Bus, batch: readonly JsMsg[]): void {
+export function acknowledge(bus: Bus, replies: readonly string[]): void {
   const protocol = (bus.nc as unknown as { protocol?: Partial<ProtocolWriter> }).protocol;
   if (typeof protocol?.sendCommand !== 'function') {
-    for (const m of batch) m.ack();
+    reply(bus, replies, ACK);
     return;
   }
   let lines = '';
   let count = 0;
-  for (const m of batch) {
-    const reply = replyOf(m);
-    if (!isAckSubject(reply)) {
-      m.ack();
+  for (const subject of replies) {
+    if (!isAckSubject(subject)) {
+      if (subject) bus.nc.publish(subject, ACK);
       continue;
     }
-    lines += `PUB ${reply} 4\r\n+ACK\r\n`;
+    lines += `PUB ${subject} 4\r\n+ACK\r\n`;
     if (++count === ACKS_PER_WRITE) {
       protocol.sendCommand(lines);
       lines = '';
@@ -73,6 +84,11 @@ export function acknowledge(bus: Bus, batch: readonly JsMsg[]): void {
     }
   }
   if (count > 0) protocol.sendCommand(lines);
+}
+
+/** Sends `payload` to each reply subject, as `msg.nak()`, `msg.working()` would. */
+function reply(bus: Bus, replies: readonly string[], payload: Uint8Array): void {
+  for (const subject of replies) if (subject) bus.nc.publish(subject, payload);
 }
 
 /** The reply subject nats.js's JetStream messages carry (not in the public JsMsg type); '' when absent. */
@@ -108,7 +124,13 @@ export function streamSequence(msg: JsMsg): number {
 }
 
 
-export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handler: BatchHandler, log: Logger): Promise<RunningBatchConsumer> {
+/** Messages held together: what `hold` kept of each, and their reply subjects, index by index. */
+interface Held<T> {
+  items: T[];
+  replies: string[];
+}
+
+export async function runBatchConsumer<T = JsMsg>(bus: Bus, spec: BatchConsumerSpec, handler: BatchHandler<T>, log: Logger, hold: Hold<T> = (msg) => msg as T): Promise<RunningBatchConsumer> {
   const ackWaitMs = spec.ackWaitMs ?? 60_000;
   await ensureConsumer(bus, {
     stream: spec.stream,
@@ -125,15 +147,16 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
   const messages = await consumer.consume({
     max_messages: Math.min(Math.max(spec.batchSize, 64), PULL_MAX, spec.maxAckPending),
     callback: (msg) => {
-      if (buffer.length === 0) firstArrival = Date.now();
-      buffer.push(msg);
-      if (buffer.length >= spec.batchSize) signal();
+      if (buffer.items.length === 0) firstArrival = Date.now();
+      buffer.items.push(hold(msg));
+      buffer.replies.push(replyOf(msg));
+      if (buffer.items.length >= spec.batchSize) signal();
     },
   });
 
   const inFlightMax = Math.max(1, spec.inFlight ?? 1);
-  const buffer: JsMsg[] = [];
-  const held = new Set<JsMsg[]>();
+  const buffer: Held<T> = { items: [], replies: [] };
+  const held = new Set<Held<T>>();
   const running = new Set<Promise<void>>();
   let firstArrival = 0;
   let stopping = false;
@@ -173,19 +196,19 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
 
   // Keeps held messages from being redelivered while a slow or failing batch is retried.
   const keepAlive = setInterval(() => {
-    for (const batch of held) for (const m of batch) m.working();
-    for (const m of buffer) m.working();
+    for (const batch of held) reply(bus, batch.replies, WORKING);
+    reply(bus, buffer.replies, WORKING);
   }, Math.max(1000, Math.floor(ackWaitMs / 3)));
 
-  const handle = async (batch: JsMsg[]) => {
+  const handle = async (batch: Held<T>) => {
     held.add(batch);
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          await handler(batch);
-          acknowledge(bus, batch);
+          await handler(batch.items);
+          acknowledge(bus, batch.replies);
           stats.batches++;
-          stats.messages += batch.length;
+          stats.messages += batch.items.length;
           stats.lastError = null;
           return;
         } catch (err) {
@@ -193,13 +216,13 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
           stats.lastError = err instanceof Error ? err.message : String(err);
           if (stopping) {
             // Unacknowledged, the messages go to the next ingester: nothing is lost by not waiting.
-            log.warn({ err, consumer: spec.durable, messages: batch.length }, 'batch not written before stop; left for redelivery');
+            log.warn({ err, consumer: spec.durable, messages: batch.items.length }, 'batch not written before stop; left for redelivery');
             abandoned = true;
-            for (const m of batch) m.nak();
+            reply(bus, batch.replies, NAK);
             return;
           }
           const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
-          log.warn({ err, consumer: spec.durable, messages: batch.length, attempt, retryInMs: delay }, 'batch failed; holding it and retrying');
+          log.warn({ err, consumer: spec.durable, messages: batch.items.length, attempt, retryInMs: delay }, 'batch failed; holding it and retrying');
           await untilStopOr(delay);
         }
       }
@@ -211,16 +234,17 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
   // Set when a write failed during stop: the rest of the buffer is handed back unwritten too.
   let abandoned = false;
   const flusher = (async () => {
-    while (!stopping || buffer.length > 0) {
+    while (!stopping || buffer.items.length > 0) {
       if (stopping && abandoned) {
-        for (const m of buffer.splice(0)) m.nak();
+        reply(bus, buffer.replies.splice(0), NAK);
+        buffer.items.length = 0;
         break;
       }
-      if (buffer.length < spec.batchSize) {
-        const waitMs = buffer.length === 0 ? 1000 : Math.max(0, firstArrival + spec.maxDelayMs - Date.now());
+      if (buffer.items.length < spec.batchSize) {
+        const waitMs = buffer.items.length === 0 ? 1000 : Math.max(0, firstArrival + spec.maxDelayMs - Date.now());
         if (waitMs > 0 && !stopping) await nap(waitMs);
-        if (buffer.length === 0) continue;
-        if (buffer.length < spec.batchSize && Date.now() < firstArrival + spec.maxDelayMs && !stopping) continue;
+        if (buffer.items.length === 0) continue;
+        if (buffer.items.length < spec.batchSize && Date.now() < firstArrival + spec.maxDelayMs && !stopping) continue;
       }
       // A free slot first: while every slot is busy, messages keep arriving into the buffer (up
       // to maxAckPending) and the next batch is cut when a slot frees.
@@ -228,8 +252,8 @@ export async function runBatchConsumer(bus: Bus, spec: BatchConsumerSpec, handle
         await Promise.race(running);
         continue;
       }
-      const batch = buffer.splice(0, spec.batchSize);
-      if (buffer.length > 0) firstArrival = Date.now();
+      const batch: Held<T> = { items: buffer.items.splice(0, spec.batchSize), replies: buffer.replies.splice(0, spec.batchSize) };
+      if (buffer.items.length > 0) firstArrival = Date.now();
       const done = handle(batch)
         .catch((err) => log.error({ err, consumer: spec.durable }, 'batch handling failed'))
         .finally(() => running.delete(done));

@@ -93,14 +93,14 @@ export function encodeSlice(slice: Slice): EncodedSlice {
 }
 
 /** Lays out payloads for encodeSlice (one copy into a contiguous block). */
-export function sliceOf<P extends { data: Uint8Array; seq: number }>(kind: MessageKind, payloads: readonly P[], ingestedAt: number, seqOf: (payload: P) => number = (p) => p.seq): Slice {
+export function sliceOf(kind: MessageKind, payloads: readonly { data: Uint8Array; seq: number }[], ingestedAt: number): Slice {
   const offsets = new Uint32Array(payloads.length + 1);
   const seqs = new Float64Array(payloads.length);
   let size = 0;
   for (let i = 0; i < payloads.length; i++) {
     offsets[i] = size;
     size += payloads[i].data.byteLength;
-    seqs[i] = seqOf(payloads[i]);
+    seqs[i] = payloads[i].seq;
   }
   offsets[payloads.length] = size;
   const data = new Uint8Array(size);

@@ -40,16 +40,24 @@ export interface RunningIngest {
 }
 
 const SLICE = 1000;
+
+/** All the ingester keeps of a message until its batch is written (see Hold in ../batchConsumer.ts). */
+interface Delivered {
+  data: Uint8Array;
+  seq: number;
+}
+
+const hold = (msg: JsMsg): Delivered => ({ data: msg.data, seq: streamSequence(msg) });
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Encodes a batch slice by slice; unmappable messages are reported and left out. */
-async function encodeBatch(kind: MessageKind, messages: JsMsg[], pool: EncodePool | null, onUnmappable: (msg: JsMsg, reason: string) => void): Promise<{ texts: TableText[]; cdrs: number }> {
+async function encodeBatch(kind: MessageKind, messages: Delivered[], pool: EncodePool | null, onUnmappable: (msg: Delivered, reason: string) => void): Promise<{ texts: TableText[]; cdrs: number }> {
   const ingestedAt = Math.floor(Date.now() / 1000);
   const slices: Promise<EncodedSlice>[] = [];
   const starts: number[] = [];
   for (let i = 0; i < messages.length; i += SLICE) {
     if (i > 0) await yieldToIo();
-    const slice = sliceOf(kind, messages.slice(i, i + SLICE), ingestedAt, streamSequence);
+    const slice = sliceOf(kind, messages.slice(i, i + SLICE), ingestedAt);
     starts.push(i);
     const encoded = pool ? pool.encode(slice) : Promise.resolve(encodeSlice(slice));
     encoded.catch(() => undefined); // failures are seen by Promise.all below, not as unhandled while slicing
@@ -65,9 +73,9 @@ async function encodeBatch(kind: MessageKind, messages: JsMsg[], pool: EncodePoo
 }
 
 /** A batch handler that encodes once and, when the insert fails, retries with the same text. */
-function writer(clickhouse: ClickHouseClient, encode: (messages: JsMsg[]) => Promise<{ texts: TableText[]; cdrs: number }>, onWritten: (cdrs: number) => void) {
-  const encoded = new WeakMap<JsMsg[], { texts: TableText[]; cdrs: number }>();
-  return async (messages: JsMsg[]) => {
+function writer(clickhouse: ClickHouseClient, encode: (messages: Delivered[]) => Promise<{ texts: TableText[]; cdrs: number }>, onWritten: (cdrs: number) => void) {
+  const encoded = new WeakMap<Delivered[], { texts: TableText[]; cdrs: number }>();
+  return async (messages: Delivered[]) => {
     let batch = encoded.get(messages);
     if (!batch) {
       batch = await encode(messages);
@@ -89,10 +97,10 @@ export async function startIngest(deps: HubDeps, clickhouse: ClickHouseClient, o
   const totals: IngestStats = { cdrs: 0, unmappable: 0 };
   const workers = options.encodeWorkers ?? (availableParallelism() > 1 ? 1 : 0);
   const pool = workers > 0 ? createEncodePool(workers) : null;
-  const onUnmappable = (msg: JsMsg, reason: string) => {
+  const onUnmappable = (stream: string) => (msg: Delivered, reason: string) => {
     // A message that can never be stored (not JSON, missing id, bad date) is logged and acknowledged.
     totals.unmappable++;
-    log.warn({ subject: msg.subject, seq: streamSequence(msg), reason }, 'message skipped by analytics ingestion');
+    log.warn({ stream, seq: msg.seq, reason }, 'message skipped by analytics ingestion');
   };
 
   let ocpi: RunningBatchConsumer | null = null;
@@ -101,14 +109,16 @@ export async function startIngest(deps: HubDeps, clickhouse: ClickHouseClient, o
     ocpi = await runBatchConsumer(
       deps.bus,
       { stream: subjects.streams.ocpi, durable: INGEST_DURABLE, filterSubject: subjects.ocpiAll, batchSize, maxDelayMs, maxAckPending, inFlight },
-      writer(clickhouse, (messages) => encodeBatch('ocpi', messages, pool, onUnmappable), (cdrs) => (totals.cdrs += cdrs)),
+      writer(clickhouse, (messages) => encodeBatch('ocpi', messages, pool, onUnmappable(subjects.streams.ocpi)), (cdrs) => (totals.cdrs += cdrs)),
       log,
+      hold,
     );
     traffic = await runBatchConsumer(
       deps.bus,
       { stream: subjects.streams.traffic, durable: TRAFFIC_DURABLE, filterSubject: subjects.traffic('delivery'), batchSize, maxDelayMs, maxAckPending, inFlight },
-      writer(clickhouse, (messages) => encodeBatch('delivery', messages, pool, onUnmappable), () => undefined),
+      writer(clickhouse, (messages) => encodeBatch('delivery', messages, pool, onUnmappable(subjects.streams.traffic)), () => undefined),
       log,
+      hold,
     );
   } catch (err) {
     await ocpi?.stop();
