@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { SimPartner } from '../src/sim/partner.ts';
 import { call } from '../src/sim/http.ts';
-import { benchEnv, cpuSeconds, flag, startHubProcess, stopProcess, type BenchResult } from './bench-support.ts';
+import { benchEnv, cpuSeconds, flag, startHubProcess, stopProcess, untilStreamIdle, type BenchResult } from './bench-support.ts';
 import { startLoadProcess, type ClosedResult, type LoadTarget, type OpenResult } from './bench-load.ts';
 import { freePort as freePortNumber } from '../src/sim/freePort.ts';
 import { specExample } from '../ocpi/testing/sharedFixtures.ts';
@@ -96,6 +96,9 @@ export async function benchRouting(options: { seconds: number; rate: number; lat
     process.stderr.write(`routing: ${run.accepted.length} CDRs accepted in ${run.seconds.toFixed(1)} s, all delivered after ${((lastArrival - started) / 1000).toFixed(1)} s; missing ${missing}, duplicates ${duplicates}, refused ${run.failed}\n`);
     process.stderr.write(`routing: CPU ms per CDR ${JSON.stringify(cpuPerCdr)}\n`);
 
+    // The latency phase measures 1,000/s on a hub at rest, not one still booking the last phase's CDRs.
+    const settleMs = await untilStreamIdle(env.env);
+    process.stderr.write(`routing: bookings and deliveries done ${(settleMs / 1000).toFixed(1)} s after the last delivery\n`);
     const latency = await load.run<OpenResult>({ kind: 'open', targets: viaHub, rate: options.rate, seconds: options.latencySeconds, prefix: 'lat-' });
     process.stderr.write(`routing: accept latency at ${options.rate}/s: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms (${latency.failed} refused, ${latency.lateStarts} sent late)\n`);
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../src/config.ts';
 import { dropNamespace, migrateAll } from '../src/bootstrap.ts';
+import { connectBus } from '../src/bus/nats.ts';
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
@@ -137,4 +138,24 @@ export function cpuSeconds(components: Record<string, number[] | string>): Recor
   return Object.fromEntries(
     Object.entries(components).map(([component, who]) => [component, (typeof who === 'string' ? (byName.get(who) ?? 0) : who.reduce((sum, pid) => sum + ticks(pid), 0)) / hz]),
   );
+}
+
+/**
+ * Waits until no consumer of the bench's OCPI stream has anything pending or unacknowledged (every
+ * delivery and booking of a phase done), so the next phase measures its own load, not the last one's.
+ */
+export async function untilStreamIdle(env: Record<string, string>, timeoutMs = 300_000): Promise<number> {
+  const bus = await connectBus(env.NATS_URL, env.NATS_STREAM_PREFIX, 'bench-idle');
+  const started = performance.now();
+  try {
+    for (;;) {
+      let busy = 0;
+      for await (const c of bus.jsm.consumers.list(bus.subjects.streams.ocpi)) busy += c.num_pending + c.num_ack_pending;
+      if (busy === 0) return performance.now() - started;
+      if (performance.now() - started > timeoutMs) throw new Error(`stream still busy after ${timeoutMs / 1000} s (${busy} messages pending)`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await bus.close();
+  }
 }
