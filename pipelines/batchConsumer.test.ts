@@ -22,7 +22,7 @@ describe('streamSequence', () => {
 describe('acknowledge', () => {
   it('writes one +ACK per message in blocks, each to its own reply subject', () => {
     const sent: string[] = [];
-    const bus = { nc: { protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus;
+    const bus = { nc: { isClosed: () => false, isDraining: () => false, protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus;
     acknowledge(bus, Array.from({ length: 1500 }, (_, i) => `$JS.ACK.OCPI.ingest.1.${i + 1}.${i + 1}.1.0`));
     expect(sent).toHaveLength(2);
     const lines = sent.join('').split('\r\n');
@@ -30,13 +30,18 @@ describe('acknowledge', () => {
     expect(lines.filter((l) => l === '+ACK')).toHaveLength(1500);
   });
 
-  it('publishes each +ACK without a protocol handler or for a subject it cannot write as is', () => {
+  it('publishes each +ACK without a protocol handler, while the connection drains or closes, or for a subject it cannot write as is', () => {
     const published: [string, string][] = [];
     const publish = (subject: string, data: Uint8Array) => published.push([subject, new TextDecoder().decode(data)]);
     acknowledge({ nc: { publish } } as unknown as Bus, ['$JS.ACK.OCPI.ingest.1.1.1.1.0']);
     expect(published).toEqual([['$JS.ACK.OCPI.ingest.1.1.1.1.0', '+ACK']]);
+    const draining = { nc: { publish, isClosed: () => false, isDraining: () => true, protocol: { sendCommand: () => expect.unreachable() } } } as unknown as Bus;
+    acknowledge(draining, ['$JS.ACK.OCPI.ingest.1.9.9.1.0']);
+    expect(published.pop()).toEqual(['$JS.ACK.OCPI.ingest.1.9.9.1.0', '+ACK']);
+    const closed = { nc: { publish: () => { throw new Error('closed'); }, isClosed: () => true, isDraining: () => false, protocol: { sendCommand: () => expect.unreachable() } } } as unknown as Bus;
+    expect(() => acknowledge(closed, ['$JS.ACK.OCPI.ingest.1.9.9.1.0'])).not.toThrow(); // redelivered later, as msg.ack() would leave it
     const sent: string[] = [];
-    acknowledge({ nc: { publish, protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus, ['reply with space', '$JS.ACK.OCPI.ingest.1.2.2.1.0']);
+    acknowledge({ nc: { publish, isClosed: () => false, isDraining: () => false, protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus, ['reply with space', '$JS.ACK.OCPI.ingest.1.2.2.1.0']);
     expect(published[1]).toEqual(['reply with space', '+ACK']);
     expect(sent).toEqual(['PUB $JS.ACK.OCPI.ingest.1.2.2.1.0 4\r\n+ACK\r\n']);
   });

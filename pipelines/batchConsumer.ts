@@ -65,7 +65,9 @@ const WORKING = new TextEncoder().encode('+WPI');
  */
 export function acknowledge(bus: Bus, replies: readonly string[]): void {
   const protocol = (bus.nc as unknown as { protocol?: Partial<ProtocolWriter> }).protocol;
-  if (typeof protocol?.sendCommand !== 'function') {
+  // Closed or draining, the connection sends nothing more: the messages are redelivered later
+  // (as when `msg.ack()` was queued on a closing connection); nothing to gain by writing lines.
+  if (typeof protocol?.sendCommand !== 'function' || bus.nc.isClosed() || bus.nc.isDraining()) {
     reply(bus, replies, ACK);
     return;
   }
@@ -73,7 +75,7 @@ export function acknowledge(bus: Bus, replies: readonly string[]): void {
   let count = 0;
   for (const subject of replies) {
     if (!isAckSubject(subject)) {
-      if (subject) bus.nc.publish(subject, ACK);
+      reply(bus, [subject], ACK);
       continue;
     }
     lines += `PUB ${subject} 4\r\n+ACK\r\n`;
@@ -86,9 +88,20 @@ export function acknowledge(bus: Bus, replies: readonly string[]): void {
   if (count > 0) protocol.sendCommand(lines);
 }
 
-/** Sends `payload` to each reply subject, as `msg.nak()`, `msg.working()` would. */
+/**
+ * Sends `payload` to each reply subject, as `msg.ack()`, `msg.nak()`, `msg.working()` would, and
+ * like them never throws: on a closed or draining connection (where publish throws) the server
+ * redelivers the messages once their ack wait is over, which is harmless (see the top).
+ */
 function reply(bus: Bus, replies: readonly string[], payload: Uint8Array): void {
-  for (const subject of replies) if (subject) bus.nc.publish(subject, payload);
+  for (const subject of replies) {
+    if (!subject) continue;
+    try {
+      bus.nc.publish(subject, payload);
+    } catch {
+      return;
+    }
+  }
 }
 
 /** The reply subject nats.js's JetStream messages carry (not in the public JsMsg type); '' when absent. */
