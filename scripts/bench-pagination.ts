@@ -147,9 +147,9 @@ async function loadCdrs(db: ReturnType<typeof createDb>, count: number, log: (li
   for (let from = 1; from <= count; from += chunk) {
     const to = Math.min(count, from + chunk - 1);
     await db.raw(
-      `INSERT INTO cdrs (country_code, party_id, cdr_id, data, content_hash, receiver, routing, last_updated, published_at)
+      `INSERT INTO cdrs (country_code, party_id, cdr_id, data, content_hash, receiver, routing, last_updated)
        SELECT ?, ?, 'PG' || g, ?::jsonb || jsonb_build_object('id', 'PG' || g, 'last_updated', to_char(t.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
-              md5(g::text), CASE WHEN g % 5 = 0 THEN ? ELSE ? END, 'direct', t.at, t.at
+              md5(g::text), CASE WHEN g % 5 = 0 THEN ? ELSE ? END, 'direct', t.at
          FROM generate_series(?::int, ?::int) g
          CROSS JOIN LATERAL (SELECT ?::timestamptz + (g - 1) * interval '${STEP_S} seconds' AS at) t`,
       [CPO.country_code, CPO.party_id, JSON.stringify(template), other, reader, from, to, iso(EPOCH)],

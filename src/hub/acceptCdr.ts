@@ -83,7 +83,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
   }
   // A duplicate of a CDR whose first publish was confirmed is not sent again; one whose publish
   // may not have happened (crash in between) is published again under the same message id.
-  if (!row.published_at) {
+  if (!row.published) {
     const senderRef = { country_code: sender.country_code, party_id: sender.party_id };
     const message: OcpiPushMessage = {
       module: 'cdrs',

@@ -4,9 +4,9 @@
 // Group commit: a CDR is written at once (end of the current event-loop turn) when fewer than
 // `maxInFlight` writes are running, else with the next write to start; so a lone CDR waits for no
 // timer, and under load the batches grow by themselves with the time a commit takes.
-// Published markers are batched the same way: if the process dies before a marker is written, a
-// duplicate POST of that CDR publishes it again under the same Nats-Msg-Id, which JetStream's
-// duplicate window drops.
+// Published markers (rows of cdr_publications) are batched the same way: if the process dies before
+// a marker is written, a duplicate POST of that CDR publishes it again under the same Nats-Msg-Id,
+// which JetStream's duplicate window drops.
 import type { Db } from './db.ts';
 import { contentHash, type StoredCdr } from './cdrs.ts';
 
@@ -28,7 +28,10 @@ interface Pending {
 }
 
 /** What the writer hands back: enough to tell a duplicate from a conflict, not the CDR again. */
-export type WrittenCdr = Pick<StoredCdr, 'seq' | 'country_code' | 'party_id' | 'cdr_id' | 'content_hash' | 'published_at'>;
+export type WrittenCdr = Pick<StoredCdr, 'seq' | 'country_code' | 'party_id' | 'cdr_id' | 'content_hash'> & {
+  /** JetStream confirmed its publication (a marker in cdr_publications). */
+  published: boolean;
+};
 
 const key = (cc: string, pid: string, id: string) => `${cc.toUpperCase()}|${pid.toUpperCase()}|${id}`;
 
@@ -91,16 +94,18 @@ export class CdrWriter {
         `INSERT INTO cdrs (country_code, party_id, cdr_id, data, content_hash, receiver, routing, validation, last_updated)
          VALUES ${values.map(() => '(?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?)').join(', ')}
          ON CONFLICT (upper(country_code), upper(party_id), cdr_id) DO NOTHING
-         RETURNING seq, country_code, party_id, cdr_id, content_hash, published_at`,
+         RETURNING seq, country_code, party_id, cdr_id, content_hash, false AS published`,
         values.flat(),
       );
       const fresh = new Map<string, WrittenCdr>((inserted.rows as WrittenCdr[]).map((r) => [key(r.country_code, r.party_id, r.cdr_id), r]));
       const missing = batch.filter(({ cdr }) => !fresh.has(key(cdr.countryCode, cdr.partyId, cdr.id)));
       const existing = new Map<string, WrittenCdr>();
       if (missing.length) {
-        const rows = await this.db<StoredCdr>('cdrs').select('seq', 'country_code', 'party_id', 'cdr_id', 'content_hash', 'published_at').where((q) => {
-          for (const { cdr } of missing) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?) AND cdr_id = ?)', [cdr.countryCode, cdr.partyId, cdr.id]);
-        });
+        const rows: WrittenCdr[] = await this.db('cdrs')
+          .select('seq', 'country_code', 'party_id', 'cdr_id', 'content_hash', this.db.raw('EXISTS (SELECT 1 FROM cdr_publications p WHERE p.seq = cdrs.seq) AS published'))
+          .where((q) => {
+            for (const { cdr } of missing) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?) AND cdr_id = ?)', [cdr.countryCode, cdr.partyId, cdr.id]);
+          });
         for (const r of rows) existing.set(key(r.country_code, r.party_id, r.cdr_id), r);
       }
       // Within one batch the first of two identical ids wins; the second sees it as existing.
@@ -131,7 +136,13 @@ export class CdrWriter {
     const batch = this.published;
     this.published = [];
     if (batch.length) {
-      this.markers = this.markers.then(() => this.db('cdrs').whereIn('seq', batch).whereNull('published_at').update({ published_at: this.db.fn.now() }).then(() => undefined));
+      this.markers = this.markers.then(() =>
+        this.db('cdr_publications')
+          .insert(batch.map((seq) => ({ seq })))
+          .onConflict('seq')
+          .ignore()
+          .then(() => undefined),
+      );
     }
     return this.markers;
   }

@@ -14,7 +14,6 @@ export interface StoredCdr {
   receiver: string | null;
   routing: string;
   validation: unknown[];
-  published_at: Date | null;
 }
 
 /** A stable hash of the CDR's content, independent of key order. */

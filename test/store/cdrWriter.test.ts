@@ -70,6 +70,24 @@ describe('CdrWriter', () => {
     expect(conflicting.row.content_hash).not.toBe(contentHash(cdr(p, 'D1', 2).data));
   });
 
+  it('tells a duplicate of a CDR whose publication was confirmed from one whose publication may not have happened', async () => {
+    const writer = new CdrWriter(db);
+    const p = party();
+    const [first, second] = await Promise.all([writer.insert(cdr(p, 'P1')), writer.insert(cdr(p, 'P2'))]);
+    expect([first.row.published, second.row.published]).toEqual([false, false]);
+    const version = async () => (await db('cdrs').where({ seq: first.row.seq }).first(db.raw('xmin::text AS v'))).v as string;
+    const before = await version();
+    writer.markPublished(first.row.seq);
+    await writer.flushAll();
+    const again = await Promise.all([writer.insert(cdr(p, 'P1')), writer.insert(cdr(p, 'P2'))]);
+    expect(again.map((r) => [r.inserted, r.row.published])).toEqual([
+      [false, true],
+      [false, false],
+    ]);
+    // The CDR row itself is not rewritten (same row version): the marker is a row of its own.
+    expect(await version()).toBe(before);
+  });
+
   it('fails every caller of a failed write and keeps writing afterwards', async () => {
     const writer = new CdrWriter(db);
     const p = party();
