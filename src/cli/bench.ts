@@ -32,7 +32,7 @@ async function runSuite(suite: Suite, quick: boolean): Promise<BenchRecord[]> {
   switch (suite) {
     case 'routing': {
       const { benchRouting } = await import('../../scripts/bench-routing.ts');
-      return (await benchRouting({ seconds: quick ? 15 : 60, rate: 1000, latencySeconds: quick ? 8 : 20, concurrency: 64, hubProcesses: ['web', 'worker'] })).map(normalise);
+      return (await benchRouting({ seconds: quick ? 15 : 60, rate: 1000, latencySeconds: quick ? 8 : 60, concurrency: 64, hubProcesses: ['web', 'worker'] })).map(normalise);
     }
     case 'pricing': {
       const { benchPricing } = await import('../../scripts/bench-pricing.ts');
