@@ -136,12 +136,18 @@ export class CdrWriter {
     const batch = this.published;
     this.published = [];
     if (batch.length) {
+      // A marker that cannot be written costs at most a second publish of that CDR if it is POSTed
+      // again (dropped by JetStream within its duplicate window); it must not stop the markers after
+      // it, nor surface as an unhandled rejection.
       this.markers = this.markers.then(() =>
         this.db('cdr_publications')
           .insert(batch.map((seq) => ({ seq })))
           .onConflict('seq')
           .ignore()
-          .then(() => undefined),
+          .then(
+            () => undefined,
+            () => undefined,
+          ),
       );
     }
     return this.markers;

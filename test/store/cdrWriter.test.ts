@@ -88,6 +88,17 @@ describe('CdrWriter', () => {
     expect(await version()).toBe(before);
   });
 
+  it('keeps writing publication markers after one could not be written', async () => {
+    const writer = new CdrWriter(db);
+    const p = party();
+    const { row } = await writer.insert(cdr(p, 'M1'));
+    writer.markPublished('not a sequence number');
+    await writer.flushAll();
+    writer.markPublished(row.seq);
+    await writer.flushAll();
+    expect((await writer.insert(cdr(p, 'M1'))).row.published).toBe(true);
+  });
+
   it('fails every caller of a failed write and keeps writing afterwards', async () => {
     const writer = new CdrWriter(db);
     const p = party();
