@@ -154,19 +154,6 @@ export async function runBatchConsumer<T = JsMsg>(bus: Bus, spec: BatchConsumerS
     ackWaitMs,
   });
   const consumer = await bus.js.consumers.get(spec.stream, spec.durable);
-  // Pulled a few thousand at a time: a bigger pull queues megabytes on the connection ahead of
-  // this process's other requests (acks, JetStream API calls) without making ingestion faster.
-  // A callback rather than the async iterator: no promise and microtask per message.
-  const messages = await consumer.consume({
-    max_messages: Math.min(Math.max(spec.batchSize, 64), PULL_MAX, spec.maxAckPending),
-    callback: (msg) => {
-      if (buffer.items.length === 0) firstArrival = Date.now();
-      buffer.items.push(hold(msg));
-      buffer.replies.push(replyOf(msg));
-      if (buffer.items.length >= spec.batchSize) signal();
-    },
-  });
-
   const inFlightMax = Math.max(1, spec.inFlight ?? 1);
   const buffer: Held<T> = { items: [], replies: [] };
   const held = new Set<Held<T>>();
@@ -199,6 +186,19 @@ export async function runBatchConsumer<T = JsMsg>(bus: Bus, spec: BatchConsumerS
         resolve();
       };
     });
+
+  // Pulled a few thousand at a time: a bigger pull queues megabytes on the connection ahead of
+  // this process's other requests (acks, JetStream API calls) without making ingestion faster.
+  // A callback rather than the async iterator: no promise and microtask per message.
+  const messages = await consumer.consume({
+    max_messages: Math.min(Math.max(spec.batchSize, 64), PULL_MAX, spec.maxAckPending),
+    callback: (msg) => {
+      if (buffer.items.length === 0) firstArrival = Date.now();
+      buffer.items.push(hold(msg));
+      buffer.replies.push(replyOf(msg));
+      if (buffer.items.length >= spec.batchSize) signal();
+    },
+  });
 
   const reader = messages.closed().then(
     (err) => {
