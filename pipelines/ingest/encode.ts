@@ -2,7 +2,7 @@
 // (tsv.ts) one slice of a batch. Pure apart from the clock value passed in; runs in the consuming
 // thread or in an encoding worker (encodePool.ts) alike.
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { TableBuilder, tables, type TableText } from './tsv.ts';
+import { TableBuilder, tables, writeOrder, type TableText } from './tsv.ts';
 import { addOcpiMessage, deliveryRow, emptyRows, UnmappableMessage, type DeliveryFact, type Rows } from './transform.ts';
 
 /** What the messages are: OCPI pushes from the OCPI stream, or delivery facts from the traffic stream. */
@@ -30,15 +30,7 @@ const decoder = new TextDecoder();
 
 type RowKey = keyof Rows;
 /** The builders, in write order (CDRs last, see sink.ts); reused by every slice of this thread. */
-const builders: readonly (readonly [RowKey, TableBuilder<any>])[] = [
-  ['periods', new TableBuilder(tables.periods)],
-  ['tariffs', new TableBuilder(tables.tariffs)],
-  ['locations', new TableBuilder(tables.locations)],
-  ['connectors', new TableBuilder(tables.connectors)],
-  ['sessionEvents', new TableBuilder(tables.sessionEvents)],
-  ['deliveries', new TableBuilder(tables.deliveries)],
-  ['cdrs', new TableBuilder(tables.cdrs)],
-];
+const builders: readonly (readonly [RowKey, TableBuilder<any>])[] = writeOrder.map((key) => [key, new TableBuilder<any>(tables[key])] as const);
 
 /** Writes the rows one message was mapped to and empties `rows` for the next message. */
 function writeRows(rows: Rows, escapeFree: boolean): number {

@@ -8,7 +8,7 @@
 // which never uses an exponent for the magnitudes transform.ts lets through; DateTime columns are
 // unix seconds in exactly ten digits (18.16 reads a shorter number as a malformed date: before
 // 2001-09-09 they are zero-padded).
-import { emptyRows, type CdrRow, type ConnectorRow, type DeliveryRow, type LocationRow, type PeriodRow, type Rows, type SessionEventRow, type TariffRow } from './transform.ts';
+import { type CdrRow, type ConnectorRow, type DeliveryRow, type LocationRow, type PeriodRow, type Rows, type SessionEventRow, type TariffRow } from './transform.ts';
 
 type Columns<R> = readonly (keyof R & string)[];
 
@@ -208,20 +208,21 @@ export const encodeConnectors = encoder(tables.connectors);
 export const encodeDeliveries = encoder(tables.deliveries);
 
 /** The tables a batch writes, in the order they are written: CDRs last (see sink.ts). */
-const writeOrder: readonly ((rows: Rows, chunkRows: number, escapeFree?: boolean) => TableText)[] = [
-  (r, n, e) => encodePeriods(r.periods, n, e),
-  (r, n, e) => encodeTariffs(r.tariffs, n, e),
-  (r, n, e) => encodeLocations(r.locations, n, e),
-  (r, n, e) => encodeConnectors(r.connectors, n, e),
-  (r, n, e) => encodeSessionEvents(r.sessionEvents, n, e),
-  (r, n, e) => encodeDeliveries(r.deliveries, n, e),
-  (r, n, e) => encodeCdrs(r.cdrs, n, e),
-];
-const rank = new Map(writeOrder.map((encode, i) => [encode(emptyRows(), 1).table, i]));
+export const writeOrder = ['periods', 'tariffs', 'locations', 'connectors', 'sessionEvents', 'deliveries', 'cdrs'] as const satisfies readonly (keyof Rows)[];
+const encoders: { [K in keyof Rows]: (rows: Rows[K], chunkRows: number, escapeFree?: boolean) => TableText } = {
+  periods: encodePeriods,
+  tariffs: encodeTariffs,
+  locations: encodeLocations,
+  connectors: encodeConnectors,
+  sessionEvents: encodeSessionEvents,
+  deliveries: encodeDeliveries,
+  cdrs: encodeCdrs,
+};
+const rank = new Map(writeOrder.map((key, i) => [tables[key].table, i]));
 
 /** Every non-empty table of a batch as TabSeparated text, in write order. */
 export function encodeRows(rows: Rows, chunkRows = 2000, escapeFree = false): TableText[] {
-  return writeOrder.map((encode) => encode(rows, chunkRows, escapeFree)).filter((t) => t.rows > 0);
+  return writeOrder.map((key) => (encoders[key] as (r: unknown[], n: number, e: boolean) => TableText)(rows[key], chunkRows, escapeFree)).filter((t) => t.rows > 0);
 }
 
 /** A batch encoded slice by slice (see ingest/index.ts), joined per table, in write order. */
