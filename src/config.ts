@@ -64,10 +64,10 @@ const EnvSchema = z.object({
   PAYPAL_CLIENT_ID: z.string().min(1).optional(),
   PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
   PAYPAL_BASE_URL: url(['http:', 'https:']).optional(),
-  // CPU priority (nice) a hub process without the web role takes at start: where web and background
-  // roles share cores, a burst of deliveries or bookings then waits for the CPOs' requests, not the
-  // reverse (0: unchanged).
-  BACKGROUND_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  // CPU priority (nice) a hub process without the web role takes at start, where web and background
+  // roles share cores: a burst of deliveries or bookings then waits for the CPOs' requests, not the
+  // reverse. Off by default: on a machine busy with other work a niced worker can starve.
+  BACKGROUND_NICE: z.coerce.number().int().min(0).max(19).default(0),
   // How often the worker role retries refunds PayPal has not taken yet (disputes won after payment).
   REFUND_RETRY_INTERVAL_MS: z.coerce.number().int().min(100).default(300_000),
   // Analytics: a CDR arriving more than this many days after its session ended is flagged (late_cdr).

@@ -1,6 +1,6 @@
-// `hub start --roles …` as real processes: one without the web role lowers its CPU priority
-// (BACKGROUND_NICE), so deliveries and bookings yield to the CPOs' requests on shared cores; a
-// process with the web role keeps its priority.
+// `hub start --roles …` as real processes: with BACKGROUND_NICE set, one without the web role
+// lowers its CPU priority, so deliveries and bookings yield to the CPOs' requests on shared cores;
+// a process with the web role, or any process by default, keeps its priority.
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,9 +25,10 @@ afterAll(async () => {
 describe('hub start --roles', () => {
   it('runs a worker-only process at BACKGROUND_NICE and a web process unchanged', async () => {
     const base = niceOf(process.pid);
-    const worker = await startHubProcess(env.env, 'worker', await freePort());
-    const web = await startHubProcess(env.env, 'web', await freePort());
-    const quiet = await startHubProcess({ ...env.env, BACKGROUND_NICE: '0' }, 'worker', await freePort());
+    const niced = { ...env.env, BACKGROUND_NICE: '10' };
+    const worker = await startHubProcess(niced, 'worker', await freePort());
+    const web = await startHubProcess(niced, 'web', await freePort());
+    const quiet = await startHubProcess(env.env, 'worker', await freePort());
     started.push(worker, web, quiet);
     expect(niceOf(worker.pid!)).toBe(Math.max(base, 10));
     expect(niceOf(web.pid!)).toBe(base);
