@@ -90,8 +90,17 @@ export async function crashScenario(options: ScenarioOptions): Promise<ScenarioR
         { roles: 'pipelines', port: 0, child: undefined },
       ];
   const startProcess = async (p: HubProcess) => {
-    // A JetStream cluster re-electing leaders on a busy machine can take a while to accept a new consumer.
-    p.child = await startHubProcess(env, p.roles, p.port || (await freePortNumber()), 180_000);
+    // A JetStream cluster re-electing leaders on a busy machine can take a while to accept a new
+    // consumer; a process whose start-up timed out exits, and is started again as a supervisor would.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        p.child = await startHubProcess(env, p.roles, p.port || (await freePortNumber()), 180_000);
+        return;
+      } catch (err) {
+        if (attempt === 3 || !/exited with/.test(String(err))) throw err;
+        log(`chaos: hub ${p.roles} exited during start-up (${String(err)}); starting it again`);
+      }
+    }
   };
   const partners: SimPartner[] = [];
   const db = createDb(env.DATABASE_URL, { max: 2 });

@@ -35,6 +35,8 @@ main().then(
       return;
     }
     process.stderr.write(`hub: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // Exit even with connections still open (a `hub start` whose start-up failed would otherwise
+    // hang, and its supervisor would never restart it).
+    process.exit(1);
   },
 );
