@@ -1,5 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { nextLinkTarget, pageHeaders, parsePageRequest } from './pagination.ts';
+import { encodeCursor, nextLinkTarget, pageHeaders, parseCursor, parsePageCursor, parsePageRequest } from './pagination.ts';
 
 describe('parsePageRequest', () => {
   it('caps limit at the server maximum and defaults offset to 0', () => {
@@ -24,14 +25,99 @@ describe('parsePageRequest', () => {
   });
 });
 
+const secret = Buffer.alloc(32, 7);
+
 describe('pageHeaders', () => {
-  it('links to the next page carrying every filter, and omits Link on the last page', () => {
+  const nextOf = (headers: Record<string, string>) => new URL(/<(.+)>; rel="next"/.exec(headers.Link)![1]);
+
+  it('links to the next page carrying every filter and the last row’s cursor, and omits Link on the last page', () => {
     const url = new URL('https://hub.example/ocpi/2.2.1/sender/cdrs?date_from=2020-01-01T00:00:00Z&limit=2');
-    const first = pageHeaders(url, { offset: 0, limit: 2 }, 5, 100);
+    const last = { lastUpdated: '2020-01-02T03:04:05.000120Z', key: '42' };
+    const first = pageHeaders(url, { offset: 0, limit: 2 }, { total: 5, returned: 2, last }, 100, secret);
     expect(first).toMatchObject({ 'X-Total-Count': '5', 'X-Limit': '100' });
-    const next = new URL(/<(.+)>; rel="next"/.exec(first.Link)![1]);
-    expect(Object.fromEntries(next.searchParams)).toEqual({ date_from: '2020-01-01T00:00:00Z', limit: '2', offset: '2' });
-    expect(pageHeaders(url, { offset: 4, limit: 2 }, 5, 100).Link).toBeUndefined();
+    expect(Object.fromEntries(nextOf(first).searchParams)).toEqual({ date_from: '2020-01-01T00:00:00Z', limit: '2', offset: '2', cursor: encodeCursor(last, secret) });
+    expect(pageHeaders(url, { offset: 4, limit: 2 }, { total: 5, returned: 1, last }, 100, secret).Link).toBeUndefined();
+  });
+
+  it('replaces the cursor it was called with by the one of this page’s last row, offset moving on as before', () => {
+    const called = { lastUpdated: '2020-01-02T00:00:00Z', key: '7' };
+    const last = { lastUpdated: '2020-01-03T00:00:00.5Z', key: '9' };
+    const url = new URL(`https://hub.example/ocpi/2.2.1/sender/cdrs?offset=2&limit=2&cursor=${encodeCursor(called, secret)}`);
+    const next = nextOf(pageHeaders(url, { offset: 2, limit: 2, after: called }, { total: 9, returned: 2, last }, 100, secret));
+    expect(next.searchParams.getAll('cursor')).toEqual([encodeCursor(last, secret)]);
+    expect(next.searchParams.get('offset')).toBe('4');
+  });
+
+  it('has no next page after a short page, even when rows arrived since the count', () => {
+    const url = new URL('https://hub.example/ocpi/2.2.1/sender/cdrs?limit=3');
+    expect(pageHeaders(url, { offset: 0, limit: 3 }, { total: 10, returned: 2, last: { lastUpdated: '2020-01-01T00:00:00Z', key: '1' } }, 100, secret).Link).toBeUndefined();
+  });
+});
+
+describe('cursor', () => {
+  const payloadOf = (value: string) => Buffer.from(value.split('.')[0], 'base64url').toString('utf8');
+
+  it.each([
+    [{ lastUpdated: '2031-05-01T10:09:00Z', key: '4711' }, '2031-05-01T10:09:00Z,4711'],
+    [{ lastUpdated: '2031-05-01T10:09:00.000000Z', key: '1' }, '2031-05-01T10:09:00Z,1'],
+    [{ lastUpdated: '2031-05-01T10:09:00.500000Z', key: '9223372036854775807' }, '2031-05-01T10:09:00.5Z,9223372036854775807'],
+    [{ lastUpdated: '2031-05-01T10:09:00.000001Z', key: '0' }, '2031-05-01T10:09:00.000001Z,0'],
+  ])('encodes %o as %s, tagged, URL-safe, and reads it back', (cursor, text) => {
+    const value = encodeCursor(cursor, secret);
+    expect(payloadOf(value)).toBe(text);
+    expect(value).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{11}$/);
+    expect(encodeURIComponent(value)).toBe(value);
+    expect(parseCursor(value, 'integer', secret)).toEqual({ ok: true, cursor: { lastUpdated: text.split(',')[0], key: text.split(',')[1] } });
+  });
+
+  it('is small: 60 characters at most for a CDR', () => {
+    expect(encodeCursor({ lastUpdated: '2031-05-01T10:09:00.123456Z', key: '1000000' }, secret).length).toBeLessThanOrEqual(60);
+    expect(encodeCursor({ lastUpdated: '2031-05-01T10:09:00Z', key: '1000000' }, secret).length).toBeLessThanOrEqual(50);
+  });
+
+  it('reads a UUID tie-breaker where the list orders by one (hubclientinfo), and only there', () => {
+    const cursor = { lastUpdated: '2031-05-01T10:09:00.123456Z', key: '0b5c8f6e-1d2a-4c3b-9e8f-7a6b5c4d3e2f' };
+    expect(parseCursor(encodeCursor(cursor, secret), 'uuid', secret)).toEqual({ ok: true, cursor });
+    expect(parseCursor(encodeCursor(cursor, secret), 'integer', secret).ok).toBe(false);
+    expect(parseCursor(encodeCursor({ ...cursor, key: '12' }, secret), 'uuid', secret).ok).toBe(false);
+  });
+
+  const valid = encodeCursor({ lastUpdated: '2031-05-01T10:09:00Z', key: '4711' }, secret);
+  const [payload, tag] = valid.split('.');
+  /** A payload of our choosing with the tag a client cannot compute (it would need the hub's key). */
+  const forged = (text: string) => `${Buffer.from(text).toString('base64url')}.${tag}`;
+  /** A payload tagged with the right key: refused for its content alone. */
+  const signed = (text: string) => {
+    const p = Buffer.from(text).toString('base64url');
+    return `${p}.${createHmac('sha256', secret).update(p).digest().subarray(0, 8).toString('base64url')}`;
+  };
+  it.each([
+    ['no tag', payload],
+    ['not base64url', 'abc==+/.abc'],
+    ['a character of the payload changed', `${payload.slice(0, 5)}${payload[5] === 'A' ? 'B' : 'A'}${payload.slice(6)}.${tag}`],
+    ['a character of the tag changed', `${payload}.${tag[0] === 'A' ? 'B' : 'A'}${tag.slice(1)}`],
+    ['truncated', valid.slice(0, -2)],
+    ['another seq under the old tag', forged('2031-05-01T10:09:00Z,4712')],
+    ['another time under the old tag', forged('2031-05-01T10:10:00Z,4711')],
+    ['the tag of another key', encodeCursor({ lastUpdated: '2031-05-01T10:09:00Z', key: '4711' }, Buffer.alloc(32, 8))],
+    ['no key (even tagged)', signed('2031-05-01T10:09:00Z')],
+    ['a date that does not exist (even tagged)', signed('2031-02-30T10:09:00Z,1')],
+    ['a key past bigint (even tagged)', signed('2031-05-01T10:09:00Z,9223372036854775808')],
+    ['SQL in the key (even tagged)', signed('2031-05-01T10:09:00Z,1) OR (1=1')],
+    ['too long', `${'A'.repeat(120)}.${tag}`],
+  ])('refuses %s', (_, value) => {
+    expect(parseCursor(value, 'integer', secret).ok).toBe(false);
+  });
+
+  it('is optional, and a bad or repeated one is named `cursor`', () => {
+    expect(parsePageCursor({ offset: '10' }, 'integer', secret)).toEqual({ ok: true, cursor: undefined });
+    expect(parsePageCursor({ cursor: '' }, 'integer', secret)).toEqual({ ok: true, cursor: undefined });
+    expect(parsePageCursor({ cursor: 'nope' }, 'integer', secret)).toMatchObject({ ok: false, errors: [{ path: 'cursor' }] });
+    expect(parsePageCursor({ cursor: [valid, valid] }, 'integer', secret)).toEqual({ ok: false, errors: [{ path: 'cursor', message: 'must be given once' }] });
+  });
+
+  it('is not a parameter of parsePageRequest (a forwarded list passes the owner’s own through)', () => {
+    expect(parsePageRequest({ cursor: 'owner-specific==' }, { maxLimit: 10 })).toMatchObject({ ok: true });
   });
 });
 

@@ -3,8 +3,9 @@
 // namespace (INSERT … SELECT generate_series, not the HTTP API), four in five addressed to the
 // reading eMSP, one in five to another. A hub web process then serves GET-all pages to the reader
 // over HTTP, and p50/p99 latency is measured per kind of page: the first page, a deep offset
-// (the last pages), a one-day date_from/date_to window, and date_from with a deep offset. The
-// store's own page queries are EXPLAINed for each kind: the plans show which indexes are used.
+// (the last pages), the same depth reached by following the previous page's Link (its keyset
+// cursor), a one-day date_from/date_to window, and date_from with a deep offset. The store's own
+// page queries are EXPLAINed for each kind: the plans show which indexes are used.
 //
 //   node --import tsx scripts/bench-pagination.ts [--cdrs 1000000] [--samples 100] [--limit 100] [--explain]
 import { pathToFileURL } from 'node:url';
@@ -14,7 +15,8 @@ import { freePort } from '../src/sim/freePort.ts';
 import { createDb } from '../src/store/db.ts';
 import { cdrPageQueries } from '../src/store/cdrs.ts';
 import { audienceOf } from '../src/hub/listForReader.ts';
-import type { PageRequest } from '../ocpi/pagination.ts';
+import { nextLinkTarget, parseCursor, type PageRequest } from '../ocpi/pagination.ts';
+import { cursorSecret } from '../src/http/pageParams.ts';
 import { specExample } from '../ocpi/testing/sharedFixtures.ts';
 import { benchEnv, flag, percentile, startHubProcess, stopProcess, type BenchResult } from './bench-support.ts';
 
@@ -28,7 +30,7 @@ const STEP_S = 30;
 interface PageKind {
   name: string;
   /** A fresh query per sample (offsets and windows move, so no two samples read the same rows). */
-  query: (sample: number) => Record<string, string>;
+  query: (sample: number) => Record<string, string> | Promise<Record<string, string>>;
 }
 
 export interface PaginationOptions {
@@ -72,9 +74,23 @@ export async function benchPagination(options: PaginationOptions): Promise<Bench
     const spanMs = options.cdrs * STEP_S * 1000;
     const day = 86_400_000;
     const jitter = (sample: number, range: number) => (sample * 7919) % Math.max(1, range);
+    const read = (query: Record<string, string>) =>
+      call(`${hubUrl}/ocpi/2.2.1/sender/cdrs?${new URLSearchParams(query)}`, { token: reader.hubToken, headers: { 'OCPI-from-country-code': READER.country_code, 'OCPI-from-party-id': READER.party_id } });
+    const deepOffset = (s: number) => Math.max(limit, visible - limit - jitter(s, 10_000));
     const kinds: PageKind[] = [
       { name: 'first', query: () => ({ limit: String(limit) }) },
-      { name: 'deep', query: (s) => ({ offset: String(Math.max(0, visible - limit - jitter(s, 10_000))), limit: String(limit) }) },
+      { name: 'deep', query: (s) => ({ offset: String(deepOffset(s)), limit: String(limit) }) },
+      {
+        // The page at `deep`'s offset as a client following Link reaches it: the query of the
+        // previous page's Link (offset and cursor), fetched untimed first.
+        name: 'link_deep',
+        query: async (s) => {
+          const previous = await read({ offset: String(deepOffset(s) - limit), limit: String(limit) });
+          const target = nextLinkTarget(previous.headers.get('link'));
+          if (!target) throw new Error(`link_deep: no Link at offset ${deepOffset(s) - limit}`);
+          return Object.fromEntries(new URL(target).searchParams);
+        },
+      },
       {
         name: 'window',
         query: (s) => {
@@ -88,8 +104,9 @@ export async function benchPagination(options: PaginationOptions): Promise<Bench
     // Plans first (and a warm-up of every kind), then the timed samples.
     const audience = audienceOf('cdrs', [{ ...READER }]);
     const plans: Record<string, string[]> = {};
+    const secret = cursorSecret(env.config);
     for (const kind of kinds) {
-      const page = pageOf(kind.query(0), options.limit);
+      const page = pageOf(await kind.query(0), options.limit, secret);
       const queries = cdrPageQueries(db, page, audience);
       plans[kind.name] = [];
       for (const [part, query] of [['count', queries.count], ['rows', queries.rows]] as const) {
@@ -107,9 +124,10 @@ export async function benchPagination(options: PaginationOptions): Promise<Bench
     for (const kind of kinds) {
       const latencies: number[] = [];
       for (let s = 0; s < options.samples + 3; s++) {
-        const query = new URLSearchParams(kind.query(s + 1)).toString();
+        const params = await kind.query(s + 1);
+        const query = new URLSearchParams(params).toString();
         const started = performance.now();
-        const page = await call(`${hubUrl}/ocpi/2.2.1/sender/cdrs?${query}`, { token: reader.hubToken, headers: { 'OCPI-from-country-code': READER.country_code, 'OCPI-from-party-id': READER.party_id } });
+        const page = await read(params);
         const ms = performance.now() - started;
         if (page.body?.status_code !== 1000) throw new Error(`${kind.name} ${query}: ${page.status} ${page.text.slice(0, 200)}`);
         if (page.body.data.length === 0) throw new Error(`${kind.name} ${query}: an empty page`);
@@ -160,12 +178,15 @@ async function loadCdrs(db: ReturnType<typeof createDb>, count: number, log: (li
   return (performance.now() - started) / 1000;
 }
 
-function pageOf(query: Record<string, string>, limit: number): PageRequest {
+function pageOf(query: Record<string, string>, limit: number, secret: Uint8Array): PageRequest {
+  const cursor = query.cursor === undefined ? undefined : parseCursor(query.cursor, 'integer', secret);
+  if (cursor && !cursor.ok) throw new Error(`a cursor the hub did not make: ${query.cursor}`);
   return {
     dateFrom: query.date_from ? new Date(query.date_from) : undefined,
     dateTo: query.date_to ? new Date(query.date_to) : undefined,
     offset: Number(query.offset ?? 0),
     limit: Number(query.limit ?? limit),
+    after: cursor?.cursor,
   };
 }
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, Network, party } from './support/network.ts';
 import { delayAnswers, type ReceivedRequest, type TestPartner } from './support/testPartner.ts';
 import { setPartyStatus } from '../src/hub/clientInfoPush.ts';
+import { nextLinkTarget } from '../ocpi/pagination.ts';
 
 let net: Network;
 let cpo1: TestPartner;
@@ -133,6 +134,28 @@ describe('GET list addressed to a party', () => {
     cpo2.responder = undefined;
   });
 
+  it('passes an owner’s own `cursor` through untouched: the hub reads its cursor only on lists it answers', async () => {
+    const cdrs = Array.from({ length: 5 }, (_, i) => ({ id: `OWNCUR-${i}` }));
+    // An owner paging with a cursor of its own under the hub's parameter name (not one the hub could read).
+    servePages(cpo2, 'cdrs', cdrs, 2, (next) => {
+      next.searchParams.set('cursor', `owner+${next.searchParams.get('offset')}==`);
+      return `<${next}>; rel="next"`;
+    });
+    const before = listRequests(cpo2, 'cdrs').length;
+    const seen: string[] = [];
+    let path: string | undefined = '/sender/cdrs?limit=2';
+    while (path) {
+      const page = await net.send(emsp1, 'GET', path, { to: party(cpo2) });
+      expect(page.body.status_code).toBe(1000);
+      seen.push(...page.body.data.map((c: { id: string }) => c.id));
+      const link = page.headers.get('link');
+      path = link ? hubPath(link) : undefined;
+    }
+    expect(seen).toEqual(cdrs.map((c) => c.id));
+    expect(listRequests(cpo2, 'cdrs').slice(before).map((r) => query(r).cursor)).toEqual([undefined, 'owner+2==', 'owner+4==']);
+    cpo2.responder = undefined;
+  });
+
   it('goes to the eMSP for tokens, and is the owner’s answer only: the hub’s copy is not mixed in', async () => {
     const token = owned(example('token_example_2_full_rfid.json'), emsp1, { uid: 'LIST-UID-1' });
     expect((await net.send(emsp1, 'PUT', '/receiver/tokens/NL/LE1/LIST-UID-1?type=RFID', { body: token, to: party(cpo1) })).body.status_code).toBe(1000);
@@ -252,13 +275,14 @@ describe('GET All via Hub of CDRs (the paging queries)', () => {
   const cdrFor = (id: string, lastUpdated: string) =>
     owned(example('cdr_example.json'), cpo2, { id, last_updated: lastUpdated, cdr_token: { country_code: 'FR', party_id: 'LE2', uid: `U-${id}`, type: 'RFID', contract_id: `C-${id}` } });
 
-  it('walks every page oldest first, missing and repeating nothing while new CDRs arrive', async () => {
+  it('walks every page oldest first by following Link (a keyset cursor), missing and repeating nothing while new CDRs arrive, as an offset walk does', async () => {
     // Posted out of last_updated order: the order of a page is last_updated, not arrival.
     const stamps = [5, 1, 4, 2, 6, 3, 0].map((m) => `2031-05-01T10:0${m}:00Z`);
     for (const [i, stamp] of stamps.entries()) {
       expect((await net.send(cpo2, 'POST', '/receiver/cdrs', { body: cdrFor(`WALK-${i}`, stamp), to: party(emsp2) })).body.status_code).toBe(1000);
     }
     const seen: string[] = [];
+    const links: URL[] = [];
     let path: string | undefined = '/sender/cdrs?date_from=2031-05-01T00:00:00Z&limit=3';
     let pages = 0;
     while (path) {
@@ -271,10 +295,35 @@ describe('GET All via Hub of CDRs (the paging queries)', () => {
         expect((await net.send(cpo2, 'POST', '/receiver/cdrs', { body: cdrFor('WALK-LATE', '2031-05-01T10:09:00Z'), to: party(emsp2) })).body.status_code).toBe(1000);
       }
       const link = page.headers.get('link');
+      if (link) links.push(new URL(nextLinkTarget(link)!));
       path = link ? hubPath(link) : undefined;
     }
     const byTime = [...stamps.entries()].sort((a, b) => a[1].localeCompare(b[1])).map(([i]) => `WALK-${i}`);
     expect(seen).toEqual([...byTime, 'WALK-LATE']);
     expect(pages).toBe(3);
+    // Each Link keeps the filter, the offset and limit as before, and adds the cursor.
+    expect(links.map((l) => [l.searchParams.get('date_from'), l.searchParams.get('offset'), l.searchParams.get('limit')])).toEqual([
+      ['2031-05-01T00:00:00Z', '3', '3'],
+      ['2031-05-01T00:00:00Z', '6', '3'],
+    ]);
+    expect(links.every((l) => /^[\w-]+\.[\w-]+$/.test(l.searchParams.get('cursor') ?? ''))).toBe(true);
+
+    // A client building offsets itself (no cursor) gets the same list, page for page.
+    const byOffset: string[] = [];
+    for (let offset = 0; ; offset += 3) {
+      const page = await net.send(emsp2, 'GET', `/sender/cdrs?date_from=2031-05-01T00:00:00Z&limit=3&offset=${offset}`);
+      expect(page.headers.get('x-total-count')).toBe('8');
+      byOffset.push(...page.body.data.map((c: { id: string }) => c.id));
+      if (!page.headers.get('link')) break;
+    }
+    expect(byOffset).toEqual(seen);
+
+    // The cursor, not the offset, says where a followed page starts: the last Link with its offset
+    // set back to 0 still answers the last page, with the whole list's X-Total-Count.
+    const replay = new URL(links[1]);
+    replay.searchParams.set('offset', '0');
+    const last = await net.send(emsp2, 'GET', `/sender/cdrs${replay.search}`);
+    expect(last.body.data.map((c: { id: string }) => c.id)).toEqual(seen.slice(6));
+    expect(last.headers.get('x-total-count')).toBe('8');
   });
 });

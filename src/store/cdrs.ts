@@ -2,7 +2,8 @@
 // (country_code, party_id, id) is a duplicate when identical and refused when different.
 import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
-import type { PageRequest } from '../../ocpi/pagination.ts';
+import type { PageCursor, PageRequest } from '../../ocpi/pagination.ts';
+import { cursorTime } from './objects.ts';
 
 export interface StoredCdr {
   seq: string;
@@ -40,15 +41,19 @@ export async function cdrPage(db: Db, page: PageRequest, audience: CdrAudience, 
   const queries = cdrPageQueries(db, page, audience, owner);
   // Side by side on two connections: a page costs the slower of the two, not their sum.
   const [[{ count }], rows] = await Promise.all([queries.count, queries.rows]);
-  return { total: Number(count), items: rows.map((r: { data: Record<string, unknown> }) => r.data) };
+  const end = rows.at(-1) as { cursor_at: string; seq: string } | undefined;
+  const last: PageCursor | undefined = end && { lastUpdated: end.cursor_at, key: String(end.seq) };
+  return { total: Number(count), items: rows.map((r: { data: Record<string, unknown> }) => r.data), last };
 }
 
 /**
  * The two queries behind a page: X-Total-Count and the page itself (exported so the pagination
  * bench EXPLAINs exactly these). For an eMSP reading the CDRs addressed to it, both run on the
  * index cdrs_receiver (receiver, last_updated, seq) alone: the count and the page's keys are
- * index-only scans however deep the offset, and only the page's own rows are then read (a
- * deferred join), so the last page of a million costs about what the first does.
+ * index-only scans, and only the page's own rows are then read (a deferred join). An offset page
+ * walks the index up to its offset; a cursor page seeks to it, `(last_updated, seq) > cursor`
+ * being an index condition on the same index, so it costs what the first page does at any depth.
+ * The count stays the whole filtered list's, cursor or not: X-Total-Count means the list's size.
  */
 export function cdrPageQueries(db: Db, page: PageRequest, audience: CdrAudience, owner?: { country_code: string; party_id: string }) {
   const base = db('cdrs');
@@ -59,11 +64,13 @@ export function cdrPageQueries(db: Db, page: PageRequest, audience: CdrAudience,
     q.whereIn('receiver', audience.receiverKeys.length ? audience.receiverKeys : ['-']);
     for (const o of audience.owners) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?))', [o.country_code, o.party_id]);
   });
-  const keys = base.clone().select('seq', 'last_updated').orderBy([{ column: 'last_updated' }, { column: 'seq' }]).offset(page.offset).limit(page.limit);
+  const keys = base.clone().select('seq', 'last_updated').orderBy([{ column: 'last_updated' }, { column: 'seq' }]).limit(page.limit);
+  if (page.after) keys.whereRaw('(last_updated, seq) > (?::timestamptz, ?::bigint)', [page.after.lastUpdated, page.after.key]);
+  else keys.offset(page.offset);
   return {
     count: base.clone().count<{ count: string }[]>('* as count'),
     rows: db
-      .select('cdrs.data')
+      .select('cdrs.data', 'page.seq', db.raw(`${cursorTime('page.last_updated')} AS cursor_at`))
       .from(keys.as('page'))
       .join('cdrs', 'cdrs.seq', 'page.seq')
       .orderBy([{ column: 'page.last_updated' }, { column: 'page.seq' }]),

@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
-import type { PageRequest } from '../../ocpi/pagination.ts';
+import type { PageCursor, PageRequest } from '../../ocpi/pagination.ts';
+import { cursorTime } from './objects.ts';
 import { toOcpiDateTime } from '../../ocpi/envelope.ts';
 
 export interface ClientInfo {
@@ -10,15 +11,29 @@ export interface ClientInfo {
   last_updated: string;
 }
 
-/** Parties as HubClientInfo ClientInfo objects, oldest change first (stable paging order). */
-export async function clientInfoPage(db: Db, page: PageRequest): Promise<{ total: number; items: ClientInfo[] }> {
+/**
+ * Parties as HubClientInfo ClientInfo objects, oldest change first (stable paging order). The order
+ * (last_updated, id) is unique (id is the primary key), so a cursor page seeks past the last row's
+ * key; the list is small (one row per party), so that is for a walk that stays whole when a
+ * party's status changes meanwhile more than for speed.
+ */
+export async function clientInfoPage(db: Db, page: PageRequest): Promise<{ total: number; items: ClientInfo[]; last?: PageCursor }> {
   const base = db('parties');
   if (page.dateFrom) base.where('last_updated', '>=', page.dateFrom);
   if (page.dateTo) base.where('last_updated', '<', page.dateTo);
   const [{ count }] = await base.clone().count<{ count: string }[]>('* as count');
-  const rows = await base.clone().orderBy([{ column: 'last_updated' }, { column: 'id' }]).offset(page.offset).limit(page.limit).select('country_code', 'party_id', 'role', 'status', 'last_updated');
+  const rowsQuery = base
+    .clone()
+    .orderBy([{ column: 'last_updated' }, { column: 'id' }])
+    .limit(page.limit)
+    .select('id', 'country_code', 'party_id', 'role', 'status', 'last_updated', db.raw(`${cursorTime('last_updated')} AS cursor_at`));
+  if (page.after) rowsQuery.whereRaw('(last_updated, id) > (?::timestamptz, ?::uuid)', [page.after.lastUpdated, page.after.key]);
+  else rowsQuery.offset(page.offset);
+  const rows = await rowsQuery;
+  const end = rows.at(-1);
   return {
     total: Number(count),
     items: rows.map((r) => ({ party_id: r.party_id, country_code: r.country_code, role: r.role, status: r.status, last_updated: toOcpiDateTime(r.last_updated) })),
+    last: end && { lastUpdated: end.cursor_at, key: end.id },
   };
 }

@@ -1,7 +1,7 @@
 // The hub's copy of client-owned objects (locations, sessions, tariffs, tokens).
 import type { Knex } from 'knex';
 import type { Db } from './db.ts';
-import type { PageRequest } from '../../ocpi/pagination.ts';
+import type { PageCursor, PageRequest } from '../../ocpi/pagination.ts';
 
 export interface StoredObject {
   seq: string;
@@ -60,7 +60,14 @@ export interface Audience {
   owners: { country_code: string; party_id: string }[];
 }
 
-/** One page of a module's objects visible to a reader, oldest change first. */
+/**
+ * One page of a module's objects visible to a reader, oldest change first. The order
+ * (last_updated, seq) is unique, so a cursor page seeks past the last row's key on
+ * ocpi_objects_paging (module, last_updated, seq) instead of counting off an offset. It also keeps
+ * a walk whole when an object changes meanwhile: its row moves to the end of the order, the rows
+ * after its old place move up one, and an offset walk would skip one of them; a seek skips none.
+ * The count stays the whole filtered list's.
+ */
 export async function objectPage(db: Db, module: string, page: PageRequest, audience: Audience, owner?: { country_code: string; party_id: string }) {
   const base = db<StoredObject>('ocpi_objects').where({ module, deleted: false });
   if (page.dateFrom) base.where('last_updated', '>=', page.dateFrom);
@@ -70,9 +77,18 @@ export async function objectPage(db: Db, module: string, page: PageRequest, audi
     q.where('broadcast', true).orWhereRaw('receivers && ?::text[]', [audience.receiverKeys]);
     for (const o of audience.owners) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?))', [o.country_code, o.party_id]);
   });
-  const [[{ count }], rows] = await Promise.all([
-    base.clone().count<{ count: string }[]>('* as count'),
-    base.clone().orderBy([{ column: 'last_updated' }, { column: 'seq' }]).offset(page.offset).limit(page.limit).select('data'),
-  ]);
-  return { total: Number(count), items: rows.map((r: { data: Record<string, unknown> }) => r.data) };
+  const rowsQuery = base.clone().orderBy([{ column: 'last_updated' }, { column: 'seq' }]).limit(page.limit).select('data', 'seq', db.raw(`${cursorTime('last_updated')} AS cursor_at`));
+  if (page.after) rowsQuery.whereRaw('(last_updated, seq) > (?::timestamptz, ?::bigint)', [page.after.lastUpdated, page.after.key]);
+  else rowsQuery.offset(page.offset);
+  const [[{ count }], rows] = await Promise.all([base.clone().count<{ count: string }[]>('* as count'), rowsQuery]);
+  const end = rows.at(-1) as { cursor_at: string; seq: string } | undefined;
+  const last: PageCursor | undefined = end && { lastUpdated: end.cursor_at, key: String(end.seq) };
+  return { total: Number(count), items: rows.map((r: { data: Record<string, unknown> }) => r.data), last };
 }
+
+/**
+ * A timestamptz column as a page cursor spells it: UTC to the microsecond, as stored. Read through
+ * a JavaScript Date it would lose the microseconds, and a seek past the rounded value would repeat
+ * or skip rows.
+ */
+export const cursorTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;

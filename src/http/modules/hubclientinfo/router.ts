@@ -3,7 +3,7 @@ import { success } from '../../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../../deps.ts';
 import { clientInfoPage } from '../../../store/clientInfo.ts';
 import { authenticate } from '../../middlewares/authenticate.ts';
-import { pageRequest, setPageHeaders } from '../../pageParams.ts';
+import { pageCursor, pageRequest, setPageHeaders } from '../../pageParams.ts';
 import { OCPI_VERSION } from '../versions/endpoints.ts';
 
 /** HubClientInfo Sender interface: the connection status of every party (configuration module, no routing headers). */
@@ -12,9 +12,9 @@ export function hubClientInfoRouter(deps: HubDeps): Router {
   router.use(authenticate(deps, { allowInvite: false }));
   router.get('/', async function listClientInfo(ctx) {
     const max = deps.config.PAGE_LIMIT_MAX;
-    const page = pageRequest(ctx, max);
-    const { total, items } = await clientInfoPage(deps.db, page);
-    setPageHeaders(ctx, deps.config.HUB_PUBLIC_URL, page, total, max);
+    const page = { ...pageRequest(ctx, max), after: pageCursor(ctx, deps.config, 'uuid') };
+    const { total, items, last } = await clientInfoPage(deps.db, page);
+    setPageHeaders(ctx, deps.config, page, { total, returned: items.length, last });
     ctx.body = success(items);
   });
   return router;

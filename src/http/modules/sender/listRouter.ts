@@ -8,7 +8,7 @@ import { addressedElsewhere, writeRelay } from '../../../hub/forwardSync.ts';
 import type { Caller } from '../../../partners/credentials.ts';
 import type { RequestState } from '../../middlewares/requestContext.ts';
 import { authenticate } from '../../middlewares/authenticate.ts';
-import { pageRequest, setPageHeaders } from '../../pageParams.ts';
+import { pageCursor, pageRequest, setPageHeaders } from '../../pageParams.ts';
 import { OCPI_VERSION } from '../versions/endpoints.ts';
 
 /**
@@ -29,8 +29,10 @@ export function listRouter(deps: HubDeps, module: ListModule): Router {
       const answer = await forwardList(deps, { module, caller, routing: state.routing, query: ctx.querystring, listUrl, correlationId: state.correlationId, log: state.log });
       if (answer.kind === 'forwarded') return writeRelay(ctx, answer.relayed);
     }
-    const { total, items } = await listForReader(deps, module, caller, state.routing, page);
-    setPageHeaders(ctx, deps.config.HUB_PUBLIC_URL, page, total, max);
+    // The hub's cursor only now: a forwarded list passes the owner's own `cursor` through.
+    const storePage = { ...page, after: pageCursor(ctx, deps.config, 'integer') };
+    const { total, items, last } = await listForReader(deps, module, caller, state.routing, storePage);
+    setPageHeaders(ctx, deps.config, storePage, { total, returned: items.length, last });
     ctx.body = success(items);
   });
   return router;
