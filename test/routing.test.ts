@@ -30,6 +30,7 @@ const owned = <T extends Record<string, unknown>>(object: T, p: TestPartner, ove
 });
 
 const pushesTo = (p: TestPartner, module: string) => p.received.filter((r) => r.path.startsWith(`/ocpi/2.2.1/receiver/${module}`));
+const HUB: [string, string] = ['NL', 'HUB'];
 
 describe('direct routing', () => {
   it('forwards a Location PUT to the addressed eMSP only, with the hub header rules', async () => {
@@ -59,6 +60,16 @@ describe('direct routing', () => {
     expect(unknown.body.status_code).toBe(4001);
     const get = await net.send(cpo1, 'GET', `/receiver/locations/NL/CP1/NOWHERE`);
     expect(get.status).toBe(404);
+
+    // A CDR is for one eMSP only: OCPI-to-* = the hub (broadcast) is refused, naming the header.
+    const cdr = owned(example('cdr_example.json'), cpo1, { id: 'CDR-BCAST', cdr_token: { country_code: 'NL', party_id: 'EM1', uid: 'U-CDR-BCAST', type: 'RFID', contract_id: 'NL-EM1-CDR-BCAST' } });
+    const broadcast = await net.send(cpo1, 'POST', '/receiver/cdrs', { body: cdr, to: HUB });
+    expect(broadcast.body.status_code).toBe(2001);
+    expect(broadcast.body.status_message).toMatch(/not broadcast/);
+    expect(broadcast.headers.get('location')).toBeNull();
+    expect((await net.send(cpo1, 'GET', '/receiver/cdrs/NL/CP1/CDR-BCAST')).status).toBe(404);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const p of [emsp1, emsp2, cpo2]) expect(pushesTo(p, 'cdrs').some((r) => (r.body as { id: string }).id === 'CDR-BCAST')).toBe(false);
   });
 });
 
@@ -74,6 +85,56 @@ describe('broadcast push', () => {
       expect(received.body).toEqual(tariff);
     }
     expect(pushesTo(cpo2, 'tariffs')).toHaveLength(0);
+  });
+
+  it('sends a Location to every eMSP, and an EVSE update after it without headers the same way; the eMSPs list it, the other CPO does not', async () => {
+    const location = owned(example('location_example.json'), cpo2, { id: 'BCAST-LOC' });
+    const evseUid = location.evses[0].uid;
+    const sent = await net.send(cpo2, 'PUT', `/receiver/locations/DE/CP2/BCAST-LOC`, { body: location, to: HUB });
+    expect(sent.body.status_code).toBe(1000);
+    const patch = { status: 'CHARGING', last_updated: '2026-04-01T00:00:00Z' };
+    expect((await net.send(cpo2, 'PATCH', `/receiver/locations/DE/CP2/BCAST-LOC/${evseUid}`, { body: patch })).body.status_code).toBe(1000);
+    for (const emsp of [emsp1, emsp2]) {
+      const received = await waitFor(() => {
+        const list = pushesTo(emsp, 'locations').filter((r) => r.path.includes('/DE/CP2/BCAST-LOC'));
+        return list.length === 2 && list;
+      }, { what: 'location broadcast and its EVSE update' });
+      expect(received.map((r) => `${r.method} ${r.path}`)).toEqual([`PUT /ocpi/2.2.1/receiver/locations/DE/CP2/BCAST-LOC`, `PATCH /ocpi/2.2.1/receiver/locations/DE/CP2/BCAST-LOC/${evseUid}`]);
+      expect(received[0].body).toEqual(location);
+      expect(received[1].body).toEqual(patch);
+      for (const r of received) {
+        expect(r.headers['ocpi-from-country-code']).toBe('NL');
+        expect(r.headers['ocpi-from-party-id']).toBe('HUB');
+        expect(r.headers['ocpi-to-party-id']).toBe(emsp.roles[0].party_id);
+      }
+      const listed = await net.send(emsp, 'GET', '/sender/locations?date_from=2000-01-01T00:00:00Z');
+      expect(listed.body.data.find((l: { id: string }) => l.id === 'BCAST-LOC')?.evses[0].status).toBe('CHARGING');
+    }
+    expect(pushesTo(cpo1, 'locations')).toHaveLength(0);
+    const byOtherCpo = await net.send(cpo1, 'GET', '/sender/locations?date_from=2000-01-01T00:00:00Z');
+    expect(byOtherCpo.body.status_code).toBe(1000);
+    expect(byOtherCpo.body.data.map((l: { id: string }) => l.id)).not.toContain('BCAST-LOC');
+  });
+
+  it('sends a Token to every CPO with its type; the CPOs list it, the other eMSP does not', async () => {
+    const token = owned(example('token_example_2_full_rfid.json'), emsp1, { uid: 'BCAST-TOK', contract_id: 'NL-EM1-BCAST' });
+    const sent = await net.send(emsp1, 'PUT', `/receiver/tokens/NL/EM1/BCAST-TOK?type=RFID`, { body: token, to: HUB });
+    expect(sent.body.status_code).toBe(1000);
+    for (const cpo of [cpo1, cpo2]) {
+      const received = await waitFor(() => pushesTo(cpo, 'tokens').find((r) => r.path.includes('/NL/EM1/BCAST-TOK')), { what: 'token broadcast' });
+      expect(received.method).toBe('PUT');
+      expect(received.path).toBe('/ocpi/2.2.1/receiver/tokens/NL/EM1/BCAST-TOK?type=RFID');
+      expect(received.headers['ocpi-from-party-id']).toBe('HUB');
+      expect(received.headers['ocpi-to-party-id']).toBe(cpo.roles[0].party_id);
+      expect(received.headers['x-correlation-id']).toBe(sent.sentHeaders['X-Correlation-ID']);
+      expect(received.body).toEqual(token);
+      const listed = await net.send(cpo, 'GET', '/sender/tokens?date_from=2000-01-01T00:00:00Z');
+      expect(listed.body.data.map((t: { uid: string }) => t.uid)).toContain('BCAST-TOK');
+    }
+    expect(pushesTo(emsp2, 'tokens')).toHaveLength(0);
+    const byOtherEmsp = await net.send(emsp2, 'GET', '/sender/tokens?date_from=2000-01-01T00:00:00Z');
+    expect(byOtherEmsp.body.status_code).toBe(1000);
+    expect(byOtherEmsp.body.data.map((t: { uid: string }) => t.uid)).not.toContain('BCAST-TOK');
   });
 
   it('forwards a tariff DELETE', async () => {

@@ -7,16 +7,17 @@ import { objectPage, type Audience } from '../store/objects.ts';
 import type { PartyRef } from '../bus/messages.ts';
 import { cdrPage } from '../store/cdrs.ts';
 import { InvalidParametersError } from '../errors.ts';
-import { sameParty } from './routing.ts';
+import { broadcastRoles, sameParty } from './routing.ts';
 
 export type ListModule = 'locations' | 'sessions' | 'cdrs' | 'tariffs' | 'tokens';
 
 /**
  * What a reader may list from the hub's store: objects addressed to one of its parties, broadcast
- * ones, and its own. With OCPI-from-* the reader narrows to that one party (it must be one of its
- * own). With OCPI-to-* naming a party the request is normally forwarded to that party instead
- * (forwardList); it reaches the store only when the party lists no Sender interface for the
- * module or is one of the reader's own, and then narrows to that owner's objects.
+ * ones when broadcasts of the module go to its role, and its own. With OCPI-from-* the reader
+ * narrows to that one party (it must be one of its own). With OCPI-to-* naming a party the request
+ * is normally forwarded to that party instead (forwardList); it reaches the store only when the
+ * party lists no Sender interface for the module or is one of the reader's own, and then narrows
+ * to that owner's objects.
  */
 export async function listForReader(deps: HubDeps, module: ListModule, caller: Caller, routing: RoutingHeaders, page: PageRequest) {
   let parties = await deps.directory.ofPlatform(caller.platform.id);
@@ -48,10 +49,17 @@ export const OWNER_ROLES: Record<ListModule, readonly string[]> = {
  * Whose objects a reader's parties see: those addressed to them, and those they own, which only
  * parties of an owning role can (the hub refuses pushes from any other). Leaving the others out
  * keeps an eMSP's CDR list a plain `receiver = …` that the paging index answers alone.
+ *
+ * Broadcast objects only to parties of a role a broadcast of this module goes to (broadcastRoles
+ * of its owning roles: a CPO's locations to eMSPs, NSPs, …; an eMSP's tokens to CPOs), so another
+ * eMSP never lists an eMSP's broadcast tokens, nor a CPO another CPO's broadcast locations. By role,
+ * not by the receivers a push went to: a party that joined later catches up through GET-all.
  */
 export function audienceOf(module: ListModule, parties: readonly (PartyRef & { role: string })[]): Audience {
+  const broadcastTo = new Set(OWNER_ROLES[module].flatMap(broadcastRoles));
   return {
     receiverKeys: [...new Set(parties.map((p) => partyKey(p.country_code, p.party_id)))],
     owners: parties.filter((p) => OWNER_ROLES[module].includes(p.role)).map((p) => ({ country_code: p.country_code, party_id: p.party_id })),
+    seesBroadcast: parties.some((p) => broadcastTo.has(p.role)),
   };
 }

@@ -58,6 +58,8 @@ export interface Audience {
   receiverKeys: string[];
   /** Objects owned by these parties are visible too (an owner reading its own objects). */
   owners: { country_code: string; party_id: string }[];
+  /** Broadcast objects are visible too: the reader has a party of a role the module is broadcast to. */
+  seesBroadcast: boolean;
 }
 
 /**
@@ -74,7 +76,8 @@ export async function objectPage(db: Db, module: string, page: PageRequest, audi
   if (page.dateTo) base.where('last_updated', '<', page.dateTo);
   if (owner) base.whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?)', [owner.country_code, owner.party_id]);
   base.where((q) => {
-    q.where('broadcast', true).orWhereRaw('receivers && ?::text[]', [audience.receiverKeys]);
+    q.whereRaw('receivers && ?::text[]', [audience.receiverKeys]);
+    if (audience.seesBroadcast) q.orWhere('broadcast', true);
     for (const o of audience.owners) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?))', [o.country_code, o.party_id]);
   });
   const rowsQuery = base.clone().orderBy([{ column: 'last_updated' }, { column: 'seq' }]).limit(page.limit).select('data', 'seq', db.raw(`${cursorTime('last_updated')} AS cursor_at`));

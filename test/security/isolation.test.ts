@@ -57,6 +57,16 @@ const LISTS = [
   ['tokens', 'TOK-A'],
 ] as const;
 
+/**
+ * Broadcast objects (OCPI-to-* = the hub): a broadcast goes to the opposite role only, so only that
+ * role lists it (besides its owner). `hidden` may not see the object, `shown` must.
+ */
+const BROADCASTS = [
+  { module: 'locations', id: 'LOC-BA', hidden: ['cpoB'], shown: ['emspA', 'emspB', 'cpoA'] },
+  { module: 'tariffs', id: 'TAR-BA', hidden: ['cpoB'], shown: ['emspA', 'emspB', 'cpoA'] },
+  { module: 'tokens', id: 'TOK-BA', hidden: ['emspB'], shown: ['cpoA', 'cpoB', 'emspA'] },
+] as const;
+
 const cdrOf = (owner: [string, string], id: string) => ({ ...sampleOf('cdr'), country_code: owner[0], party_id: owner[1], id });
 const contains = (id: string) => (r: { body: any }) => JSON.stringify(r.body?.data ?? []).includes(id);
 
@@ -137,6 +147,17 @@ function buildMatrix(): Cell[] {
     }
   }
 
+  // GET all via the hub: a broadcast object reaches the other role only (SPEC-DIGEST §2.3 b), so
+  // an eMSP never lists another eMSP's broadcast token, nor a CPO another CPO's broadcast
+  // location or tariff, with or without naming its own party in OCPI-from-*.
+  for (const b of BROADCASTS) {
+    const path = `/sender/${b.module}?date_from=2000-01-01T00:00:00Z`;
+    for (const actor of b.hidden) {
+      cells.push({ group: 'list another party’s broadcast', actor, method: 'GET', path, http: 200, ocpi: 1000, check: (r) => expect(contains(b.id)(r), `${actor} sees ${b.id}`).toBe(false) });
+      cells.push({ group: 'list another party’s broadcast', actor, method: 'GET', path, from: party(partners[actor]), http: 200, ocpi: 1000, check: (r) => expect(contains(b.id)(r), `${actor} sees ${b.id}`).toBe(false) });
+    }
+  }
+
   // Synchronous modules: the wrong role, or a forged FROM.
   const startSession = { ...sampleOf('start_session'), response_url: 'http://127.0.0.1:9/never' };
   const setProfile = { ...sampleOf('set_charging_profile'), response_url: 'http://127.0.0.1:9/never' };
@@ -197,6 +218,9 @@ function buildMatrix(): Cell[] {
     ['GET', '/admin/deliveries/dead-letters'],
     ['POST', '/admin/deliveries/replay', { receiver: 'NL-EA1' }],
     ['GET', `/admin/cdrs/${CPO_A.join('/')}/CDR-A`],
+    ['GET', '/admin/routing/prefixes'],
+    ['POST', '/admin/routing/prefixes', { prefix: 'NL-EA1', party: 'NL-EA1' }],
+    ['DELETE', '/admin/routing/prefixes/NL-EA1'],
   ];
   for (const actor of ['admin-none', 'admin-wrong', 'admin-partnerToken', 'admin-tokenScheme', 'admin-basic'] as const) {
     for (const [method, path, body] of adminRoutes) cells.push({ group: 'admin API without the admin credential', actor, method, path, body, http: 401, ocpi: 2000 });
@@ -209,6 +233,13 @@ function buildMatrix(): Cell[] {
   cells.push({ group: 'control (allowed)', actor: 'emspA', method: 'GET', path: '/sender/locations', http: 200, ocpi: 1000, check: (r) => expect(contains('LOC-A')(r)).toBe(true) });
   cells.push({ group: 'control (allowed)', actor: 'cpoA', method: 'GET', path: '/sender/tokens', http: 200, ocpi: 1000, check: (r) => expect(contains('TOK-A')(r)).toBe(true) });
   cells.push({ group: 'control (allowed)', actor: 'invited', method: 'GET', path: '/versions', http: 200, ocpi: 1000 });
+  // The other role lists a broadcast (also a party that joined after it: by role, not by receiver),
+  // and so does its owner.
+  for (const b of BROADCASTS) {
+    for (const actor of b.shown) {
+      cells.push({ group: 'control (allowed)', actor, method: 'GET', path: `/sender/${b.module}?date_from=2000-01-01T00:00:00Z`, http: 200, ocpi: 1000, check: (r) => expect(contains(b.id)(r), `${actor} sees ${b.id}`).toBe(true) });
+    }
+  }
   return cells;
 }
 
@@ -287,12 +318,26 @@ beforeAll(async () => {
     await net.send(cpoA, 'POST', '/receiver/cdrs', { body: cdrOf(CPO_A, 'CDR-A'), to: EMSP_A }),
   ];
   for (const p of pushes) expect(p.body.status_code, p.text).toBe(1000);
+  // Broadcasts: a location and a tariff from cpoA, a token from emspA (OCPI-to-* = the hub).
+  const hubParty: [string, string] = [net.hub.config.HUB_COUNTRY_CODE, net.hub.config.HUB_PARTY_ID];
+  const broadcasts = [
+    await net.send(cpoA, 'PUT', `/receiver/locations/${CPO_A.join('/')}/LOC-BA`, { body: { ...owned('location', CPO_A, 'LOC-BA'), evses: [] }, to: hubParty }),
+    await net.send(cpoA, 'PUT', `/receiver/tariffs/${CPO_A.join('/')}/TAR-BA`, { body: owned('tariff', CPO_A, 'TAR-BA'), to: hubParty }),
+    await net.send(emspA, 'PUT', `/receiver/tokens/${EMSP_A.join('/')}/TOK-BA`, { body: owned('token', EMSP_A, 'TOK-BA'), to: hubParty }),
+  ];
+  for (const p of broadcasts) expect(p.body.status_code, p.text).toBe(1000);
   // A command from emspA to cpoA gives a hub callback URL only cpoA may post to.
   const command = await net.send(emspA, 'POST', '/receiver/commands/START_SESSION', { body: { ...sampleOf('start_session'), response_url: `${emspA.url}/cb/1` }, to: CPO_A });
   expect(command.body.status_code).toBe(1000);
   const forwarded = await waitFor(() => cpoA.received.find((r) => r.path.includes('/commands/START_SESSION')));
   callbackPath = new URL((forwarded.body as { response_url: string }).response_url).pathname.replace('/ocpi/2.2.1', '');
   await waitFor(() => emspA.received.filter((r) => /\/(locations|sessions|tariffs|cdrs)/.test(r.path)).length >= 4 && cpoA.received.some((r) => r.path.includes('/tokens/')), { what: 'setup pushes delivered' });
+  // Every broadcast at every receiver of the other role (the NSP takes locations and tariffs).
+  const receivedAll = (p: TestPartner, ids: string[]) => ids.every((id) => p.received.some((r) => r.path.split('?')[0].endsWith(`/${id}`)));
+  await waitFor(
+    () => net.partners.every((p) => receivedAll(p, p.roles[0].role === 'CPO' ? ['TOK-BA'] : p.roles[0].role === 'EMSP' ? ['LOC-BA', 'TAR-BA'] : p.roles[0].role === 'NSP' ? ['LOC-BA', 'TAR-BA'] : [])),
+    { what: 'broadcasts delivered' },
+  );
   await new Promise((r) => setTimeout(r, 300));
   before = await dbSnapshot(net.hub.deps.db);
   forwardedBefore = forwardedCount(net.partners);
