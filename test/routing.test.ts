@@ -2,6 +2,7 @@
 // rules, ownership, ordering, CDR idempotency and GET-all via hub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, Network, party, waitFor } from './support/network.ts';
+import { call } from './support/hub.ts';
 import type { TestPartner } from './support/testPartner.ts';
 
 let net: Network;
@@ -31,6 +32,12 @@ const owned = <T extends Record<string, unknown>>(object: T, p: TestPartner, ove
 
 const pushesTo = (p: TestPartner, module: string) => p.received.filter((r) => r.path.startsWith(`/ocpi/2.2.1/receiver/${module}`));
 const HUB: [string, string] = ['NL', 'HUB'];
+
+/** Maps a token prefix to an eMSP through the admin API, as an operator would. */
+async function addPrefix(prefix: string, partyRef: string) {
+  const added = await call(`${net.hub.url}/admin/routing/prefixes`, { method: 'POST', body: { prefix, party: partyRef }, headers: { Authorization: `Bearer ${net.hub.config.ADMIN_TOKEN}` } });
+  expect(added.body.status_code, added.text).toBe(1000);
+}
 
 describe('direct routing', () => {
   it('forwards a Location PUT to the addressed eMSP only, with the hub header rules', async () => {
@@ -274,6 +281,51 @@ describe('CDRs', () => {
     const cdr = cdrFor('CDR-3', { cdr_token: { country_code: 'BE', party_id: 'EM2', uid: 'CDR-OPEN-UID', type: 'RFID', contract_id: 'BE-EM2-C0099' } });
     expect((await net.send(cpo1, 'POST', '/receiver/cdrs', { body: cdr })).body.status_code).toBe(1000);
     await waitFor(() => pushesTo(emsp2, 'cdrs').find((r) => (r.body as { id: string }).id === 'CDR-3'), { what: 'CDR at EM2' });
+  });
+});
+
+describe('open routing by the token prefix map', () => {
+  const cdrWith = (id: string, cdrToken: Record<string, unknown>) => owned(example('cdr_example.json'), cpo2, { id, cdr_token: { type: 'RFID', ...cdrToken } });
+  const cdrAt = (p: TestPartner, id: string) => pushesTo(p, 'cdrs').find((r) => (r.body as { id: string }).id === id);
+
+  it('routes a CDR without OCPI-to to the eMSP owning its contract_id prefix', async () => {
+    await addPrefix('BE-EM2-PM', 'BE-EM2');
+    const sent = await net.send(cpo2, 'POST', '/receiver/cdrs', { body: cdrWith('PM-CDR-1', { country_code: 'BE', party_id: 'EM2', uid: 'PM-UNSEEN-1', contract_id: 'be-em2-pm-000001' }) });
+    expect(sent.body.status_code, sent.text).toBe(1000);
+    const received = await waitFor(() => cdrAt(emsp2, 'PM-CDR-1'), { what: 'CDR at EM2' });
+    expect(received.headers['ocpi-from-party-id']).toBe('CP2');
+    expect(received.headers['ocpi-to-party-id']).toBe('EM2');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cdrAt(emsp1, 'PM-CDR-1')).toBeUndefined();
+  });
+
+  it('does not take _ or % in a prefix as a wildcard', async () => {
+    await addPrefix('NL_EM1_', 'NL-EM1');
+    await addPrefix('NL%EM1', 'NL-EM1');
+    for (const [id, contract] of [['PM-WILD-1', 'NLXEM1X0001'], ['PM-WILD-2', 'NL-EM1-0002'], ['PM-WILD-3', 'NLabcEM1-0003']]) {
+      const sent = await net.send(cpo2, 'POST', '/receiver/cdrs', { body: cdrWith(id, { country_code: 'NL', party_id: 'EM1', uid: `${id}-UID`, contract_id: contract }) });
+      expect(sent.body.status_code, `${contract}: ${sent.text}`).toBe(4001);
+    }
+    const literal = await net.send(cpo2, 'POST', '/receiver/cdrs', { body: cdrWith('PM-WILD-4', { country_code: 'NL', party_id: 'EM1', uid: 'PM-WILD-4-UID', contract_id: 'NL_EM1_0004' }) });
+    expect(literal.body.status_code, literal.text).toBe(1000);
+    await waitFor(() => cdrAt(emsp1, 'PM-WILD-4'), { what: 'CDR at EM1' });
+  });
+
+  it('routes by the eMSP the cdr_token names when two eMSPs issued the same uid, and never to a prefix of another eMSP', async () => {
+    for (const [emsp, cc, pid, updated] of [[emsp1, 'NL', 'EM1', '2026-05-01T00:00:00Z'], [emsp2, 'BE', 'EM2', '2026-05-02T00:00:00Z']] as const) {
+      const token = owned(example('token_example_2_full_rfid.json'), emsp, { uid: 'PM-SHARED-UID', contract_id: `${cc}-${pid}-SHARED`, last_updated: updated });
+      expect((await net.send(emsp, 'PUT', `/receiver/tokens/${cc}/${pid}/PM-SHARED-UID`, { body: token, to: party(cpo2) })).body.status_code).toBe(1000);
+    }
+    // EM2's token is the newer one; the CDR names EM1 and carries no contract_id the hub knows.
+    const sent = await net.send(cpo2, 'POST', '/receiver/cdrs', { body: cdrWith('PM-SHARED-1', { country_code: 'NL', party_id: 'EM1', uid: 'PM-SHARED-UID', contract_id: 'UNKNOWN-PM-1' }) });
+    expect(sent.body.status_code, sent.text).toBe(1000);
+    await waitFor(() => cdrAt(emsp1, 'PM-SHARED-1'), { what: 'CDR at EM1' });
+    // A contract_id under EM2's prefix on a CDR naming EM1 is not EM2's either: the hub cannot tell.
+    const mismatch = await net.send(cpo2, 'POST', '/receiver/cdrs', { body: cdrWith('PM-SHARED-2', { country_code: 'NL', party_id: 'EM1', uid: 'PM-UNSEEN-3', contract_id: 'BE-EM2-PM-000003' }) });
+    expect(mismatch.body.status_code, mismatch.text).toBe(4001);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cdrAt(emsp2, 'PM-SHARED-1')).toBeUndefined();
+    expect(cdrAt(emsp2, 'PM-SHARED-2')).toBeUndefined();
   });
 });
 

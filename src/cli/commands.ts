@@ -23,6 +23,7 @@ export const commands: Command[] = [
   { path: ['partners', 'rotate'], args: '--platform ID', summary: 'rotate the credentials tokens with a partner', load: () => import('./partnersRotate.ts') },
   { path: ['statements'], args: 'list|show ID|pay ID --amount X --reference R|write-off ID|contacts|terms|send', summary: 'statements: payment status and history, bank transfers, write-offs, billing contacts, reminder terms', load: () => import('./statements.ts') },
   { path: ['portal', 'users'], args: 'add --party CC-PID --email E [--admin] [--password-stdin] | list', summary: 'people who sign in to the partner and operator portal', load: () => import('./portalUsers.ts') },
+  { path: ['routing', 'prefixes'], args: 'list [--party CC-PID] [--json] | add PREFIX --party CC-PID | remove PREFIX', summary: 'token prefix map of open routing (contract_id/uid prefix → eMSP)', load: () => import('./routingPrefixes.ts') },
   { path: ['deliveries'], args: 'status | dead-letters | replay --receiver CC-PID [--since T]', summary: 'delivery backlog per receiver, dead letters, replay', load: () => import('./deliveries.ts') },
   { path: ['cdrs', 'show'], args: 'CC-PID-ID [--explain]', summary: 'a CDR with its validation findings and the hub price breakdown', load: () => import('./cdrsShow.ts') },
   { path: ['ocpi', 'validate'], args: '--type TYPE [--partial] FILE | --list', summary: 'validate an OCPI 2.2.1 object', load: () => import('./ocpiValidate.ts') },

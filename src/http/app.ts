@@ -16,6 +16,7 @@ import { statementsAdminRouter } from './admin/statementsRouter.ts';
 import { portal } from '../portal/index.ts';
 import { cdrsAdminRouter } from './admin/cdrsRouter.ts';
 import { clearingAdminRouter } from './admin/clearingRouter.ts';
+import { routingAdminRouter } from './admin/routingRouter.ts';
 import { versionsRouter } from './modules/versions/router.ts';
 import { credentialsRouter } from './modules/credentials/router.ts';
 import { hubClientInfoRouter } from './modules/hubclientinfo/router.ts';
@@ -60,7 +61,7 @@ export function createApp(deps: HubDeps): Koa {
   const admin = new Router({ prefix: '/admin' });
   admin.use(adminAuthFailureLimit(deps.config));
   admin.use(adminAuth(deps.config.ADMIN_TOKEN, (attempt) => audit(deps.db, { actor: 'anonymous', action: 'admin.auth_refused', subject: attempt.path, details: attempt })));
-  const adminRouters = [partnersAdminRouter(deps), deliveriesAdminRouter(deps), cdrsAdminRouter(deps), clearingAdminRouter(deps), statementsAdminRouter(deps)];
+  const adminRouters = [partnersAdminRouter(deps), deliveriesAdminRouter(deps), cdrsAdminRouter(deps), clearingAdminRouter(deps), statementsAdminRouter(deps), routingAdminRouter(deps)];
   for (const child of adminRouters) admin.use(child.routes(), child.allowedMethods());
   app.use(admin.routes()).use(admin.allowedMethods());
 

@@ -53,7 +53,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
     hub: { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID },
     sender,
     to: request.routing.to && { country_code: request.routing.to.countryCode, party_id: request.routing.to.partyId },
-    owner: request.routing.to ? undefined : await tokenOwner(deps.db, { uid: token.uid as string, contract_id: token.contract_id as string }),
+    owner: request.routing.to ? undefined : await tokenOwner(deps.db, token),
     parties: await deps.directory.all(),
   });
   if (!decision.ok) throw routeError(decision);

@@ -1,22 +1,47 @@
 // Who owns what, from the hub's own data: used by open routing (no OCPI-to-* headers).
 import type { Db } from '../store/db.ts';
 import type { PartyRef } from '../bus/messages.ts';
+import { matchPrefixes } from './tokenPrefixes.ts';
 
 /**
- * The eMSP behind a token: first the tokens the hub has routed (by uid, then contract_id), then
- * the configured prefix map (longest prefix of the contract_id or uid wins). The contract_id's
- * own country/party segments are not trusted: they need not match the eMSP's party id.
+ * A token as a session or CDR names it (`cdr_token`), or as real-time authorization names it (uid
+ * only). `country_code`/`party_id` are the eMSP the sender says issued it.
  */
-export async function tokenOwner(db: Db, token: { uid?: string; contract_id?: string }): Promise<PartyRef | undefined> {
-  for (const [field, value] of [['uid', token.uid], ['contract_id', token.contract_id]] as const) {
+export interface TokenClaim {
+  uid?: unknown;
+  contract_id?: unknown;
+  country_code?: unknown;
+  party_id?: unknown;
+}
+
+const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * The eMSP behind a token: first the tokens the hub has routed (by contract_id, then uid), then
+ * the configured prefix map (contract_id, then uid; longest prefix wins). The contract_id's own
+ * country/party segments are not trusted: they need not match the eMSP's party id.
+ *
+ * When the claim names its eMSP (`cdr_token.country_code`/`party_id`), only that eMSP's tokens
+ * and prefixes count: a uid two eMSPs both issued, or a prefix of another eMSP, never sends the
+ * CDR elsewhere (no match means the hub cannot tell, and the sender gets 4001). Without it, a
+ * value that tokens of two eMSPs share decides nothing.
+ */
+export async function tokenOwner(db: Db, token: TokenClaim): Promise<PartyRef | undefined> {
+  const country = text(token.country_code);
+  const party = text(token.party_id);
+  const stated = country && party ? { country_code: country, party_id: party } : undefined;
+  const values = [['contract_id', text(token.contract_id)], ['uid', text(token.uid)]] as const;
+  for (const [field, value] of values) {
     if (!value) continue;
-    const row = await db('ocpi_objects').where({ module: 'tokens', deleted: false }).whereRaw(`data->>'${field}' = ?`, [value]).orderBy('last_updated', 'desc').first('country_code', 'party_id');
-    if (row) return row;
+    const query = db('ocpi_objects').where({ module: 'tokens', deleted: false }).whereRaw(`data->>'${field}' = ?`, [value]);
+    if (stated) query.whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?)', [stated.country_code, stated.party_id]);
+    const owners: PartyRef[] = await query.distinct('country_code', 'party_id').limit(2);
+    if (owners.length === 1) return owners[0];
   }
-  const candidates = [token.contract_id, token.uid].filter((v): v is string => !!v);
-  for (const value of candidates) {
-    const row = await db('token_prefixes').whereRaw('? LIKE prefix || \'%\'', [value]).orderByRaw('length(prefix) DESC').first('country_code', 'party_id');
-    if (row) return row;
+  for (const [, value] of values) {
+    if (!value) continue;
+    const [longest] = await matchPrefixes(db, value, stated);
+    if (longest) return { country_code: longest.country_code, party_id: longest.party_id };
   }
   return undefined;
 }
