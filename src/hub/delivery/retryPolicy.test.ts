@@ -8,7 +8,14 @@ describe('classifyReply', () => {
     [{ httpStatus: 201, ocpiStatus: 1000 }, 'delivered'],
     [{ httpStatus: 200, ocpiStatus: 2001 }, 'rejected'],
     [{ httpStatus: 404, ocpiStatus: 2003 }, 'rejected'],
-    [{ httpStatus: 400 }, 'rejected'],
+    [{ httpStatus: 400, ocpiStatus: 2001 }, 'rejected'],
+    // A 4xx without an envelope comes from a proxy in front of the receiver, not the receiver.
+    [{ httpStatus: 400 }, 'retry'],
+    [{ httpStatus: 404 }, 'retry'],
+    [{ httpStatus: 405 }, 'retry'],
+    [{ httpStatus: 410 }, 'retry'],
+    [{ httpStatus: 404, ocpiStatus: 1000 }, 'retry'],
+    [{ httpStatus: 404, ocpiStatus: 3001 }, 'retry'],
     [{ httpStatus: 200, ocpiStatus: 3000 }, 'retry'],
     [{ httpStatus: 500 }, 'retry'],
     [{ httpStatus: 503, ocpiStatus: 1000 }, 'retry'],
@@ -17,6 +24,10 @@ describe('classifyReply', () => {
     [{ error: 'timed out' }, 'retry'],
   ])('%o → %s', (reply, kind) => {
     expect(classifyReply(reply).kind).toBe(kind);
+  });
+
+  it('names what went wrong for a 4xx without an envelope, so the dead letter past the horizon says it', () => {
+    expect(classifyReply({ httpStatus: 404 })).toEqual({ kind: 'retry', reason: 'HTTP 404 without an OCPI envelope' });
   });
 
   it('honours Retry-After on 429, in seconds or as a date', () => {

@@ -13,17 +13,23 @@ export interface ReplyFacts {
   error?: string;
 }
 
-/** Classifies a receiver's answer. Its own 2xxx refusal is final: sending the same again will not help. */
+/**
+ * Classifies a receiver's answer. Only the receiver's own 2xxx in an OCPI envelope refuses the
+ * content, and that is final: sending the same again will not help. An HTTP 4xx without an
+ * envelope comes from something in front of the receiver (a proxy or load balancer during a
+ * deploy, a gateway that lost its route) and says nothing about the content: it is retried until
+ * the horizon like any other outage.
+ */
 export function classifyReply(reply: ReplyFacts): DeliveryVerdict {
   if (reply.error) return { kind: 'retry', reason: reply.error };
   const http = reply.httpStatus ?? 0;
   if (http === 429) return { kind: 'retry', reason: 'HTTP 429', retryAfterMs: parseRetryAfter(reply.retryAfter) };
   if (http >= 500 || http === 408 || http === 401 || http === 403 || http === 0) return { kind: 'retry', reason: `HTTP ${http}` };
   const ocpi = reply.ocpiStatus;
-  if (http >= 200 && http < 300 && ocpi !== undefined && ocpi >= 1000 && ocpi < 2000) return { kind: 'delivered' };
-  if (ocpi !== undefined && ocpi >= 2000 && ocpi < 3000) return { kind: 'rejected', reason: `OCPI ${ocpi}` };
-  if (http >= 400 && http < 500) return { kind: 'rejected', reason: `HTTP ${http}` };
-  return { kind: 'retry', reason: ocpi === undefined ? `HTTP ${http} without an OCPI envelope` : `OCPI ${ocpi}` };
+  if (ocpi === undefined) return { kind: 'retry', reason: `HTTP ${http} without an OCPI envelope` };
+  if (http >= 200 && http < 300 && ocpi >= 1000 && ocpi < 2000) return { kind: 'delivered' };
+  if (ocpi >= 2000 && ocpi < 3000) return { kind: 'rejected', reason: `OCPI ${ocpi}` };
+  return { kind: 'retry', reason: http >= 200 && http < 300 ? `OCPI ${ocpi}` : `HTTP ${http} with OCPI ${ocpi}` };
 }
 
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
