@@ -19,6 +19,36 @@ describe('patchSession', () => {
     });
   });
 
+  const period = (start: string, kwh: number) => ({ start_date_time: start, dimensions: [{ type: 'ENERGY', volume: kwh }] });
+
+  it('a PATCH sent again (the CPO retrying after a timeout) does not append its periods twice', () => {
+    const patch = { kwh: 3, charging_periods: [period('2026-01-01T10:00:00Z', 1), period('2026-01-01T10:15:00Z', 2)], last_updated: 'y' };
+    const once = patchSession({ id: 'S1', charging_periods: [period('2026-01-01T09:45:00Z', 0.5)] }, patch);
+    const twice = patchSession(once, structuredClone(patch));
+    expect(twice).toEqual(once);
+    expect(twice.charging_periods).toHaveLength(3);
+  });
+
+  it('appends only the new periods when a PATCH repeats the stored tail before them; field order does not matter', () => {
+    const current = { id: 'S1', charging_periods: [period('a', 1), period('b', 2)] };
+    const repeated = { dimensions: [{ volume: 2, type: 'ENERGY' }], start_date_time: 'b' };
+    expect(patchSession(current, { charging_periods: [repeated, period('c', 3)] }).charging_periods).toEqual([period('a', 1), period('b', 2), period('c', 3)]);
+  });
+
+  it('a PATCH sent again after a later one (its retry overtaken) does not append its period again', () => {
+    const first = { charging_periods: [period('a', 1)] };
+    const state = patchSession(patchSession({ id: 'S1' }, first), { charging_periods: [period('b', 2)] });
+    expect(patchSession(state, first).charging_periods).toEqual([period('a', 1), period('b', 2)]);
+  });
+
+  it.each([
+    ['the same start with other dimensions', [period('a', 1)], [period('a', 2)], 2],
+    ['periods matching the stored tail only in part', [period('a', 1), period('b', 2)], [period('b', 2), period('c', 3), period('d', 4)], 4],
+    ['several new periods at once', [period('a', 1)], [period('b', 2), period('c', 3)], 3],
+  ])('still appends what is new: %s', (_what, stored, added, length) => {
+    expect(patchSession({ id: 'S1', charging_periods: stored }, { charging_periods: added }).charging_periods).toHaveLength(length);
+  });
+
   it('an empty charging_periods list changes nothing', () => {
     const current = { id: 'S1', charging_periods: [{ start_date_time: 'a' }] };
     expect(patchSession(current, { charging_periods: [] }).charging_periods).toEqual([{ start_date_time: 'a' }]);

@@ -1,6 +1,8 @@
 // How a push changes the hub's copy of an object (SPEC-DIGEST §1.2, §1.9 PATCH rules). Pure.
 // The forwarded body is never changed; these rules only maintain the stored state that GET-all
 // via hub and replays read.
+import { isDeepStrictEqual } from 'node:util';
+
 type Json = Record<string, unknown>;
 
 export class ObjectStateError extends Error {
@@ -20,12 +22,20 @@ export function mergePatch(current: Json, patch: Json): Json {
   return { ...current, ...patch };
 }
 
-/** Session PATCH: charging_periods are appended, not replaced; an empty list changes nothing. */
+/**
+ * Session PATCH: charging_periods are appended, not replaced; an empty list changes nothing. The
+ * append is idempotent: a period the stored list already holds, identical (the same PATCH sent
+ * again by a CPO whose first attempt timed out, or a PATCH repeating the last period before its new
+ * ones), is not appended a second time. Two identical periods (same start_date_time, same
+ * dimensions and tariff) never describe two things, so nothing real is lost.
+ */
 export function patchSession(current: Json, patch: Json): Json {
   const { charging_periods: added, ...rest } = patch;
   const merged = mergePatch(current, rest);
   if (Array.isArray(added) && added.length > 0) {
-    merged.charging_periods = [...((current.charging_periods as unknown[]) ?? []), ...added];
+    const periods = [...((current.charging_periods as unknown[]) ?? [])];
+    for (const period of added) if (!periods.some((p) => isDeepStrictEqual(p, period))) periods.push(period);
+    merged.charging_periods = periods;
   }
   return merged;
 }
