@@ -1,6 +1,6 @@
 import { deliveryStatus } from '../hub/delivery/status.ts';
 import { openDeadLetters } from '../hub/delivery/deadLetters.ts';
-import { replayDeadLetters } from '../hub/delivery/replay.ts';
+import { describeReplay, replayDeadLetters } from '../hub/delivery/replay.ts';
 import { CliUsageError, parseOptions } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
@@ -29,8 +29,9 @@ export async function run(args: string[]): Promise<number> {
     }
     if (sub === 'replay') {
       if (!values.receiver) throw new CliUsageError('--receiver CC-PID is required');
-      const count = await replayDeadLetters(deps, { receiver: values.receiver, since, actor: 'cli' });
-      process.stdout.write(`replayed ${count} dead letter(s) to ${values.receiver}\n`);
+      const report = await replayDeadLetters(deps, { receiver: values.receiver, since, actor: 'cli' });
+      if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write([`replayed ${report.replayed} dead letter(s) to ${values.receiver} in ${report.published} message(s)`, ...describeReplay(report).map((line) => `  ${line}`), ''].join('\n'));
       return 0;
     }
     throw new CliUsageError('usage: hub deliveries status | dead-letters [--receiver CC-PID] [--since T] | replay --receiver CC-PID [--since T]');

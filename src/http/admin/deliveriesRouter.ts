@@ -22,8 +22,8 @@ export function deliveriesAdminRouter(deps: HubDeps): Router {
   router.post('/replay', async function replay(ctx) {
     const parsed = ReplaySchema.safeParse(ctx.state.body ?? {});
     if (!parsed.success) throw new InvalidParametersError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const count = await replayDeadLetters(deps, { receiver: parsed.data.receiver, since: parsed.data.since ? new Date(parsed.data.since) : undefined, actor: ctx.state.actor as string });
-    ctx.body = success({ replayed: count });
+    const report = await replayDeadLetters(deps, { receiver: parsed.data.receiver, since: parsed.data.since ? new Date(parsed.data.since) : undefined, actor: ctx.state.actor as string });
+    ctx.body = success({ replayed: report.replayed });
   });
   return router;
 }

@@ -56,7 +56,7 @@ ${byReceiver.size ? [...byReceiver.entries()].map(([receiver, items]) => html`<s
     const s = state(ctx);
     const user = requireAdmin(ctx);
     const receiver = (s.form.receiver ?? '').slice(0, 40);
-    const count = await replayDeadLetters(s.deps, { receiver, actor: `portal:${user.email}` });
+    const { replayed: count } = await replayDeadLetters(s.deps, { receiver, actor: `portal:${user.email}` });
     await audit(ctx, 'deliveries.replay', receiver, { count });
     redirect(ctx, '/portal/ops/deliveries?done=replayed');
   });
