@@ -51,6 +51,11 @@ const EnvSchema = z.object({
   DELIVERY_HORIZON_HOURS: z.coerce.number().min(0.0001).default(168),
   DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(10).default(1000),
   DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(100).default(3_600_000),
+  // Outbox sweeper (worker role): every OUTBOX_SWEEP_S seconds, CDRs stored more than OUTBOX_GRACE_S
+  // ago whose publication JetStream never confirmed are published (0 turns the sweeper off). Keep
+  // the grace plus the interval under the streams' 120 s duplicate window.
+  OUTBOX_SWEEP_S: z.coerce.number().min(0).default(60),
+  OUTBOX_GRACE_S: z.coerce.number().min(0).default(30),
   // Partners on loopback/private addresses are refused unless this is set (tests and local demos).
   ALLOW_PRIVATE_PARTNER_URLS: boolean.default(false),
   // Requests per second and burst per partner platform (per web process); over it: HTTP 429 with Retry-After. 0 turns it off.

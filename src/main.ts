@@ -7,6 +7,7 @@ import { buildDeps, closeDeps } from './bootstrap.ts';
 import { createApp } from './http/app.ts';
 import { answerClientErrors } from './http/clientErrors.ts';
 import { startDeliveryWorker } from './hub/delivery/deliveryWorker.ts';
+import { startOutboxSweeper } from './hub/delivery/outboxSweeper.ts';
 import { startBooker } from './clearing/booker.ts';
 import { startReminders } from './billing/reminders.ts';
 import { startRefundRetrier } from './clearing/refundRetrier.ts';
@@ -59,6 +60,9 @@ export async function startHub(config: Config, roles: readonly Role[], given?: H
     stoppers.push(delivery.stop);
     const booker = await startBooker(deps);
     stoppers.push(booker.stop);
+    // CDRs stored but never published (the publish failed and the CPO did not POST again).
+    const outbox = startOutboxSweeper(deps);
+    stoppers.push(outbox.stop);
     // Statement emails, payment tracking and overdue reminders, and refunds PayPal has not taken yet, on a schedule.
     const billing = startReminders(deps);
     stoppers.push(billing.stop);

@@ -26,6 +26,9 @@ export default async function setup(project: TestProject) {
     ALLOW_PRIVATE_PARTNER_URLS: 'true',
     LOG_LEVEL: 'silent',
     FORWARD_TIMEOUT_MS: '3000',
+    // Test files insert CDR rows without publication markers on purpose; a sweeper in another
+    // file's hub would publish them. The outbox test turns it on in a namespace of its own.
+    OUTBOX_SWEEP_S: '0',
   };
   const config = parseConfig(testEnv);
   await migrateAll(config);

@@ -14,3 +14,12 @@ export async function publishPush(deps: HubDeps, messages: OcpiPushMessage[], de
     }),
   );
 }
+
+/** The object key of a CDR: each CDR is its own object, named by its owner and id. */
+export const cdrObjectKey = (countryCode: string, partyId: string, cdrId: string) => `cdrs:${partyKey(countryCode, partyId)}:${cdrId}`;
+
+/**
+ * Nats-Msg-Id of a CDR: one per CDR and receiver, whoever publishes it (the POST, a duplicate POST,
+ * the outbox sweeper), so JetStream stores a CDR published twice within its duplicate window once.
+ */
+export const cdrMessageId = (m: Pick<OcpiPushMessage, 'object_key' | 'receiver'>) => `cdrs:${m.object_key}:${m.receiver ? partyKey(m.receiver.country_code, m.receiver.party_id) : NO_RECEIVER}`;
