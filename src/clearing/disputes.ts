@@ -102,6 +102,31 @@ export async function openDispute(db: Db, body: unknown, options: { now?: Date; 
   });
 }
 
+/** Disputes with the CDR they are about. */
+const disputesWithCdr = (db: Db) => db('clearing_disputes as d').join('clearing_bookings as b', 'b.id', 'd.booking_id').select('d.*', 'b.country_code', 'b.party_id', 'b.cdr_id');
+
+export async function getDispute(db: Db, id: string): Promise<Dispute> {
+  const row = /^[0-9a-f-]{36}$/i.test(id) ? await disputesWithCdr(db).where('d.id', id).first() : undefined;
+  if (!row) throw notFound(`dispute ${id}`);
+  return present(row);
+}
+
+/** The open dispute on a CDR, if any (a booking has at most one). */
+export async function openDisputeOf(db: Db, cdr: { country_code: string; party_id: string; id: string }): Promise<Dispute | null> {
+  const row = await disputesWithCdr(db).where({ 'd.status': 'open', 'b.kind': 'cdr', 'b.country_code': cdr.country_code.toUpperCase(), 'b.party_id': cdr.party_id.toUpperCase(), 'b.cdr_id': cdr.id }).first();
+  return row ? present(row) : null;
+}
+
+/** Adds findings to an open dispute, each once (by its `finding_key`). */
+export async function addDisputeFindings(db: Db, id: string, findings: readonly { finding_key: string }[]): Promise<void> {
+  for (const f of findings) {
+    await db('clearing_disputes')
+      .where({ id, status: 'open' })
+      .whereRaw('NOT findings @> ?::jsonb', [JSON.stringify([{ finding_key: f.finding_key }])])
+      .update({ findings: db.raw('findings || ?::jsonb', [JSON.stringify([f])]) });
+  }
+}
+
 /** Resolves a dispute; a rerun returns the same outcome and issues a refund still outstanding. */
 export async function resolveDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string, options: ResolveOptions = {}): Promise<ResolvedDispute> {
   const dispute = await settleDispute(db, id, outcome, actor, note, options.now ?? new Date());

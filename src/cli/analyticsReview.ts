@@ -1,18 +1,13 @@
 // `hub analytics review list [--status open|dismissed|disputed] [--limit N]`,
 // `hub analytics review dismiss ID [--note TEXT]`, `hub analytics review dispute ID [--note TEXT]`:
-// the settlement team's queue of billing anomalies (review_items). Disputing is one command.
-import type { Db } from '../store/db.ts';
+// the settlement team's queue of billing anomalies (review_items). Disputing is one command: it
+// opens the clearing dispute on the item's CDR (src/clearing/reviewItems.ts), once.
+import { disputeReviewItem, dismissReviewItem } from '../clearing/reviewItems.ts';
 import { CliUsageError, parseOptions } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
 const statuses = ['open', 'dismissed', 'disputed'] as const;
 export type ReviewStatus = (typeof statuses)[number];
-
-/** Moves an open item to dismissed or disputed. Returns false when no open item has that id. */
-export async function decideReviewItem(db: Db, id: number, status: Exclude<ReviewStatus, 'open'>, note: string | null): Promise<boolean> {
-  const updated = await db('review_items').where({ id, status: 'open' }).update({ status, note, updated_at: db.fn.now() });
-  return updated === 1;
-}
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(args, { status: { type: 'string' }, limit: { type: 'string' }, note: { type: 'string' } });
@@ -23,7 +18,7 @@ export async function run(args: string[]): Promise<number> {
     const limit = Number(values.limit ?? 50);
     return withDeps(async (deps) => {
       const items = await deps.db('review_items').where({ status }).orderBy('id', 'desc').limit(limit);
-      for (const i of items) process.stdout.write(`${JSON.stringify({ id: Number(i.id), type: i.anomaly_type, severity: i.severity, cdr: i.cdr_id ? `${i.country_code}*${i.party_id}*${i.cdr_id}` : null, party: `${i.country_code}*${i.party_id}`, status: i.status, evidence: i.evidence })}\n`);
+      for (const i of items) process.stdout.write(`${JSON.stringify({ id: Number(i.id), type: i.anomaly_type, severity: i.severity, cdr: i.cdr_id ? `${i.country_code}*${i.party_id}*${i.cdr_id}` : null, party: `${i.country_code}*${i.party_id}`, status: i.status, dispute: i.dispute_id ?? null, evidence: i.evidence })}\n`);
       return 0;
     });
   }
@@ -31,8 +26,12 @@ export async function run(args: string[]): Promise<number> {
     const id = Number(idText);
     if (!Number.isInteger(id) || id <= 0) throw new CliUsageError(`usage: hub analytics review ${action} ID [--note TEXT]`);
     return withDeps(async (deps) => {
-      const ok = await decideReviewItem(deps.db, id, action === 'dismiss' ? 'dismissed' : 'disputed', values.note ?? null);
-      process.stdout.write(ok ? `review item ${id} ${action === 'dismiss' ? 'dismissed' : 'disputed'}\n` : `no open review item ${id}\n`);
+      if (action === 'dispute') {
+        process.stdout.write(`${JSON.stringify(await disputeReviewItem(deps.db, id, values.note ?? null), null, 2)}\n`);
+        return 0;
+      }
+      const ok = await dismissReviewItem(deps.db, id, values.note ?? null);
+      process.stdout.write(ok ? `review item ${id} dismissed\n` : `no open review item ${id}\n`);
       return ok ? 0 : 1;
     });
   }

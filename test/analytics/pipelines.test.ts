@@ -14,7 +14,12 @@ import { runBatchConsumer } from '../../pipelines/batchConsumer.ts';
 import { generate } from '../../pipelines/evaluate/generator.ts';
 import { evaluate, publishGenerated, waitForConsumers } from '../../pipelines/evaluate/run.ts';
 import { pipelinesStatus } from '../../src/cli/pipelinesStatus.ts';
-import { decideReviewItem } from '../../src/cli/analyticsReview.ts';
+import { disputeReviewItem, dismissReviewItem } from '../../src/clearing/reviewItems.ts';
+import { bookCdrs } from '../../src/clearing/booking.ts';
+import { closeCycles, openCycles } from '../../src/clearing/cycles.ts';
+import { netCycles } from '../../src/clearing/cycleNetter.ts';
+import { toUnits } from '../../src/clearing/money.ts';
+import { aCdr, aParty, anAgreement, cdrMessage } from '../clearing/support.ts';
 import { testConfig } from '../support/hub.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -202,11 +207,46 @@ describe('anomaly detection end to end', () => {
     expect(report.latency_s.max).toBeLessThan(20);
   }, 180_000);
 
-  it('a review item can be disputed with one call, once', async () => {
-    const { deps } = await isolated();
-    const [item] = await deps.db('review_items').insert({ finding_key: `test:${randomBytes(4).toString('hex')}`, country_code: 'NL', party_id: 'CPA', cdr_id: 'X1', anomaly_type: 'price_mismatch', severity: 'high', evidence: '{}', detected_at: new Date() }).returning('id');
-    expect(await decideReviewItem(deps.db, Number(item.id), 'disputed', 'billed twice the tariff')).toBe(true);
-    expect(await decideReviewItem(deps.db, Number(item.id), 'dismissed', null)).toBe(false);
-    expect((await deps.db('review_items').where({ id: item.id }).first()).status).toBe('disputed');
+  it('a review item can be disputed with one call, once: a clearing dispute on its CDR, which leaves netting', async () => {
+    const { deps } = await isolated(false);
+    const db = deps.db;
+    const cpo = await aParty(db, ['CPO']);
+    const emsp = await aParty(db, ['EMSP'], 'BE');
+    await anAgreement(db, cpo, emsp);
+    const period = `2035-${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}`; // a month no other test clears
+    const [billed, kept] = [aCdr(cpo, { excl: '20.00', end: `${period}-05T12:00:00Z` }), aCdr(cpo, { excl: '10.00', end: `${period}-06T12:00:00Z` })];
+    await bookCdrs(db, [billed, kept].map((c) => cdrMessage(c, emsp)));
+    const item = async (type: string, cdrId: string | null, evidence: object) =>
+      Number((await db('review_items').insert({ finding_key: `${type}:${randomBytes(4).toString('hex')}`, country_code: billed.country_code, party_id: billed.party_id, cdr_id: cdrId, anomaly_type: type, severity: 'high', evidence: JSON.stringify(evidence), detected_at: new Date() }).returning('id'))[0].id);
+    const priceItem = await item('price_mismatch', billed.id, { billed: '20.00', expected: '10.00', tariff_id: 'T1' });
+
+    const first = await disputeReviewItem(db, priceItem, 'billed twice the tariff');
+    expect(first).toMatchObject({ review_item: priceItem, opened: true, dispute: { cdr: `${billed.country_code}*${billed.party_id}*${billed.id}`, opened_by: 'hub', reason: 'billed twice the tariff', status: 'open', suspended: true } });
+    const booking = await db('clearing_bookings').where({ cdr_id: billed.id }).first();
+    expect(booking.status).toBe('disputed');
+    const disputes = () => db('clearing_disputes').where({ booking_id: booking.id });
+    const [row] = await disputes();
+    expect(row.findings).toEqual([expect.objectContaining({ source: 'analytics', review_item: priceItem, type: 'price_mismatch', severity: 'high', evidence: { billed: '20.00', expected: '10.00', tariff_id: 'T1' } })]);
+    expect(await db('review_items').where({ id: priceItem }).first()).toMatchObject({ status: 'disputed', dispute_id: first.dispute.id, note: 'billed twice the tariff' });
+
+    // Once: a second call reports the same dispute; a disputed item cannot be dismissed.
+    expect(await disputeReviewItem(db, priceItem, null)).toMatchObject({ opened: false, dispute: { id: first.dispute.id } });
+    expect(await dismissReviewItem(db, priceItem, null)).toBe(false);
+    // Another anomaly of the same CDR joins the open dispute as a further finding.
+    const ppkItem = await item('ppk_outlier', billed.id, { ppk: 1.3 });
+    expect(await disputeReviewItem(db, ppkItem, null)).toMatchObject({ opened: false, dispute: { id: first.dispute.id } });
+    expect(await disputes()).toHaveLength(1);
+    expect((await disputes())[0].findings.map((f: { type: string }) => f.type)).toEqual(['price_mismatch', 'ppk_outlier']);
+    // A party-level finding names no CDR: refused, and left open.
+    const driftItem = await item('party_volume_drift', null, { day: `${period}-05` });
+    await expect(disputeReviewItem(db, driftItem, null)).rejects.toThrow(/not a single CDR/);
+    expect((await db('review_items').where({ id: driftItem }).first()).status).toBe('open');
+
+    // Netting leaves the disputed CDR out, as it does for any open dispute.
+    const cycles = await openCycles(db, period, 'EUR');
+    await closeCycles(db, cycles.map((c) => c.id));
+    await netCycles(db, cycles.map((c) => c.id));
+    const pair = await db('clearing_pairs').whereIn('cycle_id', cycles.map((c) => c.id)).where({ cpo, emsp }).first();
+    expect({ cdrs: pair.cdr_count, amount: BigInt(pair.amount) }).toEqual({ cdrs: 1, amount: toUnits(kept.total_cost.incl_vat!) });
   });
 });
