@@ -72,6 +72,41 @@ describe('cdrRows', () => {
   });
 });
 
+describe('validation findings', () => {
+  const findings = [
+    { rule: 'price_mismatch', severity: 'error' as const, path: 'total_cost', message: 'billed 9.5 excl / 10.45 incl, but tariff 12 gives 4 excl / 4.4 incl' },
+    { rule: 'totals_mismatch', severity: 'error' as const, path: 'total_cost', message: 'total_cost 9.5 excl / 10.45 incl is not the sum of total_time_cost' },
+    { rule: 'price_not_recomputable', severity: 'warning' as const, message: 'the price could not be recomputed' },
+  ];
+
+  it('writes one row per finding the CDR was accepted with, dated when it was accepted', () => {
+    const rows = emptyRows();
+    addOcpiMessage(rows, msg({ body: cdr, findings }), { seq: 7, ingestedAt: 1 });
+    const acceptedAt = Math.floor(Date.parse('2026-01-10T12:05:00Z') / 1000);
+    expect(rows.validationFindings).toEqual(
+      findings.map((f) => ({ detected_at: acceptedAt, module: 'cdrs', country_code: 'NL', party_id: 'CPA', object_id: 'CDR1', rule: f.rule, path: f.path ?? '', message: f.message, severity: f.severity })),
+    );
+    expect(rows.cdrs).toHaveLength(1);
+  });
+
+  it('a redelivery maps to the same rows (the table collapses them); another ingestion time changes nothing', () => {
+    const [a, b] = [emptyRows(), emptyRows()];
+    addOcpiMessage(a, msg({ body: cdr, findings }), { seq: 7, ingestedAt: 1 });
+    addOcpiMessage(b, msg({ body: cdr, findings }), { seq: 9, ingestedAt: 5000 });
+    expect(b.validationFindings).toEqual(a.validationFindings);
+  });
+
+  it.each([
+    ['no findings field (a CDR accepted clean)', undefined, 0],
+    ['findings that are not a list', 'oops', 0],
+    ['a malformed entry among them', [null, 'x', { message: 'no rule' }, findings[0]], 1],
+  ])('with %s, keeps the CDR and writes only well-formed findings', (_name, given, count) => {
+    const rows = emptyRows();
+    addOcpiMessage(rows, msg({ body: cdr, findings: given as never }), { seq: 1, ingestedAt: 1 });
+    expect([rows.cdrs.length, rows.validationFindings.length]).toEqual([1, count]);
+  });
+});
+
 describe('utcMillis', () => {
   const pad = (n: number, w: number) => String(n).padStart(w, '0');
   it('reads every date-time as Date.parse does', () => {

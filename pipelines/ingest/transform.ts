@@ -158,9 +158,24 @@ export interface DeliveryRow {
   stream_seq: number;
 }
 
+/** A business-rule finding the hub flagged on an accepted object (validation_findings). */
+export interface ValidationFindingRow {
+  /** When the hub accepted the object (its validation ran then): a redelivery writes the same row. */
+  detected_at: number;
+  module: string;
+  country_code: string;
+  party_id: string;
+  object_id: string;
+  rule: string;
+  path: string;
+  message: string;
+  severity: string;
+}
+
 /** Rows for every table one batch writes to. */
 export interface Rows {
   cdrs: CdrRow[];
+  validationFindings: ValidationFindingRow[];
   periods: PeriodRow[];
   sessionEvents: SessionEventRow[];
   tariffs: TariffRow[];
@@ -169,7 +184,7 @@ export interface Rows {
   deliveries: DeliveryRow[];
 }
 
-export const emptyRows = (): Rows => ({ cdrs: [], periods: [], sessionEvents: [], tariffs: [], locations: [], connectors: [], deliveries: [] });
+export const emptyRows = (): Rows => ({ cdrs: [], validationFindings: [], periods: [], sessionEvents: [], tariffs: [], locations: [], connectors: [], deliveries: [] });
 
 /** A message the ingester cannot map; it is acknowledged and logged (poison), never retried forever. */
 export class UnmappableMessage extends Error {
@@ -341,6 +356,31 @@ export function cdrRows(message: OcpiPushMessage, env: Envelope): { cdr: CdrRow;
   return { cdr: row, periods };
 }
 
+/**
+ * One row per finding the message carries (none when it carries none: the usual case). Findings are
+ * the hub's own, so anything malformed among them is left out rather than costing the CDR its row.
+ */
+export function validationFindingRows(message: OcpiPushMessage, cdr: Pick<CdrRow, 'country_code' | 'party_id' | 'id' | 'accepted_at'>): ValidationFindingRow[] {
+  const findings: unknown = message.findings;
+  if (!Array.isArray(findings)) return [];
+  const rows: ValidationFindingRow[] = [];
+  for (const f of findings) {
+    if (!isObj(f) || !f.rule) continue;
+    rows.push({
+      detected_at: cdr.accepted_at,
+      module: 'cdrs',
+      country_code: cdr.country_code,
+      party_id: cdr.party_id,
+      object_id: cdr.id,
+      rule: str(f.rule),
+      path: str(f.path),
+      message: str(f.message),
+      severity: str(f.severity),
+    });
+  }
+  return rows;
+}
+
 /** A Session PUT (full) or PATCH (partial: absent fields stay NULL). The id comes from the path. */
 export function sessionEventRow(message: OcpiPushMessage, env: Envelope): SessionEventRow {
   const body = isObj(message.body) ? message.body : {};
@@ -485,6 +525,7 @@ export function addOcpiMessage(rows: Rows, message: OcpiPushMessage, env: Envelo
       const { cdr, periods } = cdrRows(message, env);
       rows.cdrs.push(cdr);
       for (const p of periods) rows.periods.push(p);
+      if (message.findings !== undefined) for (const f of validationFindingRows(message, cdr)) rows.validationFindings.push(f);
       return;
     }
     case 'sessions':

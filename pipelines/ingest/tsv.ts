@@ -8,7 +8,7 @@
 // which never uses an exponent for the magnitudes transform.ts lets through; DateTime columns are
 // unix seconds in exactly ten digits (18.16 reads a shorter number as a malformed date: before
 // 2001-09-09 they are zero-padded).
-import { type CdrRow, type ConnectorRow, type DeliveryRow, type LocationRow, type PeriodRow, type Rows, type SessionEventRow, type TariffRow } from './transform.ts';
+import { type CdrRow, type ConnectorRow, type DeliveryRow, type LocationRow, type PeriodRow, type Rows, type SessionEventRow, type TariffRow, type ValidationFindingRow } from './transform.ts';
 
 type Columns<R> = readonly (keyof R & string)[];
 
@@ -68,6 +68,11 @@ export const tables = {
       'status_code', 'ingested_at', 'stream_seq',
     ]),
     ['at', 'ingested_at'],
+  ),
+  validationFindings: spec<ValidationFindingRow>(
+    'validation_findings',
+    columns<ValidationFindingRow>()(['detected_at', 'module', 'country_code', 'party_id', 'object_id', 'rule', 'path', 'message', 'severity']),
+    ['detected_at'],
   ),
 } as const;
 
@@ -206,9 +211,10 @@ export const encodeTariffs = encoder(tables.tariffs);
 export const encodeLocations = encoder(tables.locations);
 export const encodeConnectors = encoder(tables.connectors);
 export const encodeDeliveries = encoder(tables.deliveries);
+export const encodeValidationFindings = encoder(tables.validationFindings);
 
 /** The tables a batch writes, in the order they are written: CDRs last (see sink.ts). */
-export const writeOrder = ['periods', 'tariffs', 'locations', 'connectors', 'sessionEvents', 'deliveries', 'cdrs'] as const satisfies readonly (keyof Rows)[];
+export const writeOrder = ['periods', 'tariffs', 'locations', 'connectors', 'sessionEvents', 'deliveries', 'validationFindings', 'cdrs'] as const satisfies readonly (keyof Rows)[];
 const encoders: { [K in keyof Rows]: (rows: Rows[K], chunkRows: number, escapeFree?: boolean) => TableText } = {
   periods: encodePeriods,
   tariffs: encodeTariffs,
@@ -216,6 +222,7 @@ const encoders: { [K in keyof Rows]: (rows: Rows[K], chunkRows: number, escapeFr
   connectors: encodeConnectors,
   sessionEvents: encodeSessionEvents,
   deliveries: encodeDeliveries,
+  validationFindings: encodeValidationFindings,
   cdrs: encodeCdrs,
 };
 const rank = new Map(writeOrder.map((key, i) => [tables[key].table, i]));

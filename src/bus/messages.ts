@@ -31,7 +31,26 @@ export interface OcpiPushMessage {
   correlation_id: string;
   /** When the hub accepted the push (RFC 3339 UTC). */
   accepted_at: string;
+  /**
+   * CDRs: the business-rule findings the hub flagged when it accepted this one (also in Postgres
+   * cdrs.validation), for analytics (validation_findings). Absent when there are none. Hub-internal:
+   * delivery sends the receiver `body` only.
+   */
+  findings?: PushFinding[];
 }
+
+/** One business-rule finding on an accepted object (ocpi/tariffs/validateCdr.ts, without expected/actual). */
+export interface PushFinding {
+  rule: string;
+  severity: 'error' | 'warning';
+  /** The field concerned, e.g. `total_cost`. */
+  path?: string;
+  message: string;
+}
+
+/** A message's `findings`: only what analytics stores, and undefined (left out) when there are none. */
+export const pushFindings = (findings: readonly PushFinding[]): PushFinding[] | undefined =>
+  findings.length > 0 ? findings.map(({ rule, severity, path, message }) => ({ rule, severity, path, message })) : undefined;
 
 /** Nats-Msg-Id: the publish is stored once even when retried after a lost acknowledgement. */
 export function messageId(message: Pick<OcpiPushMessage, 'module' | 'event' | 'object_key' | 'receiver' | 'request_id'>): string {

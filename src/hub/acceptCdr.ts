@@ -3,7 +3,7 @@
 import type { HubDeps } from '../deps.ts';
 import type { Caller } from '../partners/credentials.ts';
 import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
-import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
+import { pushFindings, type OcpiPushMessage, type PartyRef } from '../bus/messages.ts';
 import { partyKey } from '../bus/subjects.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
@@ -98,6 +98,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
       request_id: request.requestId,
       correlation_id: request.correlationId,
       accepted_at: new Date().toISOString(),
+      findings: pushFindings(findings),
     };
     await publishPush(deps, [message], cdrMessageId);
     deps.cdrWriter.markPublished(row.seq);
