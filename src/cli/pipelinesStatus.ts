@@ -55,7 +55,7 @@ export async function pipelinesStatus(deps: HubDeps): Promise<PipelinesStatus> {
           UNION ALL SELECT 'session_events', uniqExact(country_code, party_id, session_id, last_updated, stream_seq) FROM session_events
           UNION ALL SELECT 'deliveries', uniqExact(at, stream_seq) FROM deliveries
           UNION ALL SELECT 'anomalies', uniqExact(finding_key) FROM anomalies
-          UNION ALL SELECT 'validation_findings', uniqExact(module, country_code, party_id, object_id, path) FROM validation_findings`,
+          UNION ALL SELECT 'validation_findings', uniqExact(module, country_code, party_id, object_id, path, rule) FROM validation_findings`,
         format: 'JSONEachRow',
       })
     ).json<{ t: string; n: string }>();

@@ -10,7 +10,7 @@ import { parseOcpi } from '../http/parseBody.ts';
 import { contentHash } from '../store/cdrs.ts';
 import { tokenOwner } from './ownership.ts';
 import { decideRoute } from './routing.ts';
-import { publishPush } from './publishPush.ts';
+import { cdrMessageId, cdrObjectKey, publishPush } from './publishPush.ts';
 import { routeError } from './routeErrors.ts';
 import { senderParty } from './senderParty.ts';
 import { cdrContext } from './cdrContext.ts';
@@ -38,7 +38,6 @@ export interface CdrOutcome {
 }
 
 /** Nats-Msg-Id of a CDR: one per CDR and receiver, so re-publishing a stored CDR never duplicates. */
-const cdrMessageId = (m: OcpiPushMessage) => `cdrs:${m.object_key}:${m.receiver ? partyKey(m.receiver.country_code, m.receiver.party_id) : 'none'}`;
 
 export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<CdrOutcome> {
   const cdr = parseOcpi<Json>('cdr', request.body);
@@ -90,7 +89,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
       event: 'post',
       path: [],
       body: cdr,
-      object_key: `cdrs:${partyKey(owner.country_code, owner.party_id)}:${cdr.id}`,
+      object_key: cdrObjectKey(owner.country_code, owner.party_id, String(cdr.id)),
       sender: senderRef,
       from: senderRef,
       receiver: receiverRef,

@@ -16,7 +16,7 @@
 // committed after a higher one) is still ahead of it as long as it commits within the grace.
 import { randomUUID } from 'node:crypto';
 import type { HubDeps } from '../../deps.ts';
-import type { OcpiPushMessage, PartyRef, RoutingMode } from '../../bus/messages.ts';
+import { pushFindings, type OcpiPushMessage, type PartyRef, type PushFinding, type RoutingMode } from '../../bus/messages.ts';
 import type { Logger } from '../../logger.ts';
 import { startPeriodicJob } from '../../periodicJob.ts';
 import { cdrMessageId, cdrObjectKey, publishPush } from '../publishPush.ts';
@@ -47,6 +47,7 @@ interface UnpublishedCdr {
   data: Record<string, unknown>;
   receiver: string | null;
   routing: RoutingMode;
+  validation: PushFinding[];
 }
 
 /** One sweep: publishes and marks what is due, advances the watermark over what is done. */
@@ -83,7 +84,7 @@ export async function sweepCdrOutbox(deps: HubDeps, options: { graceMs: number; 
 
 async function publishUnmarked(deps: HubDeps, seqs: string[], log?: Logger): Promise<{ published: number; failed: string[] }> {
   if (seqs.length === 0) return { published: 0, failed: [] };
-  const cdrs: UnpublishedCdr[] = await deps.db('cdrs').whereIn('seq', seqs).orderBy('seq').select('seq', 'country_code', 'party_id', 'cdr_id', 'data', 'receiver', 'routing');
+  const cdrs: UnpublishedCdr[] = await deps.db('cdrs').whereIn('seq', seqs).orderBy('seq').select('seq', 'country_code', 'party_id', 'cdr_id', 'data', 'receiver', 'routing', 'validation');
   const outcomes = await Promise.allSettled(cdrs.map((cdr) => publishPush(deps, [messageOf(cdr)], cdrMessageId).then(() => String(cdr.seq))));
   const marked = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   const failed = cdrs.filter((_, i) => outcomes[i].status === 'rejected').map((c) => String(c.seq));
@@ -111,6 +112,7 @@ function messageOf(cdr: UnpublishedCdr): OcpiPushMessage {
     correlation_id: randomUUID(),
     // Acceptance as far as delivery is concerned: the retry horizon starts when it reaches the stream.
     accepted_at: new Date().toISOString(),
+    findings: pushFindings(cdr.validation),
   };
 }
 
