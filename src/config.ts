@@ -77,6 +77,10 @@ const EnvSchema = z.object({
   REFUND_RETRY_INTERVAL_MS: z.coerce.number().int().min(100).default(300_000),
   // Analytics: a CDR arriving more than this many days after its session ended is flagged (late_cdr).
   ANOMALY_LATE_CDR_DAYS: z.coerce.number().min(1).default(90),
+  // Analytics rollups (pipelines role): how often the days touched by new CDRs are recomputed.
+  ANALYTICS_ROLLUP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  // Delivery backlog (pipelines role): how often the delivery lanes are sampled into ClickHouse.
+  DELIVERY_BACKLOG_SAMPLE_MS: z.coerce.number().int().min(100).default(15_000),
   // Billing emails (statements, reminders, login links) over SMTP; without SMTP_URL they stay queued.
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   MAIL_FROM: z.string().min(3).default('OCPI Hub billing <billing@localhost>'),
