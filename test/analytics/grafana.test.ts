@@ -8,6 +8,7 @@ import { createDb } from '../../src/store/db.ts';
 import { generate } from '../../pipelines/evaluate/generator.ts';
 import { addOcpiMessage, emptyRows } from '../../pipelines/ingest/transform.ts';
 import { writeRows } from '../../pipelines/ingest/sink.ts';
+import { refreshRollups } from '../../pipelines/rollups/index.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import { testConfig } from '../support/hub.ts';
 import { expandClickHouse, expandPostgres, type TimeRange, type VariableValue } from './support/grafana.ts';
@@ -40,6 +41,10 @@ beforeAll(async () => {
     rows.deliveries.push({ at: Math.floor(Date.now() / 1000) - i * 600, module: i % 2 ? 'cdrs' : 'sessions', event: 'post', sender_country_code: cpo.country_code, sender_party_id: cpo.party_id, receiver_country_code: emsp.country_code, receiver_party_id: emsp.party_id, outcome, attempts: 1 + (i % 3), latency_ms: 40 + i, status_code: outcome === 'delivered' ? 1000 : 0, ingested_at: Math.floor(Date.now() / 1000), stream_seq: i + 1 });
   }
   await writeRows(ch, rows);
+  // The revenue panels read the rollups the pipelines role recomputes; the backlog panels the sampler's rows.
+  await refreshRollups(ch);
+  const sampled = Math.floor(Date.now() / 1000);
+  await ch.insert({ table: 'delivery_backlog', format: 'JSONEachRow', values: data.parties.emsps.flatMap((p, i) => [0, 900].map((ago) => ({ at: sampled - ago, receiver_country_code: p.country_code, receiver_party_id: p.party_id, status: i === 0 ? 'OFFLINE' : 'CONNECTED', pending: ago === 0 && i > 0 ? 0 : 5 + i, oldest_age_s: 60 * (i + 1), dead_letters: i % 2, sampled_at: sampled }))) });
   const findings = data.cdrs.filter((g) => g.label).slice(0, 50);
   await ch.insert({ table: 'anomalies', format: 'JSONEachRow', values: findings.map((g) => ({ finding_key: `${g.label}:${g.cdr.id}`, type: g.label, severity: 'high', country_code: g.cdr.country_code, party_id: g.cdr.party_id, cdr_id: g.cdr.id, currency: g.cdr.currency, amount_at_risk: 1.5, evidence: '{"why":"test"}', accepted_at: Math.floor(Date.now() / 1000), detected_at: Math.floor(Date.now() / 1000) })) });
   await ch.insert({ table: 'validation_findings', format: 'JSONEachRow', values: [{ detected_at: Math.floor(Date.now() / 1000), module: 'cdrs', country_code: 'NL', party_id: 'CPA', object_id: 'X', path: 'total_cost', message: 'required field missing', severity: 'error' }] });

@@ -1,0 +1,86 @@
+// The dashboards the issue asks for have a panel for each question, and those panels read what
+// answers it: Hub traffic counts delivered messages (not attempts), reads the sampled backlog and
+// the hub's own OFFLINE status; Revenue and utilisation reads the deduplicated rollups. Whether
+// every panel's SQL runs and returns the right columns is grafana.test.ts.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const load = (file: string) => JSON.parse(readFileSync(new URL(`../../grafana/dashboards/${file}`, import.meta.url), 'utf8'));
+const panelsOf = (d: any): any[] => d.panels.flatMap((p: any) => (p.type === 'row' ? (p.panels ?? []) : [p]));
+const sqlOf = (p: any): string => p.targets.map((t: any) => t.rawSql).join('\n');
+
+const required: Record<string, { file: string; title: string; panels: [string, RegExp][] }> = {
+  traffic: {
+    file: 'hub-traffic.json',
+    title: 'Hub traffic',
+    panels: [
+      ['messages per module', /^Messages delivered per module/],
+      ['messages per party', /^Messages delivered per party/],
+      ['delivery latency', /^Delivery latency/],
+      ['delivery failures', /^Delivery failures/],
+      ['backlog', /^Backlog per receiver/],
+      ['parties offline', /^Parties offline/],
+    ],
+  },
+  revenue: {
+    file: 'revenue-utilisation.json',
+    title: 'Revenue and utilisation',
+    panels: [
+      ['revenue per session', /^Revenue per session/],
+      ['revenue per party', /^Revenue per CPO party/],
+      ['revenue per currency', /^Revenue per currency/],
+      ['peak hours', /^Peak hours/],
+      ['popular tariffs', /^Popular tariffs/],
+      ['energy', /^Energy per day/],
+    ],
+  },
+};
+
+describe.each(Object.values(required))('$title dashboard', ({ file, title, panels }) => {
+  const dashboard = load(file);
+  it('has its title', () => expect(dashboard.title).toBe(title));
+  it.each(panels)('has a panel for %s', (_what, pattern) => {
+    expect(panelsOf(dashboard).filter((p) => pattern.test(p.title)).map((p) => p.title)).toHaveLength(1);
+  });
+});
+
+describe('Hub traffic panels read what their titles say', () => {
+  const panels = panelsOf(load('hub-traffic.json'));
+  const panel = (pattern: RegExp) => panels.find((p) => pattern.test(p.title))!;
+
+  it('messages count deliveries the receiver accepted, not attempts', () => {
+    expect(sqlOf(panel(/^Messages delivered per module/))).toMatch(/outcome = 'delivered'/);
+    expect(sqlOf(panel(/^Messages delivered per party/))).toMatch(/countIf\(outcome = 'delivered'\) AS messages_delivered/);
+  });
+
+  it('backlog comes from the sampled lanes, not from failed attempts', () => {
+    for (const p of panels.filter((x) => /backlog/i.test(x.title))) {
+      expect(sqlOf(p)).toMatch(/FROM delivery_backlog/);
+      expect(sqlOf(p)).not.toMatch(/FROM deliveries/);
+    }
+  });
+
+  it('parties offline is the hub status in Postgres', () => {
+    const p = panel(/^Parties offline/);
+    expect(p.datasource).toEqual({ type: 'grafana-postgresql-datasource', uid: '${pg}' });
+    expect(sqlOf(p)).toMatch(/FROM parties .*status = 'OFFLINE'/);
+  });
+
+  it('no title promises CDRs where only session updates are counted', () => {
+    for (const p of panels.filter((x) => /FROM session_events/.test(sqlOf(x)))) expect(p.title).not.toMatch(/CDR/i);
+  });
+});
+
+describe('Revenue and utilisation panels read the rollups', () => {
+  const panels = panelsOf(load('revenue-utilisation.json'));
+  it.each(panels.map((p) => [p.title, p]))('%s', (_title, p) => {
+    const sql = sqlOf(p);
+    expect(sql).not.toMatch(/FROM (cdrs|cdr_facts)\b/);
+    const tables = [...sql.matchAll(/FROM (\w+)( FINAL)?/g)];
+    expect(tables.length).toBeGreaterThan(0);
+    for (const [, table, final] of tables) {
+      expect(['revenue_daily', 'location_hourly', 'ppk_tariff_daily', 'ppk_location_daily']).toContain(table);
+      expect(final, `${table} read with FINAL`).toBe(' FINAL');
+    }
+  });
+});
