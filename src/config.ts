@@ -77,6 +77,8 @@ const EnvSchema = z.object({
   REFUND_RETRY_INTERVAL_MS: z.coerce.number().int().min(100).default(300_000),
   // Analytics: a CDR arriving more than this many days after its session ended is flagged (late_cdr).
   ANOMALY_LATE_CDR_DAYS: z.coerce.number().min(1).default(90),
+  // Analytics: how often party drift is judged (only the days that received CDRs since, and days just closed).
+  ANOMALY_DRIFT_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
   // Analytics rollups (pipelines role): how often the days touched by new CDRs are recomputed.
   ANALYTICS_ROLLUP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   // Delivery backlog (pipelines role): how often the delivery lanes are sampled into ClickHouse.

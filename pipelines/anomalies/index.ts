@@ -3,26 +3,28 @@
 // last sequence (its ack floor), so the set-based rules see all earlier CDRs in ClickHouse. Per-CDR
 // rules run in process (tariff recomputation with ocpi/tariffs), set-based ones read ClickHouse.
 // Findings go to ClickHouse, NATS and Postgres review_items before the batch is acknowledged.
-// Party drift runs on a timer over cdr_facts (one row per CDR, deduplicated when read).
+// Schema validity is not judged here: acceptance rejects schema-invalid CDRs before they reach the
+// stream. Party drift runs on its own, slower timer over cdr_facts, re-reading only the days that
+// received CDRs since its last pass (./drift.ts), and waits while the detector is catching up on a
+// backlog (a day half replayed would look like an outage).
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { HubDeps } from '../../src/deps.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { validate } from '../../ocpi/validate.ts';
 import type { CdrInput, Tariff } from '../../ocpi/tariffs/types.ts';
 import { runBatchConsumer } from '../batchConsumer.ts';
 import { INGEST_DURABLE } from '../ingest/index.ts';
 import { cdrRows, UnmappableMessage, type CdrRow } from '../ingest/transform.ts';
-import { dailyVolumes, locationFacts, neighbours, pricePerKwhStats, tariffsByKey } from './queries.ts';
+import { locationFacts, neighbours, pricePerKwhStats, tariffsByKey } from './queries.ts';
 import {
   checkPrice,
   defaultDriftSettings,
   defaultRuleSettings,
-  driftFindings,
   duplicateSessionFinding,
   overlapFinding,
   ppkFinding,
   singleCdrFindings,
+  statisticsNeeded,
   type DriftSettings,
   tokenKeyOf,
   type CdrLite,
@@ -30,7 +32,8 @@ import {
   type RobustStat,
   type RuleSettings,
 } from './rules.ts';
-import { writeFindings, writeValidationFindings, type ValidationFindingRow } from './sink.ts';
+import { driftTracker, judgeAllDrift } from './drift.ts';
+import { writeFindings } from './sink.ts';
 
 export const ANOMALIES_DURABLE = 'analytics-anomalies';
 
@@ -39,7 +42,10 @@ export interface DetectorOptions {
   drift?: Partial<DriftSettings>;
   batchSize?: number;
   maxDelayMs?: number;
+  /** How often party drift is judged (ms; default ANOMALY_DRIFT_INTERVAL_MS); 0: never (runDriftOnce only). */
   driftEveryMs?: number;
+  /** The clock drift judges by (tests move it across midnight). */
+  now?: () => number;
   /** How long a batch waits for the ingester before it is retried (ms). */
   ingestWaitMs?: number;
   /** How long price-per-kWh statistics are reused (ms). */
@@ -78,7 +84,7 @@ function statsCache(fetch: (keys: Key4[]) => Promise<Map<string, RobustStat>>, t
 
 export interface RunningDetector {
   stop(): Promise<void>;
-  stats(): { cdrs: number; findings: number; driftRuns: number; lastError: string | null };
+  stats(): { cdrs: number; findings: number; driftRuns: number; driftDaysRead: number; lastError: string | null };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -93,8 +99,10 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
   const settings: RuleSettings = { ...defaultRuleSettings, ...options.rules };
   const driftSettings: DriftSettings = { ...defaultDriftSettings, ...options.drift };
   const { subjects } = deps.bus;
-  const stats = { cdrs: 0, findings: 0, driftRuns: 0, lastError: null as string | null };
-  let driftDirty = true;
+  const stats = { cdrs: 0, findings: 0, driftRuns: 0, driftDaysRead: 0, lastError: null as string | null };
+  const drift = driftTracker(clickhouse, driftSettings);
+  const clock = options.now ?? Date.now;
+  const batchSize = options.batchSize ?? 1000;
   // Price-per-kWh statistics move slowly: each location's and tariff's are read at most every few seconds.
   const ppkCache = {
     location: statsCache((keys) => pricePerKwhStats(clickhouse, 'location_id', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000, settings.minSamples),
@@ -148,7 +156,8 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     const q1 = Date.now();
 
     const findings: Finding[] = [];
-    const unpriced: { s: Subject; price: ReturnType<typeof checkPrice> }[] = [];
+    // CDRs whose price per kWh is judged by statistics (the hub holds no tariff to recompute with).
+    const statistical: { s: Subject; price: ReturnType<typeof checkPrice> }[] = [];
     for (const s of subjectsIn) {
       const r = s.row;
       const known = r.tariff_id ? tariffs.get(`${r.country_code}*${r.party_id}*${r.tariff_id}`) : undefined;
@@ -156,7 +165,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       const powerW = facts.powerW.get(`${r.country_code}*${r.party_id}*${r.location_id}*${r.evse_uid}*${r.connector_id}`) ?? null;
       const single = singleCdrFindings(r, { connectorPowerW: powerW, price }, settings);
       findings.push(...single);
-      if (price.kind === 'unpriceable' && !single.some((f) => f.type === 'non_positive_total')) unpriced.push({ s, price });
+      if (statisticsNeeded(price) !== null && !single.some((f) => f.type === 'non_positive_total')) statistical.push({ s, price });
 
       // Set-based: the stored copy carries the arrival order (first stream sequence that stored it).
       const self = stored.get(`${r.country_code}*${r.party_id}*${r.id}`);
@@ -172,13 +181,13 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     }
 
     const q2 = Date.now();
-    if (unpriced.length) {
+    if (statistical.length) {
       const key = (r: CdrRow, k: string): [string, string, string, string] => [r.country_code, r.party_id, k, r.currency];
       const [byLocation, byTariff] = await Promise.all([
-        ppkCache.location.get(unpriced.map(({ s }) => key(s.row, s.row.location_id))),
-        ppkCache.tariff.get(unpriced.filter(({ s }) => s.row.tariff_id).map(({ s }) => key(s.row, s.row.tariff_id))),
+        ppkCache.location.get(statistical.map(({ s }) => key(s.row, s.row.location_id))),
+        ppkCache.tariff.get(statistical.filter(({ s }) => s.row.tariff_id).map(({ s }) => key(s.row, s.row.tariff_id))),
       ]);
-      for (const { s, price } of unpriced) {
+      for (const { s, price } of statistical) {
         const r = s.row;
         const f = ppkFinding(r, price, {
           location: byLocation.get(`${r.country_code}*${r.party_id}*${r.location_id}*${r.currency}`) ?? null,
@@ -187,7 +196,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
         if (f) findings.push(f);
       }
     }
-    log.debug({ lookups_ms: q1 - q0, rules_ms: q2 - q1, ppk_ms: Date.now() - q2, unpriced: unpriced.length }, 'judge timings');
+    log.debug({ lookups_ms: q1 - q0, rules_ms: q2 - q1, ppk_ms: Date.now() - q2, statistical: statistical.length }, 'judge timings');
     return findings;
   };
 
@@ -197,16 +206,15 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       stream: subjects.streams.ocpi,
       durable: ANOMALIES_DURABLE,
       filterSubject: subjects.moduleAll('cdrs'),
-      batchSize: options.batchSize ?? 1000,
+      batchSize,
       maxDelayMs: options.maxDelayMs ?? 200,
-      maxAckPending: (options.batchSize ?? 1000) * 8,
+      maxAckPending: batchSize * 8,
     },
     async (messages) => {
       const t0 = Date.now();
       await waitForIngest(Math.max(...messages.map((m) => m.seq)), messages);
       const t1 = Date.now();
       const batch = new Map<string, Subject>();
-      const validation: ValidationFindingRow[] = [];
       const now = Math.floor(Date.now() / 1000);
       for (const msg of messages) {
         try {
@@ -216,12 +224,6 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
           const key = `${cdr.country_code}*${cdr.party_id}*${cdr.id}`;
           if (batch.has(key)) continue;
           batch.set(key, { row: cdr, body: message.body as Subject['body'] });
-          const checked = validate('cdr', message.body);
-          if (!checked.ok) {
-            for (const e of checked.errors.slice(0, 20)) {
-              validation.push({ detected_at: now, module: 'cdrs', country_code: cdr.country_code, party_id: cdr.party_id, object_id: cdr.id, path: e.path, message: e.message, severity: 'error' });
-            }
-          }
         } catch (err) {
           if (!(err instanceof UnmappableMessage) && !(err instanceof SyntaxError)) throw err;
         }
@@ -230,31 +232,47 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       const t2 = Date.now();
       const findings = await judge([...batch.values()]);
       const t3 = Date.now();
-      await writeValidationFindings(clickhouse, validation);
       await writeFindings(deps, clickhouse, findings);
-      log.debug({ cdrs: batch.size, findings: findings.length, wait_ingest_ms: t1 - t0, parse_validate_ms: t2 - t1, judge_ms: t3 - t2, write_ms: Date.now() - t3 }, 'anomaly batch judged');
+      log.debug({ cdrs: batch.size, findings: findings.length, wait_ingest_ms: t1 - t0, parse_ms: t2 - t1, judge_ms: t3 - t2, write_ms: Date.now() - t3 }, 'anomaly batch judged');
+      drift.touch([...batch.values()].map((s) => s.row));
       stats.cdrs += batch.size;
       stats.findings += findings.length;
-      driftDirty = true;
     },
     log,
   );
 
   let stopping = false;
-  const runDrift = async () => {
-    driftDirty = false;
-    const findings = await runDriftOnce(deps, clickhouse, driftSettings);
-    stats.driftRuns++;
-    stats.findings += findings.length;
+  let wake: (() => void) | null = null;
+  const driftEveryMs = options.driftEveryMs ?? deps.config.ANOMALY_DRIFT_INTERVAL_MS;
+  /** A backlog of more than a batch: days are still being replayed, so drift waits. */
+  const catchingUp = async () => {
+    const info = await deps.bus.jsm.consumers.info(subjects.streams.ocpi, ANOMALIES_DURABLE);
+    return info.num_pending > batchSize;
   };
   const driftLoop = (async () => {
+    if (driftEveryMs <= 0) return;
     while (!stopping) {
-      await sleep(options.driftEveryMs ?? 2000);
-      if (!driftDirty || stopping) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, driftEveryMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+      if (stopping || !drift.due(clock())) continue;
       try {
-        await runDrift();
+        if (await catchingUp()) {
+          log.debug('drift waits: the detector is catching up');
+          continue;
+        }
+        const t0 = Date.now();
+        const pass = await drift.run(clock(), (findings) => writeFindings(deps, clickhouse, findings));
+        stats.driftRuns++;
+        stats.driftDaysRead += pass.daysRead;
+        stats.findings += pass.findings.length;
+        log.debug({ full: pass.full, days_read: pass.daysRead, findings: pass.findings.length, ms: Date.now() - t0 }, 'drift judged');
       } catch (err) {
-        driftDirty = true;
         stats.lastError = err instanceof Error ? err.message : String(err);
         log.warn({ err }, 'drift detection failed; will retry');
       }
@@ -265,17 +283,16 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     stats: () => ({ ...stats, lastError: stats.lastError ?? consumer.stats().lastError }),
     async stop() {
       stopping = true;
+      (wake as (() => void) | null)?.();
       await consumer.stop();
       await driftLoop;
     },
   };
 }
 
-/** One drift pass: every closed party-day judged against its history; findings written. */
-export async function runDriftOnce(deps: Pick<HubDeps, 'db' | 'bus'>, clickhouse: ClickHouseClient, settings: Partial<DriftSettings> = {}): Promise<Finding[]> {
-  const volumes = await dailyVolumes(clickhouse);
-  const findings: Finding[] = [];
-  for (const { party, series } of volumes.values()) findings.push(...driftFindings(party, series, { ...defaultDriftSettings, ...settings }));
+/** One full drift pass: every closed party-day of the window judged against its history; findings written. */
+export async function runDriftOnce(deps: Pick<HubDeps, 'db' | 'bus'>, clickhouse: ClickHouseClient, settings: Partial<DriftSettings> = {}, nowMs = Date.now()): Promise<Finding[]> {
+  const findings = await judgeAllDrift(clickhouse, nowMs, { ...defaultDriftSettings, ...settings });
   await writeFindings(deps, clickhouse, findings);
   return findings;
 }

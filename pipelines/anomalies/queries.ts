@@ -1,6 +1,9 @@
 // The set-based side of detection: what the rules need from ClickHouse, one statement each, all
-// running on 18.16 (no window functions: groupArray + arrayReduce for MAD; FINAL for dedupe).
-// Values only enter through quote().
+// running on 18.16 and current ClickHouse (no window functions: groupArray + arrayReduce for MAD).
+// Per-batch questions read the narrow look-up tables of migrations/clickhouse/0005_cdr_lookups.sql,
+// ordered by what is asked (session, token, location or tariff), never a scan of `cdrs`. Copies
+// of a CDR are collapsed when read, without FINAL (single-threaded on 18.16). Values only enter
+// through quote().
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quote } from '../../src/store/clickhouse.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
@@ -30,16 +33,18 @@ function toLite(r: Record<string, unknown>): CdrLite {
 }
 
 /**
- * Stored CDRs sharing a session key or a token with the given ones. Deduplicated by CDR key here
- * (the copy with the lowest stream sequence, i.e. the first stored) rather than with FINAL, which
- * on 18.16 merges the whole table in one thread.
+ * Stored CDRs sharing a session key or a token with the given ones, from the look-up tables
+ * ordered by session key and by token. Deduplicated by CDR key here (the copy with the lowest
+ * stream sequence, i.e. the first stored): a CDR is in both tables, and may be stored twice.
  */
 export async function neighbours(client: ClickHouseClient, sessionKeys: string[], tokens: [string, string, string][]): Promise<CdrLite[]> {
-  if (sessionKeys.length === 0 && tokens.length === 0) return [];
-  const conditions: string[] = [];
-  if (sessionKeys.length) conditions.push(`session_key IN (${sessionKeys.map(quote).join(',')})`);
-  if (tokens.length) conditions.push(`(token_country_code, token_party_id, token_uid) IN (${tupleList(tokens)})`);
-  const found = (await rows<Record<string, unknown>>(client, `SELECT ${liteColumns} FROM cdrs WHERE ${conditions.join(' OR ')}`)).map(toLite);
+  const lookups: Promise<Record<string, unknown>[]>[] = [];
+  if (sessionKeys.length) lookups.push(rows(client, `SELECT ${liteColumns} FROM cdrs_by_session WHERE session_key IN (${sessionKeys.map(quote).join(',')})`));
+  if (tokens.length) {
+    const uids = [...new Set(tokens.map((t) => t[2]))];
+    lookups.push(rows(client, `SELECT ${liteColumns} FROM cdrs_by_token WHERE token_uid IN (${uids.map(quote).join(',')}) AND (token_country_code, token_party_id, token_uid) IN (${tupleList(tokens)})`));
+  }
+  const found = (await Promise.all(lookups)).flat().map(toLite);
   const first = new Map<string, CdrLite>();
   for (const c of found) {
     const key = `${c.country_code}*${c.party_id}*${c.id}`;
@@ -91,7 +96,8 @@ export async function locationFacts(client: ClickHouseClient, connectors: [strin
 
 /**
  * Median and MAD of price per kWh (excl. VAT) per location or tariff over the last `days` days of
- * stored CDRs with at least `minKwh` kWh. MAD is computed with arrays (no window functions).
+ * stored CDRs with at least `minKwh` kWh, from the price points ordered by location and tariff
+ * (one per CDR and scope; copies collapsed with LIMIT 1 BY). MAD is computed with arrays.
  */
 export async function pricePerKwhStats(
   client: ClickHouseClient,
@@ -106,14 +112,15 @@ export async function pricePerKwhStats(
     client,
     `SELECT k, length(xs) AS n, med, arrayReduce('quantileExact', arrayMap(x -> abs(x - med), xs)) AS mad
      FROM (
-       SELECT concat(country_code, '*', party_id, '*', ${scope}, '*', currency) AS k, groupArray(ppk) AS xs, quantileExact(0.5)(ppk) AS med
+       SELECT concat(country_code, '*', party_id, '*', scope_id, '*', currency) AS k, groupArray(ppk) AS xs, quantileExact(0.5)(ppk) AS med
        FROM (
-         SELECT country_code, party_id, ${scope}, currency, toFloat64(total_cost_excl) / toFloat64(total_energy) AS ppk
-         FROM cdrs
-         WHERE credit = 0 AND total_energy >= ${quote(minKwh)} AND total_cost_excl > 0
+         SELECT country_code, party_id, scope_id, currency, ppk
+         FROM cdr_price_points
+         WHERE scope = ${quote(scope === 'location_id' ? 'location' : 'tariff')}
+           AND (country_code, party_id, scope_id, currency) IN (${tupleList(keys)})
+           AND total_energy >= ${quote(minKwh)}
            AND end_ts >= now() - INTERVAL ${quote(days)} DAY
-           AND (country_code, party_id, ${scope}, currency) IN (${tupleList(keys)})
-         LIMIT 1 BY country_code, party_id, id
+         LIMIT 1 BY country_code, party_id, scope_id, currency, id
        )
        GROUP BY k
      )`,
@@ -122,18 +129,39 @@ export async function pricePerKwhStats(
   return out;
 }
 
+export interface PartySeries {
+  party: { country_code: string; party_id: string; currency: string };
+  series: DailyVolume[];
+}
+
+/** Which days dailyVolumes reads: the last `sinceDays` days up to `until`, or a set of days. */
+export type DaySelection = { sinceDays: number; until: string } | { days: readonly string[] };
+
 /**
  * Daily CDR count (non-credit CDRs), revenue (excl. VAT, credits included, as they reduce it) and
- * latest acceptance per CPO party and currency, from cdr_facts deduplicated with FINAL.
+ * latest acceptance per CPO party and currency, from cdr_facts. Copies of a CDR share every
+ * column but ingested_at, so they collapse in a GROUP BY on the CDR key (which, unlike FINAL,
+ * runs on every core on 18.16). Keyed by party and currency.
  */
-export async function dailyVolumes(client: ClickHouseClient, sinceDays = 400): Promise<Map<string, { party: { country_code: string; party_id: string; currency: string }; series: DailyVolume[] }>> {
+export async function dailyVolumes(client: ClickHouseClient, selection: DaySelection): Promise<Map<string, PartySeries>> {
+  const out = new Map<string, PartySeries>();
+  let where: string;
+  if ('days' in selection) {
+    if (selection.days.length === 0) return out;
+    where = `day IN (${selection.days.map((d) => `toDate(${quote(d)})`).join(',')})`;
+  } else {
+    where = `day >= toDate(${quote(selection.until)}) - ${quote(selection.sinceDays)} AND day <= toDate(${quote(selection.until)})`;
+  }
   const found = await rows<{ country_code: string; party_id: string; currency: string; d: string; n: string; revenue: number; last: string }>(
     client,
-    `SELECT country_code, party_id, currency, toString(day) AS d, countIf(credit = 0) AS n, toFloat64(sum(revenue_excl)) AS revenue, toUInt32(max(accepted_at)) AS last
-     FROM cdr_facts FINAL WHERE day >= today() - ${quote(sinceDays)}
+    `SELECT country_code, party_id, cur AS currency, toString(day) AS d, countIf(is_credit = 0) AS n, toFloat64(sum(rev)) AS revenue, toUInt32(max(accepted)) AS last
+     FROM (
+       SELECT day, country_code, party_id, id, any(currency) AS cur, any(credit) AS is_credit, any(revenue_excl) AS rev, max(accepted_at) AS accepted
+       FROM cdr_facts WHERE ${where}
+       GROUP BY day, country_code, party_id, id
+     )
      GROUP BY country_code, party_id, currency, day ORDER BY d`,
   );
-  const out = new Map<string, { party: { country_code: string; party_id: string; currency: string }; series: DailyVolume[] }>();
   for (const r of found) {
     const key = `${r.country_code}*${r.party_id}*${r.currency}`;
     let entry = out.get(key);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cdrRows, type CdrRow } from '../ingest/transform.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
-import { checkPrice, driftFindings, duplicateSessionFinding, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type PriceCheck } from './rules.ts';
+import { checkPrice, defaultRuleSettings, driftFindings, duplicateSessionFinding, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type PriceCheck } from './rules.ts';
 
 const tariff: Tariff = { country_code: 'NL', party_id: 'CPA', id: 'T1', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] };
 
@@ -32,10 +32,14 @@ function rowOf(cdr: Record<string, any>, acceptedAt = '2026-01-10T12:05:00Z', se
   return cdrRows(message, { seq, ingestedAt: 0 }).cdr;
 }
 
-const types = (cdr: Record<string, any>, opts: { power?: number | null; tariffs?: Tariff[]; accepted?: string } = {}) => {
+const types = (cdr: Record<string, any>, opts: { power?: number | null; tariffs?: Tariff[]; accepted?: string; lateCdrDays?: number } = {}) => {
   const price = checkPrice(cdr as any, opts.tariffs ?? [tariff], 'Europe/Amsterdam', 'T1');
-  return singleCdrFindings(rowOf(cdr, opts.accepted), { connectorPowerW: opts.power === undefined ? 22_000 : opts.power, price }).map((f) => f.type).sort();
+  const settings = { ...defaultRuleSettings, lateCdrDays: opts.lateCdrDays ?? defaultRuleSettings.lateCdrDays };
+  return singleCdrFindings(rowOf(cdr, opts.accepted), { connectorPowerW: opts.power === undefined ? 22_000 : opts.power, price }, settings).map((f) => f.type).sort();
 };
+
+/** Acceptance `days` days and an hour after the session of aCdr() ended (2026-01-10T12:00Z). */
+const daysAfterSession = (days: number) => new Date(Date.parse('2026-01-10T12:00:00Z') + days * 86_400_000 + 3_600_000).toISOString();
 
 describe('per-CDR rules', () => {
   it.each([
@@ -55,8 +59,19 @@ describe('per-CDR rules', () => {
     expect(types(cdr, opts)).toEqual(expected);
   });
 
-  it('prices with the tariff embedded in the CDR when the hub has none', () => {
-    expect(checkPrice(aCdr({ tariffs: [tariff] }) as any, [], null, 'T1').kind).toBe('matches');
+  it.each([
+    ['89 days late, limit 90 (default)', 89, undefined, []],
+    ['91 days late, limit 90 (default)', 91, undefined, ['late_cdr']],
+    ['29 days late, limit 30', 29, 30, []],
+    ['31 days late, limit 30', 31, 30, ['late_cdr']],
+    ['91 days late, limit 120', 91, 120, []],
+  ])('late CDR: %s', (_name, days, lateCdrDays, expected) => {
+    expect(types(aCdr(), { accepted: daysAfterSession(days), lateCdrDays })).toEqual(expected);
+  });
+
+  it('prices with the tariff embedded in the CDR when the hub has none, and says so', () => {
+    expect(checkPrice(aCdr({ tariffs: [tariff] }) as any, [], null, 'T1')).toMatchObject({ kind: 'matches', source: 'cdr' });
+    expect(checkPrice(aCdr({ tariffs: [tariff] }) as any, [tariff], null, 'T1')).toMatchObject({ kind: 'matches', source: 'hub' });
     expect(checkPrice(aCdr() as any, [], null, 'T1').kind).toBe('unpriceable');
   });
 
@@ -97,9 +112,22 @@ describe('robust statistics', () => {
     expect(ppkFinding(row, unpriceable, { location, tariff: tariffStat }) !== null).toBe(expected);
   });
 
-  it('does not judge price per kWh when the tariff recomputation was possible', () => {
+  it('does not judge price per kWh when the hub recomputed the price with a tariff it holds', () => {
     const row = rowOf(aCdr({ total_cost: { excl_vat: 60, incl_vat: 60 } }));
-    expect(ppkFinding(row, { kind: 'matches', expected: '60', tariffId: 'T1' }, { location: { median: 0.3, mad: 0, n: 40 }, tariff: null })).toBeNull();
+    expect(ppkFinding(row, { kind: 'matches', expected: '60', tariffId: 'T1', source: 'hub' }, { location: { median: 0.3, mad: 0, n: 40 }, tariff: null })).toBeNull();
+  });
+
+  it('judges price per kWh when the total matches only the tariff the CDR carries (three times the usual)', () => {
+    const dear: Tariff = { ...tariff, elements: [{ price_components: [{ type: 'ENERGY', price: 0.9, vat: 21, step_size: 1 }] }] };
+    const cdr = aCdr({ tariffs: [dear], total_cost: { excl_vat: 18, incl_vat: 21.78 } });
+    const price = checkPrice(cdr as any, [], null, 'T1');
+    expect(price).toMatchObject({ kind: 'matches', source: 'cdr' });
+    const usual = { median: 0.3, mad: 0, n: 40 };
+    const finding = ppkFinding(rowOf(cdr), price, { location: usual, tariff: usual });
+    expect(finding).toMatchObject({ type: 'price_per_kwh_outlier', cdr_id: 'CDR1', evidence: { price_per_kwh: 0.9, why_judged_by_statistics: expect.stringContaining('tariff the CDR carries') } });
+    // The same CDR at the usual price is not an outlier.
+    const fair = aCdr({ tariffs: [tariff] });
+    expect(ppkFinding(rowOf(fair), checkPrice(fair as any, [], null, 'T1'), { location: usual, tariff: usual })).toBeNull();
   });
 });
 
@@ -133,14 +161,38 @@ describe('party drift', () => {
   const steady = Array.from({ length: 40 }, (_, i) => 30 + ((i * 7) % 9) - 4);
   const party = { country_code: 'NL', party_id: 'CPA', currency: 'EUR' };
 
+  // The series covers 2026-01-01 … 2026-02-09 (40 days); `today` says which days are closed.
   it.each([
-    ['steady traffic', steady, []],
-    ['a day at four times the usual', steady.map((v, i) => (i === 35 ? v * 4 : v)), ['2026-02-05']],
-    ['a day without CDRs (outage)', steady.map((v, i) => (i === 35 ? 0 : v)), ['2026-02-05']],
-    ['the last day is not judged (not closed yet)', steady.map((v, i) => (i === 39 ? v * 4 : v)), []],
-    ['too little history', steady.slice(0, 25).map((v, i) => (i === 24 ? v * 4 : v)), []],
-  ])('%s', (_name, values, days) => {
-    const findings = driftFindings(party, series(values).filter((d) => d.cdrs > 0));
+    ['steady traffic', steady, '2026-02-10', []],
+    ['a day at four times the usual', steady.map((v, i) => (i === 35 ? v * 4 : v)), '2026-02-10', ['2026-02-05']],
+    ['a day without CDRs (outage)', steady.map((v, i) => (i === 35 ? 0 : v)), '2026-02-10', ['2026-02-05']],
+    ['yesterday is judged', steady.map((v, i) => (i === 39 ? v * 4 : v)), '2026-02-10', ['2026-02-09']],
+    ['today is not judged (not closed yet)', steady.map((v, i) => (i === 39 ? v * 4 : v)), '2026-02-09', []],
+    ['too little history', steady.slice(0, 25).map((v, i) => (i === 24 ? v * 4 : v)), '2026-01-26', []],
+    ['a party gone silent: its silent days up to yesterday', [...steady, 0, 0, 0, 0], '2026-02-14', ['2026-02-10', '2026-02-11', '2026-02-12', '2026-02-13']],
+    ['a party silent for weeks: judged while its history still holds 20 active days', [...steady, ...Array(19).fill(0)], '2026-03-01', ['2026-02-10', '2026-02-11', '2026-02-12', '2026-02-13', '2026-02-14', '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18']],
+  ])('%s', (_name, values, today, days) => {
+    // Only days with CDRs are stored: silent days are absent from the series, as from ClickHouse.
+    const findings = driftFindings(party, series(values).filter((d) => d.cdrs > 0), { today });
     expect(findings.map((f) => f.evidence.day)).toEqual(days);
+  });
+
+  const small = Array.from({ length: 40 }, (_, i) => 10 + ((i * 5) % 7) - 3); // about 10 CDRs a day
+  it.each([
+    ['a small party: an ordinary bad day (2 of ~10) is noise', small.map((v, i) => (i === 35 ? 2 : v)), []],
+    ['a small party: an outage is drift', small.map((v, i) => (i === 35 ? 0 : v)), ['2026-02-05']],
+    ['a small party: four times the usual is drift', small.map((v, i) => (i === 35 ? 40 : v)), ['2026-02-05']],
+  ])('%s', (_name, values, days) => {
+    expect(driftFindings(party, series(values).filter((d) => d.cdrs > 0), { today: '2026-02-10' }).map((f) => f.evidence.day)).toEqual(days);
+  });
+
+  it('a silent day names the moment it closed and the fall in both measures', () => {
+    const [finding] = driftFindings(party, series([...steady, 0]).filter((d) => d.cdrs > 0), { today: '2026-02-11' });
+    expect(finding).toMatchObject({ key: 'party_volume_drift:NL*CPA:EUR:2026-02-10', cdr_id: null, accepted_at: Date.parse('2026-02-11T00:00:00Z') / 1000, evidence: { drifting: ['cdrs', 'revenue'], cdrs: { value: 0 } } });
+  });
+
+  it('judges only the days asked for', () => {
+    const values = steady.map((v, i) => (i === 30 || i === 35 ? v * 4 : v));
+    expect(driftFindings(party, series(values), { today: '2026-02-10', days: new Set(['2026-02-05', '2026-02-06']) }).map((f) => f.evidence.day)).toEqual(['2026-02-05']);
   });
 });

@@ -84,13 +84,21 @@ function cdrFinding(type: AnomalyType, severity: Severity, row: CdrRow, amountAt
 
 // ---------------------------------------------------------------- price recomputation
 
+/**
+ * Which tariff a total was recomputed with: one the hub holds (pushed by the CPO), or only the one
+ * the CDR carries. A total matching the CDR's own tariff says the CDR is consistent, not that its
+ * prices are the usual ones: such a CDR is still judged by price-per-kWh statistics.
+ */
+export type TariffSource = 'hub' | 'cdr';
+
 export type PriceCheck =
   | { kind: 'unpriceable'; reason: string }
-  | { kind: 'matches'; expected: string; tariffId: string }
-  | { kind: 'mismatch'; expected: string; billed: string; difference: string; tariffId: string };
+  | { kind: 'matches'; expected: string; tariffId: string; source: TariffSource }
+  | { kind: 'mismatch'; expected: string; billed: string; difference: string; tariffId: string; source: TariffSource };
 
 /** Recomputes the CDR's total (excl. VAT) from its tariff(s) with the hub's tariff calculator. */
 export function checkPrice(cdr: CdrInput, tariffs: Tariff[], timeZone: string | null, tariffId: string, settings: RuleSettings = defaultRuleSettings): PriceCheck {
+  const source: TariffSource = tariffs.length ? 'hub' : 'cdr';
   const candidates = tariffs.length ? tariffs : (cdr.tariffs ?? []);
   if (candidates.length === 0) return { kind: 'unpriceable', reason: 'tariff unknown to the hub and not in the CDR' };
   const billedRaw = cdr.total_cost?.excl_vat;
@@ -108,9 +116,9 @@ export function checkPrice(cdr: CdrInput, tariffs: Tariff[], timeZone: string | 
   const billed = new Decimal(String(billedRaw));
   const difference = billed.minus(expected);
   if (difference.abs().greaterThan(settings.priceTolerance)) {
-    return { kind: 'mismatch', expected: new Decimal(expected).toFixed(4), billed: billed.toFixed(4), difference: difference.toFixed(4), tariffId: usedTariff };
+    return { kind: 'mismatch', expected: new Decimal(expected).toFixed(4), billed: billed.toFixed(4), difference: difference.toFixed(4), tariffId: usedTariff, source };
   }
-  return { kind: 'matches', expected, tariffId: usedTariff };
+  return { kind: 'matches', expected, tariffId: usedTariff, source };
 }
 
 // ---------------------------------------------------------------- physics
@@ -236,13 +244,23 @@ export interface PpkStats {
   tariff: RobustStat | null;
 }
 
+/** Why a CDR's price per kWh is judged by statistics, or null when recomputation settled it. */
+export function statisticsNeeded(price: PriceCheck): string | null {
+  if (price.kind === 'unpriceable') return price.reason;
+  if (price.kind === 'matches' && price.source === 'cdr') return 'total matches only the tariff the CDR carries, which the hub does not hold';
+  return null;
+}
+
 /**
- * Price per kWh far from the location's and the tariff's usual. Judged only when the price could
- * not be recomputed (recomputation is exact where it is possible) and against every statistic
- * with enough samples: all of them must call it an outlier.
+ * Price per kWh far from the location's and the tariff's usual. Judged when the hub could not
+ * recompute the price with a tariff it holds — unpriceable, or consistent only with the tariff
+ * the CDR itself carries (a CPO billing three times its usual price with a matching embedded
+ * tariff) — against every statistic with enough samples: all of them must call it an outlier.
+ * A price recomputed with the hub's own tariff is exact and not judged again.
  */
 export function ppkFinding(row: CdrRow, price: PriceCheck, stats: PpkStats, settings: RuleSettings = defaultRuleSettings): Finding | null {
-  if (row.credit === 1 || price.kind !== 'unpriceable' || row.total_energy < settings.ppkMinKwh || row.total_cost_excl <= 0) return null;
+  const why = statisticsNeeded(price);
+  if (row.credit === 1 || why === null || row.total_energy < settings.ppkMinKwh || row.total_cost_excl <= 0) return null;
   const ppk = row.total_cost_excl / row.total_energy;
   const judged = (['location', 'tariff'] as const)
     .map((scope) => ({ scope, stat: stats[scope] }))
@@ -251,7 +269,7 @@ export function ppkFinding(row: CdrRow, price: PriceCheck, stats: PpkStats, sett
   const verdicts = judged.map((j) => ({ ...j, verdict: judge(ppk, j.stat, settings) }));
   if (!verdicts.every((v) => v.verdict.outlier)) return null;
   const reference = verdicts[0].stat.median;
-  const evidence: Record<string, unknown> = { price_per_kwh: round(ppk, 4), total_energy_kwh: row.total_energy, tariff_id: row.tariff_id || null, why_not_recomputed: price.reason };
+  const evidence: Record<string, unknown> = { price_per_kwh: round(ppk, 4), total_energy_kwh: row.total_energy, tariff_id: row.tariff_id || null, why_judged_by_statistics: why };
   for (const v of verdicts) {
     evidence[v.scope] = { median: round(v.stat.median, 4), mad: round(v.stat.mad, 4), n: v.stat.n, allowed_deviation: round(v.verdict.allowed, 4), modified_z: round(v.verdict.z, 2) };
   }
@@ -328,39 +346,55 @@ export interface DriftSettings {
   robustZDown: number;
   up: number;
   down: number;
+  /**
+   * Daily CDR counts are Poisson-like: a day deviating by less than this many √median CDRs is
+   * noise, whatever the MAD says (revenue alike, scaled to its median). It matters only for small
+   * parties: at a median of 10 CDRs a day a fall must exceed 95% (an outage), at 50 the `down` share rules.
+   */
+  noiseSigmas: number;
 }
 
-export const defaultDriftSettings: DriftSettings = { historyDays: 28, minActiveDays: 20, robustZUp: 5, robustZDown: 2.5, up: 1.0, down: 0.75 };
+export const defaultDriftSettings: DriftSettings = { historyDays: 28, minActiveDays: 20, robustZUp: 5, robustZDown: 2.5, up: 1.0, down: 0.75, noiseSigmas: 3 };
 
 const DAY_MS = 86_400_000;
-const dayNumber = (day: string) => Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS);
-const dayString = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+/** Days since 1970-01-01 of a YYYY-MM-DD (UTC) day. */
+export const dayNumber = (day: string) => Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS);
+export const dayString = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+
+export interface DriftWindow {
+  /** The current UTC day (YYYY-MM-DD). Every day before it is closed and may be judged. */
+  today: string;
+  /** Judge only these days (YYYY-MM-DD); default every closed day with enough history. */
+  days?: ReadonlySet<string>;
+}
 
 /**
- * A party's daily CDR count or revenue (one currency) far from its own trailing history. Days
- * are judged once the party has sent CDRs for a later day (the day is closed); days without
- * CDRs count as zero between the party's first and last day.
+ * A party's daily CDR count or revenue (one currency) far from its own trailing history. Every
+ * closed day (up to yesterday) is judged once the party has history, whether or not the party sent
+ * CDRs since: a party that goes silent is judged on its silent days, which count as zero, until
+ * its history holds too few active days. Days without CDRs count as zero from the party's first day.
  */
-export function driftFindings(party: { country_code: string; party_id: string; currency: string }, series: readonly DailyVolume[], settings: DriftSettings = defaultDriftSettings): Finding[] {
+export function driftFindings(party: { country_code: string; party_id: string; currency: string }, series: readonly DailyVolume[], window: DriftWindow, settings: DriftSettings = defaultDriftSettings): Finding[] {
   if (series.length === 0) return [];
   const byDay = new Map(series.map((d) => [dayNumber(d.day), d]));
-  const days = [...byDay.keys()].sort((a, b) => a - b);
-  const first = days[0];
-  const last = days[days.length - 1];
+  const first = Math.min(...byDay.keys());
+  const yesterday = dayNumber(window.today) - 1;
   const at = (n: number): DailyVolume => byDay.get(n) ?? { day: dayString(n), cdrs: 0, revenue: 0, lastAcceptedAt: 0 };
   const findings: Finding[] = [];
-  for (let d = first + settings.historyDays; d < last; d++) {
+  for (let d = first + settings.historyDays; d <= yesterday; d++) {
+    if (window.days && !window.days.has(dayString(d))) continue;
     const history: DailyVolume[] = [];
     for (let h = d - settings.historyDays; h < d; h++) history.push(at(h));
     const active = history.filter((h) => h.cdrs > 0);
     if (active.length < settings.minActiveDays) continue;
     const today = at(d);
+    const noise = settings.noiseSigmas / Math.sqrt(Math.max(1, median(active.map((h) => h.cdrs))));
     const metrics = (['cdrs', 'revenue'] as const).map((metric) => {
       const values = active.map((h) => h[metric]);
       const stat: RobustStat = { median: median(values), mad: mad(values), n: values.length };
       const x = today[metric];
       const rising = x >= stat.median;
-      return { metric, x, stat, verdict: judge(x, stat, { robustZ: rising ? settings.robustZUp : settings.robustZDown, minRelativeDeviation: rising ? settings.up : settings.down }) };
+      return { metric, x, stat, verdict: judge(x, stat, { robustZ: rising ? settings.robustZUp : settings.robustZDown, minRelativeDeviation: Math.max(rising ? settings.up : settings.down, noise) }) };
     });
     const drifting = metrics.filter((m) => m.verdict.outlier);
     if (drifting.length === 0) continue;
@@ -381,7 +415,8 @@ export function driftFindings(party: { country_code: string; party_id: string; c
         history_days: settings.historyDays,
         active_history_days: active.length,
       },
-      accepted_at: Math.max(today.lastAcceptedAt, at(d + 1).lastAcceptedAt),
+      // The latest CDR that the judgement rests on; for a silent day, the moment the day closed.
+      accepted_at: Math.max(today.lastAcceptedAt, at(d + 1).lastAcceptedAt) || ((d + 1) * DAY_MS) / 1000,
     });
   }
   return findings;

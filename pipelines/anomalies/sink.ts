@@ -12,17 +12,6 @@ export interface AnomalyEvent extends Omit<Finding, 'key' | 'accepted_at'> {
   detected_at: string;
 }
 
-export interface ValidationFindingRow {
-  detected_at: number;
-  module: string;
-  country_code: string;
-  party_id: string;
-  object_id: string;
-  path: string;
-  message: string;
-  severity: string;
-}
-
 export async function writeFindings(deps: Pick<HubDeps, 'db' | 'bus'>, clickhouse: ClickHouseClient, findings: readonly Finding[]): Promise<{ queued: number }> {
   if (findings.length === 0) return { queued: 0 };
   const unique = [...new Map(findings.map((f) => [f.key, f])).values()];
@@ -90,8 +79,4 @@ export async function writeFindings(deps: Pick<HubDeps, 'db' | 'bus'>, clickhous
       .ignore();
   }
   return { queued: fresh.length };
-}
-
-export async function writeValidationFindings(clickhouse: ClickHouseClient, rows: readonly ValidationFindingRow[]): Promise<void> {
-  if (rows.length) await clickhouse.insert({ table: 'validation_findings', format: 'JSONEachRow', values: rows as ValidationFindingRow[] });
 }

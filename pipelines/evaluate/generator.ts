@@ -15,8 +15,16 @@ export interface GeneratorOptions {
   /** Unix ms of the reference "today" (00:00 UTC); traffic covers the `days` days before it. */
   todayMs: number;
   days?: number;
-  /** Share of CDRs turned into each CDR-level anomaly type. */
+  /** Share of CDRs turned into each CDR-level anomaly type (0: none injected). */
   anomalyRate?: number;
+  /** Inject party drift days (three spikes, three outages); default true. */
+  drift?: boolean;
+  /**
+   * One capital letter that replaces the first letter of every CPO party id and prefixes every
+   * token uid, so that traffic generated beside the measured traffic (a pre-filled database) shares
+   * no CDR key, session or token with it.
+   */
+  namespace?: string;
 }
 
 export interface Party {
@@ -109,6 +117,9 @@ const EMSPS: Party[] = [
 
 export function generate(options: GeneratorOptions): Generated {
   const r = rng(options.seed);
+  const ns = options.namespace ?? '';
+  if (ns && !/^[A-Z]$/.test(ns)) throw new Error('namespace must be one capital letter');
+  const cpos = ns ? CPOS.map((c) => ({ ...c, party_id: `${ns}${c.party_id.slice(1)}` })) : CPOS;
   const days = options.days ?? 60;
   const rate = options.anomalyRate ?? 0.01;
   const today = Math.floor(options.todayMs / 86_400_000) * 86_400;
@@ -118,7 +129,7 @@ export function generate(options: GeneratorOptions): Generated {
   // ---- locations, connectors and tariffs
   const locations: GeneratedLocation[] = [];
   const tariffs: Tariff[] = [];
-  for (const cpo of CPOS) {
+  for (const cpo of cpos) {
     for (let l = 1; l <= 6; l++) {
       const dc = r.next() < 0.35;
       const id = `LOC${l}`;
@@ -181,7 +192,7 @@ export function generate(options: GeneratorOptions): Generated {
   // ---- tokens, with their busy intervals so normal sessions of one token never overlap
   const tokens = Array.from({ length: Math.max(500, Math.ceil(options.cdrs / 4)) }, (_, i) => {
     const emsp = EMSPS[i % EMSPS.length];
-    return { country_code: emsp.country_code, party_id: emsp.party_id, uid: `TOK${String(i).padStart(6, '0')}`, type: 'RFID', contract_id: `${emsp.country_code}${emsp.party_id}C${String(i).padStart(8, '0')}` };
+    return { country_code: emsp.country_code, party_id: emsp.party_id, uid: `${ns}TOK${String(i).padStart(6, '0')}`, type: 'RFID', contract_id: `${emsp.country_code}${emsp.party_id}C${String(i).padStart(8, '0')}` };
   });
   const busy = new Map<string, [number, number][]>();
   const isFree = (uid: string, a: number, b: number) => !(busy.get(uid) ?? []).some(([s, e]) => s < b + 600 && a < e + 600);
@@ -251,13 +262,14 @@ export function generate(options: GeneratorOptions): Generated {
       ...(parkingS > 0 ? { total_parking_time: r6(parkingS / 3600) } : {}),
       last_updated: iso(sessionEnd + 60),
     };
-    if (loc.tariffKnown && r.next() < 0.5) cdr.tariffs = [loc.tariff];
+    // Half the CPOs' CDRs carry their tariff, whether or not the hub knows it.
+    if (r.next() < 0.5) cdr.tariffs = [loc.tariff];
     price(cdr, loc);
     return cdr;
   };
 
-  const price = (cdr: Record<string, any>, loc: GeneratedLocation) => {
-    const result = priceCdr({ cdr: cdr as any, tariffs: [loc.tariff], timeZone: loc.time_zone });
+  const price = (cdr: Record<string, any>, loc: GeneratedLocation, tariff: Tariff = loc.tariff) => {
+    const result = priceCdr({ cdr: cdr as any, tariffs: [tariff], timeZone: loc.time_zone });
     cdr.total_cost = { excl_vat: money(result.total_cost.excl_vat), incl_vat: money(result.total_cost.incl_vat) };
     for (const [field, value] of [
       ['total_fixed_cost', result.total_fixed_cost],
@@ -278,17 +290,17 @@ export function generate(options: GeneratorOptions): Generated {
   };
 
   // ---- daily volumes per CPO, with drift days: three spikes (×4) and three outages (no CDRs)
-  const perDay = (options.cdrs * (1 - rate * 8)) / (CPOS.length * days);
+  const perDay = (options.cdrs * (1 - rate * 8)) / (cpos.length * days);
   const driftDays = new Map<string, 'spike' | 'outage'>();
   const driftWindow = [Math.max(30, Math.floor(days * 0.5)), days - 3];
-  CPOS.forEach((cpo, i) => {
-    if (driftWindow[0] > driftWindow[1]) return;
+  cpos.forEach((cpo, i) => {
+    if (driftWindow[0] > driftWindow[1] || options.drift === false) return;
     const d = r.int(driftWindow[0], driftWindow[1]);
     driftDays.set(`${cpo.party_id}:${d}`, i % 2 === 0 ? 'spike' : 'outage');
   });
   for (let d = 0; d < days; d++) {
     const dayStart = start + d * 86_400;
-    for (const cpo of CPOS) {
+    for (const cpo of cpos) {
       const drift = driftDays.get(`${cpo.party_id}:${d}`);
       const n = drift === 'outage' ? 0 : r.poisson(perDay * (drift === 'spike' ? 4 : 1));
       if (drift) labels.party_volume_drift.add(`party_volume_drift:${cpo.country_code}*${cpo.party_id}:${cpo.currency}:${iso(dayStart).slice(0, 10)}`);
@@ -316,7 +328,7 @@ export function generate(options: GeneratorOptions): Generated {
   const dayIndex = (g: GeneratedCdr) => Math.floor((endOf(g.cdr) - start) / 86_400);
   const clone = (cdr: Record<string, any>) => JSON.parse(JSON.stringify(cdr)) as Record<string, any>;
   const newId = (cdr: Record<string, any>) => `${cdr.party_id}${String(++serial).padStart(8, '0')}`;
-  const injections = Math.max(3, Math.round(options.cdrs * rate));
+  const injections = rate > 0 ? Math.max(3, Math.round(options.cdrs * rate)) : 0;
   for (let i = 0; i < Math.max(2, Math.round(injections / 4)); i++) {
     const g = takeNormal(() => true);
     if (!g) break;
@@ -394,11 +406,21 @@ export function generate(options: GeneratorOptions): Generated {
       g.cdr.total_time = 0;
       relabel(g, 'energy_without_time');
     }
-    // a price per kWh far from the location's and tariff's usual, where the tariff is unknown
-    g = takeNormal((x) => !locOf(x.cdr).tariffKnown && x.cdr.total_energy >= 8 && dayIndex(x) >= 15);
+    // a price per kWh far from the location's and tariff's usual, where the hub does not know the
+    // tariff: billed with no tariff in the CDR, or billed consistently with a tariff the CDR
+    // carries at several times the usual prices (the embedded tariff confirms the total, not the price)
+    const embedded = i % 2 === 1;
+    g = takeNormal((x) => !locOf(x.cdr).tariffKnown && x.cdr.total_energy >= 8 && dayIndex(x) >= 15 && Boolean(x.cdr.tariffs) === embedded);
     if (g) {
       const f = r.between(2.5, 4);
-      g.cdr.total_cost = { excl_vat: Math.round(g.cdr.total_cost.excl_vat * f * 100) / 100, incl_vat: Math.round(g.cdr.total_cost.incl_vat * f * 100) / 100 };
+      if (embedded) {
+        const loc = locOf(g.cdr);
+        const dear: Tariff = { ...loc.tariff, elements: loc.tariff.elements.map((e) => ({ ...e, price_components: e.price_components.map((c) => ({ ...c, price: r3(Number(c.price) * f) })) })) };
+        g.cdr.tariffs = [dear];
+        price(g.cdr, loc, dear);
+      } else {
+        g.cdr.total_cost = { excl_vat: Math.round(g.cdr.total_cost.excl_vat * f * 100) / 100, incl_vat: Math.round(g.cdr.total_cost.incl_vat * f * 100) / 100 };
+      }
       relabel(g, 'price_per_kwh_outlier');
     }
     // a CDR for a session that ended 100–300 days ago
@@ -414,5 +436,5 @@ export function generate(options: GeneratorOptions): Generated {
   }
 
   out.sort((a, b) => a.publishAt - b.publishAt);
-  return { parties: { cpos: CPOS.map(({ country_code, party_id, currency }) => ({ country_code, party_id, currency })), emsps: EMSPS }, locations, tariffs, cdrs: out, labels };
+  return { parties: { cpos: cpos.map(({ country_code, party_id, currency }) => ({ country_code, party_id, currency })), emsps: EMSPS }, locations, tariffs, cdrs: out, labels };
 }
