@@ -56,6 +56,13 @@ const EnvSchema = z.object({
   // the grace plus the interval under the streams' 120 s duplicate window.
   OUTBOX_SWEEP_S: z.coerce.number().min(0).default(60),
   OUTBOX_GRACE_S: z.coerce.number().min(0).default(30),
+  // HubClientInfo still-alive check: a CONNECTED party the hub has heard nothing from for this long
+  // gets a GET on its versions endpoint; when that fails it is OFFLINE. OFFLINE parties are checked
+  // every 30 s (or this, when shorter) until they answer.
+  STILL_ALIVE_AFTER_S: z.coerce.number().min(1).default(300),
+  // A platform that has just registered gets the ClientInfo of every other party pushed to it. Off by
+  // default: the spec has a party GET the HubClientInfo list at start-up (pull) and pushes changes only.
+  CLIENT_INFO_PUSH_ON_REGISTER: boolean.default(false),
   // Partners on loopback/private addresses are refused unless this is set (tests and local demos).
   ALLOW_PRIVATE_PARTNER_URLS: boolean.default(false),
   // Requests per second and burst per partner platform (per web process); over it: HTTP 429 with Retry-After. 0 turns it off.

@@ -1,9 +1,12 @@
 // Receivers that fail: an eMSP answering 500, then 429 with Retry-After, then recovering; dead
-// letters past the horizon and their replay; a receiver refusing content.
+// letters past the horizon and their replay; a receiver refusing content; what counts towards
+// OFFLINE (not a 429) and from when (the last status change).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './support/hub.ts';
 import { example, Network, party, waitFor } from './support/network.ts';
 import type { TestPartner } from './support/testPartner.ts';
+import { ownNamespace, type OwnNamespace } from './support/namespace.ts';
+import { OFFLINE_AFTER_FAILURES } from '../src/hub/delivery/healthRules.ts';
 
 const sessionOf = (cpo: TestPartner, id: string) => ({ ...example('session_example_1_simple_start.json'), country_code: cpo.roles[0].country_code, party_id: cpo.roles[0].party_id, id, kwh: 0 });
 const clientInfoAt = (p: TestPartner, partyId: string, status: string) =>
@@ -124,5 +127,83 @@ describe('dead letters', () => {
     });
     expect(letters.attempts).toBe(1);
     expect(emsp.received.filter((r) => r.path.endsWith('/REFUSED1'))).toHaveLength(1);
+  });
+});
+
+describe('receiver health: what counts as a failure', () => {
+  let net: Network;
+  let cpo: TestPartner;
+  let emsp: TestPartner;
+  let watcher: TestPartner;
+
+  beforeAll(async () => {
+    net = await Network.start();
+    cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'TC1' }]);
+    emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'TE1' }]);
+    watcher = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'TW1' }]);
+  });
+  afterAll(() => net.stop());
+
+  it('a receiver answering only 429 stays CONNECTED (it is there, just throttling), and synchronous calls still reach it', async () => {
+    let throttled = 0;
+    let throttling = true;
+    emsp.responder = (r) => {
+      if (!throttling || !r.path.includes('/receiver/sessions/')) return undefined;
+      throttled += 1;
+      return { status: 429, headers: { 'Retry-After': '0' }, body: { status_code: 3000, timestamp: new Date().toISOString() } };
+    };
+    for (const id of ['THR1', 'THR2', 'THR3']) {
+      expect((await net.send(cpo, 'PUT', `/receiver/sessions/NL/TC1/${id}`, { body: sessionOf(cpo, id), to: party(emsp) })).body.status_code).toBe(1000);
+    }
+    await waitFor(() => throttled >= 3 * OFFLINE_AFTER_FAILURES + 1, { what: 'more 429 answers than the OFFLINE threshold' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(clientInfoAt(watcher, 'TE1', 'OFFLINE')).toBeUndefined();
+    expect((await net.send(cpo, 'GET', '/sender/hubclientinfo?limit=1000')).body.data).toContainEqual(expect.objectContaining({ party_id: 'TE1', status: 'CONNECTED' }));
+    const token = { ...example('token_example_2_full_rfid.json'), country_code: 'NL', party_id: 'TE1', uid: 'THR-UID' };
+    emsp.responder = (r) => (r.method === 'POST' && r.path.includes('/THR-UID/authorize') ? { body: { status_code: 1000, timestamp: new Date().toISOString(), data: { allowed: 'ALLOWED', token } } } : undefined);
+    throttling = false;
+    const authorized = await net.send(cpo, 'POST', '/sender/tokens/THR-UID/authorize', { to: party(emsp) });
+    expect(authorized.body.status_code).toBe(1000);
+    expect(authorized.body.data.allowed).toBe('ALLOWED');
+  });
+});
+
+describe('receiver health: back through the still-alive check while deliveries keep failing', () => {
+  let ns: OwnNamespace;
+  let net: Network;
+  let cpo: TestPartner;
+  let emsp: TestPartner;
+  let watcher: TestPartner;
+
+  beforeAll(async () => {
+    // A namespace of its own: the short still-alive setting would otherwise check every platform
+    // other files left in the run's database.
+    ns = await ownNamespace('healthflap');
+    net = await Network.start({ ...ns.env, STILL_ALIVE_AFTER_S: '1' });
+    cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'FC1' }]);
+    emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'FE1' }]);
+    watcher = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'FW1' }]);
+  });
+  afterAll(async () => {
+    await net?.stop();
+    await ns?.drop();
+  });
+
+  it('goes OFFLINE again: failures count from the last status change, not from the last success', async () => {
+    let failing = true;
+    // Its versions endpoint answers (so the still-alive check brings it back); its sessions endpoint fails.
+    emsp.responder = (r) => (failing && r.path.includes('/receiver/sessions/') ? { status: 500, body: { error: 'boom' } } : undefined);
+    for (const id of ['FLAP1', 'FLAP2', 'FLAP3', 'FLAP4']) {
+      expect((await net.send(cpo, 'PUT', `/receiver/sessions/NL/FC1/${id}`, { body: sessionOf(cpo, id), to: party(emsp) })).body.status_code).toBe(1000);
+    }
+    const statuses = () =>
+      watcher.received.filter((r) => r.method === 'PUT' && r.path.endsWith('/receiver/hubclientinfo/NL/FE1')).map((r) => (r.body as { status: string }).status);
+    await waitFor(() => statuses().join().includes('OFFLINE,CONNECTED,OFFLINE'), { what: 'OFFLINE, back to CONNECTED by the still-alive check, OFFLINE again', timeoutMs: 30_000 });
+
+    failing = false;
+    await waitFor(() => statuses().at(-1) === 'CONNECTED' && ['FLAP1', 'FLAP2', 'FLAP3', 'FLAP4'].every((id) => emsp.received.some((r) => r.path.endsWith(`/${id}`) && r.method === 'PUT')), {
+      what: 'CONNECTED and delivered once it works',
+      timeoutMs: 30_000,
+    });
   });
 });

@@ -8,6 +8,7 @@ import type { Caller } from '../../partners/credentials.ts';
 import type { RequestState } from './requestContext.ts';
 import { cachedCaller, rememberCaller } from '../../partners/callerCache.ts';
 import { partnerRateLimit } from './rateLimit.ts';
+import { noteSeen } from '../../hub/partyLiveness.ts';
 
 /**
  * OCPI token authentication. Token A (invite) is accepted only where `allowInvite` is set
@@ -25,6 +26,8 @@ export function authenticate(deps: HubDeps, options: { allowInvite: boolean }): 
     if (caller.kind === 'pending' || (caller.kind === 'current' && caller.unsettled)) {
       await settleTokens(deps.db, caller.platform.id, caller);
     }
+    // A message from the platform: the still-alive check need not ask it (SPEC-DIGEST §2.6).
+    if (caller.platform.state === 'REGISTERED') noteSeen(deps, caller.platform.id);
     (ctx.state.request as RequestState).platformId = caller.platform.id;
     ctx.state.caller = caller;
     await next();

@@ -12,7 +12,7 @@ import { nextTurn } from '../../bus/nextTurn.ts';
 import { deliverPush } from './deliverPush.ts';
 import { recordDeadLetter } from './deadLetters.ts';
 import { backoffDelay, pastHorizon } from './retryPolicy.ts';
-import { ReceiverHealth } from './receiverHealth.ts';
+import { ReceiverHealth, stillAliveTickMs } from './receiverHealth.ts';
 
 export interface DeliveryWorkerOptions {
   refreshMs?: number;
@@ -29,6 +29,9 @@ export function lanesOf(partitions: number): Lane[] {
   return [...Array.from({ length: partitions }, (_, i) => i), UNORDERED_LANE];
 }
 
+/** How often a message waiting for a suspended receiver looks again. */
+const SUSPENDED_RECHECK_MS = 5000;
+
 /** CDR deliveries in flight per worker process, and for the unordered lane across processes. */
 const UNORDERED_IN_FLIGHT = 64;
 const UNORDERED_ACK_PENDING = 256;
@@ -43,8 +46,11 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
 
   const handle = async (msg: JsMsg): Promise<'ack' | { nakMs: number }> => {
     const message = msg.json<OcpiPushMessage>();
-    const attempt = await deliverPush(deps, message);
     const receiver = message.receiver!;
+    // Suspended by an operator: not attempted. The lane keeps running and the message waits in it
+    // (a lane stopped with a pull outstanding would strand its message until the ack wait ran out).
+    if ((await deps.directory.find(receiver))?.status === 'SUSPENDED') return { nakMs: SUSPENDED_RECHECK_MS };
+    const attempt = await deliverPush(deps, message);
     const fact = (outcome: string) => {
       const body = JSON.stringify({
         module: message.module,
@@ -68,13 +74,13 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
     }
     if (attempt.verdict.kind === 'rejected' || pastHorizon(message.accepted_at, horizonMs)) {
       // The receiver refused the content (its own 2xxx), or the horizon passed: keep it for an operator.
-      if (attempt.verdict.kind !== 'rejected') await health.failed(receiver, attempt.verdict.reason);
+      if (attempt.verdict.kind !== 'rejected') await health.failed(receiver, attempt.verdict.reason, attempt.httpStatus);
       await recordDeadLetter(deps.db, message, msg.seq, attempt.verdict.reason, msg.info.deliveryCount);
       fact('dead_letter');
       log.warn({ receiver, module: message.module, objectKey: message.object_key, reason: attempt.verdict.reason }, 'delivery dead-lettered');
       return 'ack';
     }
-    await health.failed(receiver, attempt.verdict.reason);
+    await health.failed(receiver, attempt.verdict.reason, attempt.httpStatus);
     fact('failed');
     const delay = attempt.verdict.retryAfterMs ?? backoffDelay(msg.info.deliveryCount, backoff);
     return { nakMs: Math.max(delay, 50) };
@@ -84,7 +90,7 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
     const parties = await deps.directory.all();
     const wanted = new Map<string, { receiver: string; lane: Lane }>();
     for (const p of parties) {
-      if (p.platformState !== 'REGISTERED' || p.status === 'SUSPENDED') continue;
+      if (p.platformState !== 'REGISTERED') continue;
       if (![...p.interfaces].some((i) => i.endsWith(':RECEIVER'))) continue;
       const receiver = partyKey(p.country_code, p.party_id);
       for (const lane of lanesOf(deps.config.DELIVERY_PARTITIONS)) wanted.set(laneName(receiver, lane), { receiver, lane });
@@ -120,13 +126,20 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
     deps.directory.invalidate();
     refresh().catch((err) => log.error({ err }, 'refreshing delivery lanes failed'));
   }, options.refreshMs ?? 3000);
-  const aliveTimer = setInterval(() => health.checkOffline().catch((err) => log.error({ err }, 'still-alive check failed')), 30_000);
+  let aliveCheck: Promise<void> | undefined;
+  const aliveTimer = setInterval(() => {
+    aliveCheck ??= health
+      .checkStillAlive()
+      .catch((err) => log.error({ err }, 'still-alive check failed'))
+      .finally(() => (aliveCheck = undefined));
+  }, stillAliveTickMs(deps.config.STILL_ALIVE_AFTER_S));
 
   return {
     async stop() {
       stopped = true;
       clearInterval(timer);
       clearInterval(aliveTimer);
+      await aliveCheck;
       await Promise.all([...lanes.values()].map((c) => c.stop()));
       lanes.clear();
     },

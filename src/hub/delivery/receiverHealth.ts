@@ -1,18 +1,43 @@
-// A receiver whose deliveries keep failing is marked OFFLINE (and every other platform hears so
-// through HubClientInfo); the first success, or a still-alive check that reaches its versions
-// endpoint, marks it CONNECTED again.
+// A party's CONNECTED/OFFLINE status from what the hub observes (rules in healthRules.ts): failed
+// deliveries past a threshold since the last status change make it OFFLINE (a 429 does not count),
+// a delivery it accepts makes it CONNECTED again. The still-alive check (SPEC-DIGEST §2.6) GETs the
+// versions endpoint of a platform the hub has not heard from for STILL_ALIVE_AFTER_S, and of every
+// OFFLINE one until it answers. Every change reaches the other platforms through HubClientInfo.
 import type { HubDeps } from '../../deps.ts';
 import type { Logger } from '../../logger.ts';
 import type { PartyRef } from '../../bus/messages.ts';
+import type { ConnectionStatus } from '../../store/platforms.ts';
 import { partyKey } from '../../bus/subjects.ts';
 import { setPartyStatus } from '../clientInfoPush.ts';
 import { ocpiRequest } from '../ocpiClient.ts';
+import { noteSeen } from '../partyLiveness.ts';
+import { partiesOfPlatform } from '../../store/partyStatus.ts';
 import { decryptToken } from '../../partners/tokenCrypto.ts';
+import { nextHealth, OFFLINE_AFTER_FAILURES, type HealthEvent, type HealthState } from './healthRules.ts';
 
-export const OFFLINE_AFTER_FAILURES = 3;
+export { OFFLINE_AFTER_FAILURES };
+
+/** How often a worker looks for platforms due a still-alive check: a single UPDATE over the platforms table. */
+export function stillAliveTickMs(stillAliveAfterS: number): number {
+  return Math.max(200, Math.min(30_000, (stillAliveAfterS * 1000) / 2));
+}
+
+/** Platforms checked at once per worker and tick (the rest wait for the next tick). */
+const CHECKS_PER_TICK = 50;
+
+/** An OFFLINE platform is asked this often whether it is back. */
+const offlineRecheckS = (stillAliveAfterS: number) => Math.min(30, stillAliveAfterS);
+
+interface DueCheck {
+  id: string;
+  versions_url: string;
+  outbound_token_enc: string;
+  auth_encoding: 'base64' | 'plain';
+}
 
 export class ReceiverHealth {
-  private failures = new Map<string, number>();
+  /** Per receiver (country_code-party_id): the status this process last saw and its failure count. */
+  private states = new Map<string, HealthState>();
 
   constructor(
     private readonly deps: HubDeps,
@@ -20,43 +45,82 @@ export class ReceiverHealth {
   ) {}
 
   async succeeded(receiver: PartyRef): Promise<void> {
-    const key = partyKey(receiver.country_code, receiver.party_id);
-    if (this.failures.has(key)) this.failures.delete(key);
     const party = await this.deps.directory.find(receiver);
-    if (party?.status === 'OFFLINE') {
-      await this.mark(receiver, 'CONNECTED');
+    if (party) noteSeen(this.deps, party.platformId);
+    await this.observe(receiver, party?.status, { kind: 'delivered' }, 'delivered');
+  }
+
+  async failed(receiver: PartyRef, reason: string, httpStatus?: number): Promise<void> {
+    const party = await this.deps.directory.find(receiver);
+    await this.observe(receiver, party?.status, { kind: 'delivery_failed', httpStatus }, reason);
+  }
+
+  /**
+   * Claims the platforms due a still-alive check (so two workers never check one at once) and GETs
+   * their versions endpoints: a CONNECTED one silent for STILL_ALIVE_AFTER_S, an OFFLINE one every
+   * 30 s (or STILL_ALIVE_AFTER_S when shorter). One query when nothing is due; at most
+   * CHECKS_PER_TICK platforms at a time.
+   */
+  async checkStillAlive(): Promise<void> {
+    const silentS = this.deps.config.STILL_ALIVE_AFTER_S;
+    const { rows } = await this.deps.db.raw<{ rows: DueCheck[] }>(
+      `UPDATE platforms SET alive_checked_at = now()
+        WHERE id IN (
+          SELECT f.id FROM platforms f
+           WHERE f.state = 'REGISTERED' AND f.versions_url IS NOT NULL AND f.outbound_token_enc IS NOT NULL
+             AND (
+               (EXISTS (SELECT 1 FROM parties p WHERE p.platform_id = f.id AND p.status = 'OFFLINE')
+                 AND coalesce(f.alive_checked_at, '-infinity') < now() - make_interval(secs => ?))
+               OR (EXISTS (SELECT 1 FROM parties p WHERE p.platform_id = f.id AND p.status = 'CONNECTED')
+                 AND greatest(f.last_seen_at, f.registered_at, f.alive_checked_at) < now() - make_interval(secs => ?))
+             )
+           ORDER BY f.alive_checked_at NULLS FIRST
+           LIMIT ${CHECKS_PER_TICK}
+           FOR UPDATE SKIP LOCKED)
+        RETURNING id, versions_url, outbound_token_enc, auth_encoding`,
+      [offlineRecheckS(silentS), silentS],
+    );
+    await Promise.all(rows.map((row) => this.checkPlatform(row)));
+  }
+
+  private async checkPlatform(row: DueCheck): Promise<void> {
+    const reply = await ocpiRequest({
+      method: 'GET',
+      url: row.versions_url,
+      token: decryptToken(this.deps.keys, row.outbound_token_enc),
+      encoding: row.auth_encoding,
+      timeoutMs: Math.min(5000, this.deps.config.FORWARD_TIMEOUT_MS),
+      allowPrivate: this.deps.config.ALLOW_PRIVATE_PARTNER_URLS,
+    }).catch((err: Error) => ({ failure: err.message }) as const);
+    const ok = !('failure' in reply) && reply.httpStatus === 200 && reply.envelope?.status_code === 1000;
+    const reason = 'failure' in reply ? reply.failure : `versions endpoint answered HTTP ${reply.httpStatus}, OCPI ${reply.envelope?.status_code ?? 'none'}`;
+    if (ok) await this.deps.db('platforms').where({ id: row.id }).update({ last_seen_at: this.deps.db.fn.now() });
+    // Statuses are kept per country_code/party_id (a platform's CPO and eMSP roles may share one).
+    const watched = (await partiesOfPlatform(this.deps.db, row.id)).filter((p) => p.status === 'CONNECTED' || p.status === 'OFFLINE');
+    const parties = new Map(watched.map((p) => [partyKey(p.country_code, p.party_id), p]));
+    for (const party of parties.values()) {
+      await this.observe(party, party.status as ConnectionStatus, { kind: 'alive_check', ok }, ok ? 'still-alive check answered' : `still-alive check failed: ${reason}`);
     }
   }
 
-  async failed(receiver: PartyRef, reason: string): Promise<void> {
+  private async observe(receiver: PartyRef, stored: ConnectionStatus | undefined, event: HealthEvent, reason: string): Promise<void> {
+    if (!stored) return;
     const key = partyKey(receiver.country_code, receiver.party_id);
-    const count = (this.failures.get(key) ?? 0) + 1;
-    this.failures.set(key, count);
-    if (count === OFFLINE_AFTER_FAILURES) {
-      const party = await this.deps.directory.find(receiver);
-      if (party?.status === 'CONNECTED') {
-        this.log.warn({ receiver: key, reason }, 'receiver unreachable: marking OFFLINE');
-        await this.mark(receiver, 'OFFLINE');
-      }
-    }
+    const seen = nextHealth(this.states.get(key) ?? { status: stored, failures: 0 }, { kind: 'status_seen', status: stored });
+    const next = nextHealth(seen, event);
+    this.states.set(key, next);
+    if (next.status === seen.status) return;
+    const status = next.status as 'CONNECTED' | 'OFFLINE';
+    if (status === 'OFFLINE') this.log.warn({ receiver: key, reason }, 'receiver unreachable: marking OFFLINE');
+    else this.log.info({ receiver: key, reason }, 'receiver reachable again: marking CONNECTED');
+    await this.mark(receiver, seen.status, status, reason);
   }
 
-  /** Still-alive check: GET the versions endpoint of every OFFLINE platform. */
-  async checkOffline(): Promise<void> {
-    const offline = (await this.deps.directory.all()).filter((p) => p.status === 'OFFLINE' && p.platformState === 'REGISTERED');
-    for (const party of offline) {
-      const row = await this.deps.db('platforms').where({ id: party.platformId }).first('versions_url', 'outbound_token_enc', 'auth_encoding');
-      if (!row?.versions_url || !row.outbound_token_enc) continue;
-      const reply = await ocpiRequest({ method: 'GET', url: row.versions_url, token: decryptToken(this.deps.keys, row.outbound_token_enc), encoding: row.auth_encoding, timeoutMs: 5000, allowPrivate: this.deps.config.ALLOW_PRIVATE_PARTNER_URLS }).catch(() => undefined);
-      if (reply?.httpStatus === 200 && reply.envelope?.status_code === 1000) await this.mark(party, 'CONNECTED');
-    }
-  }
-
-  private async mark(receiver: PartyRef, status: 'CONNECTED' | 'OFFLINE'): Promise<void> {
-    await setPartyStatus(this.deps, receiver, status);
+  private async mark(receiver: PartyRef, from: ConnectionStatus, status: 'CONNECTED' | 'OFFLINE', reason: string): Promise<void> {
+    await setPartyStatus(this.deps, receiver, status, { from: [from] });
     await this.deps.db('delivery_health')
       .insert({ receiver: partyKey(receiver.country_code, receiver.party_id), consecutive_failures: 0 })
       .onConflict('receiver')
-      .merge(status === 'CONNECTED' ? { last_success_at: this.deps.db.fn.now(), consecutive_failures: 0 } : { last_failure_at: this.deps.db.fn.now(), consecutive_failures: OFFLINE_AFTER_FAILURES });
+      .merge(status === 'CONNECTED' ? { last_success_at: this.deps.db.fn.now(), consecutive_failures: 0 } : { last_failure_at: this.deps.db.fn.now(), consecutive_failures: OFFLINE_AFTER_FAILURES, last_error: reason });
   }
 }
