@@ -18,7 +18,8 @@ import {
   type PartyRole,
 } from '../store/platforms.ts';
 import { fetchPartnerVersions, endpointUrl } from './partnerVersions.ts';
-import { announceClientInfo } from '../hub/clientInfoPush.ts';
+import { announceClientInfo, sendClientInfoTo } from '../hub/clientInfoPush.ts';
+import { planParties, type PlannedParty } from '../store/partyStatus.ts';
 import { decryptToken, encryptToken, hashToken, newToken } from './tokenCrypto.ts';
 import type { Config } from '../config.ts';
 import { parseOcpi } from '../http/parseBody.ts';
@@ -46,10 +47,29 @@ export function hubCredentials(config: Config, token: string): CredentialsBody {
   };
 }
 
-export async function invitePartner(deps: HubDeps, name: string, actor: string): Promise<{ platformId: string; token: string; versionsUrl: string }> {
+/**
+ * A token A for a new partner. The parties it is expected to register, when named, are PLANNED in
+ * HubClientInfo from now on (and connected platforms hear so); the handshake makes them CONNECTED.
+ */
+export async function invitePartner(
+  deps: HubDeps,
+  name: string,
+  actor: string,
+  parties: readonly PlannedParty[] = [],
+): Promise<{ platformId: string; token: string; versionsUrl: string }> {
   const token = newToken();
   const platform = await createPlatform(deps.db, name, hashToken(deps.keys, token));
-  await audit(deps.db, { actor, action: 'partner.invite', subject: platform.id, details: { name } });
+  let planned;
+  try {
+    planned = await planParties(deps.db, platform.id, parties, name);
+  } catch (err) {
+    await deps.db('platforms').where({ id: platform.id }).delete();
+    if (err instanceof PartyTakenError) throw new InvalidParametersError(err.message, [{ path: 'parties', message: err.message }]);
+    throw err;
+  }
+  await audit(deps.db, { actor, action: 'partner.invite', subject: platform.id, details: { name, parties: roleNames(parties) } });
+  deps.directory.invalidate();
+  for (const row of planned) await announceClientInfo(deps, row);
   return { platformId: platform.id, token, versionsUrl: `${deps.config.HUB_PUBLIC_URL}/ocpi/versions` };
 }
 
@@ -58,7 +78,9 @@ export async function registerFromPartner(deps: HubDeps, caller: Caller, body: C
   if (caller.kind !== 'invite' || caller.platform.state === 'REGISTERED') {
     throw new MethodNotAllowedError('already registered: use PUT to update or rotate credentials');
   }
-  return completeHandshake(deps, caller.platform, body, 'partner.register', {});
+  const credentials = await completeHandshake(deps, caller.platform, body, 'partner.register', {});
+  if (deps.config.CLIENT_INFO_PUSH_ON_REGISTER) await sendClientInfoTo(deps, caller.platform.id);
+  return credentials;
 }
 
 /** PUT: a registered partner updates its endpoints or rotates its tokens. */
@@ -142,6 +164,7 @@ export async function registerWithPartner(
   await deps.db('platforms').where({ id: platform.id }).update({ auth_encoding: versions.encoding });
   await audit(deps.db, { actor: input.actor, action: 'partner.register_outbound', subject: platform.id, details: { versions_url: input.versionsUrl, roles: roleNames(theirs.roles) } });
   await announceParties(deps, platform.id);
+  if (deps.config.CLIENT_INFO_PUSH_ON_REGISTER) await sendClientInfoTo(deps, platform.id);
   return { platformId: platform.id, roles: roleNames(theirs.roles) };
 }
 
@@ -212,6 +235,6 @@ async function announceParties(deps: HubDeps, platformId: string): Promise<void>
   for (const row of rows) await announceClientInfo(deps, row);
 }
 
-function roleNames(roles: PartyRole[]): string[] {
+function roleNames(roles: readonly PlannedParty[]): string[] {
   return roles.map((r) => `${r.role}:${r.country_code}-${r.party_id}`);
 }

@@ -188,7 +188,8 @@ export async function saveRegistration(db: Db, platformId: string, registration:
         status: 'CONNECTED',
         last_updated: trx.fn.now(),
       };
-      if (existing) await trx('parties').where({ id: existing.id }).update(values);
+      // A party an operator suspended stays SUSPENDED until `hub partners resume` (src/partners/suspension.ts).
+      if (existing) await trx('parties').where({ id: existing.id }).update({ ...values, status: trx.raw(`CASE WHEN suspended_at IS NULL THEN 'CONNECTED' ELSE 'SUSPENDED' END`) });
       else await trx('parties').insert(values);
     }
     // Roles the platform no longer lists are suspended, not deleted: CDRs and ledger lines refer to them.
