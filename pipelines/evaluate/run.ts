@@ -33,6 +33,12 @@ export interface EvaluationOptions {
    * store it, so the detector's look-ups run against a database of that size.
    */
   prefill?: number;
+  /**
+   * Periodic drift passes during the run (ms; default 0: off). The replay publishes 60 days in
+   * seconds, so a pass in the middle judges days not replayed yet as silent: for measuring what
+   * the passes cost the detection latency, not for scoring drift.
+   */
+  driftEveryMs?: number;
 }
 
 export interface TypeScore {
@@ -195,9 +201,8 @@ export async function evaluate(base: Config, options: EvaluationOptions, log: Lo
   });
   const prefillSeconds = (Date.now() - prefillStart) / 1000;
   const deps = await buildDeps(config, log, 'hub-analytics-evaluate');
-  // Periodic drift is off: the replay publishes 60 days in seconds, and a pass in the middle would
-  // judge days not replayed yet as silent. One full pass runs once everything is stored.
-  const pipelines = await startPipelines(deps, { ingest: { batchSize: 2000, maxDelayMs: 200 }, anomalies: { driftEveryMs: 0 } });
+  // Periodic drift is off by default (see driftEveryMs); one full pass runs once everything is stored.
+  const pipelines = await startPipelines(deps, { ingest: { batchSize: 2000, maxDelayMs: 200 }, anomalies: { driftEveryMs: options.driftEveryMs ?? 0 } });
   try {
     const data = generate({ seed: options.seed, cdrs: options.cdrs, todayMs: Date.now() });
     const publishStart = Date.now();
