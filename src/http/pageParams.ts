@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { parsePageCursor, parsePageRequest, pageHeaders, type CursorKey, type PageCursor, type PageFound, type PageRequest } from '../../ocpi/pagination.ts';
 import type { Config } from '../config.ts';
 import { InvalidParametersError } from '../errors.ts';
+import { publicUrl } from './publicUrl.ts';
 
 type PageConfig = Pick<Config, 'HUB_PUBLIC_URL' | 'PAGE_LIMIT_MAX' | 'TOKEN_ENCRYPTION_KEY'>;
 
@@ -25,7 +26,7 @@ export function pageCursor(ctx: Context, config: PageConfig, keyKind: CursorKey)
 
 /** Sets Link / X-Total-Count / X-Limit for a page, using the URL the client called. */
 export function setPageHeaders(ctx: Context, config: PageConfig, page: PageRequest, found: PageFound): void {
-  const url = new URL(ctx.originalUrl, config.HUB_PUBLIC_URL);
+  const url = publicUrl(config, ctx.originalUrl);
   for (const [name, value] of Object.entries(pageHeaders(url, page, found, config.PAGE_LIMIT_MAX, cursorSecret(config)))) ctx.set(name, value);
 }
 

@@ -9,6 +9,7 @@ import type { Caller } from '../../../partners/credentials.ts';
 import type { RequestState } from '../../middlewares/requestContext.ts';
 import { authenticate } from '../../middlewares/authenticate.ts';
 import { pageCursor, pageRequest, setPageHeaders } from '../../pageParams.ts';
+import { publicUrl } from '../../publicUrl.ts';
 import { OCPI_VERSION } from '../versions/endpoints.ts';
 
 /**
@@ -25,7 +26,7 @@ export function listRouter(deps: HubDeps, module: ListModule): Router {
     const state = ctx.state.request as RequestState;
     const caller = ctx.state.caller as Caller;
     if (addressedElsewhere(deps, state.routing)) {
-      const listUrl = new URL(ctx.path, deps.config.HUB_PUBLIC_URL).toString();
+      const listUrl = publicUrl(deps.config, ctx.path).toString();
       const answer = await forwardList(deps, { module, caller, routing: state.routing, query: ctx.querystring, listUrl, correlationId: state.correlationId, log: state.log });
       if (answer.kind === 'forwarded') return writeRelay(ctx, answer.relayed);
     }
