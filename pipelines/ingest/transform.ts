@@ -130,12 +130,17 @@ export interface ConnectorRow {
   ingested_at: number;
 }
 
+/**
+ * A traffic fact: a delivery attempt of the delivery worker (delivered / failed / dead_letter) or
+ * a forwarded synchronous call (answered / refused / timeout / unreachable, attempts 1; see
+ * src/hub/forwardSync.ts). Both go to `deliveries`; the outcome tells them apart.
+ */
 export interface DeliveryFact {
   module: string;
   event: string;
   sender: { country_code: string; party_id: string } | string;
   receiver: { country_code: string; party_id: string } | string;
-  outcome: 'delivered' | 'failed' | 'dead_letter';
+  outcome: 'delivered' | 'failed' | 'dead_letter' | 'answered' | 'refused' | 'timeout' | 'unreachable';
   attempts: number;
   latency_ms: number;
   status_code?: number | null;

@@ -37,6 +37,7 @@ export async function forwardAuthorize(deps: HubDeps, request: AuthorizeRequest)
     { module: 'tokens', receiverInterface: 'SENDER', sender, to, owner },
     {
       method: 'POST',
+      event: 'authorize',
       path: [request.uid, 'authorize'],
       query: request.type === undefined ? undefined : new URLSearchParams({ type: request.type }).toString(),
       body: request.body,

@@ -58,7 +58,7 @@ export async function forwardList(deps: HubDeps, request: ListRequest): Promise<
     deps,
     owner,
     { module: request.module, receiverInterface: 'SENDER', sender: reader },
-    { method: 'GET', path: [], query: new URLSearchParams(request.query).toString(), correlationId: request.correlationId, log: request.log },
+    { method: 'GET', event: 'list', path: [], query: new URLSearchParams(request.query).toString(), correlationId: request.correlationId, log: request.log },
   );
   const { link, ...rest } = relayed;
   if (link === undefined) return { kind: 'forwarded', relayed: rest };

@@ -1,13 +1,15 @@
 // Synchronous routing (SPEC-DIGEST §2.3 a, §2.4): a request the sender waits for (authorize,
 // commands, charging profiles, receiver-interface GETs) is forwarded over HTTP to one receiver and
-// the receiver's answer relayed back with its own status codes. Nothing is stored or queued.
+// the receiver's answer relayed back with its own status codes. Nothing is stored or queued; each
+// forwarded call leaves a traffic fact for analytics (module, event, parties, outcome, latency).
 import type { HubDeps } from '../deps.ts';
 import type { Logger } from '../logger.ts';
 import type { PartyRef } from '../bus/messages.ts';
 import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
 import type { Envelope } from '../../ocpi/envelope.ts';
 import { OutgoingHeader, type ModuleId } from '../../ocpi/headers.ts';
-import { OcpiStatus } from '../../ocpi/statusCodes.ts';
+import { isSuccess, OcpiStatus } from '../../ocpi/statusCodes.ts';
+import { nextTurn } from '../bus/nextTurn.ts';
 import { HubError, HubTimeoutError, ReceiverNotConnectedError } from '../errors.ts';
 import { ocpiRequest, PartnerUnreachableError, type OcpiReply } from './ocpiClient.ts';
 import type { DirectoryParty } from './partyDirectory.ts';
@@ -30,6 +32,8 @@ export interface SyncTarget {
 
 export interface SyncCall {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** What the call is, for the traffic fact: 'authorize', 'command:START_SESSION', 'get', 'list', 'result'… */
+  event: string;
   /** Segments below the receiver's module endpoint; each is URL-encoded here. */
   path: string[];
   /** Query string without `?`. */
@@ -77,11 +81,12 @@ export async function forwardTo(deps: HubDeps, receiver: DirectoryParty, target:
   const endpoint = receiver.endpoints.find((e) => e.identifier === target.module && e.role === target.receiverInterface);
   if (!endpoint) throw new HubError(`${receiver.country_code}-${receiver.party_id} lists no ${target.module} ${target.receiverInterface.toLowerCase()} endpoint`, OcpiStatus.HubError);
   const url = [endpoint.url.replace(/\/+$/, ''), ...call.path.map(encodeURIComponent)].join('/') + (call.query ? `?${call.query}` : '');
-  return exchange(deps, { ...call, url, sender: target.sender, receiver });
+  return exchange(deps, { ...call, url, module: target.module, sender: target.sender, receiver });
 }
 
 export interface Exchange extends Omit<SyncCall, 'path' | 'query'> {
   url: string;
+  module: string;
   sender: PartyRef;
   receiver: PartyRef & { platformId: string };
 }
@@ -95,6 +100,8 @@ export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
   const auth = await platformAuth(deps, leg.receiver.platformId);
   if (!auth) throw new ReceiverNotConnectedError(`${name} has given the hub no credentials`);
   const started = performance.now();
+  const fact = (statusCode: number, relayed: boolean, httpStatus: number | null) =>
+    publishSyncFact(deps, leg, { outcome: syncOutcome(statusCode, relayed), latency_ms: Math.round(performance.now() - started), http_status: httpStatus, status_code: statusCode });
   let reply: OcpiReply;
   try {
     reply = await ocpiRequest({
@@ -112,6 +119,7 @@ export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
   } catch (err) {
     if (!(err instanceof PartnerUnreachableError)) throw err;
     (leg.log ?? deps.log).warn({ receiver: name, method: leg.method, timedOut: err.timedOut }, 'synchronous forward failed');
+    fact(err.timedOut ? OcpiStatus.HubTimeout : OcpiStatus.ReceiverNotConnected, false, null);
     if (err.timedOut) throw new HubTimeoutError(`${name} did not answer within ${deps.config.FORWARD_TIMEOUT_MS} ms`);
     throw new ReceiverNotConnectedError(`${name} could not be reached`);
   }
@@ -120,7 +128,11 @@ export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
     { receiver: name, method: leg.method, forwardedRequestId: reply.requestId, httpStatus: reply.httpStatus, ocpiStatus: reply.envelope?.status_code, latencyMs: Math.round(performance.now() - started) },
     'synchronous forward',
   );
-  if (outcome.kind === 'error') throw outcome.error;
+  if (outcome.kind === 'error') {
+    fact(outcome.error.ocpiStatus, false, reply.httpStatus);
+    throw outcome.error;
+  }
+  fact(outcome.envelope.status_code, true, reply.httpStatus);
   return {
     httpStatus: outcome.httpStatus,
     body: outcome.envelope,
@@ -140,8 +152,38 @@ export async function forwardOwnerGet(deps: HubDeps, request: PushRequest, log?:
   return forwardSync(
     deps,
     { module: request.module, receiverInterface: 'RECEIVER', sender, to: toPartyRef(request.routing.to) },
-    { method: 'GET', path: [request.countryCode, request.partyId, ...request.ids], query: request.query, correlationId: request.correlationId, log },
+    { method: 'GET', event: 'get', path: [request.countryCode, request.partyId, ...request.ids], query: request.query, correlationId: request.correlationId, log },
   );
+}
+
+/** What a forwarded synchronous call came to, as the Hub traffic dashboard counts it. */
+export type SyncOutcome = 'answered' | 'refused' | 'timeout' | 'unreachable';
+
+/**
+ * The outcome of a call (pure): the receiver's answer relayed is `answered` (1xxx) or `refused`
+ * (its 2xxx/3xxx, e.g. 2004 unknown token); the hub's own error is `timeout` (4002) or
+ * `unreachable` (4003: not reachable, refused the hub's credentials; 4000: no OCPI answer).
+ */
+export function syncOutcome(statusCode: number, relayed: boolean): SyncOutcome {
+  if (relayed) return isSuccess(statusCode) ? 'answered' : 'refused';
+  return statusCode === OcpiStatus.HubTimeout ? 'timeout' : 'unreachable';
+}
+
+/**
+ * One traffic fact per forwarded call, on the subject the analytics-traffic ingestion reads into
+ * ClickHouse `deliveries` (its outcomes are not the delivery worker's: delivered/failed/dead_letter).
+ * Only who, what and how it went: never the URL, a token, a header or a body.
+ */
+function publishSyncFact(deps: HubDeps, leg: Exchange, result: { outcome: SyncOutcome; latency_ms: number; http_status: number | null; status_code: number }): void {
+  const party = (p: PartyRef): PartyRef => ({ country_code: p.country_code, party_id: p.party_id });
+  const body = JSON.stringify({ module: leg.module, event: leg.event, sender: party(leg.sender), receiver: party(leg.receiver), attempts: 1, ...result, at: new Date().toISOString() });
+  nextTurn(() => {
+    try {
+      deps.bus.nc.publish(deps.bus.subjects.traffic('delivery'), body);
+    } catch (err) {
+      deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'synchronous traffic fact not published');
+    }
+  });
 }
 
 /** Response leg hub → requester: TO is the requester, FROM the receiver, both unchanged (SPEC-DIGEST §2.2). */

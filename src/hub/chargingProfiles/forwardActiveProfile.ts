@@ -30,6 +30,6 @@ export async function forwardActiveProfile(deps: HubDeps, request: ActiveProfile
   return forwardSync(
     deps,
     { module: 'chargingprofiles', receiverInterface: 'SENDER', sender, to },
-    { method: 'PUT', path: [request.sessionId], body, correlationId: request.correlationId, log: request.log },
+    { method: 'PUT', event: 'active_profile', path: [request.sessionId], body, correlationId: request.correlationId, log: request.log },
   );
 }

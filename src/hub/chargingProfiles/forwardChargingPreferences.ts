@@ -29,5 +29,5 @@ export async function forwardChargingPreferences(deps: HubDeps, request: Chargin
   const target = { module: 'sessions', receiverInterface: 'SENDER', sender, to, owner } as const;
   const receiver = await resolveSyncReceiver(deps, target);
   await checkSessionControl(deps.db, { sessionId: request.sessionId, cpo: receiver, requester: sender });
-  return forwardTo(deps, receiver, target, { method: 'PUT', path: [request.sessionId, 'charging_preferences'], body, correlationId: request.correlationId, log: request.log });
+  return forwardTo(deps, receiver, target, { method: 'PUT', event: 'charging_preferences', path: [request.sessionId, 'charging_preferences'], body, correlationId: request.correlationId, log: request.log });
 }

@@ -40,7 +40,7 @@ export async function forwardChargingProfile(deps: HubDeps, request: ChargingPro
   const receiver = await resolveSyncReceiver(deps, target);
   await checkSessionControl(deps.db, { sessionId: request.sessionId, cpo: receiver, requester: sender });
   const hubUrl = await registerCallback(deps, { module: 'chargingprofiles', responseUrl, requester: sender, responder: receiver, correlationId: request.correlationId });
-  return forwardTo(deps, receiver, target, { ...input.call(hubUrl), path: [request.sessionId], correlationId: request.correlationId, log: request.log });
+  return forwardTo(deps, receiver, target, { ...input.call(hubUrl), event: request.method.toLowerCase(), path: [request.sessionId], correlationId: request.correlationId, log: request.log });
 }
 
 /**

@@ -86,7 +86,7 @@ export async function relayCallback(deps: HubDeps, result: CallbackResult): Prom
   }
   if (row.completed_at) log.info({ callback: row.id, completedAt: row.completed_at }, 'callback already relayed once: relaying a further result');
 
-  const relayed = await exchange(deps, { method: 'POST', url: row.response_url, body: result.body, correlationId: row.correlation_id, sender: responder, receiver: requester, log });
+  const relayed = await exchange(deps, { method: 'POST', module: result.module, event: 'result', url: row.response_url, body: result.body, correlationId: row.correlation_id, sender: responder, receiver: requester, log });
   await deps.db('callbacks').where({ id: row.id }).whereNull('completed_at').update({ completed_at: deps.db.fn.now() });
   return relayed;
 }

@@ -56,7 +56,7 @@ export async function forwardCommand(deps: HubDeps, request: CommandRequest): Pr
   if (command === 'STOP_SESSION') await checkSessionControl(deps.db, { sessionId: String(body.session_id), cpo: receiver, requester: sender });
 
   const hubUrl = await registerCallback(deps, { module: 'commands', responseUrl, requester: sender, responder: receiver, correlationId: request.correlationId });
-  return forwardTo(deps, receiver, target, { method: 'POST', path: [command], body: { ...body, response_url: hubUrl }, correlationId: request.correlationId, log: request.log });
+  return forwardTo(deps, receiver, target, { method: 'POST', event: `command:${command}`, path: [command], body: { ...body, response_url: hubUrl }, correlationId: request.correlationId, log: request.log });
 }
 
 /** Open routing: the object whose owner is the CPO to ask (pure). CANCEL_RESERVATION names none. */
