@@ -20,6 +20,10 @@ const required: Record<string, { file: string; title: string; panels: [string, R
       ['delivery failures', /^Delivery failures/],
       ['backlog', /^Backlog per receiver/],
       ['parties offline', /^Parties offline/],
+      ['synchronous calls per module and kind', /^Synchronous calls per module and kind/],
+      ['synchronous calls per party', /^Synchronous calls per party/],
+      ['synchronous call latency', /^Synchronous call latency/],
+      ['synchronous call outcomes', /^Synchronous call outcomes/],
     ],
   },
   revenue: {
@@ -51,6 +55,24 @@ describe('Hub traffic panels read what their titles say', () => {
   it('messages count deliveries the receiver accepted, not attempts', () => {
     expect(sqlOf(panel(/^Messages delivered per module/))).toMatch(/outcome = 'delivered'/);
     expect(sqlOf(panel(/^Messages delivered per party/))).toMatch(/countIf\(outcome = 'delivered'\) AS messages_delivered/);
+  });
+
+  it('delivery panels count only delivery attempts, synchronous panels only forwarded calls', () => {
+    const deliveries = panels.filter((p) => /FROM deliveries/.test(sqlOf(p)));
+    for (const p of deliveries.filter((x) => /^(Messages delivered|Delivery)/.test(x.title))) {
+      expect(sqlOf(p), p.title).toMatch(/outcome = 'delivered'|outcome IN \('delivered', 'failed', 'dead_letter'\)/);
+      expect(sqlOf(p), p.title).not.toMatch(/'answered'|'timeout'/);
+    }
+    const sync = deliveries.filter((x) => /^Synchronous/.test(x.title));
+    expect(sync).toHaveLength(4);
+    for (const p of sync) expect(sqlOf(p), p.title).toMatch(/outcome IN \('answered', 'refused'(, 'timeout', 'unreachable')?\)/);
+    expect(sqlOf(panel(/^Synchronous call outcomes/))).toMatch(/countIf\(outcome = 'timeout'\) AS timeouts/);
+  });
+
+  it('the party filter lists senders and receivers of the traffic and matches either side', () => {
+    const party = load('hub-traffic.json').templating.list.find((v: any) => v.name === 'party');
+    expect(party.query).toMatch(/sender_party_id.*FROM deliveries.*receiver_party_id.*FROM deliveries/);
+    for (const p of panels.filter((x) => /FROM deliveries/.test(sqlOf(x)))) expect(sqlOf(p), p.title).toMatch(/sender_party_id\) IN \(\$\{party:singlequote\}\) OR .*receiver_party_id\) IN/);
   });
 
   it('backlog comes from the sampled lanes, not from failed attempts', () => {
