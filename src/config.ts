@@ -51,6 +51,12 @@ const EnvSchema = z.object({
   DELIVERY_HORIZON_HOURS: z.coerce.number().min(0.0001).default(168),
   DELIVERY_BACKOFF_BASE_MS: z.coerce.number().int().min(10).default(1000),
   DELIVERY_BACKOFF_MAX_MS: z.coerce.number().int().min(100).default(3_600_000),
+  // Command and charging profile results the requester's response_url did not take at once are
+  // retried (the backoff above) for this long after the CPO posted them, then given up.
+  CALLBACK_RELAY_HORIZON_S: z.coerce.number().min(1).default(3600),
+  // A hub callback URL takes results for this long after its request (RESERVE_NOW: after the
+  // reservation's expiry_date); later it is refused like an unknown one (404 + 2001).
+  CALLBACK_TTL_HOURS: z.coerce.number().min(0.0001).default(48),
   // Outbox sweeper (worker role): every OUTBOX_SWEEP_S seconds, CDRs stored more than OUTBOX_GRACE_S
   // ago whose publication JetStream never confirmed are published (0 turns the sweeper off). Keep
   // the grace plus the interval under the streams' 120 s duplicate window.

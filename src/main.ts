@@ -8,6 +8,7 @@ import { createApp } from './http/app.ts';
 import { answerClientErrors } from './http/clientErrors.ts';
 import { startDeliveryWorker } from './hub/delivery/deliveryWorker.ts';
 import { startOutboxSweeper } from './hub/delivery/outboxSweeper.ts';
+import { startCallbackRelayWorker } from './hub/commands/callbackRelayWorker.ts';
 import { startBooker } from './clearing/booker.ts';
 import { startReminders } from './billing/reminders.ts';
 import { startRefundRetrier } from './clearing/refundRetrier.ts';
@@ -63,6 +64,9 @@ export async function startHub(config: Config, roles: readonly Role[], given?: H
     // CDRs stored but never published (the publish failed and the CPO did not POST again).
     const outbox = startOutboxSweeper(deps);
     stoppers.push(outbox.stop);
+    // Command and charging profile results the requester's response_url did not take at once.
+    const callbackRelays = startCallbackRelayWorker(deps);
+    stoppers.push(callbackRelays.stop);
     // Statement emails, payment tracking and overdue reminders, and refunds PayPal has not taken yet, on a schedule.
     const billing = startReminders(deps);
     stoppers.push(billing.stop);

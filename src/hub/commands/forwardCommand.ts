@@ -55,7 +55,9 @@ export async function forwardCommand(deps: HubDeps, request: CommandRequest): Pr
   const receiver = await resolveSyncReceiver(deps, target);
   if (command === 'STOP_SESSION') await checkSessionControl(deps.db, { sessionId: String(body.session_id), cpo: receiver, requester: sender });
 
-  const hubUrl = await registerCallback(deps, { module: 'commands', responseUrl, requester: sender, responder: receiver, correlationId: request.correlationId });
+  // A reservation's CANCELED_RESERVATION may come until it expires: its callback lives that long.
+  const resultsUntil = command === 'RESERVE_NOW' ? new Date(String(body.expiry_date)) : undefined;
+  const hubUrl = await registerCallback(deps, { module: 'commands', responseUrl, requester: sender, responder: receiver, correlationId: request.correlationId, resultsUntil });
   return forwardTo(deps, receiver, target, { method: 'POST', event: `command:${command}`, path: [command], body: { ...body, response_url: hubUrl }, correlationId: request.correlationId, log: request.log });
 }
 
