@@ -1,0 +1,98 @@
+// Deliveries after a credentials rotation go with the new token, both ways a rotation happens: the
+// eMSP PUTs new credentials to the hub, or the hub rotates with the eMSP (the admin API, as `hub
+// partners rotate` does). The eMSP here is strict: once rotated it refuses its old token with 401.
+// A CDR is delivered just before each rotation, as on any busy link.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from './support/hub.ts';
+import { example, Network, party, waitFor } from './support/network.ts';
+import type { ReceivedRequest, TestPartner } from './support/testPartner.ts';
+
+let net: Network;
+let cpo: TestPartner;
+let emsp: TestPartner;
+
+beforeAll(async () => {
+  net = await Network.start();
+  cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'ZC1' }]);
+  emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'ZE1' }]);
+});
+afterAll(() => net?.stop());
+
+const cdr = (id: string) => ({
+  ...example('cdr_example.json'),
+  id,
+  country_code: 'NL',
+  party_id: 'ZC1',
+  cdr_token: { country_code: 'NL', party_id: 'ZE1', uid: `U${id}`, type: 'RFID', contract_id: `NL-ZE1-${id}` },
+});
+
+/** The token the hub presented (Authorization: Token base64(token)). */
+const tokenOf = (r: ReceivedRequest) => Buffer.from(String(r.headers.authorization).replace(/^Token /, ''), 'base64').toString();
+const cdrPosts = (id: string) => emsp.received.filter((r) => r.method === 'POST' && r.path.endsWith('/receiver/cdrs') && (r.body as { id: string }).id === id);
+
+/** From now on only the newest token the eMSP handed out is accepted. */
+function acceptOnlyNewest(): string {
+  const newest = [...emsp.acceptedTokens].at(-1)!;
+  for (const t of [...emsp.acceptedTokens]) if (t !== newest) emsp.acceptedTokens.delete(t);
+  return newest;
+}
+
+async function pushCdr(id: string) {
+  expect((await net.send(cpo, 'POST', '/receiver/cdrs', { body: cdr(id), to: party(emsp) })).body.status_code).toBe(1000);
+}
+
+type Mode = 'the eMSP rotates (credentials PUT)' | 'the hub rotates with the eMSP';
+
+const rotate: Record<Mode, () => Promise<void>> = {
+  async 'the eMSP rotates (credentials PUT)'() {
+    const details = await call(`${net.hub.url}/ocpi/2.2.1`, { token: emsp.hubToken });
+    const credentialsUrl = details.body.data.endpoints.find((e: { identifier: string }) => e.identifier === 'credentials').url;
+    expect((await emsp.rotate(credentialsUrl)).body.status_code).toBe(1000);
+  },
+  async 'the hub rotates with the eMSP'() {
+    const { platform_id: platformId } = await net.hub.deps.db('parties').where({ country_code: 'NL', party_id: 'ZE1' }).first('platform_id');
+    const rotated = await call(`${net.hub.url}/admin/partners/${platformId}/rotate`, { method: 'POST', headers: { Authorization: `Bearer ${net.hub.config.ADMIN_TOKEN}` } });
+    expect(rotated.body.status_code).toBe(1000);
+  },
+};
+
+/** Busy link, rotation, the next CDR: every POST of that CDR, the new token, and what the CPO heard of the eMSP since. */
+async function rotateAndDeliver(mode: Mode, id: string) {
+  const oldToken = acceptOnlyNewest();
+  await pushCdr(`${id}-BEFORE`);
+  await waitFor(() => cdrPosts(`${id}-BEFORE`).length > 0, { what: 'a CDR before the rotation' });
+  const mark = cpo.received.length;
+  await rotate[mode]();
+  const newToken = acceptOnlyNewest();
+  expect(newToken).not.toBe(oldToken);
+  await pushCdr(id);
+  await waitFor(() => cdrPosts(id).some((r) => tokenOf(r) === newToken), { what: 'the CDR delivered with the new token', timeoutMs: 20_000 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const statusesSince = cpo.received
+    .slice(mark)
+    .filter((r) => r.method === 'PUT' && r.path.endsWith('/receiver/hubclientinfo/NL/ZE1'))
+    .map((r) => (r.body as { status: string }).status);
+  return { posts: cdrPosts(id), newToken, statusesSince };
+}
+
+const modes: Mode[] = ['the eMSP rotates (credentials PUT)', 'the hub rotates with the eMSP'];
+
+describe('delivery after a credentials rotation', () => {
+  it.each(modes)('%s: the next CDR is delivered once, with the new token, and the old one is not tried after that (no 401 loop)', async (mode) => {
+    const { posts, newToken } = await rotateAndDeliver(mode, `ROT-${modes.indexOf(mode)}-A`);
+    const delivered = posts.findIndex((r) => tokenOf(r) === newToken);
+    expect(posts.filter((r) => tokenOf(r) === newToken)).toHaveLength(1);
+    expect(posts.slice(delivered + 1)).toEqual([]);
+  });
+
+  // KNOWN BUG (reported, outside this change): the token the hub presents is cached per platform
+  // for 2 s (src/hub/platformAuth.ts) and a rotation does not drop it, nor does a 401 make the
+  // delivery re-read it: for up to 2 s (in the process that rotated; another process is not told
+  // at all) deliveries go with the old token, each 401 counts as a failure, and three of them
+  // announce the eMSP OFFLINE to every platform. Remove `.fails` once that is fixed.
+  it.fails.each(modes)('%s: not one delivery goes with the old token, and the eMSP is not announced OFFLINE', async (mode) => {
+    const { posts, newToken, statusesSince } = await rotateAndDeliver(mode, `ROT-${modes.indexOf(mode)}-B`);
+    expect(posts.map((r) => tokenOf(r) === newToken)).toEqual([true]);
+    expect(statusesSince).not.toContain('OFFLINE');
+  });
+});
