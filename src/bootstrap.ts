@@ -30,22 +30,35 @@ export async function closeDeps(deps: HubDeps): Promise<void> {
   await deps.db.destroy();
 }
 
-/** Creates the databases when missing and applies every pending migration (Postgres and ClickHouse). */
+/**
+ * Creates the databases when missing and applies every pending migration (Postgres and
+ * ClickHouse). Safe to run in several processes at once: they take turns on Postgres advisory
+ * locks, and a run that comes second applies nothing.
+ */
 export async function migrateAll(config: Config): Promise<{ postgres: string[]; clickhouse: string[] }> {
-  await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL, { max: 1 });
-  let postgres: string[];
+  await ensureDatabase(config.DATABASE_URL).catch((err) => {
+    // Another run created it between our look and our CREATE DATABASE: there it is.
+    if (!['23505', '42P04'].includes((err as { code?: string }).code ?? '')) throw err;
+  });
+  // Two connections: one holds the lock, the migrations run on the other.
+  const db = createDb(config.DATABASE_URL, { max: 2 });
   try {
-    postgres = await migrateLatest(db);
+    // knex's own lock makes a run that finds it taken fail ("Migration table is already locked")
+    // rather than wait; runs started together (two `hub start`) take turns on this one instead.
+    const postgres = await db.transaction(async (trx) => {
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['migrations:postgres']);
+      return migrateLatest(db);
+    });
+    await ensureClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+    const clickhouse = createClickHouse(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+    try {
+      // Postgres lends ClickHouse its lock: concurrent runs (two starts, migrate next to a start) take turns.
+      return { postgres, clickhouse: await migrateClickHouse(clickhouse, { db }) };
+    } finally {
+      await clickhouse.close();
+    }
   } finally {
     await db.destroy();
-  }
-  await ensureClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
-  const clickhouse = createClickHouse(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
-  try {
-    return { postgres, clickhouse: await migrateClickHouse(clickhouse) };
-  } finally {
-    await clickhouse.close();
   }
 }
 

@@ -1,10 +1,12 @@
 // ClickHouse connection and migrations (migrations/clickhouse/NNNN_name.sql). The server here is
 // 18.16, so: no server-side query parameters — values go through `quote` — and statements are
-// sent one at a time (split on `;` at line ends).
+// sent one at a time (split on `;` at line ends). Concurrent migration runs are serialized by a
+// Postgres advisory lock (see migrateClickHouse).
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { Db } from './db.ts';
 
 const migrationsDir = fileURLToPath(new URL('../../migrations/clickhouse/', import.meta.url));
 
@@ -55,7 +57,32 @@ export function splitStatements(sql: string): string[] {
     .filter(Boolean);
 }
 
-export async function migrateClickHouse(client: ClickHouseClient): Promise<string[]> {
+export interface ClickHouseMigrateOptions {
+  /**
+   * The process's Postgres: while migrating, a transaction on it holds an advisory lock named
+   * after the ClickHouse database, so runs in several processes (two `hub start`, `hub migrate`
+   * next to a start) take turns and the later one finds everything applied — ClickHouse has no
+   * lock `schema_migrations` (TinyLog) could use. Every process that may migrate at the same time
+   * as another must pass it; without it the run is unguarded (a test's private database). The
+   * transaction holds one connection for the run; nothing else of the run uses Postgres.
+   */
+  db?: Db;
+}
+
+/** Applies the pending migrations in order and returns the names of those it applied. */
+export async function migrateClickHouse(client: ClickHouseClient, options: ClickHouseMigrateOptions = {}): Promise<string[]> {
+  const { db } = options;
+  if (!db) return applyPending(client);
+  const [{ database }] = await (await client.query({ query: 'SELECT currentDatabase() AS database', format: 'JSONEachRow' })).json<{ database: string }>();
+  // A transaction-scoped lock: released by commit or rollback, and by Postgres when this process
+  // dies mid-run, so a crashed migration never leaves the others waiting.
+  return db.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`migrations:clickhouse:${database}`]);
+    return applyPending(client);
+  });
+}
+
+async function applyPending(client: ClickHouseClient): Promise<string[]> {
   await client.command({
     query: 'CREATE TABLE IF NOT EXISTS schema_migrations (name String, applied_at DateTime DEFAULT now()) ENGINE = TinyLog',
   });
