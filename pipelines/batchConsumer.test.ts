@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import type { Bus } from '../src/bus/nats.ts';
-import { acknowledge, streamSequence } from './batchConsumer.ts';
+import { acknowledge, keepAliveEveryMs, streamSequence } from './batchConsumer.ts';
 
 const msg = (reply: string, seq = -1) => ({ reply, seq }) as unknown as JsMsg;
 
@@ -44,5 +44,18 @@ describe('acknowledge', () => {
     acknowledge({ nc: { publish, isClosed: () => false, isDraining: () => false, protocol: { sendCommand: (c: string) => sent.push(c) } } } as unknown as Bus, ['reply with space', '$JS.ACK.OCPI.ingest.1.2.2.1.0']);
     expect(published[1]).toEqual(['reply with space', '+ACK']);
     expect(sent).toEqual(['PUB $JS.ACK.OCPI.ingest.1.2.2.1.0 4\r\n+ACK\r\n']);
+  });
+});
+
+describe('keepAliveEveryMs', () => {
+  it.each([
+    [60_000, 20_000],
+    [30_000, 10_000],
+    [2_000, 666],
+    [1_000, 333],
+    [300, 100],
+  ])('keeps messages held under an ack wait of %i ms alive every %i ms: three times per ack wait', (ackWaitMs, every) => {
+    expect(keepAliveEveryMs(ackWaitMs)).toBe(every);
+    expect(keepAliveEveryMs(ackWaitMs) * 3).toBeLessThanOrEqual(ackWaitMs);
   });
 });

@@ -137,6 +137,14 @@ export function streamSequence(msg: JsMsg): number {
 }
 
 
+/**
+ * How often held messages get their +WPI: three times per ack wait, so one late or lost
+ * keep-alive still leaves a margin before the server would redeliver.
+ */
+export function keepAliveEveryMs(ackWaitMs: number): number {
+  return Math.max(50, Math.floor(ackWaitMs / 3));
+}
+
 /** Messages held together: what `hold` kept of each, and their reply subjects, index by index. */
 interface Held<T> {
   items: T[];
@@ -211,7 +219,7 @@ export async function runBatchConsumer<T = JsMsg>(bus: Bus, spec: BatchConsumerS
   const keepAlive = setInterval(() => {
     for (const batch of held) reply(bus, batch.replies, WORKING);
     reply(bus, buffer.replies, WORKING);
-  }, Math.max(1000, Math.floor(ackWaitMs / 3)));
+  }, keepAliveEveryMs(ackWaitMs));
 
   const handle = async (batch: Held<T>) => {
     held.add(batch);

@@ -24,6 +24,11 @@ export interface IngestOptions {
   /** Batches written at the same time per consumer (default 2). */
   inFlight?: number;
   maxAckPending?: number;
+  /**
+   * How long JetStream waits for an ack before redelivering (default 60 s). Held batches are kept
+   * alive with +WPI every third of it, so a ClickHouse outage longer than this redelivers nothing.
+   */
+  ackWaitMs?: number;
   /** Encoding worker threads (default: one when the machine has more than one core; 0 encodes in this thread). */
   encodeWorkers?: number;
 }
@@ -94,6 +99,7 @@ export async function startIngest(deps: HubDeps, clickhouse: ClickHouseClient, o
   const inFlight = options.inFlight ?? 2;
   // Enough for the batches being written and the one filling; more would only sit in memory.
   const maxAckPending = options.maxAckPending ?? batchSize * (inFlight + 1);
+  const ackWaitMs = options.ackWaitMs;
   const totals: IngestStats = { cdrs: 0, unmappable: 0 };
   const workers = options.encodeWorkers ?? (availableParallelism() > 1 ? 1 : 0);
   const pool = workers > 0 ? createEncodePool(workers) : null;
@@ -108,14 +114,14 @@ export async function startIngest(deps: HubDeps, clickhouse: ClickHouseClient, o
   try {
     ocpi = await runBatchConsumer(
       deps.bus,
-      { stream: subjects.streams.ocpi, durable: INGEST_DURABLE, filterSubject: subjects.ocpiAll, batchSize, maxDelayMs, maxAckPending, inFlight },
+      { stream: subjects.streams.ocpi, durable: INGEST_DURABLE, filterSubject: subjects.ocpiAll, batchSize, maxDelayMs, maxAckPending, ackWaitMs, inFlight },
       writer(clickhouse, (messages) => encodeBatch('ocpi', messages, pool, onUnmappable(subjects.streams.ocpi)), (cdrs) => (totals.cdrs += cdrs)),
       log,
       hold,
     );
     traffic = await runBatchConsumer(
       deps.bus,
-      { stream: subjects.streams.traffic, durable: TRAFFIC_DURABLE, filterSubject: subjects.traffic('delivery'), batchSize, maxDelayMs, maxAckPending, inFlight },
+      { stream: subjects.streams.traffic, durable: TRAFFIC_DURABLE, filterSubject: subjects.traffic('delivery'), batchSize, maxDelayMs, maxAckPending, ackWaitMs, inFlight },
       writer(clickhouse, (messages) => encodeBatch('delivery', messages, pool, onUnmappable(subjects.streams.traffic)), () => undefined),
       log,
       hold,
