@@ -11,9 +11,9 @@ import { OutgoingHeader, type ModuleId } from '../../ocpi/headers.ts';
 import { isSuccess, OcpiStatus } from '../../ocpi/statusCodes.ts';
 import { nextTurn } from '../bus/nextTurn.ts';
 import { HubError, HubTimeoutError, ReceiverNotConnectedError } from '../errors.ts';
-import { ocpiRequest, PartnerUnreachableError, type OcpiReply } from './ocpiClient.ts';
+import { PartnerUnreachableError, type OcpiReply } from './ocpiClient.ts';
 import type { DirectoryParty } from './partyDirectory.ts';
-import { platformAuth } from './platformAuth.ts';
+import { platformAuth, requestWithPlatformAuth } from './platformAuth.ts';
 import { decideRoute, sameParty } from './routing.ts';
 import { routeError } from './routeErrors.ts';
 import { senderParty } from './senderParty.ts';
@@ -104,11 +104,9 @@ export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
     publishSyncFact(deps, leg, { outcome: syncOutcome(statusCode, relayed), latency_ms: Math.round(performance.now() - started), http_status: httpStatus, status_code: statusCode });
   let reply: OcpiReply;
   try {
-    reply = await ocpiRequest({
+    reply = await requestWithPlatformAuth(deps, leg.receiver.platformId, auth, {
       method: leg.method,
       url: leg.url,
-      token: auth.token,
-      encoding: auth.encoding,
       body: leg.body,
       correlationId: leg.correlationId,
       from: { countryCode: leg.sender.country_code, partyId: leg.sender.party_id },

@@ -19,6 +19,7 @@ import {
 } from '../store/platforms.ts';
 import { fetchPartnerVersions, endpointUrl } from './partnerVersions.ts';
 import { announceClientInfo, sendClientInfoTo } from '../hub/clientInfoPush.ts';
+import { forgetPlatformAuth } from '../hub/platformAuth.ts';
 import { planParties, type PlannedParty } from '../store/partyStatus.ts';
 import { decryptToken, encryptToken, hashToken, newToken } from './tokenCrypto.ts';
 import type { Config } from '../config.ts';
@@ -128,6 +129,7 @@ async function completeHandshake(
       },
       { current: hashToken(deps.keys, token), previous: tokens.previous },
     );
+    forgetPlatformAuth(platform.id);
   } catch (err) {
     if (err instanceof PartyTakenError) throw new InvalidParametersError(err.message, [{ path: 'roles', message: err.message }]);
     throw err;
@@ -198,6 +200,7 @@ async function storeTheirCredentials(deps: HubDeps, platformId: string, theirs: 
     { versionsUrl: theirs.url, version: confirmed.version, endpoints: confirmed.endpoints, outboundTokenEnc: encryptToken(deps.keys, theirs.token), roles: theirs.roles },
     { current: hashToken(deps.keys, inbound) },
   );
+  forgetPlatformAuth(platformId);
 }
 
 async function postCredentials(

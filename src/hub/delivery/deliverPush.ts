@@ -1,8 +1,8 @@
 // One delivery attempt of an accepted push to its receiver, over HTTP.
 import type { HubDeps } from '../../deps.ts';
 import type { OcpiPushMessage } from '../../bus/messages.ts';
-import { ocpiRequest, PartnerUnreachableError } from '../ocpiClient.ts';
-import { platformAuth } from '../platformAuth.ts';
+import { PartnerUnreachableError } from '../ocpiClient.ts';
+import { platformAuth, requestWithPlatformAuth } from '../platformAuth.ts';
 import { classifyReply, type DeliveryVerdict } from './retryPolicy.ts';
 
 const methodOf = { put: 'PUT', patch: 'PATCH', post: 'POST', delete: 'DELETE' } as const;
@@ -28,11 +28,9 @@ export async function deliverPush(deps: HubDeps, message: OcpiPushMessage): Prom
   const url = [endpoint.url.replace(/\/+$/, ''), ...message.path.map(encodeURIComponent)].join('/') + (message.query ? `?${message.query}` : '');
   const routed = !CONFIGURATION_MODULES.has(message.module);
   try {
-    const reply = await ocpiRequest({
+    const reply = await requestWithPlatformAuth(deps, receiver.platformId, platform, {
       method: methodOf[message.event],
       url,
-      token: platform.token,
-      encoding: platform.encoding,
       body: message.body,
       correlationId: message.correlation_id,
       from: routed ? { countryCode: message.from.country_code, partyId: message.from.party_id } : undefined,
