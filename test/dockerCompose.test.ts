@@ -82,4 +82,8 @@ describe('docker-compose.yml', () => {
       for (const dependency of Object.keys(service.depends_on ?? {})) expect(Object.keys(services), `${name} → ${dependency}`).toContain(dependency);
     }
   });
+
+  it('gives the Grafana admin password no default: compose refuses to start without GRAFANA_ADMIN_PASSWORD', () => {
+    expect(services.grafana.environment?.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}$/);
+  });
 });
