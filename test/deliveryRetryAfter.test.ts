@@ -11,8 +11,8 @@ let emsp: TestPartner;
 
 beforeAll(async () => {
   net = await Network.start();
-  cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'YC1' }]);
-  emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'YE1' }]);
+  cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'JC1' }]);
+  emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'JE1' }]);
 });
 afterAll(() => net?.stop());
 
@@ -20,8 +20,8 @@ const cdr = (id: string) => ({
   ...example('cdr_example.json'),
   id,
   country_code: 'NL',
-  party_id: 'YC1',
-  cdr_token: { country_code: 'NL', party_id: 'YE1', uid: `U${id}`, type: 'RFID', contract_id: `NL-YE1-${id}` },
+  party_id: 'JC1',
+  cdr_token: { country_code: 'NL', party_id: 'JE1', uid: `U${id}`, type: 'RFID', contract_id: `NL-JE1-${id}` },
 });
 
 /** The eMSP throttles the first POST of this CDR with `retryAfter()`, then takes it; returns when each POST came. */
