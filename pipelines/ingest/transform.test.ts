@@ -143,7 +143,14 @@ describe('other modules', () => {
       receiver_country_code: 'DE',
       receiver_party_id: 'MSB',
       latency_ms: 82,
+      http_status: 0,
       stream_seq: 5,
     });
+  });
+
+  it('keeps the HTTP status a receiver answered with, 0 when there was no answer', () => {
+    const fact = { module: 'cdrs', event: 'post', sender: 'NL-CPA', receiver: 'DE-MSB', attempts: 3, latency_ms: 5, at: '2026-01-10T10:00:00Z' } as const;
+    expect(deliveryRow({ ...fact, outcome: 'failed', status_code: null, http_status: 429 }, { seq: 1, ingestedAt: 1 }).http_status).toBe(429);
+    expect(deliveryRow({ ...fact, outcome: 'failed', status_code: null, http_status: null }, { seq: 2, ingestedAt: 1 }).http_status).toBe(0);
   });
 });

@@ -144,6 +144,7 @@ export interface DeliveryFact {
   attempts: number;
   latency_ms: number;
   status_code?: number | null;
+  http_status?: number | null;
   at: string;
 }
 
@@ -159,6 +160,8 @@ export interface DeliveryRow {
   attempts: number;
   latency_ms: number;
   status_code: number;
+  /** 0 when the receiver gave no HTTP answer (timeout, refused connection). */
+  http_status: number;
   ingested_at: number;
   stream_seq: number;
 }
@@ -517,6 +520,7 @@ export function deliveryRow(fact: DeliveryFact, env: Envelope): DeliveryRow {
     attempts: int(fact.attempts, 0, MAX_UINT32),
     latency_ms: int(fact.latency_ms, 0, MAX_UINT32),
     status_code: int(fact.status_code, -2_147_483_648, 2_147_483_647),
+    http_status: int(fact.http_status, 0, 999),
     ingested_at: env.ingestedAt,
     stream_seq: env.seq,
   };

@@ -65,7 +65,7 @@ export const tables = {
     'deliveries',
     columns<DeliveryRow>()([
       'at', 'module', 'event', 'sender_country_code', 'sender_party_id', 'receiver_country_code', 'receiver_party_id', 'outcome', 'attempts', 'latency_ms',
-      'status_code', 'ingested_at', 'stream_seq',
+      'status_code', 'http_status', 'ingested_at', 'stream_seq',
     ]),
     ['at', 'ingested_at'],
   ),

@@ -93,7 +93,7 @@ beforeAll(async () => {
     const cpo = data.parties.cpos[i % data.parties.cpos.length];
     const emsp = data.parties.emsps[i % data.parties.emsps.length];
     const [module, event, outcome, status_code] = outcomes[i % outcomes.length];
-    rows.deliveries.push({ at: nowS() - i * 600, module, event, sender_country_code: cpo.country_code, sender_party_id: cpo.party_id, receiver_country_code: emsp.country_code, receiver_party_id: emsp.party_id, outcome, attempts: 1 + (i % 3), latency_ms: 20 + i, status_code, ingested_at: nowS(), stream_seq: seq++ });
+    rows.deliveries.push({ at: nowS() - i * 600, module, event, sender_country_code: cpo.country_code, sender_party_id: cpo.party_id, receiver_country_code: emsp.country_code, receiver_party_id: emsp.party_id, outcome, attempts: 1 + (i % 3), latency_ms: 20 + i, status_code, http_status: outcome === 'failed' ? 503 : outcome === 'timeout' || outcome === 'unreachable' ? 0 : 200, ingested_at: nowS(), stream_seq: seq++ });
   }
   await writeRows(ch.client, rows);
   cdrs = rows.cdrs;

@@ -18,6 +18,7 @@ const required: Record<string, { file: string; title: string; panels: [string, R
       ['messages per party', /^Messages delivered per party/],
       ['delivery latency', /^Delivery latency/],
       ['delivery failures', /^Delivery failures/],
+      ['why deliveries fail', /^Failed deliveries by receiver and HTTP answer/],
       ['backlog', /^Backlog per receiver/],
       ['parties offline', /^Parties offline/],
       ['synchronous calls per module and kind', /^Synchronous calls per module and kind/],
