@@ -71,6 +71,15 @@ export interface Audience {
  * The count stays the whole filtered list's.
  */
 export async function objectPage(db: Db, module: string, page: PageRequest, audience: Audience, owner?: { country_code: string; party_id: string }) {
+  const queries = objectPageQueries(db, module, page, audience, owner);
+  const [[{ count }], rows] = await Promise.all([queries.count, queries.rows]);
+  const end = rows.at(-1) as { cursor_at: string; seq: string } | undefined;
+  const last: PageCursor | undefined = end && { lastUpdated: end.cursor_at, key: String(end.seq) };
+  return { total: Number(count), items: rows.map((r: { data: Record<string, unknown> }) => r.data), last };
+}
+
+/** The two queries behind a page: X-Total-Count and the page itself (exported so the pagination bench EXPLAINs exactly these). */
+export function objectPageQueries(db: Db, module: string, page: PageRequest, audience: Audience, owner?: { country_code: string; party_id: string }) {
   const base = db<StoredObject>('ocpi_objects').where({ module, deleted: false });
   if (page.dateFrom) base.where('last_updated', '>=', page.dateFrom);
   if (page.dateTo) base.where('last_updated', '<', page.dateTo);
@@ -83,10 +92,7 @@ export async function objectPage(db: Db, module: string, page: PageRequest, audi
   const rowsQuery = base.clone().orderBy([{ column: 'last_updated' }, { column: 'seq' }]).limit(page.limit).select('data', 'seq', db.raw(`${cursorTime('last_updated')} AS cursor_at`));
   if (page.after) rowsQuery.whereRaw('(last_updated, seq) > (?::timestamptz, ?::bigint)', [page.after.lastUpdated, page.after.key]);
   else rowsQuery.offset(page.offset);
-  const [[{ count }], rows] = await Promise.all([base.clone().count<{ count: string }[]>('* as count'), rowsQuery]);
-  const end = rows.at(-1) as { cursor_at: string; seq: string } | undefined;
-  const last: PageCursor | undefined = end && { lastUpdated: end.cursor_at, key: String(end.seq) };
-  return { total: Number(count), items: rows.map((r: { data: Record<string, unknown> }) => r.data), last };
+  return { count: base.clone().count<{ count: string }[]>('* as count'), rows: rowsQuery };
 }
 
 /**
