@@ -48,7 +48,8 @@ export const OWNER_ROLES: Record<ListModule, readonly string[]> = {
 /**
  * Whose objects a reader's parties see: those addressed to them, and those they own, which only
  * parties of an owning role can (the hub refuses pushes from any other). Leaving the others out
- * keeps an eMSP's CDR list a plain `receiver = …` that the paging index answers alone.
+ * keeps an eMSP's CDR list a plain `receiver = …` that the paging index answers alone, and its
+ * sessions the same on ocpi_objects_receiver (objectPage adds no owner part).
  *
  * Broadcast objects only to parties of a role a broadcast of this module goes to (broadcastRoles
  * of its owning roles: a CPO's locations to eMSPs, NSPs, …; an eMSP's tokens to CPOs), so another
