@@ -9,6 +9,7 @@ import { openDeadLetters } from '../src/hub/delivery/deadLetters.ts';
 import { applyLocationChange } from '../src/hub/objectState.ts';
 import { findObject } from '../src/store/objects.ts';
 import { partyKey } from '../src/bus/subjects.ts';
+import { sweepCdrOutbox } from '../src/hub/delivery/outboxSweeper.ts';
 
 type Json = Record<string, any>;
 const now = () => new Date().toISOString();
@@ -186,6 +187,23 @@ describe('the outbox sweeper', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(delivered('UNMARKED1')).toHaveLength(1);
     expect(delivered('MARKED1')).toHaveLength(0);
+  });
+
+  it('walks the CDRs in batches, past marked ones, and moves its watermark over every CDR it published', async () => {
+    const write = (id: string) =>
+      net.hub.deps.cdrWriter.insert({ countryCode: 'NL', partyId: 'SC1', id, data: cdrOf(cpo, emsp, id), receiver: partyKey('NL', 'SE1'), routing: 'direct', validation: [], lastUpdated: now() });
+    const ids = ['BATCH1', 'BATCH2', 'BATCH3', 'BATCH4', 'BATCH5'];
+    const rows = [];
+    for (const id of ids) rows.push((await write(id)).row);
+    // Every other one counts as published already.
+    await db()('cdr_publications').insert(rows.filter((_, i) => i % 2 === 1).map((r) => ({ seq: r.seq })));
+    const report = await sweepCdrOutbox(net.hub.deps, { graceMs: 0, batch: 2 });
+    expect(report.failed).toBe(0);
+    expect(BigInt(report.watermark) >= BigInt(rows[rows.length - 1].seq)).toBe(true);
+    for (const id of ['BATCH1', 'BATCH3', 'BATCH5']) await waitFor(() => delivered(id).length > 0, { what: `${id} at the eMSP` });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(ids.map((id) => delivered(id).length)).toEqual([1, 0, 1, 0, 1]);
+    expect(await Promise.all(['BATCH1', 'BATCH3', 'BATCH5'].map((id) => marked(id)))).toEqual([true, true, true]);
   });
 
   it('publishes under the CDR’s own message id: a CDR published whose marker was lost is not delivered twice', async () => {

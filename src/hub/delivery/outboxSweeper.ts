@@ -22,7 +22,7 @@ import { startPeriodicJob } from '../../periodicJob.ts';
 import { cdrMessageId, cdrObjectKey, publishPush } from '../publishPush.ts';
 
 const WATERMARK = 'cdrs';
-const BATCH = 1000;
+const BATCH = 20_000;
 
 export interface SweepReport {
   /** CDRs found without a publication marker and published now. */
@@ -33,10 +33,14 @@ export interface SweepReport {
   watermark: string;
 }
 
-interface Candidate {
-  seq: string;
-  due: boolean;
-  published: boolean;
+/** What one batch of the walk found: the CDRs due and never published, and how far it got. */
+interface BatchScan {
+  scanned: number;
+  /** A CDR still within its grace ended the batch. */
+  stopped: boolean;
+  /** The last CDR of the batch past its grace (null when none). */
+  last_due: string | null;
+  unpublished: string[];
 }
 
 interface UnpublishedCdr {
@@ -58,26 +62,35 @@ export async function sweepCdrOutbox(deps: HubDeps, options: { graceMs: number; 
   let published = 0;
   let failed = 0;
   for (;;) {
+    // Decided in the database, one row back per batch: a sweep after a busy minute walks a hundred
+    // thousand CDRs, nearly all published, and shipping each to this process cost the hub's
+    // accept latency a burst of CPU.
     const { rows } = (await db.raw(
-      `SELECT c.seq, c.created_at < now() - make_interval(secs => ?) AS due,
-              EXISTS (SELECT 1 FROM cdr_publications p WHERE p.seq = c.seq) AS published
-         FROM cdrs c WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+      `WITH scan AS (
+         SELECT c.seq, c.created_at < now() - make_interval(secs => ?) AS due FROM cdrs c WHERE c.seq > ? ORDER BY c.seq LIMIT ?
+       ), stop AS (
+         SELECT min(seq) AS first_not_due FROM scan WHERE NOT due
+       ), due AS (
+         SELECT s.seq FROM scan s, stop WHERE stop.first_not_due IS NULL OR s.seq < stop.first_not_due
+       )
+       SELECT (SELECT count(*) FROM scan)::int AS scanned,
+              (SELECT first_not_due FROM stop) IS NOT NULL AS stopped,
+              (SELECT max(seq) FROM due)::text AS last_due,
+              ARRAY(SELECT d.seq::text FROM due d WHERE NOT EXISTS (SELECT 1 FROM cdr_publications p WHERE p.seq = d.seq) ORDER BY d.seq) AS unpublished`,
       [options.graceMs / 1000, watermark, batch],
-    )) as { rows: Candidate[] };
-    // Rows are taken in seq order up to the first one still within its grace.
-    const firstNotDue = rows.findIndex((r) => !r.due);
-    const due = firstNotDue < 0 ? rows : rows.slice(0, firstNotDue);
-    const outcome = await publishUnmarked(deps, due.filter((r) => !r.published).map((r) => String(r.seq)), options.log);
+    )) as { rows: BatchScan[] };
+    const scan = rows[0];
+    const outcome = await publishUnmarked(deps, scan.unpublished, options.log);
     published += outcome.published;
     failed += outcome.failed.length;
     // The watermark stops below the first CDR that could not be published: the next sweep retries it.
     const stopAt = outcome.failed.length ? outcome.failed.reduce((a, b) => (BigInt(a) < BigInt(b) ? a : b)) : undefined;
-    const done = stopAt ? due.filter((r) => BigInt(r.seq) < BigInt(stopAt)) : due;
-    if (done.length) {
-      watermark = String(done[done.length - 1].seq);
+    const next = stopAt ? String(BigInt(stopAt) - 1n) : scan.last_due;
+    if (next !== null && BigInt(next) > BigInt(watermark)) {
+      watermark = next;
       await db('outbox_watermarks').insert({ name: WATERMARK, seq: watermark }).onConflict('name').merge({ seq: watermark, swept_at: db.fn.now() });
     }
-    if (stopAt || due.length < rows.length || rows.length < batch) break;
+    if (stopAt || scan.stopped || scan.scanned < batch) break;
   }
   return { published, failed, watermark };
 }
