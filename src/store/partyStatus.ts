@@ -4,7 +4,7 @@
 // connected"). The handshake then finds the rows on its platform and makes them CONNECTED; a
 // planned party the platform does not list becomes SUSPENDED, as any role a platform drops.
 import type { Db } from './db.ts';
-import { PartyTakenError, type ConnectionStatus, type PartyRole } from './platforms.ts';
+import { partyForPlatform, type ConnectionStatus, type PartyRole } from './platforms.ts';
 
 /** What a ClientInfo is made of, as the parties table holds it. */
 export interface PartyStatusRow {
@@ -62,13 +62,7 @@ export async function planParties(db: Db, platformId: string, parties: readonly 
   return db.transaction(async (trx) => {
     const rows: PartyStatusRow[] = [];
     for (const party of parties) {
-      const existing = await trx('parties')
-        .join('platforms', 'platforms.id', 'parties.platform_id')
-        .whereRaw('upper(parties.country_code) = upper(?) AND upper(parties.party_id) = upper(?) AND parties.role = ?', [party.country_code, party.party_id, party.role])
-        .first('parties.id', 'parties.platform_id', 'parties.suspended_at', 'platforms.state');
-      if (existing && existing.platform_id !== platformId && existing.state === 'REGISTERED') {
-        throw new PartyTakenError(`${party.role} ${party.country_code}-${party.party_id} is already registered by another platform`);
-      }
+      const existing = await partyForPlatform(trx, party, platformId);
       const values = {
         platform_id: platformId,
         country_code: party.country_code.toUpperCase(),

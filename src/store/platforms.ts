@@ -163,6 +163,21 @@ export class PartyTakenError extends Error {
 }
 
 /**
+ * The party row a platform is about to register or plan (any letter case), if there is one;
+ * PartyTakenError when another registered platform holds it.
+ */
+export async function partyForPlatform(trx: Db, party: { country_code: string; party_id: string; role: string }, platformId: string): Promise<{ id: string; platform_id: string; suspended_at: Date | null } | undefined> {
+  const existing = await trx('parties')
+    .join('platforms', 'platforms.id', 'parties.platform_id')
+    .whereRaw('upper(parties.country_code) = upper(?) AND upper(parties.party_id) = upper(?) AND parties.role = ?', [party.country_code, party.party_id, party.role])
+    .first('parties.id', 'parties.platform_id', 'parties.suspended_at', 'platforms.state');
+  if (existing && existing.platform_id !== platformId && existing.state === 'REGISTERED') {
+    throw new PartyTakenError(`${party.role} ${party.country_code}-${party.party_id} is already registered by another platform`);
+  }
+  return existing;
+}
+
+/**
  * Stores a completed handshake: endpoints, the token the hub presents, and the platform's parties.
  * A party that belonged to an unregistered platform moves to this one (its history stays linked);
  * a party held by another registered platform is refused.
@@ -172,13 +187,7 @@ export async function saveRegistration(db: Db, platformId: string, registration:
   await db.transaction(async (trx) => {
     await trx.raw('SELECT 1 FROM platforms WHERE id = ? FOR UPDATE', [platformId]);
     for (const role of registration.roles) {
-      const existing = await trx<PartyRow>('parties')
-        .join('platforms', 'platforms.id', 'parties.platform_id')
-        .whereRaw('upper(parties.country_code) = upper(?) AND upper(parties.party_id) = upper(?) AND parties.role = ?', [role.country_code, role.party_id, role.role])
-        .first('parties.id', 'parties.platform_id', 'platforms.state');
-      if (existing && existing.platform_id !== platformId && existing.state === 'REGISTERED') {
-        throw new PartyTakenError(`${role.role} ${role.country_code}-${role.party_id} is already registered by another platform`);
-      }
+      const existing = await partyForPlatform(trx, role, platformId);
       const values = {
         platform_id: platformId,
         country_code: role.country_code.toUpperCase(),
