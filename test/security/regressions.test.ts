@@ -10,9 +10,9 @@ let auth: Record<string, string>;
 
 beforeAll(async () => {
   net = await Network.start();
-  cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'RG1' }]);
-  await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'RG2' }]);
-  auth = { Authorization: `Token ${Buffer.from(cpo.hubToken!).toString('base64')}`, 'Content-Type': 'application/json', 'OCPI-to-country-code': 'NL', 'OCPI-to-party-id': 'RG2' };
+  cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'QG1' }]);
+  await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'QG2' }]);
+  auth = { Authorization: `Token ${Buffer.from(cpo.hubToken!).toString('base64')}`, 'Content-Type': 'application/json', 'OCPI-to-country-code': 'NL', 'OCPI-to-party-id': 'QG2' };
 });
 
 afterAll(async () => {
@@ -44,12 +44,12 @@ describe('found by the fuzzer', () => {
   it.each([
     ['nested 5,000 deep', `{"deep":${'['.repeat(5000)}${']'.repeat(5000)},"id":"X"}`, /nested deeper than 32 levels/],
     ['nested 50,000 deep', `${'['.repeat(50_000)}${']'.repeat(50_000)}`, /nested deeper than 32 levels/],
-    ['a NUL in a string', JSON.stringify({ ...sampleOf('location'), country_code: 'NL', party_id: 'RG1', id: 'NUL1', address: 'a\u0000b' }), /^address: contains a NUL/],
-    ['an unpaired surrogate', JSON.stringify({ ...sampleOf('location'), country_code: 'NL', party_id: 'RG1', id: 'NUL1', city: 'x\ud800' }), /^city: .*unpaired/],
-    ['a NUL in a field name', JSON.stringify({ ...sampleOf('location'), country_code: 'NL', party_id: 'RG1', id: 'NUL1', 'x\u0000': 1 }), /field name/],
+    ['a NUL in a string', JSON.stringify({ ...sampleOf('location'), country_code: 'NL', party_id: 'QG1', id: 'NUL1', address: 'a\u0000b' }), /^address: contains a NUL/],
+    ['an unpaired surrogate', JSON.stringify({ ...sampleOf('location'), country_code: 'NL', party_id: 'QG1', id: 'NUL1', city: 'x\ud800' }), /^city: .*unpaired/],
+    ['a NUL in a field name', JSON.stringify({ ...sampleOf('location'), country_code: 'NL', party_id: 'QG1', id: 'NUL1', 'x\u0000': 1 }), /field name/],
   ])('answers 2001 (was 3000) for a body %s, storing nothing', async (_, raw, message) => {
     const before = await objectRows();
-    const r = await fetch(ocpi('/receiver/locations/NL/RG1/NUL1'), { method: 'PUT', headers: auth, body: raw });
+    const r = await fetch(ocpi('/receiver/locations/NL/QG1/NUL1'), { method: 'PUT', headers: auth, body: raw });
     expect(r.status).toBe(200);
     const body = await r.json();
     expect(body.status_code).toBe(2001);
@@ -58,8 +58,8 @@ describe('found by the fuzzer', () => {
   });
 
   it.each([
-    ['/receiver/locations/NL/RG1/a%00b'],
-    ['/receiver/cdrs/NL/RG1/%00'],
+    ['/receiver/locations/NL/QG1/a%00b'],
+    ['/receiver/cdrs/NL/QG1/%00'],
     ['/sender/locations?date_from=%00'],
   ])('answers 2001 (was 3000) for a NUL in the URL: %s', async (path) => {
     const r = await fetch(ocpi(path), { headers: auth });
