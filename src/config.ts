@@ -57,8 +57,9 @@ const EnvSchema = z.object({
   // A hub callback URL takes results for this long after its request (RESERVE_NOW: after the
   // reservation's expiry_date); later it is refused like an unknown one (404 + 2001).
   CALLBACK_TTL_HOURS: z.coerce.number().min(0.0001).default(48),
-  // Outbox sweeper (worker role): every OUTBOX_SWEEP_S seconds, CDRs stored more than OUTBOX_GRACE_S
-  // ago whose publication JetStream never confirmed are published (0 turns the sweeper off). Keep
+  // Outbox sweeper (worker role): every OUTBOX_SWEEP_S seconds, CDRs and object pushes stored more
+  // than OUTBOX_GRACE_S ago whose publication JetStream never confirmed are published (0 turns the
+  // sweeper off). Keep
   // the grace plus the interval under the streams' 120 s duplicate window.
   OUTBOX_SWEEP_S: z.coerce.number().min(0).default(60),
   OUTBOX_GRACE_S: z.coerce.number().min(0).default(30),

@@ -1,5 +1,6 @@
 // Replaying dead letters never rolls a receiver back; a 4xx from a proxy in front of a receiver is
-// retried, not dead-lettered; CDRs stored but never published are published by the outbox sweeper.
+// retried, not dead-lettered; CDRs stored but never published are published by the outbox sweeper,
+// and receivers of other pushes whose publish failed are brought to the object's current state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, Network, party, waitFor } from './support/network.ts';
 import { ownNamespace, type OwnNamespace } from './support/namespace.ts';
@@ -10,6 +11,7 @@ import { applyLocationChange } from '../src/hub/objectState.ts';
 import { findObject } from '../src/store/objects.ts';
 import { partyKey } from '../src/bus/subjects.ts';
 import { sweepCdrOutbox } from '../src/hub/delivery/outboxSweeper.ts';
+import { sweepObjectOutbox } from '../src/hub/delivery/objectOutbox.ts';
 
 type Json = Record<string, any>;
 const now = () => new Date().toISOString();
@@ -217,5 +219,74 @@ describe('the outbox sweeper', () => {
     await waitFor(() => delivered('NOMARK1').length > 0, { what: 'the POST’s delivery' });
     await new Promise((r) => setTimeout(r, 1500));
     expect(delivered('NOMARK1')).toHaveLength(1);
+  });
+  const locationPuts = (id: string) => emsp.received.filter((r) => r.method === 'PUT' && r.path.endsWith(`/receiver/locations/NL/SC1/${id}`));
+  const outboxRows = async () => Number((await db()('object_outbox').count({ n: '*' }))[0].n);
+  const failNextPublish = (module: string) => {
+    const bus = net.hub.deps.bus;
+    const publish = bus.publish;
+    bus.publish = (subject, data, msgId) => {
+      if (subject.includes(`.ocpi.${module}.`)) {
+        bus.publish = publish;
+        return Promise.reject(new Error('injected: NATS unreachable'));
+      }
+      return publish(subject, data, msgId);
+    };
+  };
+
+  it('brings the receiver to the current state of a location whose PUT was stored but never published, after a later PATCH went through', async () => {
+    const location = { ...example('location_example.json'), country_code: 'NL', party_id: 'SC1', id: 'LOSTLOC1', name: 'First name', last_updated: at(0) };
+    failNextPublish('locations');
+    const put = await net.send(cpo, 'PUT', '/receiver/locations/NL/SC1/LOSTLOC1', { body: location, to: party(emsp) });
+    expect(put.body.status_code).not.toBe(1000);
+    // The sender does not PUT again; its next change is a PATCH, which goes through.
+    const patch = await net.send(cpo, 'PATCH', '/receiver/locations/NL/SC1/LOSTLOC1', { body: { name: 'Second name', last_updated: at(1) }, to: party(emsp) });
+    expect(patch.body.status_code).toBe(1000);
+
+    await waitFor(() => locationPuts('LOSTLOC1').length > 0, { what: 'the location swept to the eMSP as one PUT' });
+    const [sent] = locationPuts('LOSTLOC1');
+    expect(sent.body).toEqual({ ...location, name: 'Second name', last_updated: at(1) });
+    await waitFor(async () => (await outboxRows()) === 0, { what: 'the outbox emptied' });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(locationPuts('LOSTLOC1')).toHaveLength(1);
+  });
+
+  it('leaves nothing behind for a push JetStream confirmed: the receiver gets it once', async () => {
+    const location = { ...example('location_example.json'), country_code: 'NL', party_id: 'SC1', id: 'OKLOC1', last_updated: at(2) };
+    expect((await net.send(cpo, 'PUT', '/receiver/locations/NL/SC1/OKLOC1', { body: location, to: party(emsp) })).body.status_code).toBe(1000);
+    await waitFor(async () => (await outboxRows()) === 0, { what: 'the outbox row deleted after the publish' });
+    await waitFor(() => locationPuts('OKLOC1').length > 0, { what: 'the PUT at the eMSP' });
+    // Past the grace and several sweeps: no second PUT.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(locationPuts('OKLOC1')).toHaveLength(1);
+  });
+
+  it('sends one PUT per receiver and object however many pushes were left, and keeps a row whose publish fails again', async () => {
+    const location = { ...example('location_example.json'), country_code: 'NL', party_id: 'SC1', id: 'MANYLOC1', name: 'v0', last_updated: at(3) };
+    // Stored rows as a crashed process leaves them: the state saved, three pushes never published.
+    await net.hub.deps.db('ocpi_objects').insert({ module: 'locations', country_code: 'NL', party_id: 'SC1', object_id: 'MANYLOC1', data: JSON.stringify({ ...location, name: 'v3' }), last_updated: at(3), receivers: [partyKey('NL', 'SE1')], broadcast: false });
+    const message = (name: string) => ({
+      module: 'locations', event: 'patch', path: ['NL', 'SC1', 'MANYLOC1'], body: { name }, object_key: `locations:${partyKey('NL', 'SC1')}:MANYLOC1`,
+      sender: { country_code: 'NL', party_id: 'SC1' }, from: { country_code: 'NL', party_id: 'SC1' }, receiver: { country_code: 'NL', party_id: 'SE1' },
+      routing: 'direct', request_id: `req-${name}`, correlation_id: `corr-${name}`, accepted_at: now(),
+    });
+    // Dated an hour ahead and swept here with a grace of minus two hours: the hub's own sweeper
+    // (grace 2 s) leaves them to this test.
+    const ahead = net.hub.deps.db.raw("now() + interval '1 hour'");
+    for (const name of ['v1', 'v2', 'v3']) await net.hub.deps.db('object_outbox').insert({ messages: JSON.stringify([message(name)]), created_at: ahead });
+    const graceMs = -2 * 3_600_000;
+
+    failNextPublish('locations');
+    const failing = await sweepObjectOutbox(net.hub.deps, { graceMs });
+    expect(failing).toEqual({ rows: 0, published: 0, failed: 3 });
+    expect(await outboxRows()).toBe(3);
+
+    const report = await sweepObjectOutbox(net.hub.deps, { graceMs });
+    expect(report).toEqual({ rows: 3, published: 1, failed: 0 });
+    await waitFor(() => locationPuts('MANYLOC1').length > 0, { what: 'the current state at the eMSP' });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(locationPuts('MANYLOC1').map((r) => (r.body as Json).name)).toEqual(['v3']);
+    expect(emsp.received.filter((r) => r.method === 'PATCH' && r.path.includes('MANYLOC1'))).toHaveLength(0);
+    expect(await outboxRows()).toBe(0);
   });
 });

@@ -92,18 +92,6 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
   });
   if (!decision.ok) throw routeError(decision);
 
-  const created = await deps.db.transaction(async (trx) => {
-    const current = (await findObject(trx, ref, { lock: true }))?.data;
-    const next = nextState(request, current, body);
-    return saveObject(trx, ref, {
-      data: next,
-      lastUpdated: String(next.last_updated ?? new Date().toISOString()),
-      receivers: decision.mode === 'broadcast' ? [] : decision.receivers.map((r) => partyKey(r.country_code, r.party_id)),
-      broadcast: decision.mode === 'broadcast',
-      deleted: request.event === 'delete',
-    });
-  });
-
   const hub = { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID };
   const senderRef = { country_code: sender.country_code, party_id: sender.party_id };
   const acceptedAt = new Date().toISOString();
@@ -123,7 +111,26 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
     correlation_id: request.correlationId,
     accepted_at: acceptedAt,
   }));
+
+  const { created, outboxId } = await deps.db.transaction(async (trx) => {
+    const current = (await findObject(trx, ref, { lock: true }))?.data;
+    const next = nextState(request, current, body);
+    const created = await saveObject(trx, ref, {
+      data: next,
+      lastUpdated: String(next.last_updated ?? new Date().toISOString()),
+      receivers: decision.mode === 'broadcast' ? [] : decision.receivers.map((r) => partyKey(r.country_code, r.party_id)),
+      broadcast: decision.mode === 'broadcast',
+      deleted: request.event === 'delete',
+    });
+    if (messages.length === 0) return { created, outboxId: undefined };
+    const [row] = await trx('object_outbox').insert({ messages: JSON.stringify(messages) }, ['id']);
+    return { created, outboxId: String(row.id) };
+  });
+
   await publishPush(deps, messages);
+  // Confirmed: the sweeper has nothing to do for this push. A row left by a failed delete only
+  // costs the receivers one PUT of the state they already have.
+  if (outboxId) void deps.db('object_outbox').where({ id: outboxId }).delete().catch((err: unknown) => deps.log.warn({ err }, 'outbox row of a published push not deleted'));
   return { created: created && request.ids.length === 1 && request.event === 'put', receivers: messages.map((m) => m.receiver!), mode: decision.mode };
 }
 

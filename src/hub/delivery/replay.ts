@@ -92,7 +92,7 @@ export async function replayDeadLetters(deps: HubDeps, options: { receiver?: str
  * The message that brings the receiver to the object's state as the hub stores it now, or
  * undefined when the hub keeps no state of it (CDRs, unknown objects): then the letter goes as sent.
  */
-async function currentState(deps: HubDeps, trx: Knex.Transaction, letter: OcpiPushMessage): Promise<{ message: OcpiPushMessage; as: ReplayedAs } | undefined> {
+export async function currentState(deps: HubDeps, trx: Knex.Transaction, letter: OcpiPushMessage): Promise<{ message: OcpiPushMessage; as: ReplayedAs } | undefined> {
   if (STORED_MODULES.has(letter.module) && letter.path.length >= 3) {
     const [countryCode, partyId, objectId] = letter.path;
     const stored = await findObject(trx, { module: letter.module, countryCode, partyId, objectId }, { lock: true });
