@@ -153,4 +153,10 @@ describe('other modules', () => {
     expect(deliveryRow({ ...fact, outcome: 'failed', status_code: null, http_status: 429 }, { seq: 1, ingestedAt: 1 }).http_status).toBe(429);
     expect(deliveryRow({ ...fact, outcome: 'failed', status_code: null, http_status: null }, { seq: 2, ingestedAt: 1 }).http_status).toBe(0);
   });
+
+  it('maps a call the hub did not forward, with or without a receiver', () => {
+    const fact = { module: 'tokens', event: 'authorize', sender: { country_code: 'NL', party_id: 'CPA' }, outcome: 'not_forwarded', attempts: 0, latency_ms: 0, http_status: null, at: '2026-01-10T10:00:00Z' } as const;
+    expect(deliveryRow({ ...fact, receiver: { country_code: 'nl', party_id: 'msx' }, status_code: 4003 }, { seq: 1, ingestedAt: 1 })).toMatchObject({ receiver_country_code: 'NL', receiver_party_id: 'MSX', outcome: 'not_forwarded', attempts: 0, latency_ms: 0, status_code: 4003, http_status: 0 });
+    expect(deliveryRow({ ...fact, receiver: null, status_code: 4001 }, { seq: 2, ingestedAt: 1 })).toMatchObject({ receiver_country_code: '', receiver_party_id: '', outcome: 'not_forwarded', status_code: 4001 });
+  });
 });

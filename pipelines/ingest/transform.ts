@@ -132,15 +132,17 @@ export interface ConnectorRow {
 
 /**
  * A traffic fact: a delivery attempt of the delivery worker (delivered / failed / dead_letter) or
- * a forwarded synchronous call (answered / refused / timeout / unreachable, attempts 1; see
- * src/hub/forwardSync.ts). Both go to `deliveries`; the outcome tells them apart.
+ * a synchronous call (answered / refused / timeout / unreachable, attempts 1, when forwarded;
+ * not_forwarded, attempts 0, when the hub refused it itself; see src/hub/forwardSync.ts). All go to
+ * `deliveries`; the outcome tells them apart. A call that named no receiver has `receiver: null`,
+ * stored as empty country code and party id.
  */
 export interface DeliveryFact {
   module: string;
   event: string;
   sender: { country_code: string; party_id: string } | string;
-  receiver: { country_code: string; party_id: string } | string;
-  outcome: 'delivered' | 'failed' | 'dead_letter' | 'answered' | 'refused' | 'timeout' | 'unreachable';
+  receiver: { country_code: string; party_id: string } | string | null;
+  outcome: 'delivered' | 'failed' | 'dead_letter' | 'answered' | 'refused' | 'timeout' | 'unreachable' | 'not_forwarded';
   attempts: number;
   latency_ms: number;
   status_code?: number | null;
@@ -498,7 +500,7 @@ export function locationRows(message: OcpiPushMessage, env: Envelope): { locatio
   return out;
 }
 
-const partyParts = (p: DeliveryFact['sender']): [string, string] => {
+const partyParts = (p: DeliveryFact['receiver']): [string, string] => {
   if (isObj(p)) return [str(p.country_code).toUpperCase(), str(p.party_id).toUpperCase()];
   const [cc, pid] = str(p).split(/[-*]/);
   return [str(cc).toUpperCase(), str(pid).toUpperCase()];

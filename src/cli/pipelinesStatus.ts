@@ -111,7 +111,7 @@ export async function pipelinesStatus(deps: HubDeps): Promise<PipelinesStatus> {
         query: `SELECT 'cdrs' AS t, uniqExact(country_code, party_id, id) AS n FROM cdrs
           UNION ALL SELECT 'session_events', uniqExact(country_code, party_id, session_id, last_updated, stream_seq) FROM session_events
           UNION ALL SELECT 'deliveries', uniqExact(at, stream_seq) FROM deliveries WHERE outcome IN ('delivered', 'failed', 'dead_letter')
-          UNION ALL SELECT 'sync_calls', uniqExact(at, stream_seq) FROM deliveries WHERE outcome IN ('answered', 'refused', 'timeout', 'unreachable')
+          UNION ALL SELECT 'sync_calls', uniqExact(at, stream_seq) FROM deliveries WHERE outcome IN ('answered', 'refused', 'timeout', 'unreachable', 'not_forwarded')
           UNION ALL SELECT 'anomalies', uniqExact(finding_key) FROM anomalies
           UNION ALL SELECT 'validation_findings', uniqExact(module, country_code, party_id, object_id, path, rule) FROM validation_findings`,
         format: 'JSONEachRow',

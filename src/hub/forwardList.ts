@@ -19,7 +19,7 @@ import type { Caller } from '../partners/credentials.ts';
 import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { nextLinkTarget } from '../../ocpi/pagination.ts';
-import { forwardTo, hubParty, toPartyRef, type Relayed } from './forwardSync.ts';
+import { forwardTo, hubParty, notForwarded, toPartyRef, type Relayed } from './forwardSync.ts';
 import { OWNER_ROLES, type ListModule } from './listForReader.ts';
 import type { DirectoryParty } from './partyDirectory.ts';
 import { routeError } from './routeErrors.ts';
@@ -51,7 +51,7 @@ export async function forwardList(deps: HubDeps, request: ListRequest): Promise<
   const decision = decideRoute({ module: request.module, kind: 'sync', receiverInterface: 'SENDER', hub: hubParty(deps), sender: reader, to, parties });
   if (!decision.ok) {
     if (decision.error === 'not_implemented') return { kind: 'store', reason: 'no_sender_interface' };
-    throw routeError(decision);
+    throw notForwarded(deps, { module: request.module, event: 'list', sender: reader, receiver: to }, routeError(decision));
   }
   const owner = decision.receivers[0] as DirectoryParty;
   const relayed = await forwardTo(

@@ -1,7 +1,8 @@
 // Synchronous routing (SPEC-DIGEST §2.3 a, §2.4): a request the sender waits for (authorize,
 // commands, charging profiles, receiver-interface GETs) is forwarded over HTTP to one receiver and
 // the receiver's answer relayed back with its own status codes. Nothing is stored or queued; each
-// forwarded call leaves a traffic fact for analytics (module, event, parties, outcome, latency).
+// call leaves a traffic fact for analytics (module, event, parties, outcome, latency), the ones the
+// hub refuses before forwarding (unknown receiver, receiver not CONNECTED) too.
 import type { HubDeps } from '../deps.ts';
 import type { Logger } from '../logger.ts';
 import type { PartyRef } from '../bus/messages.ts';
@@ -63,23 +64,29 @@ export const addressedElsewhere = (deps: HubDeps, routing: RoutingHeaders): bool
   return to !== undefined && !sameParty(to, hubParty(deps));
 };
 
-/** The one receiver of a synchronous call: 4001 unknown, 4003 not CONNECTED, 4000 without the interface. */
-export async function resolveSyncReceiver(deps: HubDeps, target: SyncTarget): Promise<DirectoryParty> {
+/**
+ * The one receiver of a synchronous call: 4001 unknown, 4003 not CONNECTED, 4000 without the
+ * interface. A refusal leaves a `not_forwarded` fact for the call (`event`, as in SyncCall).
+ */
+export async function resolveSyncReceiver(deps: HubDeps, target: SyncTarget, event: string): Promise<DirectoryParty> {
   const parties = await deps.directory.all();
   const decision = decideRoute({ module: target.module, kind: 'sync', receiverInterface: target.receiverInterface, hub: hubParty(deps), sender: target.sender, to: target.to, owner: target.owner, parties });
-  if (!decision.ok) throw routeError(decision);
+  if (!decision.ok) throw notForwarded(deps, { module: target.module, event, sender: target.sender, receiver: target.to ?? target.owner }, routeError(decision));
   return parties.find((p) => p === decision.receivers[0])!;
 }
 
 /** Resolve the receiver, forward to its endpoint for (module, interface), relay the answer. */
 export async function forwardSync(deps: HubDeps, target: SyncTarget, call: SyncCall): Promise<Relayed> {
-  const receiver = await resolveSyncReceiver(deps, target);
+  const receiver = await resolveSyncReceiver(deps, target, call.event);
   return forwardTo(deps, receiver, target, call);
 }
 
 export async function forwardTo(deps: HubDeps, receiver: DirectoryParty, target: Pick<SyncTarget, 'module' | 'receiverInterface' | 'sender'>, call: SyncCall): Promise<Relayed> {
   const endpoint = receiver.endpoints.find((e) => e.identifier === target.module && e.role === target.receiverInterface);
-  if (!endpoint) throw new HubError(`${receiver.country_code}-${receiver.party_id} lists no ${target.module} ${target.receiverInterface.toLowerCase()} endpoint`, OcpiStatus.HubError);
+  if (!endpoint) {
+    const error = new HubError(`${receiver.country_code}-${receiver.party_id} lists no ${target.module} ${target.receiverInterface.toLowerCase()} endpoint`, OcpiStatus.HubError);
+    throw notForwarded(deps, { module: target.module, event: call.event, sender: target.sender, receiver }, error);
+  }
   const url = [endpoint.url.replace(/\/+$/, ''), ...call.path.map(encodeURIComponent)].join('/') + (call.query ? `?${call.query}` : '');
   return exchange(deps, { ...call, url, module: target.module, sender: target.sender, receiver });
 }
@@ -98,10 +105,10 @@ export interface Exchange extends Omit<SyncCall, 'path' | 'query'> {
 export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
   const name = `${leg.receiver.country_code}-${leg.receiver.party_id}`;
   const auth = await platformAuth(deps, leg.receiver.platformId);
-  if (!auth) throw new ReceiverNotConnectedError(`${name} has given the hub no credentials`);
+  if (!auth) throw notForwarded(deps, leg, new ReceiverNotConnectedError(`${name} has given the hub no credentials`));
   const started = performance.now();
   const fact = (statusCode: number, relayed: boolean, httpStatus: number | null) =>
-    publishSyncFact(deps, leg, { outcome: syncOutcome(statusCode, relayed), latency_ms: Math.round(performance.now() - started), http_status: httpStatus, status_code: statusCode });
+    publishSyncFact(deps, leg, { outcome: syncOutcome(statusCode, relayed), attempts: 1, latency_ms: Math.round(performance.now() - started), http_status: httpStatus, status_code: statusCode });
   let reply: OcpiReply;
   try {
     reply = await requestWithPlatformAuth(deps, leg.receiver.platformId, auth, {
@@ -154,27 +161,51 @@ export async function forwardOwnerGet(deps: HubDeps, request: PushRequest, log?:
   );
 }
 
-/** What a forwarded synchronous call came to, as the Hub traffic dashboard counts it. */
-export type SyncOutcome = 'answered' | 'refused' | 'timeout' | 'unreachable';
+/**
+ * What a synchronous call came to, as the Hub traffic dashboard counts it: one of the outcomes of a
+ * forwarded call (syncOutcome), or `not_forwarded` when the hub refused it itself (notForwarded).
+ */
+export type SyncOutcome = 'answered' | 'refused' | 'timeout' | 'unreachable' | 'not_forwarded';
 
 /**
  * The outcome of a call (pure): the receiver's answer relayed is `answered` (1xxx) or `refused`
  * (its 2xxx/3xxx, e.g. 2004 unknown token); the hub's own error is `timeout` (4002) or
  * `unreachable` (4003: not reachable, refused the hub's credentials; 4000: no OCPI answer).
  */
-export function syncOutcome(statusCode: number, relayed: boolean): SyncOutcome {
+export function syncOutcome(statusCode: number, relayed: boolean): Exclude<SyncOutcome, 'not_forwarded'> {
   if (relayed) return isSuccess(statusCode) ? 'answered' : 'refused';
   return statusCode === OcpiStatus.HubTimeout ? 'timeout' : 'unreachable';
 }
 
+/** Which call a traffic fact is about: the receiver is absent when the call named none the hub could find. */
+export interface SyncFactCall {
+  module: string;
+  event: string;
+  sender: PartyRef;
+  receiver?: PartyRef;
+}
+
 /**
- * One traffic fact per forwarded call, on the subject the analytics-traffic ingestion reads into
- * ClickHouse `deliveries` (its outcomes are not the delivery worker's: delivered/failed/dead_letter).
- * Only who, what and how it went: never the URL, a token, a header or a body.
+ * A call the hub refuses before any HTTP exchange (4001 unknown receiver, 4003 receiver not
+ * CONNECTED or without credentials for the hub, 4000 no such interface): its fact is
+ * `not_forwarded` with the hub's status code, no attempt, no latency and no HTTP status; the
+ * receiver is the party named (OCPI-to-*) or found (the owner) and absent when there is none.
+ * Returns the error, for the caller to throw.
  */
-function publishSyncFact(deps: HubDeps, leg: Exchange, result: { outcome: SyncOutcome; latency_ms: number; http_status: number | null; status_code: number }): void {
+export function notForwarded(deps: HubDeps, call: SyncFactCall, error: HubError): HubError {
+  publishSyncFact(deps, call, { outcome: 'not_forwarded', attempts: 0, latency_ms: 0, http_status: null, status_code: error.ocpiStatus });
+  return error;
+}
+
+/**
+ * One traffic fact per synchronous call, on the subject the analytics-traffic ingestion reads into
+ * ClickHouse `deliveries` (its outcomes are not the delivery worker's: delivered/failed/dead_letter).
+ * Only who, what and how it went: never the URL, a token, a header or a body. A fact without a
+ * receiver carries `receiver: null` (stored as empty country code and party id).
+ */
+function publishSyncFact(deps: HubDeps, call: SyncFactCall, result: { outcome: SyncOutcome; attempts: 0 | 1; latency_ms: number; http_status: number | null; status_code: number }): void {
   const party = (p: PartyRef): PartyRef => ({ country_code: p.country_code, party_id: p.party_id });
-  const body = JSON.stringify({ module: leg.module, event: leg.event, sender: party(leg.sender), receiver: party(leg.receiver), attempts: 1, ...result, at: new Date().toISOString() });
+  const body = JSON.stringify({ module: call.module, event: call.event, sender: party(call.sender), receiver: call.receiver ? party(call.receiver) : null, ...result, at: new Date().toISOString() });
   nextTurn(() => {
     try {
       deps.bus.nc.publish(deps.bus.subjects.traffic('delivery'), body);

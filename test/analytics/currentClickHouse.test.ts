@@ -88,12 +88,14 @@ beforeAll(async () => {
     addOcpiMessage(rows, push('sessions', 'put', session, [c.country_code, c.party_id, c.session_id]), env());
     addOcpiMessage(rows, push('sessions', 'patch', { status: 'COMPLETED', end_date_time: c.end_date_time, total_cost: c.total_cost, last_updated: c.end_date_time }, [c.country_code, c.party_id, c.session_id]), env());
   }
-  const outcomes = [['cdrs', 'post', 'delivered', 1000], ['sessions', 'put', 'failed', 0], ['cdrs', 'post', 'dead_letter', 0], ['tokens', 'authorize', 'answered', 1000], ['tokens', 'authorize', 'refused', 2004], ['commands', 'command:START_SESSION', 'timeout', 4002], ['locations', 'get', 'unreachable', 4003]] as const;
+  const outcomes = [['cdrs', 'post', 'delivered', 1000], ['sessions', 'put', 'failed', 0], ['cdrs', 'post', 'dead_letter', 0], ['tokens', 'authorize', 'answered', 1000], ['tokens', 'authorize', 'refused', 2004], ['commands', 'command:START_SESSION', 'timeout', 4002], ['locations', 'get', 'unreachable', 4003], ['tokens', 'authorize', 'not_forwarded', 4001], ['commands', 'command:STOP_SESSION', 'not_forwarded', 4003]] as const;
   for (let i = 0; i < 420; i++) {
     const cpo = data.parties.cpos[i % data.parties.cpos.length];
     const emsp = data.parties.emsps[i % data.parties.emsps.length];
     const [module, event, outcome, status_code] = outcomes[i % outcomes.length];
-    rows.deliveries.push({ at: nowS() - i * 600, module, event, sender_country_code: cpo.country_code, sender_party_id: cpo.party_id, receiver_country_code: emsp.country_code, receiver_party_id: emsp.party_id, outcome, attempts: 1 + (i % 3), latency_ms: 20 + i, status_code, http_status: outcome === 'failed' ? 503 : outcome === 'timeout' || outcome === 'unreachable' ? 0 : 200, ingested_at: nowS(), stream_seq: seq++ });
+    // A call the hub did not forward names no receiver when it had none (4001 without OCPI-to-*).
+    const named = outcome !== 'not_forwarded' || status_code !== 4001 || i % 2 === 0;
+    rows.deliveries.push({ at: nowS() - i * 600, module, event, sender_country_code: cpo.country_code, sender_party_id: cpo.party_id, receiver_country_code: named ? emsp.country_code : '', receiver_party_id: named ? emsp.party_id : '', outcome, attempts: outcome === 'not_forwarded' ? 0 : 1 + (i % 3), latency_ms: outcome === 'not_forwarded' ? 0 : 20 + i, status_code, http_status: outcome === 'failed' ? 503 : outcome === 'timeout' || outcome === 'unreachable' || outcome === 'not_forwarded' ? 0 : 200, ingested_at: nowS(), stream_seq: seq++ });
   }
   await writeRows(ch.client, rows);
   cdrs = rows.cdrs;

@@ -25,6 +25,7 @@ const required: Record<string, { file: string; title: string; panels: [string, R
       ['synchronous calls per party', /^Synchronous calls per party/],
       ['synchronous call latency', /^Synchronous call latency/],
       ['synchronous call outcomes', /^Synchronous call outcomes/],
+      ['synchronous calls not forwarded', /^Synchronous calls not forwarded by receiver and reason/],
     ],
   },
   revenue: {
@@ -65,9 +66,17 @@ describe('Hub traffic panels read what their titles say', () => {
       expect(sqlOf(p), p.title).not.toMatch(/'answered'|'timeout'/);
     }
     const sync = deliveries.filter((x) => /^Synchronous/.test(x.title));
-    expect(sync).toHaveLength(4);
-    for (const p of sync) expect(sqlOf(p), p.title).toMatch(/outcome IN \('answered', 'refused'(, 'timeout', 'unreachable')?\)/);
+    expect(sync).toHaveLength(5);
+    for (const p of sync) expect(sqlOf(p), p.title).toMatch(/outcome IN \('answered', 'refused'(, 'timeout', 'unreachable', 'not_forwarded')?\)|outcome = 'not_forwarded'/);
     expect(sqlOf(panel(/^Synchronous call outcomes/))).toMatch(/countIf\(outcome = 'timeout'\) AS timeouts/);
+  });
+
+  it('calls the hub refused before forwarding count as synchronous calls that failed, with no latency', () => {
+    for (const title of [/^Synchronous calls per module and kind/, /^Synchronous calls per party/, /^Synchronous call outcomes/]) expect(sqlOf(panel(title)), String(title)).toMatch(/outcome IN \([^)]*'not_forwarded'\)/);
+    expect(sqlOf(panel(/^Synchronous calls per party/))).toMatch(/countIf\(outcome = 'not_forwarded'\) AS not_forwarded/);
+    expect(sqlOf(panel(/^Synchronous call outcomes/))).toMatch(/countIf\(outcome = 'not_forwarded'\) AS not_forwarded/);
+    expect(sqlOf(panel(/^Synchronous call latency/))).not.toMatch(/not_forwarded/);
+    expect(sqlOf(panel(/^Synchronous calls not forwarded/))).toMatch(/status_code = 4001, '4001 unknown receiver', status_code = 4003, '4003 receiver not connected/);
   });
 
   it('the party filter lists senders and receivers of the traffic and matches either side', () => {

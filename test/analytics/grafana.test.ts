@@ -40,14 +40,17 @@ beforeAll(async () => {
     const outcome = i % 17 === 0 ? 'dead_letter' : i % 5 === 0 ? 'failed' : 'delivered';
     rows.deliveries.push({ at: Math.floor(Date.now() / 1000) - i * 600, module: i % 2 ? 'cdrs' : 'sessions', event: 'post', sender_country_code: cpo.country_code, sender_party_id: cpo.party_id, receiver_country_code: emsp.country_code, receiver_party_id: emsp.party_id, outcome, attempts: 1 + (i % 3), latency_ms: 40 + i, status_code: outcome === 'delivered' ? 1000 : 0, http_status: outcome === 'failed' ? [500, 429, 0][i % 3] : 200, ingested_at: Math.floor(Date.now() / 1000), stream_seq: i + 1 });
   }
-  // Forwarded synchronous calls (src/hub/forwardSync.ts): the same table, their own outcomes.
-  const calls = [['tokens', 'authorize', 'answered', 1000], ['tokens', 'authorize', 'refused', 2004], ['commands', 'command:START_SESSION', 'answered', 1000], ['commands', 'result', 'answered', 1000], ['tokens', 'authorize', 'timeout', 4002], ['locations', 'get', 'unreachable', 4003]] as const;
+  // Synchronous calls (src/hub/forwardSync.ts): the same table, their own outcomes; a call the hub
+  // did not forward for want of a receiver it knows has none (empty country code and party id).
+  const calls = [['tokens', 'authorize', 'answered', 1000], ['tokens', 'authorize', 'refused', 2004], ['commands', 'command:START_SESSION', 'answered', 1000], ['commands', 'result', 'answered', 1000], ['tokens', 'authorize', 'timeout', 4002], ['locations', 'get', 'unreachable', 4003], ['tokens', 'authorize', 'not_forwarded', 4001], ['commands', 'command:START_SESSION', 'not_forwarded', 4003]] as const;
   for (let i = 0; i < 120; i++) {
     const cpo = data.parties.cpos[i % data.parties.cpos.length];
     const emsp = data.parties.emsps[i % data.parties.emsps.length];
     const [module, event, outcome, status_code] = calls[i % calls.length];
     const [from, to] = event === 'authorize' ? [cpo, emsp] : [emsp, cpo];
-    rows.deliveries.push({ at: Math.floor(Date.now() / 1000) - i * 900, module, event, sender_country_code: from.country_code, sender_party_id: from.party_id, receiver_country_code: to.country_code, receiver_party_id: to.party_id, outcome, attempts: 1, latency_ms: outcome === 'timeout' ? 500 : 20 + i, status_code, http_status: outcome === 'timeout' || outcome === 'unreachable' ? 0 : 200, ingested_at: Math.floor(Date.now() / 1000), stream_seq: 10_000 + i });
+    const forwarded = outcome !== 'not_forwarded';
+    const named = forwarded || i % 3 !== 0;
+    rows.deliveries.push({ at: Math.floor(Date.now() / 1000) - i * 900, module, event, sender_country_code: from.country_code, sender_party_id: from.party_id, receiver_country_code: named ? to.country_code : '', receiver_party_id: named ? to.party_id : '', outcome, attempts: forwarded ? 1 : 0, latency_ms: outcome === 'timeout' ? 500 : forwarded ? 20 + i : 0, status_code, http_status: outcome === 'timeout' || outcome === 'unreachable' || !forwarded ? 0 : 200, ingested_at: Math.floor(Date.now() / 1000), stream_seq: 10_000 + i });
   }
   await writeRows(ch, rows);
   // The revenue panels read the rollups the pipelines role recomputes; the backlog panels the sampler's rows.

@@ -131,7 +131,7 @@ describe('synchronous traffic in ClickHouse, end to end', () => {
     expect(rows.find((r) => r.outcome === 'unreachable')).toMatchObject({ module: 'tokens', event: 'authorize', receiver_party_id: 'STG', status_code: 4003 });
 
     // The outcome panel shows the timeout for the CPO's calls.
-    const outcomes = await select<{ timeouts: string; unreachable: string }>(expandClickHouse(panelSql('Synchronous call outcomes (answered, refused, timeouts, unreachable)'), range(), { party: { all: false, values: ['NL*STC'] } }, {}));
+    const outcomes = await select<{ timeouts: string; unreachable: string }>(expandClickHouse(panelSql('Synchronous call outcomes (answered, refused, timeouts, unreachable, not forwarded)'), range(), { party: { all: false, values: ['NL*STC'] } }, {}));
     expect(outcomes.reduce((n, r) => n + Number(r.timeouts), 0)).toBe(1);
     expect(outcomes.reduce((n, r) => n + Number(r.unreachable), 0)).toBe(1);
   }, 60_000);

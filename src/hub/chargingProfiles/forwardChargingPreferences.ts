@@ -27,7 +27,7 @@ export async function forwardChargingPreferences(deps: HubDeps, request: Chargin
   const to = toPartyRef(request.routing.to);
   const owner = to ? undefined : await sessionOwner(deps.db, request.sessionId);
   const target = { module: 'sessions', receiverInterface: 'SENDER', sender, to, owner } as const;
-  const receiver = await resolveSyncReceiver(deps, target);
+  const receiver = await resolveSyncReceiver(deps, target, 'charging_preferences');
   await checkSessionControl(deps.db, { sessionId: request.sessionId, cpo: receiver, requester: sender });
   return forwardTo(deps, receiver, target, { method: 'PUT', event: 'charging_preferences', path: [request.sessionId, 'charging_preferences'], body, correlationId: request.correlationId, log: request.log });
 }

@@ -37,10 +37,11 @@ export async function forwardChargingProfile(deps: HubDeps, request: ChargingPro
   const to = toPartyRef(request.routing.to);
   const owner = to ? undefined : await sessionOwner(deps.db, request.sessionId);
   const target = { module: 'chargingprofiles', receiverInterface: 'RECEIVER', sender, to, owner } as const;
-  const receiver = await resolveSyncReceiver(deps, target);
+  const event = request.method.toLowerCase();
+  const receiver = await resolveSyncReceiver(deps, target, event);
   await checkSessionControl(deps.db, { sessionId: request.sessionId, cpo: receiver, requester: sender });
   const hubUrl = await registerCallback(deps, { module: 'chargingprofiles', responseUrl, requester: sender, responder: receiver, correlationId: request.correlationId });
-  return forwardTo(deps, receiver, target, { ...input.call(hubUrl), event: request.method.toLowerCase(), path: [request.sessionId], correlationId: request.correlationId, log: request.log });
+  return forwardTo(deps, receiver, target, { ...input.call(hubUrl), event, path: [request.sessionId], correlationId: request.correlationId, log: request.log });
 }
 
 /**

@@ -17,8 +17,8 @@ import { assertPartnerUrl } from '../../partners/urlGuard.ts';
 import { OCPI_VERSION } from '../../http/modules/versions/endpoints.ts';
 import { OutgoingHeader } from '../../../ocpi/headers.ts';
 import { success, toOcpiDateTime } from '../../../ocpi/envelope.ts';
-import type { Relayed } from '../forwardSync.ts';
-import { attemptRelay, claimLeaseS, registeredRequester, settleRelay, type CallbackRow, type RelayRow } from './callbackRelay.ts';
+import { notForwarded, type Relayed } from '../forwardSync.ts';
+import { attemptRelay, claimLeaseS, partyOfKey, registeredRequester, settleRelay, type CallbackRow, type RelayRow } from './callbackRelay.ts';
 
 export type CallbackModule = 'commands' | 'chargingprofiles';
 
@@ -98,7 +98,10 @@ export async function relayCallback(deps: HubDeps, result: CallbackResult): Prom
   }
   checkResult(result.module, result.body);
   const requester = await registeredRequester(deps, row);
-  if (!requester) throw new ReceiverNotConnectedError(`the requester ${row.requester} is no longer connected`);
+  if (!requester) {
+    const error = new ReceiverNotConnectedError(`the requester ${row.requester} is no longer connected`);
+    throw notForwarded(deps, { module: row.module, event: 'result', sender: responder, receiver: partyOfKey(row.requester) }, error);
+  }
   if (row.completed_at) log.info({ callback: row.id, completedAt: row.completed_at }, 'callback already relayed once: relaying a further result');
 
   const relay = await storeRelay(deps, row.id, result.body);

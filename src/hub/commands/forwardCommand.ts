@@ -52,13 +52,14 @@ export async function forwardCommand(deps: HubDeps, request: CommandRequest): Pr
   const to = toPartyRef(request.routing.to);
   const owner = to ? undefined : await commandOwner(deps.db, command, body);
   const target = { module: 'commands', receiverInterface: 'RECEIVER', sender, to, owner } as const;
-  const receiver = await resolveSyncReceiver(deps, target);
+  const event = `command:${command}`;
+  const receiver = await resolveSyncReceiver(deps, target, event);
   if (command === 'STOP_SESSION') await checkSessionControl(deps.db, { sessionId: String(body.session_id), cpo: receiver, requester: sender });
 
   // A reservation's CANCELED_RESERVATION may come until it expires: its callback lives that long.
   const resultsUntil = command === 'RESERVE_NOW' ? new Date(String(body.expiry_date)) : undefined;
   const hubUrl = await registerCallback(deps, { module: 'commands', responseUrl, requester: sender, responder: receiver, correlationId: request.correlationId, resultsUntil });
-  return forwardTo(deps, receiver, target, { method: 'POST', event: `command:${command}`, path: [command], body: { ...body, response_url: hubUrl }, correlationId: request.correlationId, log: request.log });
+  return forwardTo(deps, receiver, target, { method: 'POST', event, path: [command], body: { ...body, response_url: hubUrl }, correlationId: request.correlationId, log: request.log });
 }
 
 /** Open routing: the object whose owner is the CPO to ask (pure). CANCEL_RESERVATION names none. */
