@@ -1,6 +1,6 @@
 // A durable pull consumer loop: explicit ack after the handler succeeded, nak (with a delay)
 // when it throws, a concurrency limit, and a stop() that lets in-flight messages finish.
-import { AckPolicy, DeliverPolicy, type JsMsg, type ConsumerConfig } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JsMsg, type ConsumerConfig, type ConsumerInfo } from '@nats-io/jetstream';
 import type { Bus } from './nats.ts';
 import type { Logger } from '../logger.ts';
 import { flushTurn, nextTurn } from './nextTurn.ts';
@@ -33,12 +33,21 @@ export async function ensureConsumer(bus: Bus, spec: ConsumerSpec): Promise<void
     max_ack_pending: spec.maxAckPending ?? spec.concurrency * 4,
     max_deliver: -1,
   };
+  let existing: ConsumerInfo | undefined;
   try {
-    await bus.jsm.consumers.info(spec.stream, spec.durable);
-    await bus.jsm.consumers.update(spec.stream, spec.durable, config);
+    existing = await bus.jsm.consumers.info(spec.stream, spec.durable);
   } catch {
     await bus.jsm.consumers.add(spec.stream, config);
+    return;
   }
+  // An update is a write (a Raft proposal on a cluster): a worker starting with a thousand lanes
+  // already in place would make one per lane for nothing.
+  if (!sameSettings(existing.config, config)) await bus.jsm.consumers.update(spec.stream, spec.durable, config);
+}
+
+/** Whether a consumer already has every setting of `wanted` (the server adds its defaults to the rest). */
+export function sameSettings(current: Partial<ConsumerConfig>, wanted: Partial<ConsumerConfig>): boolean {
+  return (Object.keys(wanted) as (keyof ConsumerConfig)[]).every((key) => current[key] === wanted[key]);
 }
 
 export async function runConsumer(bus: Bus, spec: ConsumerSpec, handler: Handler, log: Logger): Promise<RunningConsumer> {

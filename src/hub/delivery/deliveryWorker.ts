@@ -9,6 +9,7 @@ import type { OcpiPushMessage } from '../../bus/messages.ts';
 import { partyKey, UNORDERED_LANE, type Lane } from '../../bus/subjects.ts';
 import { runConsumer, type RunningConsumer } from '../../bus/consume.ts';
 import { nextTurn } from '../../bus/nextTurn.ts';
+import { eachLimit } from '../../eachLimit.ts';
 import { deliverPush } from './deliverPush.ts';
 import { recordDeadLetter } from './deadLetters.ts';
 import { backoffDelay, pastHorizon } from './retryPolicy.ts';
@@ -35,6 +36,9 @@ const SUSPENDED_RECHECK_MS = 5000;
 /** CDR deliveries in flight per worker process, and for the unordered lane across processes. */
 const UNORDERED_IN_FLIGHT = 64;
 const UNORDERED_ACK_PENDING = 256;
+
+/** Lanes opened at the same time when a worker starts or receivers join. */
+const LANES_OPENED_AT_ONCE = 16;
 
 export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorkerOptions = {}): Promise<{ stop(): Promise<void> }> {
   const log = deps.log.child({ role: 'worker', component: 'delivery' });
@@ -95,8 +99,11 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
       const receiver = partyKey(p.country_code, p.party_id);
       for (const lane of lanesOf(deps.config.DELIVERY_PARTITIONS)) wanted.set(laneName(receiver, lane), { receiver, lane });
     }
-    for (const [name, { receiver, lane }] of wanted) {
-      if (lanes.has(name) || stopped) continue;
+    const missing = [...wanted].filter(([name]) => !lanes.has(name));
+    // Side by side: a worker starting beside a few hundred receivers has thousands of lanes to
+    // open, each a few JetStream API calls; one after the other that took minutes on a cluster.
+    await eachLimit(missing, LANES_OPENED_AT_ONCE, async ([name, { receiver, lane }]) => {
+      if (lanes.has(name) || stopped) return;
       const ordered = lane !== UNORDERED_LANE;
       const consumer = await runConsumer(
         deps.bus,
@@ -112,7 +119,7 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
         log,
       );
       lanes.set(name, consumer);
-    }
+    });
     for (const [lane, consumer] of lanes) {
       if (!wanted.has(lane)) {
         lanes.delete(lane);
@@ -122,9 +129,13 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
   };
 
   await refresh();
+  // One refresh at a time: one still opening lanes when the next tick comes would open them twice.
+  let refreshing: Promise<void> | undefined;
   const timer = setInterval(() => {
     deps.directory.invalidate();
-    refresh().catch((err) => log.error({ err }, 'refreshing delivery lanes failed'));
+    refreshing ??= refresh()
+      .catch((err) => log.error({ err }, 'refreshing delivery lanes failed'))
+      .finally(() => (refreshing = undefined));
   }, options.refreshMs ?? 3000);
   let aliveCheck: Promise<void> | undefined;
   const aliveTimer = setInterval(() => {
@@ -140,6 +151,8 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
       clearInterval(timer);
       clearInterval(aliveTimer);
       await aliveCheck;
+      // Lanes a running refresh is opening are in `lanes` once it ends, and stopped with the rest.
+      await refreshing;
       await Promise.all([...lanes.values()].map((c) => c.stop()));
       lanes.clear();
     },
