@@ -57,7 +57,24 @@ export class Network {
 
   async stop(): Promise<void> {
     await Promise.all(this.partners.map((p) => p.stop()));
+    await this.retirePartners();
     await this.hub.stop();
+  }
+
+  /**
+   * The run's database is shared by the test files that do not take a namespace of their own. A
+   * partner whose server is gone would stay REGISTERED there, and every later file's hub would
+   * open its lanes, keep failing to deliver what was left for it and announce it OFFLINE to every
+   * platform. Once its file is done it is as if it had unregistered.
+   */
+  private async retirePartners(): Promise<void> {
+    const { db } = this.hub.deps;
+    const parties = this.partners.flatMap((p) => p.roles.map((r) => [r.country_code.toUpperCase(), r.party_id.toUpperCase()]));
+    if (parties.length === 0) return;
+    const named = parties.map(() => '(upper(country_code) = ? AND upper(party_id) = ?)').join(' OR ');
+    await db('platforms')
+      .whereIn('id', db('parties').select('platform_id').whereRaw(named, parties.flat()))
+      .update({ state: 'UNREGISTERED' });
   }
 }
 
