@@ -2,17 +2,11 @@
 // an operator types it, against a hub with a dead letter and an eMSP that is down: the backlog and
 // its age, the dead letter listed, and replay --since choosing which dead letters go again.
 // A namespace of its own, so the commands see only this file's receivers.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { envValue } from '../src/config.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, Network, party, waitFor } from './support/network.ts';
 import { ownNamespace, type OwnNamespace } from './support/namespace.ts';
+import { runHub } from './support/cli.ts';
 import type { TestPartner } from './support/testPartner.ts';
-
-const root = fileURLToPath(new URL('../', import.meta.url));
 
 let ns: OwnNamespace;
 let net: Network;
@@ -32,14 +26,7 @@ afterAll(async () => {
 });
 
 /** `hub …` as an operator types it, against this file's namespace. */
-function hub(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: envValue('PATH') ?? '', HOME: envValue('HOME') ?? tmpdir(), ...inject('testEnv'), ...ns.env };
-  return new Promise((resolve) => {
-    execFile(path.join(root, 'scripts/hub'), args, { cwd: root, env, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const hub = (...args: string[]) => runHub(ns.env, ...args);
 
 /** The status table's row of one receiver: receiver, status, pending, oldest, dead. */
 function statusRow(stdout: string, receiver: string) {

@@ -4,18 +4,12 @@
 // cannot take shows as pending with its age, one past CALLBACK_RELAY_HORIZON_S as given up, a
 // refused one as refused, and a relayed one is not pending. A namespace of its own: the worker
 // relays every pending result in its database, and the status lists every requester in it.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { envValue } from '../src/config.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './support/hub.ts';
 import { example, Network, party, waitFor } from './support/network.ts';
 import { ownNamespace, type OwnNamespace } from './support/namespace.ts';
+import { runHub } from './support/cli.ts';
 import type { TestPartner } from './support/testPartner.ts';
-
-const root = fileURLToPath(new URL('../', import.meta.url));
 
 let ns: OwnNamespace;
 let net: Network;
@@ -51,14 +45,7 @@ afterAll(async () => {
 });
 
 /** `hub …` as an operator types it, against this file's namespace. */
-function hub(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: envValue('PATH') ?? '', HOME: envValue('HOME') ?? tmpdir(), ...inject('testEnv'), ...ns.env };
-  return new Promise((resolve) => {
-    execFile(path.join(root, 'scripts/hub'), args, { cwd: root, env, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const hub = (...args: string[]) => runHub(ns.env, ...args);
 
 async function hubJson<T>(...args: string[]): Promise<T> {
   const result = await hub(...args);

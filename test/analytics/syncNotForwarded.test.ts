@@ -6,13 +6,14 @@
 // counts as a failed call.
 import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPartyStatus } from '../../src/hub/clientInfoPush.ts';
 import { createClickHouse } from '../../src/store/clickhouse.ts';
+import type { DeliveryRow } from '../../pipelines/ingest/transform.ts';
 import { example, Network, party, waitFor } from '../support/network.ts';
 import { ownNamespace, type OwnNamespace } from '../support/namespace.ts';
 import type { TestPartner } from '../support/testPartner.ts';
+import { collectTrafficFacts, type TrafficFacts } from './support/trafficFacts.ts';
 import { expandClickHouse, type TimeRange } from './support/grafana.ts';
 
 const traffic = JSON.parse(readFileSync(new URL('../../grafana/dashboards/hub-traffic.json', import.meta.url), 'utf8'));
@@ -20,19 +21,8 @@ const panelSql = (title: RegExp) => traffic.panels.find((p: any) => title.test(p
 const range = (): TimeRange => ({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000), intervalSeconds: 60 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface FactRow {
-  module: string;
-  event: string;
-  sender_country_code: string;
-  sender_party_id: string;
-  receiver_country_code: string;
-  receiver_party_id: string;
-  outcome: string;
-  attempts: number;
-  latency_ms: number;
-  status_code: number;
-  http_status: number;
-}
+/** A stored fact as the test reads it: the row without its ingestion bookkeeping. */
+type FactRow = Omit<DeliveryRow, 'at' | 'ingested_at' | 'stream_seq'>;
 
 describe('synchronous calls the hub does not forward, end to end', () => {
   let ns: OwnNamespace;
@@ -40,8 +30,8 @@ describe('synchronous calls the hub does not forward, end to end', () => {
   let cpo: TestPartner;
   let emsp: TestPartner;
   let ch: ClickHouseClient;
-  let facts: Subscription;
-  const raw: string[] = [];
+  let facts: TrafficFacts | undefined;
+  const raw = (): string[] => facts?.raw ?? [];
   const select = async <T,>(query: string) => (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
 
   /** The stored not_forwarded facts of one kind of call, once `n` of them are in ClickHouse. */
@@ -56,7 +46,7 @@ describe('synchronous calls the hub does not forward, end to end', () => {
       { timeoutMs: 45_000, what: `${n} not_forwarded ${module} ${event} fact(s) in ClickHouse` },
     );
   /** The facts published on NATS for one kind of call. */
-  const published = (event: string) => raw.map((t) => JSON.parse(t)).filter((f) => f.event === event);
+  const published = (event: string) => raw().map((t) => JSON.parse(t)).filter((f) => f.event === event);
 
   beforeAll(async () => {
     ns = await ownNamespace('syncnf');
@@ -64,14 +54,10 @@ describe('synchronous calls the hub does not forward, end to end', () => {
     cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'KW1' }]);
     emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'KW2' }]);
     ch = createClickHouse(net.hub.config.CLICKHOUSE_URL, net.hub.config.CLICKHOUSE_DATABASE);
-    const { nc, subjects } = net.hub.deps.bus;
-    facts = nc.subscribe(subjects.traffic('delivery'));
-    void (async () => {
-      for await (const m of facts) raw.push(m.string());
-    })();
+    facts = collectTrafficFacts(net.hub.deps.bus);
   }, 60_000);
   afterAll(async () => {
-    facts?.unsubscribe();
+    facts?.stop();
     await ch?.close();
     await net?.stop();
     await ns?.drop();
@@ -108,7 +94,7 @@ describe('synchronous calls the hub does not forward, end to end', () => {
     expect(Object.keys(sent[0]).sort()).toEqual(['at', 'attempts', 'event', 'http_status', 'latency_ms', 'module', 'outcome', 'receiver', 'sender', 'status_code']);
     expect(sent[0]).toMatchObject({ sender: { country_code: 'NL', party_id: 'KW1' }, receiver: { country_code: 'NL', party_id: 'KW9' }, outcome: 'not_forwarded', attempts: 0, latency_ms: 0, http_status: null, status_code: 4001 });
     expect(sent[1]).toMatchObject({ receiver: null, outcome: 'not_forwarded', status_code: 4001 });
-    for (const text of raw) {
+    for (const text of raw()) {
       for (const secret of ['KW-UID-1', 'KW-UID-2', 'KWLOC1', 'RFID', net.hub.url, cpo.hubToken!, ...cpo.acceptedTokens]) expect(text).not.toContain(secret);
       expect(text.toLowerCase()).not.toContain('authorization');
     }
@@ -164,7 +150,7 @@ describe('synchronous calls the hub does not forward, end to end', () => {
     await sleep(300);
     expect(published('command:START_SESSION')).toHaveLength(2);
     expect((await select<{ n: string }>("SELECT count() AS n FROM deliveries FINAL WHERE module = 'commands'"))[0].n).toBe('2');
-    for (const text of raw) for (const secret of ['KW-CMD-UID', 'KWLOC3', emsp.url, idle.hubToken!]) expect(text).not.toContain(secret);
+    for (const text of raw()) for (const secret of ['KW-CMD-UID', 'KWLOC3', emsp.url, idle.hubToken!]) expect(text).not.toContain(secret);
 
     const perParty = await select<any>(expandClickHouse(panelSql(/^Synchronous calls per party/), range(), { party: { all: false, values: ['NL*KW3'] } }, {}));
     expect(perParty).toEqual([expect.objectContaining({ sender: 'NL*KW2', receiver: 'NL*KW3', module: 'commands', event: 'command:START_SESSION', calls: '2', answered: '0', unreachable: '0', not_forwarded: '2' })]);

@@ -5,13 +5,13 @@
 // traffic dashboard shows them in the synchronous panels and not as delivered messages.
 import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse } from '../../src/store/clickhouse.ts';
 import { call } from '../support/hub.ts';
 import { example, Network, party, waitFor } from '../support/network.ts';
 import { ownNamespace, type OwnNamespace } from '../support/namespace.ts';
 import { delayAnswers, type ReceivedRequest, type TestPartner } from '../support/testPartner.ts';
+import { collectTrafficFacts, type TrafficFacts } from './support/trafficFacts.ts';
 import { expandClickHouse, type TimeRange } from './support/grafana.ts';
 
 const traffic = JSON.parse(readFileSync(new URL('../../grafana/dashboards/hub-traffic.json', import.meta.url), 'utf8'));
@@ -38,8 +38,8 @@ describe('synchronous traffic in ClickHouse, end to end', () => {
   let cpo: TestPartner;
   let emsp: TestPartner;
   let ch: ClickHouseClient;
-  let facts: Subscription;
-  const raw: string[] = [];
+  let facts: TrafficFacts | undefined;
+  const raw = (): string[] => facts?.raw ?? [];
   const select = async <T,>(query: string) => (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
 
   /** The stored facts of one kind of call, once `n` of them are in ClickHouse. */
@@ -61,14 +61,10 @@ describe('synchronous traffic in ClickHouse, end to end', () => {
     cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'STC' }]);
     emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'STE' }]);
     ch = createClickHouse(net.hub.config.CLICKHOUSE_URL, net.hub.config.CLICKHOUSE_DATABASE);
-    const { nc, subjects } = net.hub.deps.bus;
-    facts = nc.subscribe(subjects.traffic('delivery'));
-    void (async () => {
-      for await (const m of facts) raw.push(m.string());
-    })();
+    facts = collectTrafficFacts(net.hub.deps.bus);
   }, 60_000);
   afterAll(async () => {
-    facts?.unsubscribe();
+    facts?.stop();
     await ch?.close();
     await net?.stop();
     await ns?.drop();
@@ -95,12 +91,12 @@ describe('synchronous traffic in ClickHouse, end to end', () => {
     expect(second).toMatchObject({ sender_party_id: 'STC', receiver_party_id: 'STE', outcome: 'refused', attempts: 1, status_code: 2004 });
 
     // The fact on NATS says who, what and how it went; not the token, the URL, a header or a body.
-    const published = raw.filter((t) => t.includes('"authorize"')).map((t) => JSON.parse(t));
+    const published = raw().filter((t) => t.includes('"authorize"')).map((t) => JSON.parse(t));
     expect(published).toHaveLength(2);
     expect(Object.keys(published[0]).sort()).toEqual(['at', 'attempts', 'event', 'http_status', 'latency_ms', 'module', 'outcome', 'receiver', 'sender', 'status_code']);
     expect(published[0]).toMatchObject({ sender: { country_code: 'NL', party_id: 'STC' }, receiver: { country_code: 'NL', party_id: 'STE' }, http_status: 200 });
     expect(published[1]).toMatchObject({ http_status: 404, status_code: 2004 });
-    for (const text of raw) {
+    for (const text of raw()) {
       for (const secret of ['SYNC-UID-1', 'NO-SUCH-UID', 'SYNCAUTHREF', 'LOC1', 'RFID', emsp.hubToken!, cpo.hubToken!, ...emsp.acceptedTokens, ...cpo.acceptedTokens]) expect(text).not.toContain(secret);
       expect(text.toLowerCase()).not.toContain('authorization');
     }
