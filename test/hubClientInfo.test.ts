@@ -2,7 +2,8 @@
 // parties named in an invitation are PLANNED until they register; an operator suspends and resumes
 // a party (`hub partners suspend|resume`, run as the real executable, and the admin API); the
 // still-alive check asks a silent platform and marks it OFFLINE when it does not answer; a newly
-// registered platform gets the current ClientInfo of everybody pushed to it. The file has a
+// registered platform gets the current ClientInfo of everybody pushed to it; a change whose
+// announcement could not be published reaches everybody through the outbox sweeper. The file has a
 // namespace of its own: its short still-alive setting would otherwise check every platform other
 // files left behind in the run's database.
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envValue } from '../src/config.ts';
+import { sweepClientInfo } from '../src/hub/clientInfoPush.ts';
 import { call } from './support/hub.ts';
 import { ownNamespace, type OwnNamespace } from './support/namespace.ts';
 import { example, Network, party, waitFor } from './support/network.ts';
@@ -24,7 +26,7 @@ let watcher: TestPartner;
 
 beforeAll(async () => {
   ns = await ownNamespace('hubclientinfo');
-  net = await Network.start({ ...ns.env, STILL_ALIVE_AFTER_S: '1', CLIENT_INFO_PUSH_ON_REGISTER: 'true' });
+  net = await Network.start({ ...ns.env, STILL_ALIVE_AFTER_S: '1', CLIENT_INFO_PUSH_ON_REGISTER: 'true', OUTBOX_SWEEP_S: '1', OUTBOX_GRACE_S: '1' });
   watcher = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'HW1' }]);
 });
 
@@ -219,5 +221,63 @@ describe('a newly registered platform', () => {
     const pushed = latest();
     for (const c of others) expect(pushed.get(`${c.party_id}:${c.role}`)).toMatchObject({ country_code: c.country_code, party_id: c.party_id, role: c.role, status: c.status });
     expect(pushed.has('HN1:EMSP')).toBe(false);
+  });
+});
+
+describe('a status change whose announcement could not be published (OUTBOX_SWEEP_S=1, OUTBOX_GRACE_S=1 here)', () => {
+  let cpo: TestPartner;
+
+  beforeAll(async () => {
+    cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'HX1' }]);
+    await waitFor(() => clientInfoPuts(watcher, 'NL', 'HX1').includes('CONNECTED'), { what: 'ClientInfo CONNECTED at the watcher' });
+  });
+
+  /** Makes the hub's next `count` ClientInfo publishes fail as when NATS is unreachable. */
+  const failClientInfoPublishes = (count: number) => {
+    const bus = net.hub.deps.bus;
+    const publish = bus.publish;
+    let left = count;
+    bus.publish = (subject, data, msgId) => {
+      if (subject.includes('.ocpi.hubclientinfo.') && left > 0) {
+        if (--left === 0) bus.publish = publish;
+        return Promise.reject(new Error('injected: NATS unreachable'));
+      }
+      return publish(subject, data, msgId);
+    };
+  };
+  const announcedAt = async (partyId: string) => (await net.hub.deps.db('parties').where({ party_id: partyId }).first('announced_at', 'last_updated')) as { announced_at: Date | null; last_updated: Date };
+
+  it('the operator’s suspension still succeeds, and every platform hears SUSPENDED once, from the sweeper', async () => {
+    const before = clientInfoPuts(watcher, 'NL', 'HX1').length;
+    failClientInfoPublishes(1);
+    const suspended = await admin('POST', '/parties/NL-HX1/suspend');
+    expect(suspended.body.status_code).toBe(1000);
+    expect(suspended.body.data).toEqual([expect.objectContaining({ status: 'SUSPENDED' })]);
+    const row = await announcedAt('HX1');
+    expect(row.announced_at!.getTime()).toBeLessThan(row.last_updated.getTime());
+
+    await waitFor(() => clientInfoPuts(watcher, 'NL', 'HX1').length > before, { what: 'ClientInfo SUSPENDED swept to the watcher' });
+    expect(clientInfoPuts(watcher, 'NL', 'HX1').slice(before)).toEqual(['SUSPENDED']);
+    expect(await statusIn(watcher, 'HX1', 'CPO')).toBe('SUSPENDED');
+    // Announced now: further sweeps send nothing more.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(clientInfoPuts(watcher, 'NL', 'HX1').slice(before)).toEqual(['SUSPENDED']);
+    const after = await announcedAt('HX1');
+    expect(after.announced_at!.getTime()).toBe(after.last_updated.getTime());
+    expect(cpo.received.some((r) => r.path.endsWith('/hubclientinfo/NL/HX1'))).toBe(false);
+  });
+
+  it('a sweep whose publish fails again keeps the change for the next one, which announces the status current then', async () => {
+    const before = clientInfoPuts(watcher, 'NL', 'HX1').length;
+    // Changed "an hour from now" and swept with a grace of minus two hours, so the hub's own
+    // sweeper (grace 1 s) leaves the row to this test.
+    await net.hub.deps.db('parties').where({ party_id: 'HX1' }).update({ status: 'OFFLINE', last_updated: net.hub.deps.db.raw("now() + interval '1 hour'") });
+    const graceMs = -2 * 3_600_000;
+    failClientInfoPublishes(1);
+    expect(await sweepClientInfo(net.hub.deps, { graceMs })).toEqual({ announced: 0, failed: 1 });
+    expect(await sweepClientInfo(net.hub.deps, { graceMs })).toEqual({ announced: 1, failed: 0 });
+    expect(await sweepClientInfo(net.hub.deps, { graceMs })).toEqual({ announced: 0, failed: 0 });
+    await waitFor(() => clientInfoPuts(watcher, 'NL', 'HX1').length > before, { what: 'ClientInfo OFFLINE at the watcher' });
+    expect(clientInfoPuts(watcher, 'NL', 'HX1').slice(before)).toEqual(['OFFLINE']);
   });
 });

@@ -2,11 +2,14 @@
 // connected platform implementing the hubclientinfo Receiver gets a PUT of its ClientInfo; a
 // platform that has just registered gets the ClientInfo of every other party (from its point of
 // view they are all new). The PUTs travel the same durable, ordered lanes as every other push.
+// A change whose announcement could not be published is not lost: the parties table remembers
+// what was announced, and the worker's outbox sweeper announces the current state of the rest.
 import type { HubDeps } from '../deps.ts';
 import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
 import type { ConnectionStatus } from '../store/platforms.ts';
 import type { DirectoryParty } from './partyDirectory.ts';
-import { partiesOutside, updatePartyStatus, type PartyStatusRow } from '../store/partyStatus.ts';
+import { markAnnounced, partiesOutside, unannouncedParties, updatePartyStatus, type PartyStatusRow } from '../store/partyStatus.ts';
+import type { Logger } from '../logger.ts';
 import { toOcpiDateTime } from '../../ocpi/envelope.ts';
 import { partyKey } from '../bus/subjects.ts';
 import { publishPush } from './publishPush.ts';
@@ -29,8 +32,38 @@ export async function setPartyStatus(
   return changed.length > 0;
 }
 
-/** One party's ClientInfo to every other platform that can receive it. */
+/**
+ * One party's ClientInfo to every other platform that can receive it. The change is already stored,
+ * so a failed publish is not the caller's failure (an operator's suspension, a registration): it
+ * is logged and left to the sweeper.
+ */
 export async function announceClientInfo(deps: HubDeps, row: PartyStatusRow): Promise<void> {
+  try {
+    await publishClientInfo(deps, row);
+  } catch (err) {
+    deps.log.warn({ err, party: `${row.country_code}-${row.party_id}`, role: row.role, status: row.status }, 'ClientInfo not announced now; the outbox sweeper announces it');
+  }
+}
+
+/** Announces the current status of every party whose change was not announced within `graceMs`. */
+export async function sweepClientInfo(deps: HubDeps, options: { graceMs: number; log?: Logger }): Promise<{ announced: number; failed: number }> {
+  const report = { announced: 0, failed: 0 };
+  const rows = await unannouncedParties(deps.db, options.graceMs);
+  if (rows.length) deps.directory.invalidate();
+  for (const row of rows) {
+    try {
+      await publishClientInfo(deps, row);
+      report.announced++;
+    } catch (err) {
+      report.failed++;
+      options.log?.warn({ err, party: `${row.country_code}-${row.party_id}`, role: row.role }, 'outbox sweeper could not announce a ClientInfo; the next sweep tries again');
+    }
+  }
+  if (report.announced) options.log?.info({ parties: report.announced }, 'outbox sweeper announced ClientInfo changes that had not been published');
+  return report;
+}
+
+async function publishClientInfo(deps: HubDeps, row: PartyStatusRow): Promise<void> {
   const parties = await deps.directory.all();
   const seenPlatforms = new Set<string>([row.platform_id]);
   const messages: OcpiPushMessage[] = [];
@@ -41,6 +74,7 @@ export async function announceClientInfo(deps: HubDeps, row: PartyStatusRow): Pr
     messages.push(clientInfoMessage(deps, row, p));
   }
   await publishPush(deps, messages);
+  await markAnnounced(deps.db, row);
 }
 
 /** A platform has just registered: the ClientInfo of every party of the other platforms, as GET would list them. */

@@ -42,6 +42,25 @@ export async function partiesOutside(db: Db, platformId: string): Promise<PartyS
   return db('parties').whereNot({ platform_id: platformId }).orderBy([{ column: 'last_updated' }, { column: 'id' }]).select(STATUS_COLUMNS);
 }
 
+/**
+ * Records that `row`'s state is on the stream. pg reads timestamps to the millisecond (truncated),
+ * so "announced" compares at that precision; a later change (a later last_updated) stays unannounced.
+ */
+export async function markAnnounced(db: Db, row: PartyStatusRow): Promise<void> {
+  await db('parties')
+    .whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?) AND role = ?', [row.country_code, row.party_id, row.role])
+    .update({ announced_at: db.raw('GREATEST(announced_at, ?::timestamptz)', [new Date(row.last_updated)]) });
+}
+
+/** Parties whose status changed more than `graceMs` ago without the change having been announced. */
+export async function unannouncedParties(db: Db, graceMs: number): Promise<PartyStatusRow[]> {
+  return db('parties')
+    .whereRaw("(announced_at IS NULL OR announced_at < date_trunc('milliseconds', last_updated))")
+    .where('last_updated', '<', db.raw('now() - make_interval(secs => ?)', [graceMs / 1000]))
+    .orderBy([{ column: 'last_updated' }, { column: 'id' }])
+    .select(STATUS_COLUMNS);
+}
+
 export async function partiesOfPlatform(db: Db, platformId: string): Promise<PartyStatusRow[]> {
   return db('parties').where({ platform_id: platformId }).select(STATUS_COLUMNS);
 }

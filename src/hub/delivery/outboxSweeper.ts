@@ -1,4 +1,5 @@
-// The outbox sweeper (worker role; the outbox of other pushes is in objectOutbox.ts): a CDR is committed to Postgres before it is published to
+// The outbox sweeper (worker role; the outbox of other pushes is in objectOutbox.ts, unannounced
+// HubClientInfo changes are found by sweepClientInfo in ../clientInfoPush.ts): a CDR is committed to Postgres before it is published to
 // JetStream, and the CPO hears 1000 only after both. When the publish fails (NATS unreachable, the
 // process dies in between) the CPO hears an error, and if it does not POST again, the CDR would sit
 // in the hub's store, visible to GET, never delivered nor booked. So every OUTBOX_SWEEP_S the
@@ -21,6 +22,7 @@ import type { Logger } from '../../logger.ts';
 import { startPeriodicJob } from '../../periodicJob.ts';
 import { cdrMessageId, cdrObjectKey, publishPush } from '../publishPush.ts';
 import { sweepObjectOutbox } from './objectOutbox.ts';
+import { sweepClientInfo } from '../clientInfoPush.ts';
 
 const WATERMARK = 'cdrs';
 const BATCH = 20_000;
@@ -146,6 +148,7 @@ export function startOutboxSweeper(deps: HubDeps): { stop(): Promise<void> } {
       const graceMs = deps.config.OUTBOX_GRACE_S * 1000;
       await sweepCdrOutbox(deps, { graceMs, log });
       await sweepObjectOutbox(deps, { graceMs, log });
+      await sweepClientInfo(deps, { graceMs, log });
     },
   });
 }
