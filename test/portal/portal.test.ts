@@ -1,10 +1,11 @@
 // The portal over HTTP: sign-in (password and one-time link by email), cookies, CSRF on every
-// form, the login rate limit, isolation between parties, downloads, audit, the admin API.
+// form, the login rate limit, isolation between parties, downloads, audit, the operator's
+// Deliveries page, the admin API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHub } from '../support/hub.ts';
 import type { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { aBilledCycle, aFuturePeriod, type BilledCycle } from '../billing/support.ts';
-import { Browserish, aUser, startPortalHub, PASSWORD } from './support.ts';
+import { Browserish, aResultRelay, aUser, startPortalHub, PASSWORD } from './support.ts';
 
 let hub: TestHub;
 let sink: SmtpSink;
@@ -142,6 +143,52 @@ describe('a partner sees only its own parties', () => {
     const dispute = await b.request(opened.headers.get('location')!);
     expect(dispute.text).toContain('charged twice');
     expect(dispute.text).not.toContain('Resolve dispute');
+  });
+});
+
+/** The text of each cell of the first table row whose first cell is `first`, in an HTML fragment. */
+function rowOf(fragment: string, first: string): string[] | undefined {
+  const row = [...fragment.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1].replace(/<[^>]+>/g, '')));
+  return row.find((cells) => cells[0] === first);
+}
+
+describe("the operator's Deliveries page", () => {
+  it('shows the results relayed to requesters: counts per requester and the given-up and refused ones with their last error', async () => {
+    const db = hub.deps.db;
+    const responder = 'NL-KY9';
+    await aResultRelay(db, { requester: 'NL-KY1', responder, correlationId: 'KY-REQ-PENDING', state: 'pending', attempts: 3, lastError: 'HTTP 503', receivedAgoS: 90 });
+    await aResultRelay(db, { requester: 'NL-KY1', responder, correlationId: 'KY-REQ-RELAYED', state: 'relayed', attempts: 1, lastError: null });
+    await aResultRelay(db, { requester: 'NL-KY1', responder, correlationId: 'KY-REQ-GIVEN-UP', state: 'expired', attempts: 12, lastError: 'HTTP 503 <b>down</b>' });
+    await aResultRelay(db, { requester: 'NL-KY1', responder, correlationId: 'KY-REQ-REFUSED', state: 'refused', attempts: 1, lastError: 'OCPI 2001' });
+    await aResultRelay(db, { requester: 'NL-KY2', responder, correlationId: 'KY-REQ-OTHER', state: 'pending', attempts: 1, lastError: 'HTTP 502' });
+
+    const operator = new Browserish(hub.url);
+    await operator.login(await aUser(db, null));
+    const page = await operator.request('/portal/ops/deliveries');
+    expect(page.status).toBe(200);
+    const [, results] = page.text.split('<h2>Results to requesters</h2>');
+    const [perRequester, oneByOne] = results.split('<h3>Latest given up or refused</h3>');
+
+    // Requester, pending, oldest pending, given up, refused; a relayed result is not counted.
+    const [, pending, oldest, givenUp, refused] = rowOf(perRequester, 'NL-KY1')!;
+    expect({ pending, givenUp, refused }).toEqual({ pending: '1', givenUp: '1', refused: '1' });
+    expect(Number(oldest.replace(/s$/, ''))).toBeGreaterThanOrEqual(90);
+    expect(Number(oldest.replace(/s$/, ''))).toBeLessThan(150);
+    expect(rowOf(perRequester, 'NL-KY2')?.slice(1)).toEqual(['1', expect.stringMatching(/^\d+s$/), '0', '0']);
+
+    // Requester, request, state, attempts, last error (escaped: the requester's own words), received.
+    expect(rowOf(oneByOne, 'NL-KY1')).toBeDefined();
+    expect(oneByOne).toContain('commands: KY-REQ-GIVEN-UP</td><td><span class="badge given_up">given up</span></td><td class="num">12</td><td>HTTP 503 &lt;b&gt;down&lt;/b&gt;</td>');
+    expect(oneByOne).toContain('commands: KY-REQ-REFUSED</td><td><span class="badge refused">refused</span></td><td class="num">1</td><td>OCPI 2001</td>');
+    expect(page.text).not.toContain('<b>down</b>');
+    for (const notListed of ['KY-REQ-PENDING', 'KY-REQ-RELAYED', 'KY-REQ-OTHER']) expect(oneByOne).not.toContain(notListed);
+
+    // Partners never see it, not even the requester's own results.
+    const partner = new Browserish(hub.url);
+    await partner.login(await aUser(db, mine.emsp));
+    const refusedPage = await partner.request('/portal/ops/deliveries');
+    expect(refusedPage.status).toBe(403);
+    expect(refusedPage.text).not.toContain('KY-REQ');
   });
 });
 

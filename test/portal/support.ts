@@ -1,6 +1,6 @@
 // A hub (web role) with the portal on, a local SMTP sink, and a small HTTP client that keeps
 // cookies and reads CSRF tokens from forms, as a browser would.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { createUser } from '../../src/portal/auth.ts';
@@ -23,6 +23,29 @@ export async function aUser(db: Db, party: string | null, email = `${randomBytes
 export async function aDeadLetter(db: Db, receiver: string, cdr: { country_code: string; party_id: string; id: string }) {
   const message = cdrMessage(cdr, receiver);
   await db('dead_letters').insert({ receiver, module: 'cdrs', object_key: message.object_key, stream_seq: Math.floor(Math.random() * 1e9), message: JSON.stringify(message), reason: 'receiver answered 503 for 7 days', attempts: 42 });
+}
+
+/**
+ * A result on its way to a requester, as relayCallback and the worker leave it: its own callback
+ * (so its own correlation id) and one relay in `state`, received `receivedAgoS` ago.
+ */
+export async function aResultRelay(
+  db: Db,
+  relay: { requester: string; responder: string; correlationId: string; state: 'pending' | 'relayed' | 'refused' | 'expired'; attempts: number; lastError: string | null; receivedAgoS?: number },
+) {
+  const callbackId = randomUUID();
+  await db('callbacks').insert({ id: callbackId, module: 'commands', response_url: `https://${relay.requester.toLowerCase()}.example/results/${callbackId}`, requester: relay.requester, responder: relay.responder, correlation_id: relay.correlationId });
+  const finished = relay.state !== 'pending';
+  await db('callback_relays').insert({
+    callback_id: callbackId,
+    body: JSON.stringify({ result: 'ACCEPTED' }),
+    state: relay.state,
+    attempts: relay.attempts,
+    last_error: relay.lastError,
+    received_at: db.raw('now() - make_interval(secs => ?)', [relay.receivedAgoS ?? 0]),
+    next_attempt_at: db.raw(finished ? 'now()' : "now() + interval '1 hour'"),
+    finished_at: finished ? db.fn.now() : null,
+  });
 }
 
 export class Browserish {

@@ -10,6 +10,8 @@ export type ResultRelayState = 'pending' | 'relayed' | 'refused' | 'given_up';
 
 /** The table's `expired` is a relay given up at CALLBACK_RELAY_HORIZON_S. */
 const shownAs: Record<StoredState, ResultRelayState> = { pending: 'pending', relayed: 'relayed', refused: 'refused', expired: 'given_up' };
+/** And back, for filters by state. */
+const storedAs = Object.fromEntries(Object.entries(shownAs).map(([stored, shown]) => [shown, stored])) as Record<ResultRelayState, StoredState>;
 
 /** Results for one requester that are not (yet) relayed. */
 export interface RequesterResults {
@@ -60,6 +62,8 @@ export interface ResultRelayFilter {
   requester?: string;
   /** Only the ones given up at the horizon. */
   givenUp?: boolean;
+  /** Only the ones in these states (e.g. given up or refused: what never reached the requester). */
+  states?: readonly ResultRelayState[];
   /** At most this many, newest first. */
   limit: number;
 }
@@ -73,6 +77,7 @@ export async function listResultRelays(db: Db, filter: ResultRelayFilter): Promi
     .select('r.id', 'c.module', 'c.requester', 'c.responder', 'r.state', 'r.attempts', 'r.received_at', 'r.next_attempt_at', 'r.finished_at', 'r.last_error', 'c.correlation_id');
   if (filter.requester) query.where('c.requester', filter.requester);
   if (filter.givenUp) query.where('r.state', 'expired');
+  if (filter.states) query.whereIn('r.state', filter.states.map((s) => storedAs[s]));
   const rows = (await query) as (Omit<ResultRelay, 'state'> & { state: StoredState })[];
   return rows.map((r) => ({ ...r, id: String(r.id), state: shownAs[r.state], next_attempt_at: r.state === 'pending' ? r.next_attempt_at : null }));
 }
