@@ -57,6 +57,10 @@ const EnvSchema = z.object({
   // A hub callback URL takes results for this long after its request (RESERVE_NOW: after the
   // reservation's expiry_date); later it is refused like an unknown one (404 + 2001).
   CALLBACK_TTL_HOURS: z.coerce.number().min(0.0001).default(48),
+  // Results relayed, refused or given up this long ago are deleted by the worker role (hourly), and
+  // callbacks expired this long ago with no result pending, with their results (default 30 days).
+  // 0 keeps them forever.
+  CALLBACK_RETENTION_S: z.coerce.number().min(0).default(2_592_000),
   // Outbox sweeper (worker role): every OUTBOX_SWEEP_S seconds, CDRs and object pushes stored more
   // than OUTBOX_GRACE_S ago whose publication JetStream never confirmed are published (0 turns the
   // sweeper off). Keep

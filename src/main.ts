@@ -9,6 +9,7 @@ import { answerClientErrors } from './http/clientErrors.ts';
 import { startDeliveryWorker } from './hub/delivery/deliveryWorker.ts';
 import { startOutboxSweeper } from './hub/delivery/outboxSweeper.ts';
 import { startCallbackRelayWorker } from './hub/commands/callbackRelayWorker.ts';
+import { startCallbackRetention } from './hub/commands/callbackRetention.ts';
 import { startBooker } from './clearing/booker.ts';
 import { startReminders } from './billing/reminders.ts';
 import { startRefundRetrier } from './clearing/refundRetrier.ts';
@@ -67,6 +68,9 @@ export async function startHub(config: Config, roles: readonly Role[], given?: H
     // Command and charging profile results the requester's response_url did not take at once.
     const callbackRelays = startCallbackRelayWorker(deps);
     stoppers.push(callbackRelays.stop);
+    // Callbacks and their results past CALLBACK_RETENTION_S, hourly.
+    const callbackRetention = startCallbackRetention(deps);
+    stoppers.push(callbackRetention.stop);
     // Statement emails, payment tracking and overdue reminders, and refunds PayPal has not taken yet, on a schedule.
     const billing = startReminders(deps);
     stoppers.push(billing.stop);
