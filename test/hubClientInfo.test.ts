@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envValue } from '../src/config.ts';
 import { sweepClientInfo } from '../src/hub/clientInfoPush.ts';
+import { partyKey } from '../src/bus/subjects.ts';
 import { call } from './support/hub.ts';
 import { ownNamespace, type OwnNamespace } from './support/namespace.ts';
 import { example, Network, party, waitFor } from './support/network.ts';
@@ -61,6 +62,27 @@ function hub(...args: string[]): Promise<{ code: number; stdout: string; stderr:
     });
   });
 }
+
+/**
+ * Makes the hub's next `count` ClientInfo publishes (to `receiver` only, when given) fail as when NATS
+ * is unreachable; the returned function ends it early.
+ */
+const failClientInfoPublishes = (count: number, receiver?: string) => {
+  const bus = net.hub.deps.bus;
+  const publish = bus.publish;
+  let left = count;
+  const restore = () => {
+    bus.publish = publish;
+  };
+  bus.publish = (subject, data, msgId) => {
+    if (subject.includes('.ocpi.hubclientinfo.') && (!receiver || subject.includes(`.${receiver}.`)) && left > 0) {
+      if (--left === 0) restore();
+      return Promise.reject(new Error('injected: NATS unreachable'));
+    }
+    return publish(subject, data, msgId);
+  };
+  return restore;
+};
 
 async function registerWith(roles: PartnerRole[], invitation: { token: string; versions_url: string }): Promise<TestPartner> {
   const partner = await new TestPartner(roles).start();
@@ -222,6 +244,15 @@ describe('a newly registered platform', () => {
     for (const c of others) expect(pushed.get(`${c.party_id}:${c.role}`)).toMatchObject({ country_code: c.country_code, party_id: c.party_id, role: c.role, status: c.status });
     expect(pushed.has('HN1:EMSP')).toBe(false);
   });
+
+  it('is registered even when pushing it the others’ ClientInfo fails (its token A is already gone); it pulls the list', async () => {
+    const restore = failClientInfoPublishes(Infinity, partyKey('NL', 'HN2'));
+    const newcomer = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'HN2' }]).finally(restore);
+    expect(newcomer.received.filter((r) => r.path.includes('/receiver/hubclientinfo/'))).toEqual([]);
+    const others = (await listed(newcomer)).filter((c) => c.party_id !== 'HN2');
+    expect(others.length).toBeGreaterThan(0);
+    expect(await statusIn(watcher, 'HN2', 'EMSP')).toBe('CONNECTED');
+  });
 });
 
 describe('a status change whose announcement could not be published (OUTBOX_SWEEP_S=1, OUTBOX_GRACE_S=1 here)', () => {
@@ -232,19 +263,6 @@ describe('a status change whose announcement could not be published (OUTBOX_SWEE
     await waitFor(() => clientInfoPuts(watcher, 'NL', 'HX1').includes('CONNECTED'), { what: 'ClientInfo CONNECTED at the watcher' });
   });
 
-  /** Makes the hub's next `count` ClientInfo publishes fail as when NATS is unreachable. */
-  const failClientInfoPublishes = (count: number) => {
-    const bus = net.hub.deps.bus;
-    const publish = bus.publish;
-    let left = count;
-    bus.publish = (subject, data, msgId) => {
-      if (subject.includes('.ocpi.hubclientinfo.') && left > 0) {
-        if (--left === 0) bus.publish = publish;
-        return Promise.reject(new Error('injected: NATS unreachable'));
-      }
-      return publish(subject, data, msgId);
-    };
-  };
   const announcedAt = async (partyId: string) => (await net.hub.deps.db('parties').where({ party_id: partyId }).first('announced_at', 'last_updated')) as { announced_at: Date | null; last_updated: Date };
 
   it('the operator’s suspension still succeeds, and every platform hears SUSPENDED once, from the sweeper', async () => {

@@ -77,16 +77,25 @@ async function publishClientInfo(deps: HubDeps, row: PartyStatusRow): Promise<vo
   await markAnnounced(deps.db, row);
 }
 
-/** A platform has just registered: the ClientInfo of every party of the other platforms, as GET would list them. */
+/**
+ * A platform has just registered: the ClientInfo of every party of the other platforms, as GET would
+ * list them. Its registration is complete (its token A is gone), so a failed publish must not fail
+ * the handshake: it is logged, and the platform has the list to pull, as the spec has it do anyway.
+ */
 export async function sendClientInfoTo(deps: HubDeps, platformId: string): Promise<number> {
   deps.directory.invalidate();
   const receiver = (await deps.directory.ofPlatform(platformId)).find(receivesClientInfo);
   if (!receiver) return 0;
   const rows = await partiesOutside(deps.db, platformId);
-  await publishPush(
-    deps,
-    rows.map((row) => clientInfoMessage(deps, row, receiver)),
-  );
+  try {
+    await publishPush(
+      deps,
+      rows.map((row) => clientInfoMessage(deps, row, receiver)),
+    );
+  } catch (err) {
+    deps.log.warn({ err, platformId, parties: rows.length }, 'ClientInfo of the other parties not pushed to a new platform; it can GET the list');
+    return 0;
+  }
   return rows.length;
 }
 
