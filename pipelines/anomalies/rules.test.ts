@@ -55,6 +55,7 @@ describe('per-CDR rules', () => {
     ['energy in a session that ends when it starts', aCdr({ end_date_time: '2026-01-10T10:00:00Z' }), {}, ['energy_without_time']],
     ['a CDR 120 days after its session', aCdr(), { accepted: '2026-05-10T12:00:00Z' }, ['late_cdr']],
     ['a CDR 80 days after its session', aCdr(), { accepted: '2026-03-31T12:00:00Z' }, []],
+    ['a credit CDR 120 days after its session (a correction, not late)', aCdr({ credit: true, credit_reference_id: 'X', total_cost: { excl_vat: -6, incl_vat: -7.26 } }), { accepted: '2026-05-10T12:00:00Z' }, []],
   ])('%s', (_name, cdr, opts, expected) => {
     expect(types(cdr, opts)).toEqual(expected);
   });

@@ -138,8 +138,13 @@ export interface CdrContext {
   price: PriceCheck;
 }
 
-/** The per-CDR rules. Credit CDRs are only checked for lateness (negative totals are their point). */
+/**
+ * The per-CDR rules. Credit CDRs are not judged: their negative totals are their point, and a
+ * credit issued months after the session is an ordinary correction, not a late CDR (nor could a
+ * reviewer dispute it: disputes are for plain CDRs).
+ */
 export function singleCdrFindings(row: CdrRow, context: CdrContext, settings: RuleSettings = defaultRuleSettings): Finding[] {
+  if (row.credit === 1) return [];
   const findings: Finding[] = [];
   const lateSeconds = row.accepted_at - row.end_ts;
   if (lateSeconds > settings.lateCdrDays * 86_400) {
@@ -152,7 +157,6 @@ export function singleCdrFindings(row: CdrRow, context: CdrContext, settings: Ru
       }),
     );
   }
-  if (row.credit === 1) return findings;
 
   const nonPositive = row.total_cost_excl <= 0 && !(context.price.kind === 'matches' && Number(context.price.expected) <= 0);
   if (nonPositive) {
