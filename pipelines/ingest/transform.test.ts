@@ -1,7 +1,6 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { addOcpiMessage, cdrRows, deliveryRow, emptyRows, locationRows, sessionEventRow, sessionKey, UnmappableMessage, utcMillis } from './transform.ts';
+import { addOcpiMessage, cdrRows, deliveryRow, emptyRows, locationRows, sessionEventRow, sessionKey, UnmappableMessage, unixSeconds } from './transform.ts';
 
 const party = { country_code: 'NL', party_id: 'CPA' };
 const msg = (o: Partial<OcpiPushMessage>): OcpiPushMessage => ({ module: 'cdrs', event: 'post', path: [], object_key: 'k', sender: party, from: party, receiver: { country_code: 'DE', party_id: 'MSB' }, routing: 'direct', request_id: 'r', correlation_id: 'c', accepted_at: '2026-01-10T12:05:00.123Z', ...o });
@@ -107,17 +106,22 @@ describe('validation findings', () => {
   });
 });
 
-describe('utcMillis', () => {
-  const pad = (n: number, w: number) => String(n).padStart(w, '0');
-  it('reads every date-time as Date.parse does', () => {
-    const stamp = fc
-      .record({ y: fc.integer({ min: 0, max: 9999 }), mo: fc.integer({ min: 0, max: 13 }), d: fc.integer({ min: 0, max: 32 }), h: fc.integer({ min: 0, max: 25 }), mi: fc.integer({ min: 0, max: 61 }), s: fc.integer({ min: 0, max: 61 }), frac: fc.stringMatching(/^(\.[0-9]{0,7})?$/), zone: fc.constantFrom('Z', 'z', '+01:00', '-05:30', '') })
-      .map(({ y, mo, d, h, mi, s, frac, zone }) => `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}${frac}${zone}`);
-    fc.assert(fc.property(fc.oneof(stamp, fc.string()), (value) => Object.is(utcMillis(value), Date.parse(value))), { numRuns: 20_000 });
+describe('unixSeconds', () => {
+  // Would fail in any zone but UTC if a DateTime without `Z` were read as local time
+  // (run this file with TZ=Europe/Amsterdam to see it).
+  it('reads an OCPI DateTime without a zone designator as UTC, whatever the process zone', () => {
+    expect(unixSeconds('2026-07-01T20:00:00', 'x')).toBe(Date.UTC(2026, 6, 1, 20) / 1000);
+    expect(unixSeconds('2026-01-10T10:00:00.5', 'x')).toBe(Date.UTC(2026, 0, 10, 10) / 1000);
+    const { cdr: row } = cdrRows(msg({ body: { ...cdr, start_date_time: '2026-07-01T20:00:00', end_date_time: '2026-07-01T21:30:00' } }), { seq: 1, ingestedAt: 1 });
+    expect([row.start_ts, row.end_ts]).toEqual([Date.UTC(2026, 6, 1, 20) / 1000, Date.UTC(2026, 6, 1, 21, 30) / 1000]);
   });
 
-  it.each(['2026-01-10T10:00:00Z', '2026-01-10T10:00:00.5Z', '2026-01-10T10:00:00.123456Z', '2026-02-29T10:00:00Z', '2024-02-29T23:59:59Z', '2026-01-10T10:00:00+01:00', 'yesterday'])('reads %s as Date.parse does', (value) => {
-    expect(utcMillis(value)).toBe(Date.parse(value));
+  it.each(['2026-01-10T10:00:00Z', '2026-01-10T10:00:00.5Z', '2026-01-10T10:00:00.123456Z', '2024-02-29T23:59:59Z', '2026-01-10T10:00:00+01:00', '2026-01-10T10:00:00-05:30'])('reads %s, which carries its zone, as Date.parse does', (value) => {
+    expect(unixSeconds(value, 'x')).toBe(Math.floor(Date.parse(value) / 1000));
+  });
+
+  it.each(['yesterday', '2026-02-29T10:00:00Z', '2026-01-10', '2026-01-10T25:00:00Z'])('refuses %s as unmappable', (value) => {
+    expect(() => unixSeconds(value, 'x')).toThrow(UnmappableMessage);
   });
 });
 

@@ -4,6 +4,7 @@
 // column can hold (a date after 2106, an amount of 10^12 or more) makes the message unmappable
 // rather than the whole batch unwritable.
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
+import { parseDateTime } from '../../ocpi/tariffs/localTime.ts';
 
 export interface Envelope {
   /** JetStream stream sequence of the message: identifies a redelivery. */
@@ -206,41 +207,17 @@ type Obj = Record<string, any>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
-/** Unix seconds of an RFC 3339 date-time; throws on garbage (the message is unmappable). */
+/**
+ * Unix seconds of an OCPI DateTime; throws on garbage (the message is unmappable). Read with the
+ * tariff calculator's parser: a DateTime without a zone designator is UTC, as OCPI says, where
+ * Date.parse would read it in the process's local zone.
+ */
 export function unixSeconds(value: unknown, field: string | (() => string)): number {
-  const ms = typeof value === 'string' ? utcMillis(value) : NaN;
+  const ms = typeof value === 'string' ? parseDateTime(value) : NaN;
   if (!Number.isFinite(ms)) throw new UnmappableMessage(`${typeof field === 'string' ? field : field()}: not a date-time`);
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s > MAX_DATETIME) throw new UnmappableMessage(`${typeof field === 'string' ? field : field()}: after 2106, beyond a ClickHouse DateTime`);
   return s;
-}
-
-const digit = (s: string, i: number): number => {
-  const d = s.charCodeAt(i) - 48;
-  return d >= 0 && d <= 9 ? d : NaN;
-};
-
-/**
- * Date.parse, with a fast path for the form the hub and most partners write,
- * `YYYY-MM-DDTHH:MM:SS[.fff…]Z` (a few times cheaper; each CDR has four or more). Anything else,
- * and days past the 28th (month lengths), goes to Date.parse.
- */
-export function utcMillis(s: string): number {
-  const n = s.length;
-  if (n < 20 || s.charCodeAt(n - 1) !== 90 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return Date.parse(s);
-  if (n > 20) {
-    if (n === 21 || s.charCodeAt(19) !== 46) return Date.parse(s);
-    for (let i = 20; i < n - 1; i++) if (Number.isNaN(digit(s, i))) return Date.parse(s);
-  }
-  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
-  const month = digit(s, 5) * 10 + digit(s, 6);
-  const day = digit(s, 8) * 10 + digit(s, 9);
-  const hour = digit(s, 11) * 10 + digit(s, 12);
-  const minute = digit(s, 14) * 10 + digit(s, 15);
-  const second = digit(s, 17) * 10 + digit(s, 18);
-  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59 && second <= 59)) return Date.parse(s);
-  const millis = n >= 24 ? digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22) : n === 23 ? digit(s, 20) * 100 + digit(s, 21) * 10 : n === 22 ? digit(s, 20) * 100 : 0;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
 }
 
 const MAX_DATETIME = 4_294_967_295;
