@@ -20,20 +20,29 @@ export type ListModule = 'locations' | 'sessions' | 'cdrs' | 'tariffs' | 'tokens
  * to that owner's objects.
  */
 export async function listForReader(deps: HubDeps, module: ListModule, caller: Caller, routing: RoutingHeaders, page: PageRequest) {
-  let parties = await deps.directory.ofPlatform(caller.platform.id);
-  if (routing.from) {
-    const from = { country_code: routing.from.countryCode, party_id: routing.from.partyId };
-    parties = parties.filter((p) => sameParty(p, from));
-    if (parties.length === 0) {
-      throw new InvalidParametersError('OCPI-from-* is not one of your parties', [{ path: 'OCPI-from-party-id', message: 'not one of the caller’s parties' }]);
-    }
-  }
-  const audience = audienceOf(module, parties);
-  const hub = { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID };
-  const to = routing.to && { country_code: routing.to.countryCode, party_id: routing.to.partyId };
-  const owner = to && !sameParty(to, hub) ? to : undefined;
+  const audience = audienceOf(module, await readerParties(deps, caller, routing));
+  const owner = addressedOwner(deps, routing);
   if (module === 'cdrs') return cdrPage(deps.db, page, audience, owner);
   return objectPage(deps.db, module, page, audience, owner);
+}
+
+/** The reader's parties: all of its platform's, or the one in OCPI-from-* (2001 if not its own). */
+export async function readerParties(deps: HubDeps, caller: Caller, routing: RoutingHeaders) {
+  const parties = await deps.directory.ofPlatform(caller.platform.id);
+  if (!routing.from) return parties;
+  const from = { country_code: routing.from.countryCode, party_id: routing.from.partyId };
+  const named = parties.filter((p) => sameParty(p, from));
+  if (named.length === 0) {
+    throw new InvalidParametersError('OCPI-from-* is not one of your parties', [{ path: 'OCPI-from-party-id', message: 'not one of the caller’s parties' }]);
+  }
+  return named;
+}
+
+/** The owner a store read narrows to: the party in OCPI-to-*, unless that is the hub itself. */
+export function addressedOwner(deps: HubDeps, routing: RoutingHeaders): PartyRef | undefined {
+  const hub = { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID };
+  const to = routing.to && { country_code: routing.to.countryCode, party_id: routing.to.partyId };
+  return to && !sameParty(to, hub) ? to : undefined;
 }
 
 /** The roles that own (push, and implement the Sender interface of) each listed module. */

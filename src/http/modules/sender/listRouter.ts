@@ -5,6 +5,7 @@ import type { HubDeps } from '../../../deps.ts';
 import { listForReader, type ListModule } from '../../../hub/listForReader.ts';
 import { forwardList } from '../../../hub/forwardList.ts';
 import { addressedElsewhere, writeRelay } from '../../../hub/forwardSync.ts';
+import { readLocation } from '../../../hub/readLocation.ts';
 import type { Caller } from '../../../partners/credentials.ts';
 import type { RequestState } from '../../middlewares/requestContext.ts';
 import { authenticate } from '../../middlewares/authenticate.ts';
@@ -16,6 +17,7 @@ import { OCPI_VERSION } from '../versions/endpoints.ts';
  * Sender interface of the hub for a module: GET all via hub (SPEC-DIGEST §2.3 d), paginated,
  * showing the reader only what was addressed or broadcast to one of its parties (or what it owns).
  * Addressed (OCPI-to-*) to another party, the request is forwarded to that party (forwardList).
+ * Locations also answer one object by id (readLocation).
  */
 export function listRouter(deps: HubDeps, module: ListModule): Router {
   const router = new Router({ prefix: `/ocpi/${OCPI_VERSION}/sender/${module}` });
@@ -36,5 +38,17 @@ export function listRouter(deps: HubDeps, module: ListModule): Router {
     setPageHeaders(ctx, deps.config, storePage, { total, returned: items.length, last });
     ctx.body = success(items);
   });
+  // Locations only: one Location, EVSE or Connector (SPEC-DIGEST §1.9), forwarded or from the store.
+  if (module === 'locations') {
+    for (const path of ['/:location_id', '/:location_id/:evse_uid', '/:location_id/:evse_uid/:connector_id']) {
+      router.get(path, async function getLocationObject(ctx: Context) {
+        const state = ctx.state.request as RequestState;
+        const ids = [ctx.params.location_id, ctx.params.evse_uid, ctx.params.connector_id].filter((v): v is string => v !== undefined);
+        const answer = await readLocation(deps, { caller: ctx.state.caller as Caller, routing: state.routing, ids, correlationId: state.correlationId, log: state.log });
+        if (answer.kind === 'forwarded') return writeRelay(ctx, answer.relayed);
+        ctx.body = success(answer.object);
+      });
+    }
+  }
   return router;
 }
