@@ -11,7 +11,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { HubDeps } from '../../src/deps.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import type { CdrInput, Tariff } from '../../ocpi/tariffs/types.ts';
+import type { CdrInput } from '../../ocpi/tariffs/types.ts';
 import { runBatchConsumer } from '../batchConsumer.ts';
 import { INGEST_DURABLE } from '../ingest/index.ts';
 import { cdrRows, UnmappableMessage, type CdrRow } from '../ingest/transform.ts';
@@ -161,7 +161,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     for (const s of subjectsIn) {
       const r = s.row;
       const known = r.tariff_id ? tariffs.get(`${r.country_code}*${r.party_id}*${r.tariff_id}`) : undefined;
-      const price = checkPrice(s.body, known ? [known as Tariff] : [], facts.timeZone.get(`${r.country_code}*${r.party_id}*${r.location_id}`) ?? null, r.tariff_id, settings);
+      const price = checkPrice(s.body, known ?? null, facts.timeZone.get(`${r.country_code}*${r.party_id}*${r.location_id}`) ?? null, r.tariff_id, settings);
       const powerW = facts.powerW.get(`${r.country_code}*${r.party_id}*${r.location_id}*${r.evse_uid}*${r.connector_id}`) ?? null;
       const single = singleCdrFindings(r, { connectorPowerW: powerW, price }, settings);
       findings.push(...single);

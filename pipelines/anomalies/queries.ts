@@ -7,7 +7,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quote } from '../../src/store/clickhouse.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
-import type { CdrLite, DailyVolume, RobustStat } from './rules.ts';
+import type { CdrLite, DailyVolume, HubTariff, RobustStat } from './rules.ts';
 
 const tupleList = (tuples: readonly (readonly string[])[]) => tuples.map((t) => `(${t.map(quote).join(',')})`).join(',');
 
@@ -54,19 +54,19 @@ export async function neighbours(client: ClickHouseClient, sessionKeys: string[]
   return [...first.values()];
 }
 
-/** The latest version of each tariff (by last_updated), unless deleted. */
-export async function tariffsByKey(client: ClickHouseClient, keys: [string, string, string][]): Promise<Map<string, Tariff>> {
-  const out = new Map<string, Tariff>();
+/** The latest version of each tariff (by last_updated) and when it was updated, unless deleted. */
+export async function tariffsByKey(client: ClickHouseClient, keys: [string, string, string][]): Promise<Map<string, HubTariff>> {
+  const out = new Map<string, HubTariff>();
   if (keys.length === 0) return out;
-  const found = await rows<{ country_code: string; party_id: string; id: string; body: string; deleted: number }>(
+  const found = await rows<{ country_code: string; party_id: string; id: string; body: string; deleted: number; updated: number }>(
     client,
-    `SELECT country_code, party_id, id, argMax(body, last_updated) AS body, argMax(deleted, last_updated) AS deleted
+    `SELECT country_code, party_id, id, argMax(body, last_updated) AS body, argMax(deleted, last_updated) AS deleted, toUInt32(max(last_updated)) AS updated
      FROM tariffs WHERE (country_code, party_id, id) IN (${tupleList(keys)}) GROUP BY country_code, party_id, id`,
   );
   for (const r of found) {
     if (Number(r.deleted) || !r.body) continue;
     try {
-      out.set(`${r.country_code}*${r.party_id}*${r.id}`, JSON.parse(r.body) as Tariff);
+      out.set(`${r.country_code}*${r.party_id}*${r.id}`, { tariff: JSON.parse(r.body) as Tariff, lastUpdated: Number(r.updated) });
     } catch {
       /* a tariff body that is not JSON cannot be priced with; the CDR is judged by statistics */
     }

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { cdrRows, type CdrRow } from '../ingest/transform.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
-import { checkPrice, defaultRuleSettings, driftFindings, duplicateSessionFinding, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type PriceCheck } from './rules.ts';
+import { checkPrice, defaultRuleSettings, driftFindings, duplicateSessionFinding, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type HubTariff, type PriceCheck } from './rules.ts';
 
 const tariff: Tariff = { country_code: 'NL', party_id: 'CPA', id: 'T1', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] };
+/** A tariff version the hub holds, by default one in force long before aCdr()'s session. */
+const held = (t: Tariff, lastUpdated = '2026-01-01T00:00:00Z'): HubTariff => ({ tariff: t, lastUpdated: Date.parse(lastUpdated) / 1000 });
 
 function aCdr(overrides: Record<string, any> = {}): Record<string, any> {
   return {
@@ -32,8 +34,8 @@ function rowOf(cdr: Record<string, any>, acceptedAt = '2026-01-10T12:05:00Z', se
   return cdrRows(message, { seq, ingestedAt: 0 }).cdr;
 }
 
-const types = (cdr: Record<string, any>, opts: { power?: number | null; tariffs?: Tariff[]; accepted?: string; lateCdrDays?: number } = {}) => {
-  const price = checkPrice(cdr as any, opts.tariffs ?? [tariff], 'Europe/Amsterdam', 'T1');
+const types = (cdr: Record<string, any>, opts: { power?: number | null; held?: HubTariff | null; accepted?: string; lateCdrDays?: number } = {}) => {
+  const price = checkPrice(cdr as any, opts.held === undefined ? held(tariff) : opts.held, 'Europe/Amsterdam', 'T1');
   const settings = { ...defaultRuleSettings, lateCdrDays: opts.lateCdrDays ?? defaultRuleSettings.lateCdrDays };
   return singleCdrFindings(rowOf(cdr, opts.accepted), { connectorPowerW: opts.power === undefined ? 22_000 : opts.power, price }, settings).map((f) => f.type).sort();
 };
@@ -71,13 +73,31 @@ describe('per-CDR rules', () => {
   });
 
   it('prices with the tariff embedded in the CDR when the hub has none, and says so', () => {
-    expect(checkPrice(aCdr({ tariffs: [tariff] }) as any, [], null, 'T1')).toMatchObject({ kind: 'matches', source: 'cdr' });
-    expect(checkPrice(aCdr({ tariffs: [tariff] }) as any, [tariff], null, 'T1')).toMatchObject({ kind: 'matches', source: 'hub' });
-    expect(checkPrice(aCdr() as any, [], null, 'T1').kind).toBe('unpriceable');
+    expect(checkPrice(aCdr({ tariffs: [tariff] }) as any, null, null, 'T1')).toMatchObject({ kind: 'matches', source: 'cdr' });
+    expect(checkPrice(aCdr({ tariffs: [tariff] }) as any, held(tariff), null, 'T1')).toMatchObject({ kind: 'matches', source: 'hub' });
+    expect(checkPrice(aCdr() as any, null, null, 'T1').kind).toBe('unpriceable');
+  });
+
+  describe('a tariff the hub holds in a version newer than the session (T1: 0.30/kWh, 0.35 from 1 February)', () => {
+    const v2 = held({ ...tariff, elements: [{ price_components: [{ type: 'ENERGY', price: 0.35, vat: 21, step_size: 1 }] }] }, '2026-02-01T00:00:00Z');
+    /** A 20 kWh session starting at `start`, billed `excl` (excl. VAT), accepted on 1 or 3 February. */
+    const session = (start: string, excl: number, embedded?: Tariff[]) =>
+      aCdr({ start_date_time: start, end_date_time: start.replace('T10', 'T12'), charging_periods: [{ start_date_time: start, dimensions: [{ type: 'ENERGY', volume: 20 }, { type: 'TIME', volume: 2 }], tariff_id: 'T1' }], total_cost: { excl_vat: excl, incl_vat: excl * 1.21 }, ...(embedded ? { tariffs: embedded } : {}) });
+
+    it.each([
+      ['a 31 January session billed at 0.30 with T1 as it was then: priced with its own copy', session('2026-01-31T10:00:00Z', 6, [tariff]), '2026-02-01T09:00:00Z', [], { kind: 'matches', source: 'cdr' }],
+      ['a 31 January session billed at 0.40 with T1 as it was then: a mismatch with its own copy', session('2026-01-31T10:00:00Z', 8, [tariff]), '2026-02-01T09:00:00Z', ['price_mismatch'], { kind: 'mismatch', expected: '6.0000', source: 'cdr' }],
+      ['a 31 January session without a copy of T1: cannot be priced', session('2026-01-31T10:00:00Z', 6), '2026-02-01T09:00:00Z', [], { kind: 'unpriceable', reason: expect.stringContaining('updated after the session started') }],
+      ['a 2 February session billed at the new 0.35: matches the hub', session('2026-02-02T10:00:00Z', 7), '2026-02-03T09:00:00Z', [], { kind: 'matches', source: 'hub' }],
+      ['a 2 February session billed at the old 0.30: a mismatch with the hub, whatever it carries', session('2026-02-02T10:00:00Z', 6, [tariff]), '2026-02-03T09:00:00Z', ['price_mismatch'], { kind: 'mismatch', expected: '7.0000', source: 'hub' }],
+    ])('%s', (_name, cdr, accepted, expected, price) => {
+      expect(checkPrice(cdr as any, v2, null, 'T1')).toMatchObject(price);
+      expect(types(cdr, { held: v2, accepted })).toEqual(expected);
+    });
   });
 
   it('gives evidence a reviewer can act on', () => {
-    const price = checkPrice(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } }) as any, [tariff], null, 'T1');
+    const price = checkPrice(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } }) as any, held(tariff), null, 'T1');
     const [finding] = singleCdrFindings(rowOf(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } })), { connectorPowerW: 22000, price });
     expect(finding).toMatchObject({ key: 'price_mismatch:NL*CPA*CDR1', severity: 'high', cdr_id: 'CDR1', evidence: { billed_excl_vat: '7.5000', recomputed_excl_vat: '6.0000', difference: '1.5000', tariff_id: 'T1' } });
   });
@@ -121,14 +141,14 @@ describe('robust statistics', () => {
   it('judges price per kWh when the total matches only the tariff the CDR carries (three times the usual)', () => {
     const dear: Tariff = { ...tariff, elements: [{ price_components: [{ type: 'ENERGY', price: 0.9, vat: 21, step_size: 1 }] }] };
     const cdr = aCdr({ tariffs: [dear], total_cost: { excl_vat: 18, incl_vat: 21.78 } });
-    const price = checkPrice(cdr as any, [], null, 'T1');
+    const price = checkPrice(cdr as any, null, null, 'T1');
     expect(price).toMatchObject({ kind: 'matches', source: 'cdr' });
     const usual = { median: 0.3, mad: 0, n: 40 };
     const finding = ppkFinding(rowOf(cdr), price, { location: usual, tariff: usual });
     expect(finding).toMatchObject({ type: 'price_per_kwh_outlier', cdr_id: 'CDR1', evidence: { price_per_kwh: 0.9, why_judged_by_statistics: expect.stringContaining('tariff the CDR carries') } });
     // The same CDR at the usual price is not an outlier.
     const fair = aCdr({ tariffs: [tariff] });
-    expect(ppkFinding(rowOf(fair), checkPrice(fair as any, [], null, 'T1'), { location: usual, tariff: usual })).toBeNull();
+    expect(ppkFinding(rowOf(fair), checkPrice(fair as any, null, null, 'T1'), { location: usual, tariff: usual })).toBeNull();
   });
 });
 

@@ -3,6 +3,7 @@
 // evidence a reviewer needs. Where two rules describe one fault, the more specific one wins
 // (a zero total is not also "a price mismatch"; zero charging time is not also "impossible energy").
 import { Decimal } from 'decimal.js';
+import { parseDateTime } from '../../ocpi/tariffs/localTime.ts';
 import { priceCdr } from '../../ocpi/tariffs/price.ts';
 import type { CdrInput, Tariff } from '../../ocpi/tariffs/types.ts';
 import type { CdrRow } from '../ingest/transform.ts';
@@ -86,20 +87,39 @@ function cdrFinding(type: AnomalyType, severity: Severity, row: CdrRow, amountAt
 
 /**
  * Which tariff a total was recomputed with: one the hub holds (pushed by the CPO), or only the one
- * the CDR carries. A total matching the CDR's own tariff says the CDR is consistent, not that its
- * prices are the usual ones: such a CDR is still judged by price-per-kWh statistics.
+ * the CDR carries (the hub holds none, or only a version newer than the session). A total
+ * matching the CDR's own tariff says the CDR is consistent, not that its prices are the usual
+ * ones: such a CDR is still judged by price-per-kWh statistics.
  */
 export type TariffSource = 'hub' | 'cdr';
+
+/** A tariff as the hub holds it: the latest version pushed, and when that version was last updated. */
+export interface HubTariff {
+  tariff: Tariff;
+  /** Unix seconds: the held version's last_updated. */
+  lastUpdated: number;
+}
 
 export type PriceCheck =
   | { kind: 'unpriceable'; reason: string }
   | { kind: 'matches'; expected: string; tariffId: string; source: TariffSource }
   | { kind: 'mismatch'; expected: string; billed: string; difference: string; tariffId: string; source: TariffSource };
 
-/** Recomputes the CDR's total (excl. VAT) from its tariff(s) with the hub's tariff calculator. */
-export function checkPrice(cdr: CdrInput, tariffs: Tariff[], timeZone: string | null, tariffId: string, settings: RuleSettings = defaultRuleSettings): PriceCheck {
-  const source: TariffSource = tariffs.length ? 'hub' : 'cdr';
-  const candidates = tariffs.length ? tariffs : (cdr.tariffs ?? []);
+/**
+ * Recomputes the CDR's total (excl. VAT) from its tariff(s) with the hub's tariff calculator.
+ * A CDR carries its tariffs as they were when its session started (OCPI), the hub only the latest
+ * version of each; a version updated after the session started was not the one billed, so it
+ * yields to the CDR's own copy of that tariff, and without one the CDR cannot be priced (the hub
+ * keeps no older versions to price it with).
+ */
+export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: string | null, tariffId: string, settings: RuleSettings = defaultRuleSettings): PriceCheck {
+  // NaN when the start is not a DateTime: the hub's tariff is kept, and pricing says what is wrong.
+  const sessionStartMs = typeof cdr.start_date_time === 'string' ? parseDateTime(cdr.start_date_time) : NaN;
+  const superseded = held !== null && held.lastUpdated * 1000 > sessionStartMs;
+  const source: TariffSource = held && !superseded ? 'hub' : 'cdr';
+  const embedded = cdr.tariffs ?? [];
+  const candidates = !held ? embedded : superseded ? embedded.filter((t) => t.id === held.tariff.id) : [held.tariff];
+  if (superseded && candidates.length === 0) return { kind: 'unpriceable', reason: `tariff ${held.tariff.id} was updated after the session started and the CDR does not carry the version in force` };
   if (candidates.length === 0) return { kind: 'unpriceable', reason: 'tariff unknown to the hub and not in the CDR' };
   const billedRaw = cdr.total_cost?.excl_vat;
   if (billedRaw === undefined || billedRaw === null) return { kind: 'unpriceable', reason: 'CDR has no total_cost' };

@@ -18,7 +18,7 @@ import type { HubDeps } from '../../src/deps.ts';
 import { startPipelines } from '../../pipelines/index.ts';
 import { INGEST_DURABLE, startIngest } from '../../pipelines/ingest/index.ts';
 import { ANOMALIES_DURABLE, startDetector } from '../../pipelines/anomalies/index.ts';
-import { neighbours, pricePerKwhStats } from '../../pipelines/anomalies/queries.ts';
+import { neighbours, pricePerKwhStats, tariffsByKey } from '../../pipelines/anomalies/queries.ts';
 import { cdrFindingKey } from '../../pipelines/anomalies/rules.ts';
 import type { AnomalyEvent } from '../../pipelines/anomalies/sink.ts';
 import { generate, type Generated } from '../../pipelines/evaluate/generator.ts';
@@ -239,6 +239,11 @@ describe('look-up tables', () => {
     const sameToken = data.cdrs.filter((g) => g.cdr.cdr_token.uid === token[2] && g.cdr.cdr_token.party_id === token[1]).map((g) => g.cdr.id);
     expect(found.map((c) => c.id).sort()).toEqual([...new Set([cdr.id, ...sameToken])].sort());
     expect(found.find((c) => c.id === cdr.id)?.stream_seq).toBe(Math.min(...(await (await clickhouse.query({ query: `SELECT toUInt64(stream_seq) AS s FROM cdrs WHERE id = '${cdr.id}'`, format: 'JSONEachRow' })).json<{ s: string }>()).map((r) => Number(r.s))));
+
+    // Tariffs come with the time their held version was updated: price checks judge by it.
+    const tariffs = await tariffsByKey(clickhouse, data.tariffs.map((t) => [t.country_code!, t.party_id!, t.id]));
+    expect(tariffs.size).toBe(data.tariffs.length);
+    for (const t of data.tariffs) expect(tariffs.get(`${t.country_code}*${t.party_id}*${t.id}`)?.lastUpdated).toBe(Date.parse(t.last_updated!) / 1000);
 
     // Price per kWh from the price points equals the same statistic computed over `cdrs FINAL`.
     const loc = [cdr.country_code, cdr.party_id, cdr.cdr_location.id, cdr.currency] as [string, string, string, string];
