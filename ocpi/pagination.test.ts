@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encodeCursor, nextLinkTarget, pageHeaders, parseCursor, parsePageCursor, parsePageRequest } from './pagination.ts';
+import { encodeCursor, hasNextPage, nextLinkTarget, pageHeaders, parseCursor, parsePageCursor, parsePageRequest } from './pagination.ts';
 
 describe('parsePageRequest', () => {
   it('caps limit at the server maximum and defaults offset to 0', () => {
@@ -43,7 +43,7 @@ describe('pageHeaders', () => {
     const called = { lastUpdated: '2020-01-02T00:00:00Z', key: '7' };
     const last = { lastUpdated: '2020-01-03T00:00:00.5Z', key: '9' };
     const url = new URL(`https://hub.example/ocpi/2.2.1/sender/cdrs?offset=2&limit=2&cursor=${encodeCursor(called, secret)}`);
-    const next = nextOf(pageHeaders(url, { offset: 2, limit: 2, after: called }, { total: 9, returned: 2, last }, 100, secret));
+    const next = nextOf(pageHeaders(url, { offset: 2, limit: 2, after: called }, { total: 9, returned: 2, last: { ...last, more: true } }, 100, secret));
     expect(next.searchParams.getAll('cursor')).toEqual([encodeCursor(last, secret)]);
     expect(next.searchParams.get('offset')).toBe('4');
   });
@@ -51,6 +51,24 @@ describe('pageHeaders', () => {
   it('has no next page after a short page, even when rows arrived since the count', () => {
     const url = new URL('https://hub.example/ocpi/2.2.1/sender/cdrs?limit=3');
     expect(pageHeaders(url, { offset: 0, limit: 3 }, { total: 10, returned: 2, last: { lastUpdated: '2020-01-01T00:00:00Z', key: '1' } }, 100, secret).Link).toBeUndefined();
+  });
+});
+
+describe('hasNextPage', () => {
+  const after = { lastUpdated: '2020-01-02T00:00:00Z', key: '7' };
+  const last = { lastUpdated: '2020-01-03T00:00:00Z', key: '9' };
+
+  it.each([
+    ['offset page, offset + limit short of the total', { offset: 0, limit: 2 }, { total: 5, returned: 2, last }, true],
+    ['offset page reaching the total', { offset: 2, limit: 2 }, { total: 4, returned: 2, last }, false],
+    ['offset page, short', { offset: 0, limit: 3 }, { total: 10, returned: 2, last }, false],
+    // T1–T5, limit 2: T1 deleted after page 1, so page 2 (T3, T4 at offset 2) counts 4; T5 follows.
+    ['cursor page, a row follows, the total shrunk below offset + limit', { offset: 2, limit: 2, after }, { total: 4, returned: 2, last: { ...last, more: true } }, true],
+    ['cursor page, no row follows, the total above offset + limit', { offset: 2, limit: 2, after }, { total: 9, returned: 2, last: { ...last, more: false } }, false],
+    ['cursor page without what follows known', { offset: 2, limit: 2, after }, { total: 9, returned: 2, last }, false],
+    ['cursor page, short', { offset: 2, limit: 2, after }, { total: 9, returned: 1, last: { ...last, more: true } }, false],
+  ])('%s', (_, page, found, expected) => {
+    expect(hasNextPage(page, found)).toBe(expected);
   });
 });
 

@@ -36,7 +36,17 @@ export interface PageRequest {
 export interface PageFound {
   total: number;
   returned: number;
-  last?: PageCursor;
+  last?: PageEnd;
+}
+
+/**
+ * The last row's key, and on a cursor page whether a row of the list follows it (`more`, the store
+ * fetching one key past the page). On a cursor page the total says nothing about what follows:
+ * rows before the cursor that left the list meanwhile (deleted, or changed past date_to) shrink it
+ * while the offset counted them.
+ */
+export interface PageEnd extends PageCursor {
+  more?: boolean;
 }
 
 export interface PageParamError {
@@ -85,13 +95,25 @@ export function parsePageRequest(
 }
 
 /**
- * Response headers for one page. `url` is the request URL as the client sees it. There is a next
- * page when this one was full and offset + limit is short of the total (a short page means the
- * list ended, even if rows arrived since the count); its Link carries the last row's cursor.
+ * Whether a page has a next one. Never after a short page (the list ended, even if rows arrived
+ * since the count). After a cursor page, when a row follows its last one (`found.last.more`): its
+ * offset is only the number of rows handed out so far, and rows before the cursor that left the
+ * list meanwhile shrink the total but not the offset, so offset + limit < total would end the walk
+ * with rows still to come. After an offset page, when offset + limit is short of the total.
+ */
+export function hasNextPage(page: PageRequest, found: PageFound): boolean {
+  if (found.returned < page.limit) return false;
+  if (page.after) return found.last?.more === true;
+  return page.offset + page.limit < found.total;
+}
+
+/**
+ * Response headers for one page. `url` is the request URL as the client sees it. When there is a
+ * next page (hasNextPage) its Link carries the last row's cursor.
  */
 export function pageHeaders(url: URL, page: PageRequest, found: PageFound, maxLimit: number, cursorSecret: Uint8Array): Record<string, string> {
   const headers: Record<string, string> = { 'X-Total-Count': String(found.total), 'X-Limit': String(maxLimit) };
-  if (found.returned >= page.limit && page.offset + page.limit < found.total) {
+  if (hasNextPage(page, found)) {
     const next = new URL(url);
     next.searchParams.set('offset', String(page.offset + page.limit));
     next.searchParams.set('limit', String(page.limit));

@@ -2,8 +2,8 @@
 // (country_code, party_id, id) is a duplicate when identical and refused when different.
 import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
-import type { PageCursor, PageRequest } from '../../ocpi/pagination.ts';
-import { cursorTime } from './objects.ts';
+import type { PageRequest } from '../../ocpi/pagination.ts';
+import { cursorTime, pageEnd, pageTake } from './objects.ts';
 
 export interface StoredCdr {
   seq: string;
@@ -40,10 +40,9 @@ export interface CdrAudience {
 export async function cdrPage(db: Db, page: PageRequest, audience: CdrAudience, owner?: { country_code: string; party_id: string }) {
   const queries = cdrPageQueries(db, page, audience, owner);
   // Side by side on two connections: a page costs the slower of the two, not their sum.
-  const [[{ count }], rows] = await Promise.all([queries.count, queries.rows]);
-  const end = rows.at(-1) as { cursor_at: string; seq: string } | undefined;
-  const last: PageCursor | undefined = end && { lastUpdated: end.cursor_at, key: String(end.seq) };
-  return { total: Number(count), items: rows.map((r: { data: Record<string, unknown> }) => r.data), last };
+  const [[{ count }], found] = await Promise.all([queries.count, queries.rows]);
+  const { rows, last } = pageEnd(found as { data: Record<string, unknown>; seq: string; cursor_at: string }[], page, (r) => String(r.seq));
+  return { total: Number(count), items: rows.map((r) => r.data), last };
 }
 
 /**
@@ -54,6 +53,7 @@ export async function cdrPage(db: Db, page: PageRequest, audience: CdrAudience, 
  * walks the index up to its offset; a cursor page seeks to it, `(last_updated, seq) > cursor`
  * being an index condition on the same index, so it costs what the first page does at any depth.
  * The count stays the whole filtered list's, cursor or not: X-Total-Count means the list's size.
+ * A cursor page takes one row more, to tell whether another follows (pageEnd).
  */
 export function cdrPageQueries(db: Db, page: PageRequest, audience: CdrAudience, owner?: { country_code: string; party_id: string }) {
   const base = db('cdrs');
@@ -64,7 +64,7 @@ export function cdrPageQueries(db: Db, page: PageRequest, audience: CdrAudience,
     q.whereIn('receiver', audience.receiverKeys.length ? audience.receiverKeys : ['-']);
     for (const o of audience.owners) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?))', [o.country_code, o.party_id]);
   });
-  const keys = base.clone().select('seq', 'last_updated').orderBy([{ column: 'last_updated' }, { column: 'seq' }]).limit(page.limit);
+  const keys = base.clone().select('seq', 'last_updated').orderBy([{ column: 'last_updated' }, { column: 'seq' }]).limit(pageTake(page));
   if (page.after) keys.whereRaw('(last_updated, seq) > (?::timestamptz, ?::bigint)', [page.after.lastUpdated, page.after.key]);
   else keys.offset(page.offset);
   return {

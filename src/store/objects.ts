@@ -1,7 +1,7 @@
 // The hub's copy of client-owned objects (locations, sessions, tariffs, tokens).
 import type { Knex } from 'knex';
 import type { Db } from './db.ts';
-import type { PageCursor, PageRequest } from '../../ocpi/pagination.ts';
+import type { PageEnd, PageRequest } from '../../ocpi/pagination.ts';
 
 export interface StoredObject {
   seq: string;
@@ -69,17 +69,33 @@ export interface Audience {
  * (last_updated, seq) is unique, so a cursor page seeks past the last row's key instead of counting
  * off an offset. It also keeps a walk whole when an object changes meanwhile: its row moves to the
  * end of the order, the rows after its old place move up one, and an offset walk would skip one of
- * them; a seek skips none. The count stays the whole filtered list's.
+ * them; a seek skips none. The count stays the whole filtered list's. A cursor page fetches one
+ * row past the page to tell whether another follows (`last.more`): the count cannot, when rows
+ * before the cursor left the list meanwhile.
  */
 export async function objectPage(db: Db, module: string, page: PageRequest, audience: Audience, owner?: { country_code: string; party_id: string }) {
   const queries = objectPageQueries(db, module, page, audience, owner);
   // Side by side on two connections: a page costs the slower of the two, not their sum.
   const [counted, found] = await Promise.all([queries.count, queries.rows]);
-  const rows = found.rows as { data: Record<string, unknown>; seq: string; cursor_at: string }[];
-  const end = rows.at(-1);
-  const last: PageCursor | undefined = end && { lastUpdated: end.cursor_at, key: String(end.seq) };
+  const { rows, last } = pageEnd(found.rows as { data: Record<string, unknown>; seq: string; cursor_at: string }[], page, (r) => String(r.seq));
   return { total: Number(counted.rows[0].count), items: rows.map((r) => r.data), last };
 }
+
+/**
+ * A page's rows and its end from what its query returned: on a cursor page that is up to one row
+ * more than the page (pageTake), which only tells whether another row follows.
+ */
+export function pageEnd<Row extends { cursor_at: string }>(found: Row[], page: PageRequest, keyOf: (row: Row) => string): { rows: Row[]; last?: PageEnd } {
+  const rows = found.slice(0, page.limit);
+  const end = rows.at(-1);
+  if (!end) return { rows, last: undefined };
+  const last: PageEnd = { lastUpdated: end.cursor_at, key: keyOf(end) };
+  if (page.after) last.more = found.length > page.limit;
+  return { rows, last };
+}
+
+/** How many rows a page query fetches: the page, and on a cursor page one more (pageEnd). */
+export const pageTake = (page: PageRequest) => page.limit + (page.after ? 1 : 0);
 
 interface Condition {
   sql: string;
@@ -130,7 +146,7 @@ export function visibleParts(audience: Audience, owner?: { country_code: string;
  * count adds up the parts' index-only counts; the page merges the parts' keys in (last_updated, seq)
  * order (a Merge Append of index-only scans), counts off the offset or seeks past the cursor
  * (`(last_updated, seq) > cursor`, an index condition in every part), and only then reads the
- * page's own rows (a deferred join on the primary key).
+ * page's own rows (a deferred join on the primary key). A cursor page takes one row more (pageTake).
  */
 export function objectPageQueries(db: Db, module: string, page: PageRequest, audience: Audience, owner?: { country_code: string; party_id: string }) {
   const filters: Condition[] = [{ sql: 'module = ? AND NOT deleted', bindings: [module] }];
@@ -144,18 +160,19 @@ export function objectPageQueries(db: Db, module: string, page: PageRequest, aud
 
   const after: Condition[] = page.after ? [{ sql: '(last_updated, seq) > (?::timestamptz, ?::bigint)', bindings: [page.after.lastUpdated, page.after.key] }] : [];
   const offset = page.after ? 0 : page.offset;
+  const take = pageTake(page);
   // Each part ordered (without, Postgres plans a part with a WHERE as an unordered subquery and
   // sorts them all) and cut to what the page can take from it.
   const keys = parts
     .map((p) => and(p, ...after))
-    .map((p) => ({ sql: `(SELECT seq, last_updated FROM ocpi_objects WHERE ${p.sql} ORDER BY last_updated, seq LIMIT ?)`, bindings: [...p.bindings, offset + page.limit] }));
+    .map((p) => ({ sql: `(SELECT seq, last_updated FROM ocpi_objects WHERE ${p.sql} ORDER BY last_updated, seq LIMIT ?)`, bindings: [...p.bindings, offset + take] }));
   const rows = db.raw(
     `SELECT o.data, page.seq, ${cursorTime('page.last_updated')} AS cursor_at
        FROM (SELECT seq, last_updated FROM (${keys.map((k) => k.sql).join(' UNION ALL ')}) AS visible
               ORDER BY last_updated, seq LIMIT ? OFFSET ?) AS page
        JOIN ocpi_objects o ON o.seq = page.seq
       ORDER BY page.last_updated, page.seq`,
-    [...keys.flatMap((k) => k.bindings), page.limit, offset],
+    [...keys.flatMap((k) => k.bindings), take, offset],
   );
   return { count, rows };
 }

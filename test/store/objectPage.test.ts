@@ -141,8 +141,10 @@ describe('objectPage', () => {
       for (let offset = 0; ; ) {
         expect(page.total, what).toBe(expected.length);
         byCursor.push(...page.items);
+        // A cursor page tells whether a row follows its last one.
+        if (offset > 0 && page.last) expect(page.last.more, what).toBe(expected.length > byCursor.length);
         offset += limit;
-        if (page.items.length < limit || !page.last) break;
+        if (page.items.length < limit || !page.last || page.last.more === false) break;
         page = await objectPage(db, module, { ...base, offset, after: page.last }, audience, owner);
       }
       expect(byCursor, what).toEqual(expected);
