@@ -27,8 +27,15 @@ export interface OcpiPushMessage {
   /** The receiving party; null when the hub could not determine one (kept for clearing/analytics). */
   receiver: PartyRef | null;
   routing: RoutingMode;
+  /** The sender's X-Request-ID as it came (logs, traffic): the sender's own, not necessarily unique. */
   request_id: string;
   correlation_id: string;
+  /**
+   * The hub's id of the accepted push (a UUID, one per push, shared by its receivers' messages):
+   * what JetStream deduplicates by, so two pushes that reuse an X-Request-ID are both stored.
+   * Absent on messages published before it existed and on those that bring their own dedupe id.
+   */
+  push_id?: string;
   /** When the hub accepted the push (RFC 3339 UTC). */
   accepted_at: string;
   /**
@@ -52,8 +59,12 @@ export interface PushFinding {
 export const pushFindings = (findings: readonly PushFinding[]): PushFinding[] | undefined =>
   findings.length > 0 ? findings.map(({ rule, severity, path, message }) => ({ rule, severity, path, message })) : undefined;
 
-/** Nats-Msg-Id: the publish is stored once even when retried after a lost acknowledgement. */
-export function messageId(message: Pick<OcpiPushMessage, 'module' | 'event' | 'object_key' | 'receiver' | 'request_id'>): string {
+/**
+ * Nats-Msg-Id: the publish is stored once even when retried after a lost acknowledgement. Keyed by
+ * the hub's push_id, never by the sender's X-Request-ID alone: a sender reusing one for a different
+ * push within the stream's duplicate window would have that push silently dropped.
+ */
+export function messageId(message: Pick<OcpiPushMessage, 'module' | 'event' | 'object_key' | 'receiver' | 'request_id' | 'push_id'>): string {
   const receiver = message.receiver ? `${message.receiver.country_code}*${message.receiver.party_id}` : 'none';
-  return `${message.module}:${message.event}:${message.object_key}:${receiver}:${message.request_id}`;
+  return `${message.module}:${message.event}:${message.object_key}:${receiver}:${message.push_id ?? message.request_id}`;
 }

@@ -1,6 +1,7 @@
 // A partner pushes a client-owned object (PUT / PATCH / DELETE on a Receiver interface of the
 // hub). The push is validated, its resulting state stored, and it is appended to JetStream for
 // each receiver before the sender hears 1000 (store-and-forward; delivery happens later).
+import { randomUUID } from 'node:crypto';
 import type { HubDeps } from '../deps.ts';
 import type { Caller } from '../partners/credentials.ts';
 import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
@@ -95,6 +96,9 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
   const hub = { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID };
   const senderRef = { country_code: sender.country_code, party_id: sender.party_id };
   const acceptedAt = new Date().toISOString();
+  // What JetStream deduplicates this push's messages by (messageId): the sender's X-Request-ID is
+  // its own and may be reused, which would have a different push dropped as a duplicate.
+  const pushId = randomUUID();
   const messages: OcpiPushMessage[] = decision.receivers.map((receiver) => ({
     module: request.module,
     event: request.event,
@@ -109,6 +113,7 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
     routing: decision.mode,
     request_id: request.requestId,
     correlation_id: request.correlationId,
+    push_id: pushId,
     accepted_at: acceptedAt,
   }));
 

@@ -80,7 +80,7 @@ async function settle(deps: HubDeps, rows: OutboxRow[], log?: Logger): Promise<{
         // Locked until the state is on the stream, as in a replay: a push changing the object
         // meanwhile is published after it.
         const state = await currentState(deps, trx, latest);
-        const message = { ...(state?.message ?? latest), accepted_at: new Date().toISOString(), request_id: `outbox-${[...holders].at(-1)}` };
+        const message = { ...(state?.message ?? latest), accepted_at: new Date().toISOString(), request_id: `outbox-${[...holders].at(-1)}`, push_id: `outbox-${[...holders].at(-1)}` };
         await publishPush(deps, [message]);
       });
       published++;

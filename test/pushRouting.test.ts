@@ -1,0 +1,53 @@
+// Pushes through the hub with real partner servers: a reused X-Request-ID does not swallow a push,
+// concurrent pushes to one object reach the receiver in the order the hub stored them, and a
+// follow-up push without OCPI-to-* goes to every party the object went to, and nowhere else.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { example, Network, party, waitFor } from './support/network.ts';
+import type { TestPartner } from './support/testPartner.ts';
+import { findObject } from '../src/store/objects.ts';
+
+type Json = Record<string, any>;
+
+let net: Network;
+let cpo: TestPartner;
+let emsp1: TestPartner;
+let emsp2: TestPartner;
+let emsp3: TestPartner;
+/** One platform, a CPO and an eMSP under one party id. */
+let both: TestPartner;
+
+beforeAll(async () => {
+  net = await Network.start();
+  cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'KQC' }]);
+  emsp1 = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'KQ1' }]);
+  emsp2 = await net.join([{ role: 'EMSP', country_code: 'DE', party_id: 'KQ2' }]);
+  emsp3 = await net.join([{ role: 'EMSP', country_code: 'BE', party_id: 'KQ3' }]);
+  both = await net.join([
+    { role: 'CPO', country_code: 'NL', party_id: 'KQB' },
+    { role: 'EMSP', country_code: 'NL', party_id: 'KQB' },
+  ]);
+});
+
+afterAll(async () => {
+  await net.stop();
+});
+
+const locationOf = (id: string, overrides: Json = {}): Json => ({ ...example('location_example.json'), country_code: 'NL', party_id: 'KQC', id, ...overrides });
+/** The pushes a partner got for one object of the CPO, in the order they arrived. */
+const pushesFor = (p: TestPartner, module: string, id: string) => p.received.filter((r) => r.path.startsWith(`/ocpi/2.2.1/receiver/${module}/NL/KQC/${id}`));
+const settle = (ms = 1000) => new Promise((r) => setTimeout(r, ms));
+
+describe('a sender reusing an X-Request-ID', () => {
+  it('has both of two different PATCHes delivered, in order', async () => {
+    const location = locationOf('KQ-REUSE1', { name: 'v0', last_updated: '2030-01-01T00:00:00Z' });
+    expect((await net.send(cpo, 'PUT', '/receiver/locations/NL/KQC/KQ-REUSE1', { body: location, to: party(emsp1) })).body.status_code).toBe(1000);
+    const headers = { 'X-Request-ID': 'kq-reused-request-id' };
+    for (const [name, at] of [['v1', '2030-01-01T00:00:01Z'], ['v2', '2030-01-01T00:00:02Z']]) {
+      const patch = await net.send(cpo, 'PATCH', '/receiver/locations/NL/KQC/KQ-REUSE1', { body: { name, last_updated: at }, to: party(emsp1), headers });
+      expect(patch.body.status_code).toBe(1000);
+    }
+    await waitFor(() => pushesFor(emsp1, 'locations', 'KQ-REUSE1').length === 3, { what: 'the PUT and both PATCHes at the eMSP' });
+    await settle();
+    expect(pushesFor(emsp1, 'locations', 'KQ-REUSE1').map((r) => `${r.method} ${(r.body as Json).name}`)).toEqual(['PUT v0', 'PATCH v1', 'PATCH v2']);
+  });
+});
