@@ -97,6 +97,9 @@ const EnvSchema = z.object({
   ANOMALY_LATE_CDR_DAYS: z.coerce.number().min(1).default(90),
   // Analytics: how often party drift is judged (only the days that received CDRs since, and days just closed).
   ANOMALY_DRIFT_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+  // Analytics: hours after a UTC day ends before party drift judges it. CPOs that upload a day's
+  // CDRs in a nightly batch send them after midnight; judged at midnight, every day looks like an outage.
+  ANOMALY_DRIFT_GRACE_H: z.coerce.number().min(0).default(24),
   // Analytics rollups (pipelines role): how often the days touched by new CDRs are recomputed.
   ANALYTICS_ROLLUP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   // Delivery backlog (pipelines role): how often the delivery lanes are sampled into ClickHouse.

@@ -1,16 +1,18 @@
-// Party drift, incrementally. The first pass reads every party's daily volumes over the window
-// (once per process); after that a pass re-reads only the days that received CDRs since the last
-// pass (told by the detector as it judges batches) and, when the UTC day has changed, the days a
-// new judgement rests on. It judges only the days whose verdict can have changed: each touched
-// day and the days whose history holds it (up to yesterday), and every day closed since the last
+// Party drift, incrementally. A UTC day is judged only once a grace (DriftSettings.graceHours)
+// has passed since it ended, so that CDRs uploaded in a nightly batch are in before it is. The
+// first pass reads every party's daily volumes over the window (once per process); after that a
+// pass re-reads only the days that received CDRs since the last pass (told by the detector as it
+// judges batches) and, when another day's grace has passed, the days a new judgement rests on. It
+// judges only the days whose verdict can have changed: each touched day and the days whose
+// history holds it (up to the last day judged), and every day whose grace passed since the last
 // pass, for every party — so a party that goes silent is judged on its silent days.
 //
 // Several detector processes each keep their own volumes: a process re-reads the days it was told
-// about, and the last history window whenever the day changes, so another process's late CDRs
-// reach it at the next day change at the latest.
+// about, and the last history window whenever another day comes up for judgement, so another
+// process's late CDRs reach it then at the latest.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { dailyVolumes, type PartySeries } from './queries.ts';
-import { dayNumber, dayString, defaultDriftSettings, driftFindings, type DailyVolume, type DriftSettings, type Finding } from './rules.ts';
+import { dayNumber, dayString, defaultDriftSettings, driftFindings, firstUnjudgedDay, type DailyVolume, type DriftSettings, type Finding } from './rules.ts';
 
 /** How far back the first pass reads (days). */
 export const DRIFT_WINDOW_DAYS = 400;
@@ -30,7 +32,7 @@ export interface DriftPass {
 export interface DriftTracker {
   /** Records the (party, currency, UTC day the session ended) of CDRs just judged. */
   touch(rows: readonly { country_code: string; party_id: string; currency: string; end_ts: number }[]): void;
-  /** Whether a pass has anything to do at `nowMs` (CDRs touched, the day changed, or no pass yet). */
+  /** Whether a pass has anything to do at `nowMs` (CDRs touched, another day up for judgement, or no pass yet). */
   due(nowMs: number): boolean;
   /**
    * One pass at `nowMs`; `record` is awaited before the pass counts as done, so a pass whose
@@ -44,8 +46,9 @@ const partyKey = (p: { country_code: string; party_id: string; currency: string 
 export function driftTracker(clickhouse: ClickHouseClient, settings: DriftSettings = defaultDriftSettings): DriftTracker {
   const volumes = new Map<string, PartyVolumes>();
   let touched = new Map<string, { party: PartySeries['party']; days: Set<number> }>();
-  /** Yesterday (day number) as of the last completed pass; null before the first. */
+  /** The last day judged (day number) as of the last completed pass; null before the first. */
   let closedThrough: number | null = null;
+  const lastJudged = (nowMs: number) => firstUnjudgedDay(nowMs, settings.graceHours) - 1;
 
   const store = (found: Map<string, PartySeries>, days: Iterable<number>) => {
     // The days read replace what was kept for them, for every party (zero where a party has none).
@@ -68,53 +71,55 @@ export function driftTracker(clickhouse: ClickHouseClient, settings: DriftSettin
     },
 
     due(nowMs) {
-      return closedThrough === null || touched.size > 0 || Math.floor(nowMs / 86_400_000) - 1 > closedThrough;
+      return closedThrough === null || touched.size > 0 || lastJudged(nowMs) > closedThrough;
     },
 
     async run(nowMs, record) {
-      const today = Math.floor(nowMs / 86_400_000);
-      const yesterday = today - 1;
+      // The first day not judged yet (today's date when the grace is 0) and the last one judged.
+      const before = firstUnjudgedDay(nowMs, settings.graceHours);
+      const last = before - 1;
       const pending = touched;
       touched = new Map();
       try {
-        const window = { today: dayString(today) };
+        const window = { before: dayString(before) };
         if (closedThrough === null) {
-          // First pass: the whole window, every closed day judged.
+          // First pass: the whole window, every day past its grace judged.
           volumes.clear();
-          store(await dailyVolumes(clickhouse, { sinceDays: DRIFT_WINDOW_DAYS, until: dayString(today) }), []);
+          store(await dailyVolumes(clickhouse, { sinceDays: DRIFT_WINDOW_DAYS, until: dayString(before) }), []);
           const findings = [...volumes.values()].flatMap((v) => driftFindings(v.party, [...v.byDay.values()], window, settings));
           await record(findings);
-          closedThrough = yesterday;
+          closedThrough = last;
           return { findings, daysRead: DRIFT_WINDOW_DAYS + 1, full: true };
         }
 
-        // Days to read again: the touched ones and, when the day changed, the history window of
-        // the days closed since (other processes may have stored CDRs for them).
+        // Days to read again: the touched ones and, when another day came up for judgement, the
+        // history window of the days judged since (other processes may have stored CDRs for them).
+        // Touched days not up for judgement yet are read when they are.
         const read = new Set<number>();
-        for (const t of pending.values()) for (const d of t.days) if (d <= today) read.add(d);
-        if (yesterday > closedThrough) {
-          const from = Math.max(closedThrough + 1 - settings.historyDays, today - DRIFT_WINDOW_DAYS);
-          for (let d = from; d <= yesterday; d++) read.add(d);
+        for (const t of pending.values()) for (const d of t.days) if (d <= before) read.add(d);
+        if (last > closedThrough) {
+          const from = Math.max(closedThrough + 1 - settings.historyDays, before - DRIFT_WINDOW_DAYS);
+          for (let d = from; d <= last; d++) read.add(d);
         }
         store(await dailyVolumes(clickhouse, { days: [...read].sort((a, b) => a - b).map(dayString) }), read);
 
         // Days to judge, per party: each touched day and the days whose history holds it; every
-        // day closed since the last pass.
+        // day whose grace passed since the last pass.
         const judge = new Map<string, Set<string>>();
         const add = (key: string, from: number, to: number) => {
           let set = judge.get(key);
           if (!set) judge.set(key, (set = new Set()));
-          for (let d = from; d <= Math.min(to, yesterday); d++) set.add(dayString(d));
+          for (let d = from; d <= Math.min(to, last); d++) set.add(dayString(d));
         };
         for (const [key, t] of pending) for (const d of t.days) add(key, d, d + settings.historyDays);
-        if (yesterday > closedThrough) for (const key of volumes.keys()) add(key, closedThrough + 1, yesterday);
+        if (last > closedThrough) for (const key of volumes.keys()) add(key, closedThrough + 1, last);
         const findings: Finding[] = [];
         for (const [key, days] of judge) {
           const v = volumes.get(key);
           if (v && days.size) findings.push(...driftFindings(v.party, [...v.byDay.values()], { ...window, days }, settings));
         }
         await record(findings);
-        closedThrough = Math.max(closedThrough, yesterday);
+        closedThrough = Math.max(closedThrough, last);
         return { findings, daysRead: read.size, full: false };
       } catch (err) {
         // Not done: what was touched is judged next time.
@@ -129,9 +134,9 @@ export function driftTracker(clickhouse: ClickHouseClient, settings: DriftSettin
   };
 }
 
-/** One full drift pass, stateless: every closed party-day of the window judged against its history. */
+/** One full drift pass, stateless: every party-day of the window past its grace judged against its history. */
 export async function judgeAllDrift(clickhouse: ClickHouseClient, nowMs: number, settings: DriftSettings = defaultDriftSettings): Promise<Finding[]> {
-  const today = Math.floor(nowMs / 86_400_000);
-  const found = await dailyVolumes(clickhouse, { sinceDays: DRIFT_WINDOW_DAYS, until: dayString(today) });
-  return [...found.values()].flatMap(({ party, series }) => driftFindings(party, series, { today: dayString(today) }, settings));
+  const before = firstUnjudgedDay(nowMs, settings.graceHours);
+  const found = await dailyVolumes(clickhouse, { sinceDays: DRIFT_WINDOW_DAYS, until: dayString(before) });
+  return [...found.values()].flatMap(({ party, series }) => driftFindings(party, series, { before: dayString(before) }, settings));
 }

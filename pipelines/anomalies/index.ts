@@ -44,7 +44,7 @@ export interface DetectorOptions {
   maxDelayMs?: number;
   /** How often party drift is judged (ms; default ANOMALY_DRIFT_INTERVAL_MS); 0: never (runDriftOnce only). */
   driftEveryMs?: number;
-  /** The clock drift judges by (tests move it across midnight). */
+  /** The clock drift judges by (tests move it past a day's end and grace). */
   now?: () => number;
   /** How long a batch waits for the ingester before it is retried (ms). */
   ingestWaitMs?: number;
@@ -97,7 +97,7 @@ interface Subject {
 export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient, options: DetectorOptions = {}): Promise<RunningDetector> {
   const log = deps.log.child({ role: 'pipelines', pipeline: 'anomalies' });
   const settings: RuleSettings = { ...defaultRuleSettings, ...options.rules };
-  const driftSettings: DriftSettings = { ...defaultDriftSettings, ...options.drift };
+  const driftSettings: DriftSettings = { ...defaultDriftSettings, graceHours: deps.config.ANOMALY_DRIFT_GRACE_H, ...options.drift };
   const { subjects } = deps.bus;
   const stats = { cdrs: 0, findings: 0, driftRuns: 0, driftDaysRead: 0, lastError: null as string | null };
   const drift = driftTracker(clickhouse, driftSettings);
@@ -290,7 +290,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
   };
 }
 
-/** One full drift pass: every closed party-day of the window judged against its history; findings written. */
+/** One full drift pass: every party-day of the window past its grace (default 24 h) judged against its history; findings written. */
 export async function runDriftOnce(deps: Pick<HubDeps, 'db' | 'bus'>, clickhouse: ClickHouseClient, settings: Partial<DriftSettings> = {}, nowMs = Date.now()): Promise<Finding[]> {
   const findings = await judgeAllDrift(clickhouse, nowMs, { ...defaultDriftSettings, ...settings });
   await writeFindings(deps, clickhouse, findings);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cdrRows, type CdrRow } from '../ingest/transform.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
-import { checkPrice, defaultRuleSettings, driftFindings, duplicateSessionFinding, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type HubTariff, type PriceCheck } from './rules.ts';
+import { checkPrice, dayString, defaultRuleSettings, driftFindings, duplicateSessionFinding, firstUnjudgedDay, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type HubTariff, type PriceCheck } from './rules.ts';
 
 const tariff: Tariff = { country_code: 'NL', party_id: 'CPA', id: 'T1', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] };
 /** A tariff version the hub holds, by default one in force long before aCdr()'s session. */
@@ -182,7 +182,7 @@ describe('party drift', () => {
   const steady = Array.from({ length: 40 }, (_, i) => 30 + ((i * 7) % 9) - 4);
   const party = { country_code: 'NL', party_id: 'CPA', currency: 'EUR' };
 
-  // The series covers 2026-01-01 … 2026-02-09 (40 days); `today` says which days are closed.
+  // The series covers 2026-01-01 … 2026-02-09 (40 days); days before `before` (here: today) are judged.
   it.each([
     ['steady traffic', steady, '2026-02-10', []],
     ['a day at four times the usual', steady.map((v, i) => (i === 35 ? v * 4 : v)), '2026-02-10', ['2026-02-05']],
@@ -192,10 +192,21 @@ describe('party drift', () => {
     ['too little history', steady.slice(0, 25).map((v, i) => (i === 24 ? v * 4 : v)), '2026-01-26', []],
     ['a party gone silent: its silent days up to yesterday', [...steady, 0, 0, 0, 0], '2026-02-14', ['2026-02-10', '2026-02-11', '2026-02-12', '2026-02-13']],
     ['a party silent for weeks: judged while its history still holds 20 active days', [...steady, ...Array(19).fill(0)], '2026-03-01', ['2026-02-10', '2026-02-11', '2026-02-12', '2026-02-13', '2026-02-14', '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18']],
-  ])('%s', (_name, values, today, days) => {
+  ])('%s', (_name, values, before, days) => {
     // Only days with CDRs are stored: silent days are absent from the series, as from ClickHouse.
-    const findings = driftFindings(party, series(values).filter((d) => d.cdrs > 0), { today });
+    const findings = driftFindings(party, series(values).filter((d) => d.cdrs > 0), { before });
     expect(findings.map((f) => f.evidence.day)).toEqual(days);
+  });
+
+  // Day D ends at midnight UTC and is judged once the grace has passed after it.
+  it.each([
+    ['2026-02-10T00:00:00Z', 0, '2026-02-10'],
+    ['2026-02-10T05:59:59Z', 6, '2026-02-09'],
+    ['2026-02-10T06:00:00Z', 6, '2026-02-10'],
+    ['2026-02-10T23:59:59Z', 24, '2026-02-09'],
+    ['2026-02-11T00:00:00Z', 24, '2026-02-10'],
+  ])('at %s with a grace of %i h, days before %s are judged', (now, graceHours, before) => {
+    expect(dayString(firstUnjudgedDay(Date.parse(now), graceHours))).toBe(before);
   });
 
   const small = Array.from({ length: 40 }, (_, i) => 10 + ((i * 5) % 7) - 3); // about 10 CDRs a day
@@ -204,16 +215,16 @@ describe('party drift', () => {
     ['a small party: an outage is drift', small.map((v, i) => (i === 35 ? 0 : v)), ['2026-02-05']],
     ['a small party: four times the usual is drift', small.map((v, i) => (i === 35 ? 40 : v)), ['2026-02-05']],
   ])('%s', (_name, values, days) => {
-    expect(driftFindings(party, series(values).filter((d) => d.cdrs > 0), { today: '2026-02-10' }).map((f) => f.evidence.day)).toEqual(days);
+    expect(driftFindings(party, series(values).filter((d) => d.cdrs > 0), { before: '2026-02-10' }).map((f) => f.evidence.day)).toEqual(days);
   });
 
   it('a silent day names the moment it closed and the fall in both measures', () => {
-    const [finding] = driftFindings(party, series([...steady, 0]).filter((d) => d.cdrs > 0), { today: '2026-02-11' });
+    const [finding] = driftFindings(party, series([...steady, 0]).filter((d) => d.cdrs > 0), { before: '2026-02-11' });
     expect(finding).toMatchObject({ key: 'party_volume_drift:NL*CPA:EUR:2026-02-10', cdr_id: null, accepted_at: Date.parse('2026-02-11T00:00:00Z') / 1000, evidence: { drifting: ['cdrs', 'revenue'], cdrs: { value: 0 } } });
   });
 
   it('judges only the days asked for', () => {
     const values = steady.map((v, i) => (i === 30 || i === 35 ? v * 4 : v));
-    expect(driftFindings(party, series(values), { today: '2026-02-10', days: new Set(['2026-02-05', '2026-02-06']) }).map((f) => f.evidence.day)).toEqual(['2026-02-05']);
+    expect(driftFindings(party, series(values), { before: '2026-02-10', days: new Set(['2026-02-05', '2026-02-06']) }).map((f) => f.evidence.day)).toEqual(['2026-02-05']);
   });
 });

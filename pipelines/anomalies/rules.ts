@@ -376,25 +376,34 @@ export interface DriftSettings {
    * parties: at a median of 10 CDRs a day a fall must exceed 95% (an outage), at 50 the `down` share rules.
    */
   noiseSigmas: number;
+  /**
+   * Hours after a UTC day ends before it is judged (ANOMALY_DRIFT_GRACE_H). CPOs that upload a
+   * day's CDRs in a nightly batch send them after midnight: judged at midnight, every one of their
+   * days would be an outage.
+   */
+  graceHours: number;
 }
 
-export const defaultDriftSettings: DriftSettings = { historyDays: 28, minActiveDays: 20, robustZUp: 5, robustZDown: 2.5, up: 1.0, down: 0.75, noiseSigmas: 3 };
+export const defaultDriftSettings: DriftSettings = { historyDays: 28, minActiveDays: 20, robustZUp: 5, robustZDown: 2.5, up: 1.0, down: 0.75, noiseSigmas: 3, graceHours: 24 };
 
 const DAY_MS = 86_400_000;
 /** Days since 1970-01-01 of a YYYY-MM-DD (UTC) day. */
 export const dayNumber = (day: string) => Math.round(Date.parse(`${day}T00:00:00Z`) / DAY_MS);
 export const dayString = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
 
+/** The first day (days since 1970-01-01) not judged at `nowMs`: day D is judged once `graceHours` have passed since it ended. */
+export const firstUnjudgedDay = (nowMs: number, graceHours: number) => Math.floor((nowMs - graceHours * 3_600_000) / DAY_MS);
+
 export interface DriftWindow {
-  /** The current UTC day (YYYY-MM-DD). Every day before it is closed and may be judged. */
-  today: string;
+  /** The first day (YYYY-MM-DD) not judged (see firstUnjudgedDay). Every day before it may be judged. */
+  before: string;
   /** Judge only these days (YYYY-MM-DD); default every closed day with enough history. */
   days?: ReadonlySet<string>;
 }
 
 /**
  * A party's daily CDR count or revenue (one currency) far from its own trailing history. Every
- * closed day (up to yesterday) is judged once the party has history, whether or not the party sent
+ * day before `window.before` is judged once the party has history, whether or not the party sent
  * CDRs since: a party that goes silent is judged on its silent days, which count as zero, until
  * its history holds too few active days. Days without CDRs count as zero from the party's first day.
  */
@@ -402,10 +411,10 @@ export function driftFindings(party: { country_code: string; party_id: string; c
   if (series.length === 0) return [];
   const byDay = new Map(series.map((d) => [dayNumber(d.day), d]));
   const first = Math.min(...byDay.keys());
-  const yesterday = dayNumber(window.today) - 1;
+  const last = dayNumber(window.before) - 1;
   const at = (n: number): DailyVolume => byDay.get(n) ?? { day: dayString(n), cdrs: 0, revenue: 0, lastAcceptedAt: 0 };
   const findings: Finding[] = [];
-  for (let d = first + settings.historyDays; d <= yesterday; d++) {
+  for (let d = first + settings.historyDays; d <= last; d++) {
     if (window.days && !window.days.has(dayString(d))) continue;
     const history: DailyVolume[] = [];
     for (let h = d - settings.historyDays; h < d; h++) history.push(at(h));

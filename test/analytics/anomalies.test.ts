@@ -2,7 +2,8 @@
 // with injected anomalies published on the OCPI stream, ingested, judged by the detector, and the
 // findings seen where their users see them — the anomaly subject on NATS and `anomalies FINAL` in
 // ClickHouse. Also: the late-CDR limit from ANOMALY_LATE_CDR_DAYS at its boundary, party drift
-// judged incrementally (a silent party, a day change, a late CDR re-reading one day), and the
+// judged incrementally (a silent party, each day only once ANOMALY_DRIFT_GRACE_H has passed after
+// it, a late CDR re-reading one day), and the
 // look-up tables the detector reads instead of `cdrs`. (`hub analytics evaluate` against the
 // issue's targets is in pipelines.test.ts.)
 import { randomBytes } from 'node:crypto';
@@ -28,6 +29,7 @@ import { testConfig } from '../support/hub.ts';
 const log = createLogger({ level: 'silent' });
 const opened: { deps: HubDeps; clickhouse: ClickHouseClient; database: string }[] = [];
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 
 /** Deps with a stream prefix and ClickHouse database of their own (migrated). */
 async function isolated(env: Record<string, string> = {}): Promise<{ config: Config; deps: HubDeps; clickhouse: ClickHouseClient }> {
@@ -164,8 +166,8 @@ describe('anomaly detector end to end', () => {
 });
 
 describe('party drift in the running detector', () => {
-  it('flags a party that went silent, judges a day just closed for every party, and re-reads only the days CDRs arrived for', async () => {
-    const { deps, clickhouse } = await isolated();
+  it('flags a party that went silent, judges each day only once ANOMALY_DRIFT_GRACE_H has passed after it (for every party), and re-reads only the days CDRs arrived for', async () => {
+    const { deps, clickhouse } = await isolated({ ANOMALY_DRIFT_GRACE_H: '6' });
     const today = Math.floor(Date.now() / DAY) * DAY;
     const data = generate({ seed: 21, cdrs: 3600, todayMs: today, days: 40, anomalyRate: 0, drift: false });
     // NL*CPA sends nothing for its sessions of the last three days.
@@ -177,7 +179,8 @@ describe('party drift in the running detector', () => {
     await waitForConsumers(deps, [INGEST_DURABLE], 60_000);
 
     const { events, sub } = listen(deps);
-    let clock = Date.now();
+    // Five hours into today: yesterday has ended, but its grace (6 h) has not passed.
+    let clock = today + 5 * HOUR;
     const detector = await startDetector(deps, clickhouse, { batchSize: 1000, maxDelayMs: 50, driftEveryMs: 200, now: () => clock });
     try {
       const day = (ms: number) => iso(ms).slice(0, 10);
@@ -185,20 +188,26 @@ describe('party drift in the running detector', () => {
       const cpa = data.parties.cpos.find((p) => p.party_id === 'CPA')!;
       const drifts = () => events.filter((e) => e.type === 'party_volume_drift').map((e) => e.finding_key).sort();
 
-      // Passes wait while the detector catches up; once it has, they judge the three silent days
-      // and nothing else, and stop: with nothing touched and the day unchanged a pass is not due.
+      // Passes wait while the detector catches up; once it has, they judge the silent days past
+      // their grace and nothing else, and stop: with nothing touched and no day's grace newly
+      // passed a pass is not due. Yesterday is not judged yet: a nightly upload may still come.
       const silentDays = [3, 2, 1].map((n) => driftKey(cpa, today - n * DAY));
       await waitForConsumers(deps, [ANOMALIES_DURABLE], 60_000);
-      await until('the silent days flagged', drifts, (d) => d.length >= 3);
+      await until('the silent days past their grace flagged', drifts, (d) => d.length >= 2);
       const runs = () => detector.stats().driftRuns;
       for (let last = -1; last !== runs(); ) {
         last = runs();
         await new Promise((r) => setTimeout(r, 1000)); // five timer ticks
       }
+      expect(drifts()).toEqual(silentDays.slice(0, 2));
+
+      // Six hours into today yesterday's grace has passed: it is judged, and still silent.
+      clock = today + 6 * HOUR;
+      await until('yesterday judged once its grace passed', drifts, (d) => d.length >= 3);
       expect(drifts()).toEqual(silentDays);
 
-      // The day changes: today closes and is judged for every party (none has CDRs for it).
-      clock += DAY;
+      // Today ends, and six hours later is judged for every party (none has CDRs for it).
+      clock = today + DAY + 6 * HOUR;
       const closed = data.parties.cpos.map((p) => driftKey(p, today));
       await until('the day just closed judged', drifts, (d) => d.length >= silentDays.length + closed.length);
       expect(drifts()).toEqual([...silentDays, ...closed].sort());
