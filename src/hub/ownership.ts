@@ -2,6 +2,7 @@
 import type { Db } from '../store/db.ts';
 import type { PartyRef } from '../bus/messages.ts';
 import { matchPrefixes } from './tokenPrefixes.ts';
+import { commandTokenOwners } from './commands/commandTokens.ts';
 
 /**
  * A token as a session or CDR names it (`cdr_token`), or as real-time authorization names it (uid
@@ -18,8 +19,10 @@ const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
 
 /**
  * The eMSP behind a token: first the tokens the hub has routed (by contract_id, then uid), then
- * the configured prefix map (contract_id, then uid; longest prefix wins). uid and contract_id are
- * CiStrings: compared case-insensitively. The contract_id's own country/party segments are not trusted: they need not match the eMSP's party id.
+ * the tokens eMSPs named in commands sent through the hub (START_SESSION, RESERVE_NOW; by
+ * contract_id, then uid), then the configured prefix map (contract_id, then uid; longest prefix
+ * wins). uid and contract_id are CiStrings: compared case-insensitively. The contract_id's own
+ * country/party segments are not trusted: they need not match the eMSP's party id.
  *
  * When the claim names its eMSP (`cdr_token.country_code`/`party_id`), only that eMSP's tokens
  * and prefixes count: a uid two eMSPs both issued, or a prefix of another eMSP, never sends the
@@ -36,6 +39,11 @@ export async function tokenOwner(db: Db, token: TokenClaim): Promise<PartyRef | 
     const query = db('ocpi_objects').where({ module: 'tokens', deleted: false }).whereRaw(`upper(data->>'${field}') = upper(?)`, [value]);
     if (stated) query.whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?)', [stated.country_code, stated.party_id]);
     const owners: PartyRef[] = await query.distinct('country_code', 'party_id').limit(2);
+    if (owners.length === 1) return owners[0];
+  }
+  for (const [field, value] of values) {
+    if (!value) continue;
+    const owners = await commandTokenOwners(db, field, value, stated);
     if (owners.length === 1) return owners[0];
   }
   for (const [, value] of values) {

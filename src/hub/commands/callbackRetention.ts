@@ -9,9 +9,11 @@
 // A pending result is never deleted, however old: it is the worker's to relay or give up.
 // Deletes go in batches, each its own statement, so a first run over a year's backlog holds no
 // lock for long and autovacuum keeps up; a run cut short is finished by the next.
+// The same run deletes the command tokens (commandTokens) no command has refreshed for as long.
 import type { HubDeps } from '../../deps.ts';
 import type { Db } from '../../store/db.ts';
 import { startPeriodicJob } from '../../periodicJob.ts';
+import { pruneCommandTokens } from './commandTokens.ts';
 
 const BATCH = 1000;
 const INTERVAL_MS = 3_600_000;
@@ -72,6 +74,8 @@ export function startCallbackRetention(deps: Pick<HubDeps, 'db' | 'log' | 'confi
     async run(log) {
       const pruned = await pruneCallbacks(deps.db, { retentionS });
       if (pruned.relays || pruned.callbacks) log.info({ ...pruned, retentionS }, 'callbacks and results past their retention pruned');
+      const commandTokens = await pruneCommandTokens(deps.db, { retentionS });
+      if (commandTokens) log.info({ commandTokens, retentionS }, 'command tokens past their retention pruned');
     },
   });
 }

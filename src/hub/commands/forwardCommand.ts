@@ -1,7 +1,8 @@
 // Commands (SPEC-DIGEST §3.8): an eMSP's command is forwarded to the CPO with the eMSP's
 // response_url replaced by a hub callback URL; the CPO's CommandResponse is relayed, and its later
 // CommandResult reaches the eMSP through relayCallback. STOP_SESSION only for a session that belongs
-// to the eMSP (sessionControl).
+// to the eMSP (sessionControl). The token of a START_SESSION / RESERVE_NOW is recorded against the
+// eMSP (commandTokens), so the session and CDR that follow reach it by open routing.
 import type { HubDeps } from '../../deps.ts';
 import type { Logger } from '../../logger.ts';
 import type { Caller } from '../../partners/credentials.ts';
@@ -17,6 +18,7 @@ import { forwardTo, resolveSyncReceiver, toPartyRef, type Relayed } from '../for
 import { locationOwner, sessionOwner } from '../ownership.ts';
 import { callingParty } from '../senderParty.ts';
 import { checkResponseUrl, registerCallback } from './callbacks.ts';
+import { recordCommandToken } from './commandTokens.ts';
 import { checkSessionControl } from '../sessionControl.ts';
 
 type Json = Record<string, unknown>;
@@ -58,6 +60,8 @@ export async function forwardCommand(deps: HubDeps, request: CommandRequest): Pr
 
   // A reservation's CANCELED_RESERVATION may come until it expires: its callback lives that long.
   const resultsUntil = command === 'RESERVE_NOW' ? new Date(String(body.expiry_date)) : undefined;
+  // The token a session or CDR will name: open routing finds this eMSP by it (tokenOwner).
+  if (command === 'START_SESSION' || command === 'RESERVE_NOW') await recordCommandToken(deps.db, body.token, sender);
   const hubUrl = await registerCallback(deps, { module: 'commands', responseUrl, requester: sender, responder: receiver, correlationId: request.correlationId, resultsUntil });
   return forwardTo(deps, receiver, target, { method: 'POST', event, path: [command], body: { ...body, response_url: hubUrl }, correlationId: request.correlationId, log: request.log });
 }
