@@ -51,3 +51,37 @@ describe('a sender reusing an X-Request-ID', () => {
     expect(pushesFor(emsp1, 'locations', 'KQ-REUSE1').map((r) => `${r.method} ${(r.body as Json).name}`)).toEqual(['PUT v0', 'PATCH v1', 'PATCH v2']);
   });
 });
+
+describe('concurrent pushes to one object', () => {
+  it('leave the receiver with the state the hub stored', async () => {
+    const location = locationOf('KQ-RACE1', { name: 'start', last_updated: '2030-02-01T00:00:00Z' });
+    expect((await net.send(cpo, 'PUT', '/receiver/locations/NL/KQC/KQ-RACE1', { body: location, to: party(emsp1) })).body.status_code).toBe(1000);
+    const names = Array.from({ length: 30 }, (_, i) => `name-${i}`);
+    // JetStream acknowledging the first of them late (network jitter, a busy server): the others
+    // must not reach the stream before it unless they were also stored before it.
+    const bus = net.hub.deps.bus;
+    const publish = bus.publish;
+    let first = true;
+    bus.publish = async (subject, data, msgId) => {
+      if (first && subject.includes('.ocpi.locations.')) {
+        first = false;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      return publish(subject, data, msgId);
+    };
+    const answers = await Promise.all(
+      names.map((name) => net.send(cpo, 'PATCH', '/receiver/locations/NL/KQC/KQ-RACE1', { body: { name, last_updated: '2030-02-01T00:00:01Z' }, to: party(emsp1) })),
+    ).finally(() => {
+      bus.publish = publish;
+    });
+    expect(answers.map((a) => a.body.status_code)).toEqual(names.map(() => 1000));
+
+    await waitFor(() => pushesFor(emsp1, 'locations', 'KQ-RACE1').length === names.length + 1, { what: 'every PATCH at the eMSP', timeoutMs: 30_000 });
+    await settle();
+    const received = pushesFor(emsp1, 'locations', 'KQ-RACE1');
+    expect(received).toHaveLength(names.length + 1);
+    const stored = await findObject(net.hub.deps.db, { module: 'locations', countryCode: 'NL', partyId: 'KQC', objectId: 'KQ-RACE1' });
+    // The receiver applied the PATCHes in the order they came: its name is the last one's.
+    expect((received.at(-1)!.body as Json).name).toBe(stored!.data.name);
+  });
+});

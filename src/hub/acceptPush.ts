@@ -1,6 +1,7 @@
 // A partner pushes a client-owned object (PUT / PATCH / DELETE on a Receiver interface of the
 // hub). The push is validated, its resulting state stored, and it is appended to JetStream for
-// each receiver before the sender hears 1000 (store-and-forward; delivery happens later).
+// each receiver, under the object's row lock and before the sender hears 1000 (store-and-forward;
+// delivery happens later).
 import { randomUUID } from 'node:crypto';
 import type { HubDeps } from '../deps.ts';
 import type { Caller } from '../partners/credentials.ts';
@@ -117,7 +118,19 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
     accepted_at: acceptedAt,
   }));
 
-  const { created, outboxId } = await deps.db.transaction(async (trx) => {
+  // Published while the object's row is locked, before the commit: pushes to one object reach the
+  // stream in the order their states were stored (a concurrent push waits on the lock, or for a new
+  // object on the insert, until this one is committed), and a replay or the outbox sweeper, which
+  // take the same lock, cannot interleave. A publish that fails rolls the transaction back: the
+  // sender hears an error and the hub's copy does not hold a change no receiver will get.
+  //
+  // So this path writes no object_outbox row: the state it was for (committed, never published)
+  // cannot arise any more. The one case left in between is the reverse, a publish that went through
+  // (or timed out after JetStream stored it) and a commit that did not (the process died, Postgres
+  // went away): a row written in this transaction would be rolled back with the state and tell the
+  // sweeper nothing. There the receivers get one change the hub has not stored; the sender heard no
+  // 1000 and pushes again. The sweeper stays for the rows earlier versions left behind.
+  const created = await deps.db.transaction(async (trx) => {
     const current = (await findObject(trx, ref, { lock: true }))?.data;
     const next = nextState(request, current, body);
     const created = await saveObject(trx, ref, {
@@ -127,15 +140,9 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
       broadcast: decision.mode === 'broadcast',
       deleted: request.event === 'delete',
     });
-    if (messages.length === 0) return { created, outboxId: undefined };
-    const [row] = await trx('object_outbox').insert({ messages: JSON.stringify(messages) }, ['id']);
-    return { created, outboxId: String(row.id) };
+    await publishPush(deps, messages);
+    return created;
   });
-
-  await publishPush(deps, messages);
-  // Confirmed: the sweeper has nothing to do for this push. A row left by a failed delete only
-  // costs the receivers one PUT of the state they already have.
-  if (outboxId) void deps.db('object_outbox').where({ id: outboxId }).delete().catch((err: unknown) => deps.log.warn({ err }, 'outbox row of a published push not deleted'));
   return { created: created && request.ids.length === 1 && request.event === 'put', receivers: messages.map((m) => m.receiver!), mode: decision.mode };
 }
 

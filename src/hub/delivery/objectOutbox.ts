@@ -1,9 +1,11 @@
-// The outbox of stored objects (locations, sessions, tariffs, tokens). acceptPush writes a row with
-// a push's messages in the transaction that stores the object's new state and deletes it once
-// JetStream confirmed them. When the publish fails (NATS unreachable, the process dies in between)
-// the sender hears an error but the hub's copy already holds the change: if the sender does not
-// push again, GET-all via the hub would show a state the receivers never got. So the sweeper (the
-// CDR outbox's periodic job) takes rows older than OUTBOX_GRACE_S and brings each receiver to the
+// The outbox of stored objects (locations, sessions, tariffs, tokens). Earlier versions of
+// acceptPush wrote a row with a push's messages in the transaction that stored the object's new
+// state, published after the commit and deleted the row once JetStream confirmed. When that
+// publish failed (NATS unreachable, the process died in between) the sender heard an error but the
+// hub's copy already held the change. acceptPush now publishes inside that transaction, under the
+// row lock, so a failed publish stores nothing and it writes no row (see there); this sweeper
+// settles the rows a hub upgraded from such a version may still hold, and any writer that keeps
+// the pattern. It takes rows older than OUTBOX_GRACE_S and brings each receiver to the
 // object's current state, as a replay does: one PUT of the whole object (or the DELETE of a
 // deleted tariff) per receiver and object, however many of its pushes were left behind. Sending
 // the old messages instead could overtake newer pushes that did go through and roll the receiver
