@@ -2,7 +2,7 @@
 // reads it on every request, and registrations are rare.
 import type { Db } from '../store/db.ts';
 import type { Endpoint } from '../store/platforms.ts';
-import type { KnownParty } from './routing.ts';
+import { receivingParty, type KnownParty } from './routing.ts';
 import type { PartyRef } from '../bus/messages.ts';
 import { partyKey } from '../bus/subjects.ts';
 
@@ -28,7 +28,10 @@ export class PartyDirectory {
     if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache.parties;
     const rows = await this.db('parties')
       .join('platforms', 'platforms.id', 'parties.platform_id')
-      .select('parties.id', 'parties.country_code', 'parties.party_id', 'parties.role', 'parties.status', 'parties.platform_id', 'platforms.state', 'platforms.endpoints');
+      .select('parties.id', 'parties.country_code', 'parties.party_id', 'parties.role', 'parties.status', 'parties.platform_id', 'platforms.state', 'platforms.endpoints')
+      // A fixed order, so that whichever process asks, the same row comes first: a registered
+      // platform's row before an unregistered one's under the same identity, then by role.
+      .orderByRaw(`(platforms.state = 'REGISTERED') DESC, upper(parties.country_code), upper(parties.party_id), parties.role, parties.id`);
     const parties = rows.map(
       (r): DirectoryParty => ({
         partyUuid: r.id,
@@ -50,6 +53,15 @@ export class PartyDirectory {
   async find(ref: PartyRef, role?: string): Promise<DirectoryParty | undefined> {
     const key = partyKey(ref.country_code, ref.party_id);
     return (await this.all()).find((p) => partyKey(p.country_code, p.party_id) === key && (role === undefined || p.role === role));
+  }
+
+  /**
+   * The row under `ref` that receives pushes of `module` (routing.ts `receivingParty`): with a CPO and
+   * an eMSP under one country_code/party_id, a CDR is the eMSP's, a token the CPO's.
+   */
+  async receiverOf(ref: PartyRef, module: string): Promise<DirectoryParty | undefined> {
+    const key = partyKey(ref.country_code, ref.party_id);
+    return receivingParty((await this.all()).filter((p) => partyKey(p.country_code, p.party_id) === key), module, 'RECEIVER');
   }
 
   async ofPlatform(platformId: string): Promise<DirectoryParty[]> {

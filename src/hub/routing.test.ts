@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideRoute, type KnownParty, type RouteInput } from './routing.ts';
+import { decideRoute, receivingParty, rolesImplementing, type KnownParty, type RouteInput } from './routing.ts';
 
 const party = (cc: string, pid: string, role: string, modules: string[], extra: Partial<KnownParty> = {}): KnownParty => ({
   country_code: cc,
@@ -60,5 +60,65 @@ describe('decideRoute', () => {
     expect(decideRoute(input({ to: emsp1 }))).toMatchObject({ ok: true, mode: 'direct' });
     expect(decideRoute(input({ to: hub }))).toMatchObject({ ok: true, mode: 'broadcast' });
     expect(decideRoute(input({ module: 'cdrs', owner: emsp1 }))).toMatchObject({ ok: true, mode: 'open' });
+  });
+});
+
+describe('a platform with a CPO and an eMSP under one country_code/party_id', () => {
+  // Endpoints are the platform's: both rows list every interface, only the role tells them apart.
+  const modules = ['locations:RECEIVER', 'sessions:RECEIVER', 'cdrs:RECEIVER', 'tokens:RECEIVER', 'commands:RECEIVER', 'locations:SENDER', 'tokens:SENDER', 'hubclientinfo:RECEIVER'];
+  const both = (cpoStatus: KnownParty['status'], emspStatus: KnownParty['status']) => [
+    party('NL', 'XX1', 'CPO', modules, { status: cpoStatus, platformId: 'XX' }),
+    party('NL', 'XX1', 'EMSP', modules, { status: emspStatus, platformId: 'XX' }),
+  ];
+  const target = { country_code: 'NL', party_id: 'XX1' };
+  const routed = (decision: ReturnType<typeof decideRoute>) => (decision.ok ? decision.receivers.map((r) => r.role) : decision.error);
+
+  it.each([
+    ['a CDR goes to the eMSP', 'cdrs', 'push', 'RECEIVER', emsp1, ['CONNECTED', 'CONNECTED'], ['EMSP']],
+    ['a session goes to the eMSP', 'sessions', 'push', 'RECEIVER', cpo, ['CONNECTED', 'CONNECTED'], ['EMSP']],
+    ['a token goes to the CPO', 'tokens', 'push', 'RECEIVER', emsp1, ['CONNECTED', 'CONNECTED'], ['CPO']],
+    ['a command goes to the CPO', 'commands', 'sync', 'RECEIVER', emsp1, ['CONNECTED', 'CONNECTED'], ['CPO']],
+    ['locations are read from the CPO', 'locations', 'sync', 'SENDER', emsp1, ['CONNECTED', 'CONNECTED'], ['CPO']],
+    ['a token is authorized at the eMSP', 'tokens', 'sync', 'SENDER', cpo, ['CONNECTED', 'CONNECTED'], ['EMSP']],
+    // The rows come in either order: the role decides, not which row the database returned first.
+    ['a CDR to a suspended eMSP is refused, the connected CPO does not stand in', 'cdrs', 'push', 'RECEIVER', cpo, ['CONNECTED', 'SUSPENDED'], 'not_connected'],
+    ['a session to a suspended eMSP is refused', 'sessions', 'push', 'RECEIVER', cpo, ['CONNECTED', 'SUSPENDED'], 'not_connected'],
+    ['a suspended CPO does not hold back CDRs to the eMSP', 'cdrs', 'push', 'RECEIVER', cpo, ['SUSPENDED', 'CONNECTED'], ['EMSP']],
+    ['a suspended CPO takes no tokens', 'tokens', 'push', 'RECEIVER', emsp1, ['SUSPENDED', 'CONNECTED'], 'not_connected'],
+    ['a suspended eMSP does not hold back tokens to the CPO', 'tokens', 'push', 'RECEIVER', emsp1, ['CONNECTED', 'SUSPENDED'], ['CPO']],
+  ] as const)('%s', (_name, module, kind, receiverInterface, sender, [cpoStatus, emspStatus], expected) => {
+    for (const rows of [both(cpoStatus, emspStatus), both(cpoStatus, emspStatus).reverse()]) {
+      expect(routed(decideRoute(input({ module, kind, receiverInterface, sender, to: target, parties: rows })))).toEqual(expected);
+    }
+  });
+});
+
+describe('receivingParty', () => {
+  const rows = (statuses: KnownParty['status'][]) => statuses.map((status, i) => party('NL', 'YY1', ['CPO', 'EMSP'][i], ['cdrs:RECEIVER', 'hubclientinfo:RECEIVER'], { status, platformId: 'YY' }));
+
+  it('takes the row of the receiving role whatever its status', () => {
+    expect(receivingParty(rows(['CONNECTED', 'SUSPENDED']), 'cdrs', 'RECEIVER')).toMatchObject({ role: 'EMSP', status: 'SUSPENDED' });
+  });
+
+  it('without a row of the receiving role, the first implementing row', () => {
+    expect(receivingParty(rows(['CONNECTED']), 'cdrs', 'RECEIVER')).toMatchObject({ role: 'CPO' });
+    expect(receivingParty(rows(['CONNECTED']), 'tariffs', 'RECEIVER')).toBeUndefined();
+  });
+
+  it('for modules any role takes (hubclientinfo), a row that is not suspended', () => {
+    expect(receivingParty(rows(['SUSPENDED', 'CONNECTED']), 'hubclientinfo', 'RECEIVER')).toMatchObject({ role: 'EMSP' });
+    expect(receivingParty(rows(['SUSPENDED', 'SUSPENDED']), 'hubclientinfo', 'RECEIVER')).toMatchObject({ role: 'CPO' });
+  });
+
+  it.each([
+    ['cdrs', 'RECEIVER', ['EMSP', 'NSP', 'OTHER', 'NAP', 'SCSP']],
+    ['cdrs', 'SENDER', ['CPO']],
+    ['tokens', 'RECEIVER', ['CPO']],
+    ['tokens', 'SENDER', ['EMSP', 'OTHER']],
+    ['commands', 'RECEIVER', ['CPO']],
+    ['chargingprofiles', 'RECEIVER', ['CPO']],
+    ['hubclientinfo', 'RECEIVER', undefined],
+  ] as const)('%s %s is implemented by %j', (module, iface, roles) => {
+    expect(rolesImplementing(module, iface)).toEqual(roles);
   });
 });

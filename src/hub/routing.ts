@@ -49,6 +49,44 @@ export function broadcastRoles(senderRole: string): string[] {
   }
 }
 
+/** The roles that own each module's objects and implement its Sender interface (SPEC-DIGEST §2.2). */
+const OWNER_ROLES: Record<string, readonly string[]> = {
+  locations: ['CPO'],
+  sessions: ['CPO'],
+  cdrs: ['CPO'],
+  tariffs: ['CPO'],
+  tokens: ['EMSP', 'OTHER'],
+};
+
+/** Modules whose Receiver interface is the CPO's: commands and charging profiles go to the charge point's operator. */
+const CPO_RECEIVES = new Set(['commands', 'chargingprofiles']);
+
+/**
+ * The roles that implement a module's interface, or undefined when any role may (hubclientinfo,
+ * credentials). Endpoints belong to a platform, not to a role: a platform with a CPO and an eMSP
+ * under one country_code/party_id lists `cdrs:RECEIVER` for both rows, and only the role says which
+ * of the two a CDR is for. A CPO's locations, sessions, CDRs and tariffs go to the roles a CPO
+ * broadcasts to; an eMSP's tokens, commands and charging profiles go to the CPO.
+ */
+export function rolesImplementing(module: string, iface: 'SENDER' | 'RECEIVER'): readonly string[] | undefined {
+  const owners = OWNER_ROLES[module];
+  if (owners) return iface === 'SENDER' ? owners : module === 'tokens' ? broadcastRoles('EMSP') : broadcastRoles('CPO');
+  if (CPO_RECEIVES.has(module)) return iface === 'RECEIVER' ? ['CPO'] : broadcastRoles('CPO');
+  return undefined;
+}
+
+/**
+ * Which of one country_code/party_id's rows takes a call to `module:iface`: the row of the role that
+ * implements it, whatever its status (a suspended eMSP is not stood in for by the CPO beside it).
+ * Without such a row (or for modules any role may take), the first implementing row that is not
+ * suspended, else the first. Undefined when none implements it.
+ */
+export function receivingParty<P extends KnownParty>(rows: readonly P[], module: string, iface: 'SENDER' | 'RECEIVER'): P | undefined {
+  const implementing = rows.filter((p) => p.interfaces.has(`${module}:${iface}`));
+  const roles = rolesImplementing(module, iface);
+  return implementing.find((p) => roles?.includes(p.role)) ?? implementing.find((p) => p.status !== 'SUSPENDED') ?? implementing[0];
+}
+
 export const sameParty = (a: PartyRef, b: PartyRef) =>
   a.country_code.toUpperCase() === b.country_code.toUpperCase() && a.party_id.toUpperCase() === b.party_id.toUpperCase();
 
@@ -74,7 +112,7 @@ export function decideRoute(input: RouteInput): RouteDecision {
   }
   const candidates = input.parties.filter((p) => sameParty(p, target) && p.platformId !== undefined);
   if (candidates.length === 0) return { ok: false, error: 'unknown_receiver', message: `unknown receiver ${target.country_code}-${target.party_id}` };
-  const receiver = candidates.find(implementing);
+  const receiver = receivingParty(candidates, input.module, input.receiverInterface);
   if (!receiver) {
     return { ok: false, error: 'not_implemented', message: `${target.country_code}-${target.party_id} does not implement the ${input.module} ${input.receiverInterface.toLowerCase()} interface` };
   }

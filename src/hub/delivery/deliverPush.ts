@@ -19,7 +19,7 @@ export interface Attempt {
 
 export async function deliverPush(deps: HubDeps, message: OcpiPushMessage): Promise<Attempt> {
   const started = performance.now();
-  const receiver = message.receiver && (await deps.directory.find(message.receiver));
+  const receiver = message.receiver && (await deps.directory.receiverOf(message.receiver, message.module));
   const endpoint = receiver?.endpoints.find((e) => e.identifier === message.module && e.role === 'RECEIVER');
   const platform = receiver && (await platformAuth(deps, receiver.platformId));
   if (!receiver || receiver.platformState !== 'REGISTERED' || !endpoint || !platform) {

@@ -53,7 +53,9 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
     const receiver = message.receiver!;
     // Suspended by an operator: not attempted. The lane keeps running and the message waits in it
     // (a lane stopped with a pull outstanding would strand its message until the ack wait ran out).
-    if ((await deps.directory.find(receiver))?.status === 'SUSPENDED') return { nakMs: SUSPENDED_RECHECK_MS };
+    // The row of the role that takes this module decides: with a CPO and an eMSP under one party
+    // id, a suspended eMSP holds back its CDRs while the CPO beside it still gets its tokens.
+    if ((await deps.directory.receiverOf(receiver, message.module))?.status === 'SUSPENDED') return { nakMs: SUSPENDED_RECHECK_MS };
     const attempt = await deliverPush(deps, message);
     const fact = (outcome: string) => {
       const body = JSON.stringify({
