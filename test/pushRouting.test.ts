@@ -85,3 +85,61 @@ describe('concurrent pushes to one object', () => {
     expect((received.at(-1)!.body as Json).name).toBe(stored!.data.name);
   });
 });
+
+describe('a follow-up push without OCPI-to-*', () => {
+  it('goes to every eMSP the location was pushed to directly, and the others neither get nor list it', async () => {
+    const lastUpdated = '2031-03-03T03:03:03Z';
+    const location = locationOf('KQ-TWO1', { name: 'two eMSPs', last_updated: lastUpdated });
+    for (const emsp of [emsp1, emsp2]) {
+      expect((await net.send(cpo, 'PUT', '/receiver/locations/NL/KQC/KQ-TWO1', { body: location, to: party(emsp) })).body.status_code).toBe(1000);
+    }
+    const patch = { name: 'renamed', last_updated: '2031-03-03T03:03:04Z' };
+    const sent = await net.send(cpo, 'PATCH', '/receiver/locations/NL/KQC/KQ-TWO1', { body: patch });
+    expect(sent.body.status_code).toBe(1000);
+
+    for (const emsp of [emsp1, emsp2]) {
+      const received = await waitFor(() => pushesFor(emsp, 'locations', 'KQ-TWO1').find((r) => r.method === 'PATCH'), { what: `the PATCH at ${emsp.roles[0].party_id}` });
+      expect(received.body).toEqual(patch);
+      expect(received.headers['ocpi-from-party-id']).toBe('KQC');
+      expect(received.headers['ocpi-to-party-id']).toBe(emsp.roles[0].party_id);
+    }
+    await settle();
+    for (const emsp of [emsp1, emsp2]) expect(pushesFor(emsp, 'locations', 'KQ-TWO1').map((r) => r.method)).toEqual(['PUT', 'PATCH']);
+    for (const other of [emsp3, both]) expect(pushesFor(other, 'locations', 'KQ-TWO1')).toHaveLength(0);
+
+    const window = 'date_from=2031-03-03T03:03:00Z&date_to=2031-03-03T03:03:10Z';
+    const listedBy = async (p: TestPartner) => {
+      const listed = await net.send(p, 'GET', `/sender/locations?${window}`);
+      expect(listed.body.status_code, listed.text).toBe(1000);
+      return (listed.body.data as Json[]).filter((l) => l.id === 'KQ-TWO1');
+    };
+    for (const emsp of [emsp1, emsp2]) expect((await listedBy(emsp)).map((l) => l.name)).toEqual(['renamed']);
+    expect(await listedBy(emsp3)).toEqual([]);
+    const stored = await findObject(net.hub.deps.db, { module: 'locations', countryCode: 'NL', partyId: 'KQC', objectId: 'KQ-TWO1' });
+    expect(stored!.broadcast).toBe(false);
+  });
+
+  it('goes to the eMSP of a platform with a CPO and an eMSP under one party id that got the session', async () => {
+    const session = {
+      ...example('session_example_1_simple_start.json'),
+      country_code: 'NL',
+      party_id: 'KQC',
+      id: 'KQ-SESS1',
+      cdr_token: { country_code: 'NL', party_id: 'KQB', uid: 'KQ-UID-1', type: 'RFID', contract_id: 'NL-KQB-C0001' },
+    };
+    const put = await net.send(cpo, 'PUT', '/receiver/sessions/NL/KQC/KQ-SESS1', { body: session, to: party(both, 1) });
+    expect(put.body.status_code).toBe(1000);
+    await waitFor(() => pushesFor(both, 'sessions', 'KQ-SESS1').length === 1, { what: 'the session at KQB' });
+
+    // A PATCH carries no cdr_token: it goes where the session went.
+    const patch = { kwh: 5.5, last_updated: '2031-04-04T04:04:04Z' };
+    const sent = await net.send(cpo, 'PATCH', '/receiver/sessions/NL/KQC/KQ-SESS1', { body: patch });
+    expect(sent.body.status_code, sent.text).toBe(1000);
+    const received = await waitFor(() => pushesFor(both, 'sessions', 'KQ-SESS1').find((r) => r.method === 'PATCH'), { what: 'the session PATCH at KQB' });
+    expect(received.body).toEqual(patch);
+    expect(received.headers['ocpi-to-party-id']).toBe('KQB');
+    await settle();
+    expect(pushesFor(both, 'sessions', 'KQ-SESS1').map((r) => r.method)).toEqual(['PUT', 'PATCH']);
+    for (const other of [emsp1, emsp2, emsp3]) expect(pushesFor(other, 'sessions', 'KQ-SESS1')).toHaveLength(0);
+  });
+});

@@ -10,10 +10,10 @@ import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
 import { partyKey } from '../bus/subjects.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
-import { findObject, saveObject, type ObjectRef } from '../store/objects.ts';
+import { findObject, saveObject, type ObjectRef, type StoredObject } from '../store/objects.ts';
 import { applyLocationChange, mergePatch, ObjectStateError, patchSession } from './objectState.ts';
 import { tokenOwner } from './ownership.ts';
-import { decideRoute } from './routing.ts';
+import { decideRoute, type KnownParty, type RouteDecision } from './routing.ts';
 import { publishPush } from './publishPush.ts';
 import { routeError } from './routeErrors.ts';
 import { senderParty } from './senderParty.ts';
@@ -75,24 +75,7 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
     throw new InvalidParametersError(`unknown ${request.module.slice(0, -1)} ${ref.objectId}: PUT it first`, [{ path: 'object_id', message: 'unknown object' }]);
   }
 
-  let owner: PartyRef | undefined;
-  if (!request.routing.to) {
-    // A follow-up push without routing headers goes where the object went before.
-    const previous = stored && !stored.broadcast ? parties.filter((p) => stored.receivers.includes(partyKey(p.country_code, p.party_id))) : [];
-    if (previous.length === 1) owner = previous[0];
-    else if (request.module === 'sessions') owner = await tokenOwner(deps.db, ((body ?? stored?.data) as Json | undefined)?.cdr_token as Json ?? {});
-  }
-  const decision = decideRoute({
-    module: request.module,
-    kind: 'push',
-    receiverInterface: 'RECEIVER',
-    hub: { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID },
-    sender,
-    to: request.routing.to && { country_code: request.routing.to.countryCode, party_id: request.routing.to.partyId },
-    owner,
-    parties,
-  });
-  if (!decision.ok) throw routeError(decision);
+  const decision = await routePush(deps, request, sender, parties, stored, body);
 
   const hub = { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID };
   const senderRef = { country_code: sender.country_code, party_id: sender.party_id };
@@ -144,6 +127,53 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
     return created;
   });
   return { created: created && request.ids.length === 1 && request.event === 'put', receivers: messages.map((m) => m.receiver!), mode: decision.mode };
+}
+
+/**
+ * Who receives the push. With OCPI-to-* the headers say so. Without them a follow-up push goes where
+ * the object went before: to every party it was addressed to (one role each: the one implementing
+ * the module's receiver interface, so a platform with a CPO and an eMSP under one party id gets it
+ * once), or to everybody again if it was broadcast. An object the hub does not know yet, or whose
+ * receivers are gone from the directory, is routed as decideRoute says (sessions: to the eMSP of
+ * the session's cdr_token, the stored one when a PATCH does not carry it; the rest broadcast).
+ */
+async function routePush(deps: HubDeps, request: PushRequest, sender: KnownParty, parties: KnownParty[], stored: StoredObject | undefined, body: Json | undefined): Promise<Extract<RouteDecision, { ok: true }>> {
+  const input = {
+    module: request.module,
+    kind: 'push' as const,
+    receiverInterface: 'RECEIVER' as const,
+    hub: { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID },
+    sender,
+    parties,
+  };
+  if (request.routing.to) return routed(decideRoute({ ...input, to: { country_code: request.routing.to.countryCode, party_id: request.routing.to.partyId } }));
+
+  const previous = new Map<string, PartyRef>();
+  if (stored && !stored.broadcast) {
+    for (const p of parties) {
+      const key = partyKey(p.country_code, p.party_id);
+      if (stored.receivers.includes(key) && !previous.has(key)) previous.set(key, { country_code: p.country_code, party_id: p.party_id });
+    }
+  }
+  if (previous.size === 0) {
+    const cdrToken = (body?.cdr_token ?? stored?.data.cdr_token) as Json | undefined;
+    const owner = request.module === 'sessions' ? await tokenOwner(deps.db, cdrToken ?? {}) : undefined;
+    return routed(decideRoute({ ...input, owner }));
+  }
+
+  // Each previous receiver as its own open route; one that cannot take it now (suspended, gone,
+  // no longer implementing the interface) does not keep the others from getting the change.
+  const decisions = [...previous.values()].map((owner) => decideRoute({ ...input, owner }));
+  const receivers = decisions.flatMap((d) => (d.ok ? d.receivers : []));
+  const refused = decisions.filter((d): d is Extract<RouteDecision, { ok: false }> => !d.ok);
+  if (receivers.length === 0) throw routeError(refused[0]);
+  if (refused.length) deps.log.warn({ module: request.module, objectId: request.ids[0], refused: refused.map((d) => d.message) }, 'follow-up push not sent to some of the object’s earlier receivers');
+  return { ok: true, mode: 'open', receivers };
+}
+
+function routed(decision: RouteDecision): Extract<RouteDecision, { ok: true }> {
+  if (!decision.ok) throw routeError(decision);
+  return decision;
 }
 
 function checkBody(request: PushRequest): Json {
