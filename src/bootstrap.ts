@@ -5,13 +5,13 @@ import { createDb, dropDatabase, ensureDatabase, migrateLatest } from './store/d
 import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse } from './store/clickhouse.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { deriveTokenKeys } from './partners/tokenCrypto.ts';
-import { connectBus, deleteStreams, ensureStreams } from './bus/nats.ts';
+import { connectBus, deleteStreams, ensureStreams, ocpiStreamMaxAgeDays } from './bus/nats.ts';
 import { PartyDirectory } from './hub/partyDirectory.ts';
 import { CdrWriter } from './store/cdrWriter.ts';
 
 export async function buildDeps(config: Config, log?: Logger, name = 'ocpi-hub'): Promise<HubDeps> {
   const bus = await connectBus(config.NATS_URL, config.NATS_STREAM_PREFIX, name);
-  await ensureStreams(bus, { replicas: config.NATS_REPLICAS, ocpiMaxAgeDays: Math.ceil(config.DELIVERY_HORIZON_HOURS / 24) + 1 });
+  await ensureStreams(bus, { replicas: config.NATS_REPLICAS, ocpiMaxAgeDays: ocpiStreamMaxAgeDays(config.DELIVERY_HORIZON_HOURS) });
   const db = createDb(config.DATABASE_URL);
   return {
     config,

@@ -16,10 +16,24 @@ export interface Bus {
 
 const DAY_NS = 24 * 60 * 60 * 1e9;
 
+/**
+ * Days the OCPI stream keeps a message: the delivery horizon plus a week. A message is only turned
+ * into a dead letter (Postgres, replayable) when a worker handles it past the horizon, and that can
+ * come well after the horizon itself: a receiver's backoff or Retry-After of up to an hour, workers
+ * down over a long weekend, a lane opened late. A stream that deleted messages a day after the
+ * horizon lost them in such gaps with nothing logged and nothing to replay (CDRs already marked
+ * published, so the outbox sweeper does not send them again); a week beyond it leaves that time.
+ */
+export const OCPI_STREAM_MARGIN_DAYS = 7;
+
+export function ocpiStreamMaxAgeDays(deliveryHorizonHours: number): number {
+  return Math.ceil(deliveryHorizonHours / 24) + OCPI_STREAM_MARGIN_DAYS;
+}
+
 export interface StreamOptions {
   /** Replicas per stream: 1 on a single server, 3 on a cluster. */
   replicas: number;
-  /** How long accepted pushes stay in the stream: longer than the delivery horizon, for replay. */
+  /** How long accepted pushes stay in the stream: comfortably longer than the delivery horizon (ocpiStreamMaxAgeDays). */
   ocpiMaxAgeDays: number;
 }
 
@@ -42,7 +56,10 @@ export async function connectBus(url: string, streamPrefix: string, name: string
   };
 }
 
-/** Creates or updates the streams. Safe to run from every process at start-up. */
+/**
+ * Creates or updates the streams. Safe to run from every process at start-up; an existing stream
+ * takes the current settings (a longer max_age included) at the next start.
+ */
 export async function ensureStreams(bus: Bus, options: StreamOptions): Promise<void> {
   const { streams } = bus.subjects;
   const definitions = [

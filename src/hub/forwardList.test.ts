@@ -30,7 +30,7 @@ describe('hubNextLink', () => {
 
 describe('readingParty', () => {
   const party = (cc: string, pid: string, role: string): DirectoryParty =>
-    ({ country_code: cc, party_id: pid, role, status: 'CONNECTED', platformId: 'p', interfaces: new Set(), partyUuid: `${cc}${pid}${role}`, platformState: 'REGISTERED', endpoints: [] }) as DirectoryParty;
+    ({ country_code: cc, party_id: pid, role, status: 'CONNECTED', platformId: 'p', interfaces: new Set(), partyUuid: `${cc}${pid}${role}`, platformState: 'REGISTERED', platformUpdatedAt: new Date(0), endpoints: [] }) as DirectoryParty;
   const emsp = party('NL', 'EMS', 'EMSP');
   const cpo = party('NL', 'CPO', 'CPO');
   const from = (p: DirectoryParty) => ({ from: { countryCode: p.country_code, partyId: p.party_id } });

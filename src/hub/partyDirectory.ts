@@ -9,6 +9,8 @@ import { partyKey } from '../bus/subjects.ts';
 export interface DirectoryParty extends KnownParty {
   partyUuid: string;
   platformState: string;
+  /** When the platform's state last changed (for an unregistered one: when it unregistered). */
+  platformUpdatedAt: Date;
   endpoints: Endpoint[];
 }
 
@@ -28,7 +30,7 @@ export class PartyDirectory {
     if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache.parties;
     const rows = await this.db('parties')
       .join('platforms', 'platforms.id', 'parties.platform_id')
-      .select('parties.id', 'parties.country_code', 'parties.party_id', 'parties.role', 'parties.status', 'parties.platform_id', 'platforms.state', 'platforms.endpoints')
+      .select('parties.id', 'parties.country_code', 'parties.party_id', 'parties.role', 'parties.status', 'parties.platform_id', 'platforms.state', 'platforms.endpoints', 'platforms.updated_at')
       // A fixed order, so that whichever process asks, the same row comes first: a registered
       // platform's row before an unregistered one's under the same identity, then by role.
       .orderByRaw(`(platforms.state = 'REGISTERED') DESC, upper(parties.country_code), upper(parties.party_id), parties.role, parties.id`);
@@ -42,6 +44,7 @@ export class PartyDirectory {
         status: r.state === 'REGISTERED' ? r.status : 'SUSPENDED',
         platformId: r.platform_id,
         platformState: r.state,
+        platformUpdatedAt: new Date(r.updated_at),
         endpoints: r.endpoints,
         interfaces: new Set((r.endpoints as Endpoint[]).map((e) => `${e.identifier}:${e.role}`)),
       }),

@@ -65,7 +65,8 @@ export class Network {
    * The run's database is shared by the test files that do not take a namespace of their own. A
    * partner whose server is gone would stay REGISTERED there, and every later file's hub would
    * open its lanes, keep failing to deliver what was left for it and announce it OFFLINE to every
-   * platform. Once its file is done it is as if it had unregistered.
+   * platform. Once its file is done it is as if it had unregistered long ago: past every delivery
+   * horizon, so nothing can still be waiting for it and no worker keeps lanes open for it.
    */
   private async retirePartners(): Promise<void> {
     const { db } = this.hub.deps;
@@ -74,7 +75,7 @@ export class Network {
     const named = parties.map(() => '(upper(country_code) = ? AND upper(party_id) = ?)').join(' OR ');
     await db('platforms')
       .whereIn('id', db('parties').select('platform_id').whereRaw(named, parties.flat()))
-      .update({ state: 'UNREGISTERED' });
+      .update({ state: 'UNREGISTERED', updated_at: new Date('2000-01-01T00:00:00Z') });
   }
 }
 

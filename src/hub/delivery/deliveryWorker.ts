@@ -10,9 +10,11 @@ import { partyKey, UNORDERED_LANE, type Lane } from '../../bus/subjects.ts';
 import { runConsumer, type RunningConsumer } from '../../bus/consume.ts';
 import { nextTurn } from '../../bus/nextTurn.ts';
 import { eachLimit } from '../../eachLimit.ts';
-import { deliverPush } from './deliverPush.ts';
+import { OCPI_STREAM_MARGIN_DAYS } from '../../bus/nats.ts';
+import type { DirectoryParty } from '../partyDirectory.ts';
+import { deliverPush, type Attempt } from './deliverPush.ts';
 import { recordDeadLetter } from './deadLetters.ts';
-import { backoffDelay, pastHorizon } from './retryPolicy.ts';
+import { backoffDelay, beforeAttempt, pastHorizon, PAST_HORIZON } from './retryPolicy.ts';
 import { ReceiverHealth, stillAliveTickMs } from './receiverHealth.ts';
 
 export interface DeliveryWorkerOptions {
@@ -30,12 +32,27 @@ export function lanesOf(partitions: number): Lane[] {
   return [...Array.from({ length: partitions }, (_, i) => i), UNORDERED_LANE];
 }
 
-/** How often a message waiting for a suspended receiver looks again. */
+/**
+ * Whether a party's lanes are open. A registered platform's are. An unregistered platform's stay
+ * open as long as the stream may hold messages for it (they were all accepted before it
+ * unregistered: nothing is routed to it since), so that what waits becomes dead letters at the
+ * horizon instead of ageing out unseen; after that nothing can be left and they close.
+ */
+export function keepsLanes(p: Pick<DirectoryParty, 'platformState' | 'platformUpdatedAt' | 'interfaces'>, horizonMs: number, now = Date.now()): boolean {
+  if (![...p.interfaces].some((i) => i.endsWith(':RECEIVER'))) return false;
+  if (p.platformState === 'REGISTERED') return true;
+  return p.platformState === 'UNREGISTERED' && now - p.platformUpdatedAt.getTime() <= horizonMs + OCPI_STREAM_MARGIN_DAYS * 86_400_000;
+}
+
+/** How often a message waiting for a suspended or unregistered receiver looks again. */
 const SUSPENDED_RECHECK_MS = 5000;
 
 /** CDR deliveries in flight per worker process, and for the unordered lane across processes. */
 const UNORDERED_IN_FLIGHT = 64;
 const UNORDERED_ACK_PENDING = 256;
+
+/** Reasons of failed attempts remembered for their retry (see lastFailure). */
+const LAST_FAILURES_KEPT = 10_000;
 
 /** Lanes opened at the same time when a worker starts or receivers join. */
 const LANES_OPENED_AT_ONCE = 16;
@@ -48,56 +65,76 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
   const backoff = { baseMs: options.backoffBaseMs ?? deps.config.DELIVERY_BACKOFF_BASE_MS, maxMs: options.backoffMaxMs ?? deps.config.DELIVERY_BACKOFF_MAX_MS };
   let stopped = false;
 
+  /** The traffic fact of one handled message; `attempt` absent when none was made. */
+  const fact = (msg: JsMsg, message: OcpiPushMessage, outcome: string, attempt?: Attempt) => {
+    const body = JSON.stringify({
+      module: message.module,
+      event: message.event,
+      sender: message.sender,
+      receiver: message.receiver,
+      outcome,
+      attempts: msg.info.deliveryCount,
+      latency_ms: Math.round(attempt?.latencyMs ?? 0),
+      status_code: attempt?.ocpiStatus ?? null,
+      http_status: attempt?.httpStatus ?? null,
+      accepted_at: message.accepted_at,
+      at: new Date().toISOString(),
+    });
+    nextTurn(() => deps.bus.nc.publish(deps.bus.subjects.traffic('delivery'), body));
+  };
+
+  // Why each message this process last failed to deliver, by stream sequence: one that comes back
+  // past the horizon is dead-lettered with that reason rather than a bare "past the horizon" (a
+  // retry taken by another process has none here and gets the bare one). Bounded: an entry whose
+  // retry another process took is never read.
+  const lastFailure = new Map<number, string>();
+  const noteFailure = (seq: number, reason: string) => {
+    lastFailure.delete(seq);
+    lastFailure.set(seq, reason);
+    if (lastFailure.size > LAST_FAILURES_KEPT) lastFailure.delete(lastFailure.keys().next().value!);
+  };
+
+  const deadLetter = async (msg: JsMsg, message: OcpiPushMessage, reason: string, attempt?: Attempt): Promise<'ack'> => {
+    await recordDeadLetter(deps.db, message, msg.seq, reason, msg.info.deliveryCount);
+    fact(msg, message, 'dead_letter', attempt);
+    log.warn({ receiver: message.receiver, module: message.module, objectKey: message.object_key, reason }, 'delivery dead-lettered');
+    return 'ack';
+  };
+
   const handle = async (msg: JsMsg): Promise<'ack' | { nakMs: number }> => {
     const message = msg.json<OcpiPushMessage>();
     const receiver = message.receiver!;
-    // Suspended by an operator: not attempted. The lane keeps running and the message waits in it
-    // (a lane stopped with a pull outstanding would strand its message until the ack wait ran out).
-    // The row of the role that takes this module decides: with a CPO and an eMSP under one party
-    // id, a suspended eMSP holds back its CDRs while the CPO beside it still gets its tokens.
-    if ((await deps.directory.receiverOf(receiver, message.module))?.status === 'SUSPENDED') return { nakMs: SUSPENDED_RECHECK_MS };
+    // The row of the role that takes this module: with a CPO and an eMSP under one party id, a
+    // suspended eMSP holds back its CDRs while the CPO beside it still gets its tokens. A suspended
+    // or unregistered receiver's message waits in the running lane (a lane stopped with a pull
+    // outstanding would strand its message until the ack wait ran out) until the horizon.
+    const before = beforeAttempt(await deps.directory.receiverOf(receiver, message.module), message.accepted_at, horizonMs);
+    if (before.kind === 'wait') return { nakMs: SUSPENDED_RECHECK_MS };
+    const failedBefore = lastFailure.get(msg.seq);
+    lastFailure.delete(msg.seq);
+    if (before.kind === 'dead_letter') return deadLetter(msg, message, before.reason === PAST_HORIZON ? (failedBefore ?? before.reason) : before.reason);
     const attempt = await deliverPush(deps, message);
-    const fact = (outcome: string) => {
-      const body = JSON.stringify({
-        module: message.module,
-        event: message.event,
-        sender: message.sender,
-        receiver,
-        outcome,
-        attempts: msg.info.deliveryCount,
-        latency_ms: Math.round(attempt.latencyMs),
-        status_code: attempt.ocpiStatus ?? null,
-        http_status: attempt.httpStatus ?? null,
-        accepted_at: message.accepted_at,
-        at: new Date().toISOString(),
-      });
-      nextTurn(() => deps.bus.nc.publish(deps.bus.subjects.traffic('delivery'), body));
-    };
     if (attempt.verdict.kind === 'delivered') {
       await health.succeeded(receiver);
-      fact('delivered');
+      fact(msg, message, 'delivered', attempt);
       return 'ack';
     }
-    if (attempt.verdict.kind === 'rejected' || pastHorizon(message.accepted_at, horizonMs)) {
-      // The receiver refused the content (its own 2xxx), or the horizon passed: keep it for an operator.
-      if (attempt.verdict.kind !== 'rejected') await health.failed(receiver, attempt.verdict.reason, attempt.httpStatus);
-      await recordDeadLetter(deps.db, message, msg.seq, attempt.verdict.reason, msg.info.deliveryCount);
-      fact('dead_letter');
-      log.warn({ receiver, module: message.module, objectKey: message.object_key, reason: attempt.verdict.reason }, 'delivery dead-lettered');
-      return 'ack';
-    }
+    // The receiver refused the content (its own 2xxx): final, kept for an operator.
+    if (attempt.verdict.kind === 'rejected') return deadLetter(msg, message, attempt.verdict.reason, attempt);
     await health.failed(receiver, attempt.verdict.reason, attempt.httpStatus);
-    fact('failed');
-    const delay = attempt.verdict.retryAfterMs ?? backoffDelay(msg.info.deliveryCount, backoff);
-    return { nakMs: Math.max(delay, 50) };
+    const delay = Math.max(attempt.verdict.retryAfterMs ?? backoffDelay(msg.info.deliveryCount, backoff), 50);
+    // The next attempt would come past the horizon: kept now, with the reason this one failed.
+    if (pastHorizon(message.accepted_at, horizonMs, Date.now() + delay)) return deadLetter(msg, message, attempt.verdict.reason, attempt);
+    fact(msg, message, 'failed', attempt);
+    noteFailure(msg.seq, attempt.verdict.reason);
+    return { nakMs: delay };
   };
 
   const refresh = async () => {
     const parties = await deps.directory.all();
     const wanted = new Map<string, { receiver: string; lane: Lane }>();
     for (const p of parties) {
-      if (p.platformState !== 'REGISTERED') continue;
-      if (![...p.interfaces].some((i) => i.endsWith(':RECEIVER'))) continue;
+      if (!keepsLanes(p, horizonMs)) continue;
       const receiver = partyKey(p.country_code, p.party_id);
       for (const lane of lanesOf(deps.config.DELIVERY_PARTITIONS)) wanted.set(laneName(receiver, lane), { receiver, lane });
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { backoffDelay, classifyReply, parseRetryAfter, pastHorizon } from './retryPolicy.ts';
+import { backoffDelay, beforeAttempt, classifyReply, parseRetryAfter, pastHorizon } from './retryPolicy.ts';
 
 describe('classifyReply', () => {
   it.each([
@@ -55,5 +55,27 @@ describe('pastHorizon', () => {
   it('is true only once the horizon has passed since acceptance', () => {
     expect(pastHorizon('2026-01-01T00:00:00Z', 7 * 86_400_000, Date.parse('2026-01-07T23:59:59Z'))).toBe(false);
     expect(pastHorizon('2026-01-01T00:00:00Z', 7 * 86_400_000, Date.parse('2026-01-08T00:00:01Z'))).toBe(true);
+  });
+});
+
+describe('beforeAttempt', () => {
+  const now = Date.parse('2026-01-08T12:00:00Z');
+  const horizonMs = 7 * 24 * 3_600_000;
+  const within = '2026-01-02T12:00:00Z';
+  const past = '2026-01-01T11:59:59Z';
+  const connected = { status: 'CONNECTED', platformState: 'REGISTERED' };
+  const suspended = { status: 'SUSPENDED', platformState: 'REGISTERED' };
+  const unregistered = { status: 'SUSPENDED', platformState: 'UNREGISTERED' };
+
+  it.each([
+    ['a connected receiver within the horizon', connected, within, { kind: 'attempt' }],
+    ['a connected receiver past the horizon: not sent late', connected, past, { kind: 'dead_letter', reason: 'past the delivery horizon before an attempt' }],
+    ['a suspended receiver within the horizon waits', suspended, within, { kind: 'wait' }],
+    ['a suspended receiver past the horizon', suspended, past, { kind: 'dead_letter', reason: 'receiver suspended past the delivery horizon' }],
+    ['an unregistered receiver within the horizon waits', unregistered, within, { kind: 'wait' }],
+    ['an unregistered receiver past the horizon', unregistered, past, { kind: 'dead_letter', reason: 'receiver unregistered past the delivery horizon' }],
+    ['an unknown receiver within the horizon is attempted (and fails as a retry)', undefined, within, { kind: 'attempt' }],
+  ])('%s', (_name, receiver, acceptedAt, expected) => {
+    expect(beforeAttempt(receiver, acceptedAt, horizonMs, now)).toEqual(expected);
   });
 });

@@ -53,3 +53,25 @@ export function backoffDelay(failedAttempts: number, options: BackoffOptions, ra
 export function pastHorizon(acceptedAt: string, horizonMs: number, now = Date.now()): boolean {
   return now - Date.parse(acceptedAt) > horizonMs;
 }
+
+/** The reason of a message dead-lettered past the horizon before any attempt this process saw fail. */
+export const PAST_HORIZON = 'past the delivery horizon before an attempt';
+
+export type BeforeAttempt = { kind: 'attempt' } | { kind: 'wait' } | { kind: 'dead_letter'; reason: string };
+
+/**
+ * Whether a message the worker has just taken is sent, waits, or becomes a dead letter without an
+ * attempt. A suspended receiver (or one whose platform unregistered) is not attempted; it waits in
+ * its lane until the horizon and is then kept for an operator, who replays it after a resume or a
+ * new registration: left to wait, the stream would delete it unseen. A message already past the
+ * horizon (workers were down, a lane opened late) is not sent late either.
+ */
+export function beforeAttempt(receiver: { status: string; platformState: string } | undefined, acceptedAt: string, horizonMs: number, now = Date.now()): BeforeAttempt {
+  const expired = pastHorizon(acceptedAt, horizonMs, now);
+  if (receiver?.status === 'SUSPENDED') {
+    if (!expired) return { kind: 'wait' };
+    return { kind: 'dead_letter', reason: receiver.platformState === 'REGISTERED' ? 'receiver suspended past the delivery horizon' : 'receiver unregistered past the delivery horizon' };
+  }
+  if (expired) return { kind: 'dead_letter', reason: PAST_HORIZON };
+  return { kind: 'attempt' };
+}
