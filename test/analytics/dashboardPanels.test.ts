@@ -116,3 +116,19 @@ describe('Revenue and utilisation panels read the rollups', () => {
     }
   });
 });
+
+describe('Revenue and utilisation panels count each session once', () => {
+  const panels = panelsOf(load('revenue-utilisation.json'));
+  const panel = (pattern: RegExp) => panels.find((p) => pattern.test(p.title))!;
+
+  // revenue_daily.sessions and energy_kwh, and location_hourly, leave out credit CDRs and the CDRs
+  // they credit (pipelines/rollups/queries.ts); revenue sums every CDR, credits included.
+  it('sessions and energy come from the columns that leave credited sessions out, revenue from all CDRs', () => {
+    expect(sqlOf(panel(/^Revenue per CPO party/))).toMatch(/sum\(sessions\) AS sessions, .*sum\(energy_kwh\) AS kwh/);
+    expect(sqlOf(panel(/^Revenue per session/))).toMatch(/sum\(sessions\) AS n\b/);
+    for (const p of panels) {
+      expect(sqlOf(p), p.title).not.toMatch(/sum\(cdrs\) AS sessions|sumIf\(cdrs, credit = 0\)/);
+      if (/FROM revenue_daily/.test(sqlOf(p))) expect(sqlOf(p), `${p.title}: revenue and energy are not filtered by the credit flag`).not.toMatch(/WHERE[^)]*\bcredit = 0/);
+    }
+  });
+});
