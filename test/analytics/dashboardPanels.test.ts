@@ -28,6 +28,16 @@ const required: Record<string, { file: string; title: string; panels: [string, R
       ['synchronous calls not forwarded', /^Synchronous calls not forwarded by receiver and reason/],
     ],
   },
+  anomalies: {
+    file: 'billing-anomalies.json',
+    title: 'Billing anomalies',
+    panels: [
+      ['anomalies per type', /^Anomalies by type/],
+      ['anomalies per party', /^Anomalies by party/],
+      ['amount at risk', /^Amount at risk per currency/],
+      ['business-rule findings on accepted CDRs', /^Validation findings on accepted CDRs/],
+    ],
+  },
   revenue: {
     file: 'revenue-utilisation.json',
     title: 'Revenue and utilisation',
@@ -130,5 +140,32 @@ describe('Revenue and utilisation panels count each session once', () => {
       expect(sqlOf(p), p.title).not.toMatch(/sum\(cdrs\) AS sessions|sumIf\(cdrs, credit = 0\)/);
       if (/FROM revenue_daily/.test(sqlOf(p))) expect(sqlOf(p), `${p.title}: revenue and energy are not filtered by the credit flag`).not.toMatch(/WHERE[^)]*\bcredit = 0/);
     }
+  });
+});
+
+describe('Billing anomalies panels', () => {
+  const panels = panelsOf(load('billing-anomalies.json'));
+  const panel = (pattern: RegExp) => panels.find((p) => pattern.test(p.title))!;
+
+  it('amount at risk shows one value per currency, named by the currency', () => {
+    const p = panel(/^Amount at risk per currency/);
+    // All values (one per row) of the amount column; Grafana names each by the row's string field.
+    expect(p.options.reduceOptions).toMatchObject({ values: true, fields: '/^amount_at_risk$/' });
+    expect(p.fieldConfig.defaults.displayName, 'a table frame has no labels to name the values by').toBeUndefined();
+    expect(sqlOf(p)).toMatch(/^SELECT currency, round\(sum\(abs\(amount_at_risk\)\), 2\) AS amount_at_risk FROM .* GROUP BY currency ORDER BY currency$/);
+  });
+
+  it('anomalies by party add up amounts at risk whatever their sign, per currency', () => {
+    const sql = sqlOf(panel(/^Anomalies by party/));
+    expect(sql).toMatch(/sum\(abs\(amount_at_risk\)\)/);
+    expect(sql).toMatch(/GROUP BY party, type, currency\b/);
+    expect(sql).not.toMatch(/any\(currency\)/);
+  });
+
+  it('findings on accepted CDRs are business-rule findings, with their rule and severity', () => {
+    const p = panel(/^Validation findings on accepted CDRs/);
+    expect(sqlOf(p)).toMatch(/FROM validation_findings FINAL/);
+    expect(sqlOf(p)).toMatch(/\brule, severity\b/);
+    expect(panels.some((x) => /schema/i.test(x.title))).toBe(false);
   });
 });
