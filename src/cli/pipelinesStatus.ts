@@ -1,11 +1,13 @@
 // `hub pipelines status [--json]`: how far behind the analytics pipelines are (JetStream consumer
-// lag), what ClickHouse holds, when the dashboard rollups last ran and what waits for review.
+// lag on the subjects each consumer takes), what ClickHouse holds, when the dashboard rollups last
+// ran and what waits for review.
 // Exit 0 when every consumer exists, ClickHouse answers and the rollups are not stale.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createClickHouse, quote } from '../store/clickhouse.ts';
 import { ROLLUP_JOB } from '../../pipelines/rollups/queries.ts';
 import { INGEST_DURABLE, TRAFFIC_DURABLE } from '../../pipelines/ingest/index.ts';
 import { ANOMALIES_DURABLE } from '../../pipelines/anomalies/index.ts';
+import { subjectSpace } from '../bus/subjects.ts';
 import type { HubDeps } from '../deps.ts';
 import { parseOptions } from './args.ts';
 import { withDeps } from './withDeps.ts';
@@ -13,15 +15,27 @@ import { withDeps } from './withDeps.ts';
 export interface ConsumerLag {
   consumer: string;
   stream: string;
+  /**
+   * The subjects the consumer takes (its filter; the one it will have when it does not exist
+   * yet). The stream may hold others it never reads: the anomaly detector takes CDRs only, from a
+   * stream that holds sessions and locations too, so the stream's last sequence says nothing of
+   * how far behind it is.
+   */
+  filter_subject: string;
   exists: boolean;
-  /** Messages in the stream the consumer has not been given yet. */
+  /**
+   * Messages on its subjects it has not been given yet (JetStream's num_pending, which counts
+   * only the filter's). When it does not exist yet: the messages stored on its subjects, which it
+   * will read from the start.
+   */
   pending: number;
   /** Given but not acknowledged (being written, or held while ClickHouse is down). */
   unacked: number;
+  /** How far behind it is: pending plus unacked (0: caught up). */
+  lag: number;
   redelivered: number;
   last_delivered_seq: number;
   ack_floor_seq: number;
-  stream_last_seq: number;
 }
 
 export interface RollupsStatus {
@@ -83,24 +97,56 @@ export function rollupsLine(r: RollupsStatus, intervalMs: number): string {
   return `rollups: ${ran}; ${r.waiting_since ? `CDRs since ${r.waiting_since} wait for the next run` : 'current'}`;
 }
 
-export async function pipelinesStatus(deps: HubDeps): Promise<PipelinesStatus> {
-  const { streams } = deps.bus.subjects;
+/** One consumer's line of the text output. */
+export function consumerLine(c: ConsumerLag): string {
+  const head = `${c.consumer.padEnd(23)}${c.stream.padEnd(21)}`;
+  if (!c.exists) return `${head}not created yet (start the pipelines role); ${c.pending} messages on ${c.filter_subject} wait for it`;
+  return `${head}${String(c.lag).padStart(6)}${String(c.pending).padStart(9)}${String(c.unacked).padStart(9)}${String(c.redelivered).padStart(13)}  ${c.filter_subject}`;
+}
+
+export const CONSUMERS_HEADER = `${'consumer'.padEnd(23)}${'stream'.padEnd(21)}${'lag'.padStart(6)}${'pending'.padStart(9)}${'unacked'.padStart(9)}${'redelivered'.padStart(13)}  subjects`;
+
+/** Messages the stream holds on `subject` (a filter with wildcards): the sum of its per-subject counts. */
+async function messagesOn(deps: HubDeps, stream: string, subject: string): Promise<number> {
+  const info = await deps.bus.jsm.streams.info(stream, { subjects_filter: subject }).catch(() => null);
+  return Object.values(info?.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * Lag of each analytics consumer on the subjects it takes (pipelines/ingest, pipelines/anomalies):
+ * the subjects of the configured prefix, as connectBus names them for every process.
+ */
+async function consumerLags(deps: HubDeps): Promise<ConsumerLag[]> {
+  const { streams, ocpiAll, traffic, moduleAll } = subjectSpace(deps.config.NATS_STREAM_PREFIX);
   const consumers: ConsumerLag[] = [];
-  for (const [stream, durable] of [[streams.ocpi, INGEST_DURABLE], [streams.traffic, TRAFFIC_DURABLE], [streams.ocpi, ANOMALIES_DURABLE]] as const) {
-    const streamInfo = await deps.bus.jsm.streams.info(stream).catch(() => null);
+  const taken = [
+    [streams.ocpi, INGEST_DURABLE, ocpiAll],
+    [streams.traffic, TRAFFIC_DURABLE, traffic('delivery')],
+    [streams.ocpi, ANOMALIES_DURABLE, moduleAll('cdrs')],
+  ] as const;
+  for (const [stream, durable, filter] of taken) {
     const info = await deps.bus.jsm.consumers.info(stream, durable).catch(() => null);
+    const filterSubject = info?.config.filter_subject || filter;
+    const pending = info ? info.num_pending : await messagesOn(deps, stream, filterSubject);
+    const unacked = info?.num_ack_pending ?? 0;
     consumers.push({
       consumer: durable,
       stream,
+      filter_subject: filterSubject,
       exists: info !== null,
-      pending: info?.num_pending ?? streamInfo?.state.messages ?? 0,
-      unacked: info?.num_ack_pending ?? 0,
+      pending,
+      unacked,
+      lag: pending + unacked,
       redelivered: info?.num_redelivered ?? 0,
       last_delivered_seq: info?.delivered.stream_seq ?? 0,
       ack_floor_seq: info?.ack_floor.stream_seq ?? 0,
-      stream_last_seq: streamInfo?.state.last_seq ?? 0,
     });
   }
+  return consumers;
+}
+
+export async function pipelinesStatus(deps: HubDeps): Promise<PipelinesStatus> {
+  const consumers = await consumerLags(deps);
   const clickhouse: PipelinesStatus['clickhouse'] = { reachable: false, tables: {}, last_ingested_at: null };
   let rollups: RollupsStatus = { last_run: null, waiting_since: null, stale: false };
   const ch = createClickHouse(deps.config.CLICKHOUSE_URL, deps.config.CLICKHOUSE_DATABASE);
@@ -141,14 +187,7 @@ export async function run(args: string[]): Promise<number> {
     const status = await pipelinesStatus(deps);
     if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     else {
-      const lines = ['consumer               stream               pending  unacked  redelivered  ack floor / stream last'];
-      for (const c of status.consumers) {
-        lines.push(
-          c.exists
-            ? `${c.consumer.padEnd(23)}${c.stream.padEnd(21)}${String(c.pending).padStart(7)}${String(c.unacked).padStart(9)}${String(c.redelivered).padStart(13)}  ${c.ack_floor_seq} / ${c.stream_last_seq}`
-            : `${c.consumer.padEnd(23)}${c.stream.padEnd(21)}  not created yet (start the pipelines role); ${c.pending} messages waiting`,
-        );
-      }
+      const lines = [CONSUMERS_HEADER, ...status.consumers.map(consumerLine)];
       lines.push('');
       lines.push(status.clickhouse.reachable ? `clickhouse: ${Object.entries(status.clickhouse.tables).map(([t, n]) => `${t} ${n}`).join(', ')}; last ingested ${status.clickhouse.last_ingested_at ?? 'never'}` : `clickhouse: unreachable (${status.clickhouse.error})`);
       if (status.clickhouse.reachable) lines.push(rollupsLine(status.rollups, deps.config.ANALYTICS_ROLLUP_INTERVAL_MS));
