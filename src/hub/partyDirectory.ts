@@ -31,9 +31,10 @@ export class PartyDirectory {
     const rows = await this.db('parties')
       .join('platforms', 'platforms.id', 'parties.platform_id')
       .select('parties.id', 'parties.country_code', 'parties.party_id', 'parties.role', 'parties.status', 'parties.platform_id', 'platforms.state', 'platforms.endpoints', 'platforms.updated_at')
-      // A fixed order, so that whichever process asks, the same row comes first: a registered
-      // platform's row before an unregistered one's under the same identity, then by role.
-      .orderByRaw(`(platforms.state = 'REGISTERED') DESC, upper(parties.country_code), upper(parties.party_id), parties.role, parties.id`);
+      // A fixed order, so that whichever process asks, the same row comes first: registered
+      // platforms before unregistered ones (under one identity, the one that can be reached), then
+      // in the order they joined, and a platform's rows by role.
+      .orderByRaw(`(platforms.state = 'REGISTERED') DESC, platforms.created_at, platforms.id, parties.role, parties.id`);
     const parties = rows.map(
       (r): DirectoryParty => ({
         partyUuid: r.id,
