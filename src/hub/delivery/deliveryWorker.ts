@@ -14,7 +14,7 @@ import { OCPI_STREAM_MARGIN_DAYS } from '../../bus/nats.ts';
 import type { DirectoryParty } from '../partyDirectory.ts';
 import { deliverPush, type Attempt } from './deliverPush.ts';
 import { recordDeadLetter } from './deadLetters.ts';
-import { backoffDelay, beforeAttempt, pastHorizon, PAST_HORIZON } from './retryPolicy.ts';
+import { backoffDelay, beforeAttempt, PAST_HORIZON, retryDelay } from './retryPolicy.ts';
 import { ReceiverHealth, stillAliveTickMs } from './receiverHealth.ts';
 
 export interface DeliveryWorkerOptions {
@@ -122,9 +122,9 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
     // The receiver refused the content (its own 2xxx): final, kept for an operator.
     if (attempt.verdict.kind === 'rejected') return deadLetter(msg, message, attempt.verdict.reason, attempt);
     await health.failed(receiver, attempt.verdict.reason, attempt.httpStatus);
-    const delay = Math.max(attempt.verdict.retryAfterMs ?? backoffDelay(msg.info.deliveryCount, backoff), 50);
-    // The next attempt would come past the horizon: kept now, with the reason this one failed.
-    if (pastHorizon(message.accepted_at, horizonMs, Date.now() + delay)) return deadLetter(msg, message, attempt.verdict.reason, attempt);
+    const delay = retryDelay(message.accepted_at, horizonMs, { retryAfterMs: attempt.verdict.retryAfterMs, backoffMs: backoffDelay(msg.info.deliveryCount, backoff) });
+    // No attempt left before the horizon: kept now, with the reason this one failed.
+    if (delay === undefined) return deadLetter(msg, message, attempt.verdict.reason, attempt);
     fact(msg, message, 'failed', attempt);
     noteFailure(msg.seq, attempt.verdict.reason);
     return { nakMs: delay };

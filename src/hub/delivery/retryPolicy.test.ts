@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { backoffDelay, beforeAttempt, classifyReply, parseRetryAfter, pastHorizon } from './retryPolicy.ts';
+import { backoffDelay, beforeAttempt, classifyReply, parseRetryAfter, pastHorizon, retryDelay } from './retryPolicy.ts';
 
 describe('classifyReply', () => {
   it.each([
@@ -77,5 +77,29 @@ describe('beforeAttempt', () => {
     ['an unknown receiver within the horizon is attempted (and fails as a retry)', undefined, within, { kind: 'attempt' }],
   ])('%s', (_name, receiver, acceptedAt, expected) => {
     expect(beforeAttempt(receiver, acceptedAt, horizonMs, now)).toEqual(expected);
+  });
+});
+
+describe('retryDelay', () => {
+  const horizonMs = 7 * 24 * 3_600_000;
+  const acceptedAt = '2026-01-01T00:00:00Z';
+  const at = (iso: string) => Date.parse(iso);
+
+  it('is the backoff while the horizon is far', () => {
+    expect(retryDelay(acceptedAt, horizonMs, { backoffMs: 3_600_000 }, at('2026-01-03T00:00:00Z'))).toBe(3_600_000);
+  });
+  it('cuts the backoff to the time left, so the last attempt comes at the horizon', () => {
+    expect(retryDelay(acceptedAt, horizonMs, { backoffMs: 3_600_000 }, at('2026-01-07T23:30:00Z'))).toBe(30 * 60_000);
+  });
+  it('leaves no attempt once less than the minimum wait is left, or the horizon passed', () => {
+    expect(retryDelay(acceptedAt, horizonMs, { backoffMs: 3_600_000 }, at('2026-01-07T23:59:59.990Z'))).toBeUndefined();
+    expect(retryDelay(acceptedAt, horizonMs, { backoffMs: 1000 }, at('2026-01-08T00:00:01Z'))).toBeUndefined();
+  });
+  it('respects a Retry-After within the horizon, and gives up when it points past it', () => {
+    expect(retryDelay(acceptedAt, horizonMs, { retryAfterMs: 120_000, backoffMs: 1000 }, at('2026-01-07T23:00:00Z'))).toBe(120_000);
+    expect(retryDelay(acceptedAt, horizonMs, { retryAfterMs: 7_200_000, backoffMs: 1000 }, at('2026-01-07T23:00:00Z'))).toBeUndefined();
+  });
+  it('never retries sooner than 50 ms', () => {
+    expect(retryDelay(acceptedAt, horizonMs, { backoffMs: 0 }, at('2026-01-03T00:00:00Z'))).toBe(50);
   });
 });

@@ -54,6 +54,20 @@ export function pastHorizon(acceptedAt: string, horizonMs: number, now = Date.no
   return now - Date.parse(acceptedAt) > horizonMs;
 }
 
+/**
+ * When to try again after a failed attempt, or `undefined` when no attempt is left before the
+ * horizon. The backoff is cut to the time left, so the last attempt comes at the horizon rather
+ * than the message giving up up to a whole backoff early; a receiver's Retry-After past the horizon
+ * is respected (coming back earlier would only be refused again).
+ */
+export function retryDelay(acceptedAt: string, horizonMs: number, wait: { retryAfterMs?: number; backoffMs: number }, now = Date.now()): number | undefined {
+  const left = Date.parse(acceptedAt) + horizonMs - now;
+  const delay = Math.max(wait.retryAfterMs ?? Math.min(wait.backoffMs, left), MIN_RETRY_MS);
+  return delay <= left ? delay : undefined;
+}
+
+const MIN_RETRY_MS = 50;
+
 /** The reason of a message dead-lettered past the horizon before any attempt this process saw fail. */
 export const PAST_HORIZON = 'past the delivery horizon before an attempt';
 
