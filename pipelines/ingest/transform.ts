@@ -434,7 +434,9 @@ function connectorRow(owner: { country_code: string; party_id: string; location_
 
 /**
  * Location PUTs at location, EVSE or connector level (path [cc, pid, location, evse?, connector?]).
- * PATCHes are kept only at connector level with a full connector's power fields; others are skipped.
+ * PATCHes are skipped: a row replaces the whole connector, and a PATCH carries only what changed, so
+ * the power the impossible-energy rule reads is the last PUT's (a partner changing a connector's
+ * power fields with a PATCH alone is not seen until its next PUT).
  */
 export function locationRows(message: OcpiPushMessage, env: Envelope): { locations: LocationRow[]; connectors: ConnectorRow[] } {
   const body = isObj(message.body) ? message.body : {};
