@@ -15,7 +15,8 @@ export interface DirectoryParty extends KnownParty {
 }
 
 export class PartyDirectory {
-  private cache: { at: number; parties: DirectoryParty[] } | undefined;
+  /** The rows, and the same rows by party key: every delivery looks its receiver up twice. */
+  private cache: { at: number; parties: DirectoryParty[]; byKey: Map<string, DirectoryParty[]> } | undefined;
 
   constructor(
     private readonly db: Db,
@@ -27,7 +28,11 @@ export class PartyDirectory {
   }
 
   async all(): Promise<DirectoryParty[]> {
-    if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache.parties;
+    return (await this.current()).parties;
+  }
+
+  private async current(): Promise<NonNullable<PartyDirectory['cache']>> {
+    if (this.cache && Date.now() - this.cache.at < this.ttlMs) return this.cache;
     const rows = await this.db('parties')
       .join('platforms', 'platforms.id', 'parties.platform_id')
       .select('parties.id', 'parties.country_code', 'parties.party_id', 'parties.role', 'parties.status', 'parties.platform_id', 'platforms.state', 'platforms.endpoints', 'platforms.updated_at')
@@ -50,13 +55,22 @@ export class PartyDirectory {
         interfaces: new Set((r.endpoints as Endpoint[]).map((e) => `${e.identifier}:${e.role}`)),
       }),
     );
-    this.cache = { at: Date.now(), parties };
-    return parties;
+    const byKey = new Map<string, DirectoryParty[]>();
+    for (const p of parties) {
+      const key = partyKey(p.country_code, p.party_id);
+      byKey.set(key, [...(byKey.get(key) ?? []), p]);
+    }
+    this.cache = { at: Date.now(), parties, byKey };
+    return this.cache;
+  }
+
+  /** The rows under one country_code/party_id, in directory order. */
+  private async rowsOf(ref: PartyRef): Promise<DirectoryParty[]> {
+    return (await this.current()).byKey.get(partyKey(ref.country_code, ref.party_id)) ?? [];
   }
 
   async find(ref: PartyRef, role?: string): Promise<DirectoryParty | undefined> {
-    const key = partyKey(ref.country_code, ref.party_id);
-    return (await this.all()).find((p) => partyKey(p.country_code, p.party_id) === key && (role === undefined || p.role === role));
+    return (await this.rowsOf(ref)).find((p) => role === undefined || p.role === role);
   }
 
   /**
@@ -64,8 +78,7 @@ export class PartyDirectory {
    * an eMSP under one country_code/party_id, a CDR is the eMSP's, a token the CPO's.
    */
   async receiverOf(ref: PartyRef, module: string): Promise<DirectoryParty | undefined> {
-    const key = partyKey(ref.country_code, ref.party_id);
-    return receivingParty((await this.all()).filter((p) => partyKey(p.country_code, p.party_id) === key), module, 'RECEIVER');
+    return receivingParty(await this.rowsOf(ref), module, 'RECEIVER');
   }
 
   async ofPlatform(platformId: string): Promise<DirectoryParty[]> {
