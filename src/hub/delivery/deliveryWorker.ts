@@ -115,13 +115,13 @@ export async function startDeliveryWorker(deps: HubDeps, options: DeliveryWorker
     if (before.kind === 'dead_letter') return deadLetter(msg, message, before.reason === PAST_HORIZON ? (failedBefore ?? before.reason) : before.reason);
     const attempt = await deliverPush(deps, message);
     if (attempt.verdict.kind === 'delivered') {
-      await health.succeeded(receiver);
+      await health.succeeded(receiver, message.module);
       fact(msg, message, 'delivered', attempt);
       return 'ack';
     }
     // The receiver refused the content (its own 2xxx): final, kept for an operator.
     if (attempt.verdict.kind === 'rejected') return deadLetter(msg, message, attempt.verdict.reason, attempt);
-    await health.failed(receiver, attempt.verdict.reason, attempt.httpStatus);
+    await health.failed(receiver, message.module, attempt.verdict.reason, attempt.httpStatus);
     const delay = retryDelay(message.accepted_at, horizonMs, { retryAfterMs: attempt.verdict.retryAfterMs, backoffMs: backoffDelay(msg.info.deliveryCount, backoff) });
     // No attempt left before the horizon: kept now, with the reason this one failed.
     if (delay === undefined) return deadLetter(msg, message, attempt.verdict.reason, attempt);

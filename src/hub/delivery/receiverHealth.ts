@@ -1,6 +1,9 @@
 // A party's CONNECTED/OFFLINE status from what the hub observes (rules in healthRules.ts): failed
 // deliveries past a threshold since the last status change make it OFFLINE (a 429 does not count),
-// a delivery it accepts makes it CONNECTED again. The still-alive check (SPEC-DIGEST §2.6) GETs the
+// a delivery it accepts makes it CONNECTED again. Deliveries judge the role that receives the
+// module: a platform with a CPO and an eMSP under one party id whose CDR endpoint is broken has
+// its eMSP role go OFFLINE, while commands to its CPO role (refused with 4003 when OFFLINE) still
+// go through. The still-alive check (SPEC-DIGEST §2.6) GETs the
 // versions endpoint of a platform the hub has not heard from for STILL_ALIVE_AFTER_S, and of every
 // OFFLINE one until it answers. Every change reaches the other platforms through HubClientInfo.
 import type { HubDeps } from '../../deps.ts';
@@ -14,6 +17,9 @@ import { noteSeen } from '../partyLiveness.ts';
 import { partiesOfPlatform } from '../../store/partyStatus.ts';
 import { decryptToken } from '../../partners/tokenCrypto.ts';
 import { nextHealth, OFFLINE_AFTER_FAILURES, type HealthEvent, type HealthState } from './healthRules.ts';
+
+/** A role of a party and its stored status (a directory row or a parties row). */
+type RoleRef = PartyRef & { role: string; status: string };
 
 export { OFFLINE_AFTER_FAILURES };
 
@@ -36,7 +42,7 @@ interface DueCheck {
 }
 
 export class ReceiverHealth {
-  /** Per receiver (country_code-party_id): the status this process last saw and its failure count. */
+  /** Per receiving role (CC-PID:ROLE): the status this process last saw and its failure count. */
   private states = new Map<string, HealthState>();
 
   constructor(
@@ -44,15 +50,16 @@ export class ReceiverHealth {
     private readonly log: Logger,
   ) {}
 
-  async succeeded(receiver: PartyRef): Promise<void> {
-    const party = await this.deps.directory.find(receiver);
-    if (party) noteSeen(this.deps, party.platformId);
-    await this.observe(receiver, party?.status, { kind: 'delivered' }, 'delivered');
+  async succeeded(receiver: PartyRef, module: string): Promise<void> {
+    const party = await this.deps.directory.receiverOf(receiver, module);
+    if (!party) return;
+    noteSeen(this.deps, party.platformId);
+    await this.observe(party, { kind: 'delivered' }, 'delivered');
   }
 
-  async failed(receiver: PartyRef, reason: string, httpStatus?: number): Promise<void> {
-    const party = await this.deps.directory.find(receiver);
-    await this.observe(receiver, party?.status, { kind: 'delivery_failed', httpStatus }, reason);
+  async failed(receiver: PartyRef, module: string, reason: string, httpStatus?: number): Promise<void> {
+    const party = await this.deps.directory.receiverOf(receiver, module);
+    if (party) await this.observe(party, { kind: 'delivery_failed', httpStatus }, reason);
   }
 
   /**
@@ -95,17 +102,16 @@ export class ReceiverHealth {
     const ok = !('failure' in reply) && reply.httpStatus === 200 && reply.envelope?.status_code === 1000;
     const reason = 'failure' in reply ? reply.failure : `versions endpoint answered HTTP ${reply.httpStatus}, OCPI ${reply.envelope?.status_code ?? 'none'}`;
     if (ok) await this.deps.db('platforms').where({ id: row.id }).update({ last_seen_at: this.deps.db.fn.now() });
-    // Statuses are kept per country_code/party_id (a platform's CPO and eMSP roles may share one).
+    // The versions endpoint answers for the whole platform: every role it holds is judged.
     const watched = (await partiesOfPlatform(this.deps.db, row.id)).filter((p) => p.status === 'CONNECTED' || p.status === 'OFFLINE');
-    const parties = new Map(watched.map((p) => [partyKey(p.country_code, p.party_id), p]));
-    for (const party of parties.values()) {
-      await this.observe(party, party.status as ConnectionStatus, { kind: 'alive_check', ok }, ok ? 'still-alive check answered' : `still-alive check failed: ${reason}`);
+    for (const party of watched) {
+      await this.observe(party, { kind: 'alive_check', ok }, ok ? 'still-alive check answered' : `still-alive check failed: ${reason}`);
     }
   }
 
-  private async observe(receiver: PartyRef, stored: ConnectionStatus | undefined, event: HealthEvent, reason: string): Promise<void> {
-    if (!stored) return;
-    const key = partyKey(receiver.country_code, receiver.party_id);
+  private async observe(party: RoleRef, event: HealthEvent, reason: string): Promise<void> {
+    const stored = party.status as ConnectionStatus;
+    const key = `${partyKey(party.country_code, party.party_id)}:${party.role}`;
     const seen = nextHealth(this.states.get(key) ?? { status: stored, failures: 0 }, { kind: 'status_seen', status: stored });
     const next = nextHealth(seen, event);
     this.states.set(key, next);
@@ -113,14 +119,6 @@ export class ReceiverHealth {
     const status = next.status as 'CONNECTED' | 'OFFLINE';
     if (status === 'OFFLINE') this.log.warn({ receiver: key, reason }, 'receiver unreachable: marking OFFLINE');
     else this.log.info({ receiver: key, reason }, 'receiver reachable again: marking CONNECTED');
-    await this.mark(receiver, seen.status, status, reason);
-  }
-
-  private async mark(receiver: PartyRef, from: ConnectionStatus, status: 'CONNECTED' | 'OFFLINE', reason: string): Promise<void> {
-    await setPartyStatus(this.deps, receiver, status, { from: [from] });
-    await this.deps.db('delivery_health')
-      .insert({ receiver: partyKey(receiver.country_code, receiver.party_id), consecutive_failures: 0 })
-      .onConflict('receiver')
-      .merge(status === 'CONNECTED' ? { last_success_at: this.deps.db.fn.now(), consecutive_failures: 0 } : { last_failure_at: this.deps.db.fn.now(), consecutive_failures: OFFLINE_AFTER_FAILURES, last_error: reason });
+    await setPartyStatus(this.deps, { country_code: party.country_code, party_id: party.party_id, role: party.role }, status, { from: [seen.status] });
   }
 }
