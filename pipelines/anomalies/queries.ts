@@ -7,7 +7,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quote } from '../../src/store/clickhouse.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
-import type { CdrLite, DailyVolume, HubTariff, RobustStat } from './rules.ts';
+import { connectorPowerW, type CdrLite, type ConnectorPower, type DailyVolume, type HubTariff, type RobustStat } from './rules.ts';
 
 const tupleList = (tuples: readonly (readonly string[])[]) => tuples.map((t) => `(${t.map(quote).join(',')})`).join(',');
 
@@ -74,17 +74,29 @@ export async function tariffsByKey(client: ClickHouseClient, keys: [string, stri
   return out;
 }
 
-/** max_electric_power (W) per connector and time_zone per location, latest versions. */
+/**
+ * Power (W) per connector and time_zone per location, latest versions. Each power field is its
+ * latest value by last_updated among the rows that carry it (a PATCH carries only what changed;
+ * migrations/clickhouse/0011_connector_power.sql), and power is derived from them with
+ * connectorPowerW. A connector without a known power is left out.
+ */
 export async function locationFacts(client: ClickHouseClient, connectors: [string, string, string, string, string][]): Promise<{ powerW: Map<string, number>; timeZone: Map<string, string> }> {
   const powerW = new Map<string, number>();
   const timeZone = new Map<string, string>();
   if (connectors.length === 0) return { powerW, timeZone };
-  const power = await rows<{ k: string; p: number }>(
+  const power = await rows<{ k: string } & Record<keyof ConnectorPower, string | number>>(
     client,
-    `SELECT concat(country_code, '*', party_id, '*', location_id, '*', evse_uid, '*', connector_id) AS k, argMax(max_electric_power, last_updated) AS p
-     FROM connectors WHERE (country_code, party_id, location_id, evse_uid, connector_id) IN (${tupleList(connectors)}) GROUP BY k`,
+    `SELECT concat(country_code, '*', party_id, '*', location_id, '*', evse_uid, '*', connector_id) AS k,
+       argMaxIf(power_type, last_updated, has_power_type = 1) AS power_type,
+       argMaxIf(max_voltage, last_updated, has_max_voltage = 1) AS max_voltage,
+       argMaxIf(max_amperage, last_updated, has_max_amperage = 1) AS max_amperage,
+       argMaxIf(max_electric_power, last_updated, has_max_electric_power = 1) AS max_electric_power
+     FROM connector_power WHERE (country_code, party_id, location_id, evse_uid, connector_id) IN (${tupleList(connectors)}) GROUP BY k`,
   );
-  for (const r of power) powerW.set(r.k, Number(r.p));
+  for (const r of power) {
+    const w = connectorPowerW({ power_type: String(r.power_type), max_voltage: Number(r.max_voltage), max_amperage: Number(r.max_amperage), max_electric_power: Number(r.max_electric_power) });
+    if (w !== null) powerW.set(r.k, w);
+  }
   const locations = [...new Map(connectors.map((c) => [`${c[0]}*${c[1]}*${c[2]}`, [c[0], c[1], c[2]] as const])).values()];
   const zones = await rows<{ k: string; tz: string }>(
     client,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cdrRows, type CdrRow } from '../ingest/transform.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
-import { checkPrice, dayString, defaultRuleSettings, driftFindings, duplicateSessionFinding, firstUnjudgedDay, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type HubTariff, type PriceCheck } from './rules.ts';
+import { checkPrice, connectorPowerW, dayString, defaultRuleSettings, driftFindings, duplicateSessionFinding, firstUnjudgedDay, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type HubTariff, type PriceCheck } from './rules.ts';
 
 const tariff: Tariff = { country_code: 'NL', party_id: 'CPA', id: 'T1', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] };
 /** A tariff version the hub holds, by default one in force long before aCdr()'s session. */
@@ -70,6 +70,17 @@ describe('per-CDR rules', () => {
     ['91 days late, limit 120', 91, 120, []],
   ])('late CDR: %s', (_name, days, lateCdrDays, expected) => {
     expect(types(aCdr(), { accepted: daysAfterSession(days), lateCdrDays })).toEqual(expected);
+  });
+
+  it.each([
+    ['max_electric_power when known', { power_type: 'AC_3_PHASE', max_voltage: 230, max_amperage: 16, max_electric_power: 22_000 }, 22_000],
+    ['three phases × line-to-neutral voltage × amperage without it', { power_type: 'AC_3_PHASE', max_voltage: 230, max_amperage: 32, max_electric_power: 0 }, 22_080],
+    ['one phase', { power_type: 'AC_1_PHASE', max_voltage: 230, max_amperage: 16, max_electric_power: 0 }, 3_680],
+    ['DC', { power_type: 'DC', max_voltage: 500, max_amperage: 100, max_electric_power: 0 }, 50_000],
+    ['unknown without the amperage', { power_type: 'AC_3_PHASE', max_voltage: 230, max_amperage: 0, max_electric_power: 0 }, null],
+    ['unknown without the power type', { power_type: '', max_voltage: 230, max_amperage: 16, max_electric_power: 0 }, null],
+  ])('connector power: %s', (_name, connector, expected) => {
+    expect(connectorPowerW(connector)).toBe(expected);
   });
 
   it('prices with the tariff embedded in the CDR when the hub has none, and says so', () => {

@@ -152,8 +152,31 @@ export const fallbackPowerW: Record<string, number> = {
   DC: 400_000,
 };
 
+/** Phases a power type draws on: AC max_voltage is line to neutral (OCPI), so power is phases × V × A. */
+const phases: Record<string, number> = { AC_1_PHASE: 1, AC_2_PHASE: 2, AC_2_PHASE_SPLIT: 2, AC_3_PHASE: 3, DC: 1 };
+
+/** A connector's power fields as the hub holds them (0 or '': unknown). */
+export interface ConnectorPower {
+  power_type: string;
+  max_voltage: number;
+  max_amperage: number;
+  max_electric_power: number;
+}
+
+/**
+ * The power (W) a connector can deliver: its max_electric_power when known, else phases × voltage
+ * × amperage when both and the power type are known, else null (the rule falls back to the CDR's
+ * power type).
+ */
+export function connectorPowerW(c: ConnectorPower): number | null {
+  if (c.max_electric_power > 0) return c.max_electric_power;
+  const n = phases[c.power_type];
+  if (n && c.max_voltage > 0 && c.max_amperage > 0) return n * c.max_voltage * c.max_amperage;
+  return null;
+}
+
 export interface CdrContext {
-  /** The connector's max_electric_power in W from its Location, when the hub has it. */
+  /** The connector's power in W from its Location (connectorPowerW), when the hub has it. */
   connectorPowerW: number | null;
   price: PriceCheck;
 }

@@ -102,6 +102,9 @@ function push(deps: HubDeps, module: string, body: Record<string, any>, path: st
   return { message, done: deps.bus.publish(subject, JSON.stringify(message), `${objectKey}:${message.request_id}`) };
 }
 
+/** Publishes one OCPI push on the stream as the hub does on acceptance (tests publish PATCHes with it). */
+export const publishOcpi = push;
+
 /** Publishes the generated traffic: locations and known tariffs first, then CDRs at `rate` per second. Returns acceptance times (ms) per CDR key. */
 export async function publishGenerated(deps: HubDeps, data: Generated, rate: number): Promise<Map<string, number>> {
   const setup: Promise<unknown>[] = [];

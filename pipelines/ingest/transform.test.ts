@@ -137,7 +137,29 @@ describe('other modules', () => {
     ['a connector', ['NL', 'CPA', 'L1', 'E2', '2'], { id: '2', max_electric_power: 11000 }, 0, 1],
   ])('maps a Location PUT of %s', (_name, path, body, locations, connectors) => {
     const out = locationRows(msg({ module: 'locations', event: 'put', path, body }), { seq: 1, ingestedAt: 1 });
-    expect([out.locations.length, out.connectors.length]).toEqual([locations, connectors]);
+    expect([out.locations.length, out.connectors.length, out.connectorPower.length]).toEqual([locations, connectors, connectors]);
+    expect(out.connectorPower.every((c) => c.has_power_type + c.has_max_voltage + c.has_max_amperage + c.has_max_electric_power === 4)).toBe(true);
+  });
+
+  const power = (c: { has_power_type: number; power_type: string; has_max_voltage: number; max_voltage: number; has_max_amperage: number; max_amperage: number; has_max_electric_power: number; max_electric_power: number }) =>
+    [c.has_power_type ? c.power_type : '-', c.has_max_voltage ? c.max_voltage : '-', c.has_max_amperage ? c.max_amperage : '-', c.has_max_electric_power ? c.max_electric_power : '-'];
+
+  it.each([
+    ['a connector', ['NL', 'CPA', 'L1', 'E2', '2'], { max_electric_power: 11000, last_updated: '2026-02-01T00:00:00Z' }, [['E2', '2', '-', '-', '-', 11000]]],
+    ['an EVSE carrying connectors', ['NL', 'CPA', 'L1', 'E2'], { connectors: [{ id: '1', max_amperage: 16, power_type: 'AC_1_PHASE' }], last_updated: '2026-02-01T00:00:00Z' }, [['E2', '1', 'AC_1_PHASE', '-', 16, '-']]],
+    ['a location carrying EVSEs', ['NL', 'CPA', 'L1'], { evses: [{ uid: 'E1', connectors: [{ id: '1', max_voltage: 230 }, { id: '2', standard: 'IEC_62196_T2' }] }], last_updated: '2026-02-01T00:00:00Z' }, [['E1', '1', '-', 230, '-', '-']]],
+    ['a location without EVSEs', ['NL', 'CPA', 'L1'], { time_zone: 'Europe/Berlin', last_updated: '2026-02-01T00:00:00Z' }, []],
+  ])('maps a Location PATCH of %s to the power fields it carries, and to no whole row', (_name, path, body, expected) => {
+    const out = locationRows(msg({ module: 'locations', event: 'patch', path, body }), { seq: 1, ingestedAt: 1 });
+    expect([out.locations.length, out.connectors.length]).toEqual([0, 0]);
+    expect(out.connectorPower.map((c) => [c.evse_uid, c.connector_id, ...power(c)])).toEqual(expected);
+    for (const c of out.connectorPower) expect([c.location_id, c.last_updated]).toEqual(['L1', Date.parse('2026-02-01T00:00:00Z') / 1000]);
+  });
+
+  it("adds a location PATCH's power fields to the batch", () => {
+    const rows = emptyRows();
+    addOcpiMessage(rows, msg({ module: 'locations', event: 'patch', path: ['NL', 'CPA', 'L1', 'E1', '1'], body: { max_electric_power: 7400, last_updated: '2026-02-01T00:00:00Z' } }), { seq: 1, ingestedAt: 1 });
+    expect([rows.connectors.length, rows.connectorPower.length]).toEqual([0, 1]);
   });
 
   it('maps a delivery fact with parties as objects or keys', () => {

@@ -132,6 +132,29 @@ export interface ConnectorRow {
 }
 
 /**
+ * What the impossible-energy rule needs of a connector, from a PUT (every field: an absent one is
+ * 0, unknown) or a PATCH (the fields its body carries; has_* says which). See
+ * migrations/clickhouse/0011_connector_power.sql.
+ */
+export interface ConnectorPowerRow {
+  country_code: string;
+  party_id: string;
+  location_id: string;
+  evse_uid: string;
+  connector_id: string;
+  has_power_type: 0 | 1;
+  power_type: string;
+  has_max_voltage: 0 | 1;
+  max_voltage: number;
+  has_max_amperage: 0 | 1;
+  max_amperage: number;
+  has_max_electric_power: 0 | 1;
+  max_electric_power: number;
+  last_updated: number;
+  ingested_at: number;
+}
+
+/**
  * A traffic fact: a delivery attempt of the delivery worker (delivered / failed / dead_letter) or
  * a synchronous call (answered / refused / timeout / unreachable, attempts 1, when forwarded;
  * not_forwarded, attempts 0, when the hub refused it itself; see src/hub/forwardSync.ts). All go to
@@ -192,10 +215,11 @@ export interface Rows {
   tariffs: TariffRow[];
   locations: LocationRow[];
   connectors: ConnectorRow[];
+  connectorPower: ConnectorPowerRow[];
   deliveries: DeliveryRow[];
 }
 
-export const emptyRows = (): Rows => ({ cdrs: [], validationFindings: [], periods: [], sessionEvents: [], tariffs: [], locations: [], connectors: [], deliveries: [] });
+export const emptyRows = (): Rows => ({ cdrs: [], validationFindings: [], periods: [], sessionEvents: [], tariffs: [], locations: [], connectors: [], connectorPower: [], deliveries: [] });
 
 /** A message the ingester cannot map; it is acknowledged and logged (poison), never retried forever. */
 export class UnmappableMessage extends Error {
@@ -418,7 +442,9 @@ export function tariffRow(message: OcpiPushMessage, env: Envelope): TariffRow | 
   };
 }
 
-function connectorRow(owner: { country_code: string; party_id: string; location_id: string; evse_uid: string }, c: Obj, lastUpdated: number, env: Envelope): ConnectorRow {
+type ConnectorOwner = { country_code: string; party_id: string; location_id: string; evse_uid: string };
+
+function connectorRow(owner: ConnectorOwner, c: Obj, lastUpdated: number, env: Envelope): ConnectorRow {
   return {
     ...owner,
     connector_id: str(c.id),
@@ -432,48 +458,80 @@ function connectorRow(owner: { country_code: string; party_id: string; location_
   };
 }
 
+/** The connector's power fields from a PUT (`whole`: all of them) or a PATCH (those present); null when a PATCH carries none. */
+export function connectorPowerRow(owner: ConnectorOwner, c: Obj, lastUpdated: number, env: Envelope, whole: boolean): ConnectorPowerRow | null {
+  const has = (k: string): 0 | 1 => (whole || (c[k] !== undefined && c[k] !== null) ? 1 : 0);
+  const row: ConnectorPowerRow = {
+    ...owner,
+    connector_id: str(c.id),
+    has_power_type: has('power_type'),
+    power_type: str(c.power_type),
+    has_max_voltage: has('max_voltage'),
+    max_voltage: int(c.max_voltage, 0, MAX_UINT32),
+    has_max_amperage: has('max_amperage'),
+    max_amperage: int(c.max_amperage, 0, MAX_UINT32),
+    has_max_electric_power: has('max_electric_power'),
+    max_electric_power: int(c.max_electric_power, 0, MAX_UINT32),
+    last_updated: c.last_updated ? unixSeconds(c.last_updated, 'connector.last_updated') : lastUpdated,
+    ingested_at: env.ingestedAt,
+  };
+  if (!row.connector_id || row.has_power_type + row.has_max_voltage + row.has_max_amperage + row.has_max_electric_power === 0) return null;
+  return row;
+}
+
 /**
- * Location PUTs at location, EVSE or connector level (path [cc, pid, location, evse?, connector?]).
- * PATCHes are skipped: a row replaces the whole connector, and a PATCH carries only what changed, so
- * the power the impossible-energy rule reads is the last PUT's (a partner changing a connector's
- * power fields with a PATCH alone is not seen until its next PUT).
+ * Location pushes at location, EVSE or connector level (path [cc, pid, location, evse?, connector?]).
+ * A PUT writes the location and its whole connectors, and their power fields to connector_power.
+ * A PATCH carries only what changed (src/bus/messages.ts: bodies as sent, not merged): it writes
+ * no whole row (one would zero the fields it lacks), only the power fields of the connectors it
+ * carries — a connector PATCH, an EVSE PATCH with `connectors`, a location PATCH with `evses` —
+ * so the impossible-energy rule sees a power changed by PATCH alone (queries.ts locationFacts
+ * reads each field's latest value). A location PATCH's other fields (time_zone) wait for a PUT.
  */
-export function locationRows(message: OcpiPushMessage, env: Envelope): { locations: LocationRow[]; connectors: ConnectorRow[] } {
+export function locationRows(message: OcpiPushMessage, env: Envelope): { locations: LocationRow[]; connectors: ConnectorRow[]; connectorPower: ConnectorPowerRow[] } {
   const body = isObj(message.body) ? message.body : {};
   const [pathCountry, pathParty, locationId, evseUid, connectorId] = message.path;
   const countryCode = str(body.country_code || pathCountry || message.sender.country_code).toUpperCase();
   const partyId = str(body.party_id || pathParty || message.sender.party_id).toUpperCase();
+  const out = { locations: [] as LocationRow[], connectors: [] as ConnectorRow[], connectorPower: [] as ConnectorPowerRow[] };
+  const put = message.event === 'put';
+  if (!put && message.event !== 'patch') return out;
   const lastUpdated = body.last_updated ? unixSeconds(body.last_updated, 'last_updated') : unixSeconds(message.accepted_at, 'accepted_at');
-  const out = { locations: [] as LocationRow[], connectors: [] as ConnectorRow[] };
-  if (message.event !== 'put') return out;
+  const connector = (owner: ConnectorOwner, c: Obj) => {
+    if (put) out.connectors.push(connectorRow(owner, c, lastUpdated, env));
+    const power = connectorPowerRow(owner, c, lastUpdated, env, put);
+    if (power) out.connectorPower.push(power);
+  };
   const evses = (location: string, list: unknown) => {
     for (const e of Array.isArray(list) ? list : []) {
       if (!isObj(e)) continue;
       for (const c of Array.isArray(e.connectors) ? e.connectors : []) {
-        if (isObj(c)) out.connectors.push(connectorRow({ country_code: countryCode, party_id: partyId, location_id: location, evse_uid: str(e.uid), }, c, lastUpdated, env));
+        if (isObj(c)) connector({ country_code: countryCode, party_id: partyId, location_id: location, evse_uid: str(e.uid) }, c);
       }
     }
   };
   if (connectorId) {
-    out.connectors.push(connectorRow({ country_code: countryCode, party_id: partyId, location_id: str(locationId), evse_uid: str(evseUid) }, { ...body, id: body.id ?? connectorId }, lastUpdated, env));
+    connector({ country_code: countryCode, party_id: partyId, location_id: str(locationId), evse_uid: str(evseUid) }, { ...body, id: body.id ?? connectorId });
   } else if (evseUid) {
     evses(str(locationId), [{ ...body, uid: body.uid ?? evseUid }]);
   } else {
     const id = str(body.id || locationId);
     if (!id) throw new UnmappableMessage('location push without id');
-    out.locations.push({
-      country_code: countryCode,
-      party_id: partyId,
-      id,
-      name: str(body.name),
-      city: str(body.city),
-      country: str(body.country),
-      time_zone: str(body.time_zone),
-      latitude: finite(body.coordinates?.latitude),
-      longitude: finite(body.coordinates?.longitude),
-      last_updated: lastUpdated,
-      ingested_at: env.ingestedAt,
-    });
+    if (put) {
+      out.locations.push({
+        country_code: countryCode,
+        party_id: partyId,
+        id,
+        name: str(body.name),
+        city: str(body.city),
+        country: str(body.country),
+        time_zone: str(body.time_zone),
+        latitude: finite(body.coordinates?.latitude),
+        longitude: finite(body.coordinates?.longitude),
+        last_updated: lastUpdated,
+        ingested_at: env.ingestedAt,
+      });
+    }
     evses(id, body.evses);
   }
   return out;
@@ -527,9 +585,10 @@ export function addOcpiMessage(rows: Rows, message: OcpiPushMessage, env: Envelo
       return;
     }
     case 'locations': {
-      const { locations, connectors } = locationRows(message, env);
+      const { locations, connectors, connectorPower } = locationRows(message, env);
       for (const l of locations) rows.locations.push(l);
       for (const c of connectors) rows.connectors.push(c);
+      for (const c of connectorPower) rows.connectorPower.push(c);
       return;
     }
     default:

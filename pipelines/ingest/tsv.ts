@@ -8,7 +8,7 @@
 // which never uses an exponent for the magnitudes transform.ts lets through; DateTime columns are
 // unix seconds in exactly ten digits (18.16 reads a shorter number as a malformed date: before
 // 2001-09-09 they are zero-padded).
-import { type CdrRow, type ConnectorRow, type DeliveryRow, type LocationRow, type PeriodRow, type Rows, type SessionEventRow, type TariffRow, type ValidationFindingRow } from './transform.ts';
+import { type CdrRow, type ConnectorPowerRow, type ConnectorRow, type DeliveryRow, type LocationRow, type PeriodRow, type Rows, type SessionEventRow, type TariffRow, type ValidationFindingRow } from './transform.ts';
 
 type Columns<R> = readonly (keyof R & string)[];
 
@@ -58,6 +58,14 @@ export const tables = {
     columns<ConnectorRow>()([
       'country_code', 'party_id', 'location_id', 'evse_uid', 'connector_id', 'standard', 'power_type', 'max_voltage', 'max_amperage', 'max_electric_power',
       'last_updated', 'ingested_at',
+    ]),
+    ['last_updated', 'ingested_at'],
+  ),
+  connectorPower: spec<ConnectorPowerRow>(
+    'connector_power',
+    columns<ConnectorPowerRow>()([
+      'country_code', 'party_id', 'location_id', 'evse_uid', 'connector_id', 'has_power_type', 'power_type', 'has_max_voltage', 'max_voltage',
+      'has_max_amperage', 'max_amperage', 'has_max_electric_power', 'max_electric_power', 'last_updated', 'ingested_at',
     ]),
     ['last_updated', 'ingested_at'],
   ),
@@ -210,16 +218,18 @@ export const encodeSessionEvents = encoder(tables.sessionEvents);
 export const encodeTariffs = encoder(tables.tariffs);
 export const encodeLocations = encoder(tables.locations);
 export const encodeConnectors = encoder(tables.connectors);
+export const encodeConnectorPower = encoder(tables.connectorPower);
 export const encodeDeliveries = encoder(tables.deliveries);
 export const encodeValidationFindings = encoder(tables.validationFindings);
 
 /** The tables a batch writes, in the order they are written: CDRs last (see sink.ts). */
-export const writeOrder = ['periods', 'tariffs', 'locations', 'connectors', 'sessionEvents', 'deliveries', 'validationFindings', 'cdrs'] as const satisfies readonly (keyof Rows)[];
+export const writeOrder = ['periods', 'tariffs', 'locations', 'connectors', 'connectorPower', 'sessionEvents', 'deliveries', 'validationFindings', 'cdrs'] as const satisfies readonly (keyof Rows)[];
 const encoders: { [K in keyof Rows]: (rows: Rows[K], chunkRows: number, escapeFree?: boolean) => TableText } = {
   periods: encodePeriods,
   tariffs: encodeTariffs,
   locations: encodeLocations,
   connectors: encodeConnectors,
+  connectorPower: encodeConnectorPower,
   sessionEvents: encodeSessionEvents,
   deliveries: encodeDeliveries,
   validationFindings: encodeValidationFindings,
