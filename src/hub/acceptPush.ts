@@ -8,6 +8,7 @@ import type { Caller } from '../partners/credentials.ts';
 import type { RoutingHeaders } from '../http/middlewares/requestContext.ts';
 import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
 import { partyKey } from '../bus/subjects.ts';
+import type { TokenType } from '../../ocpi/schemas/enums.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
 import { findObject, saveObject, type ObjectRef, type StoredObject } from '../store/objects.ts';
@@ -17,6 +18,7 @@ import { decideRoute, type KnownParty, type RouteDecision } from './routing.ts';
 import { publishPush } from './publishPush.ts';
 import { routeError } from './routeErrors.ts';
 import { senderParty } from './senderParty.ts';
+import { describeToken, pushObjectKey, queryTokenType, urlToken } from './tokenIdentity.ts';
 import type { OcpiTypeName } from '../../ocpi/validate.ts';
 
 export type PushModule = 'locations' | 'sessions' | 'tariffs' | 'tokens';
@@ -66,13 +68,17 @@ export interface PushOutcome {
 
 export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<PushOutcome> {
   const sender = await senderParty(deps, request.caller, { country_code: request.countryCode, party_id: request.partyId }, ownerRoles[request.module], request.routing);
-  const body = request.event === 'delete' ? undefined : checkBody(request);
-  const ref: ObjectRef = { module: request.module, countryCode: request.countryCode, partyId: request.partyId, objectId: request.ids[0] };
+  // A token is its uid and its type (`?type=`, RFID when absent): the URL names which one.
+  const token = request.module === 'tokens' ? urlToken(request.ids[0], request.query) : undefined;
+  const tokenType = token?.type;
+  const body = request.event === 'delete' ? undefined : checkBody(request, tokenType);
+  const ref: ObjectRef = { module: request.module, countryCode: request.countryCode, partyId: request.partyId, objectId: token?.objectId ?? request.ids[0] };
 
   const parties = await deps.directory.all();
   const stored = await findObject(deps.db, ref);
   if ((request.event === 'patch' || request.event === 'delete') && !stored && request.ids.length === 1) {
-    throw new InvalidParametersError(`unknown ${request.module.slice(0, -1)} ${ref.objectId}: PUT it first`, [{ path: 'object_id', message: 'unknown object' }]);
+    const what = token ? describeToken(token.uid, token.type) : request.ids[0];
+    throw new InvalidParametersError(`unknown ${request.module.slice(0, -1)} ${what}: PUT it first`, [{ path: 'object_id', message: 'unknown object' }]);
   }
 
   const decision = await routePush(deps, request, sender, parties, stored, body);
@@ -89,8 +95,8 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
     path: [request.countryCode, request.partyId, ...request.ids],
     query: request.query,
     body,
-    // Ordered per top-level object: an EVSE update never overtakes its Location.
-    object_key: `${request.module}:${partyKey(request.countryCode, request.partyId)}:${request.ids[0]}`,
+    // Ordered per top-level object: an EVSE update never overtakes its Location; a token is its uid and type.
+    object_key: pushObjectKey(request.module, request.countryCode, request.partyId, request.ids[0], tokenType),
     sender: senderRef,
     from: decision.mode === 'broadcast' ? hub : senderRef,
     receiver: { country_code: receiver.country_code, party_id: receiver.party_id },
@@ -176,7 +182,11 @@ function routed(decision: RouteDecision): Extract<RouteDecision, { ok: true }> {
   return decision;
 }
 
-function checkBody(request: PushRequest): Json {
+/**
+ * The body, parsed, and agreeing with the URL: the id, the owner (country_code, party_id) and for
+ * a token its type (a PATCH may leave any of them out).
+ */
+function checkBody(request: PushRequest, tokenType: TokenType | undefined): Json {
   const { type, idField, owned } = bodyType(request.module, request.ids.length);
   const body = parseOcpi<Json>(type, request.body, { partial: request.event === 'patch' });
   const mismatch = (field: string, expected: string, actual: unknown) =>
@@ -188,6 +198,10 @@ function checkBody(request: PushRequest): Json {
       const value = body[field];
       if (value !== undefined && String(value).toUpperCase() !== expected.toUpperCase()) throw mismatch(field, expected, value);
     }
+  }
+  if (tokenType && body.type !== undefined && body.type !== tokenType) {
+    const url = queryTokenType(request.query) !== undefined ? `?type=${tokenType}` : `${tokenType}, the default when the URL has no ?type=`;
+    throw new InvalidParametersError(`type in the body (${String(body.type)}) does not match the URL (${url})`, [{ path: 'type', message: `must equal ${tokenType} from the URL` }]);
   }
   return body;
 }

@@ -11,6 +11,7 @@ import { parseOcpi } from '../http/parseBody.ts';
 import { forwardSync, toPartyRef, type Relayed } from './forwardSync.ts';
 import { tokenOwner } from './ownership.ts';
 import { callingParty } from './senderParty.ts';
+import { DEFAULT_TOKEN_TYPE } from './tokenIdentity.ts';
 
 export interface AuthorizeRequest {
   uid: string;
@@ -31,7 +32,8 @@ export async function forwardAuthorize(deps: HubDeps, request: AuthorizeRequest)
   if (request.body !== undefined) parseOcpi('location_references', request.body);
   const sender = await callingParty(deps, request.caller, request.routing, ['CPO']);
   const to = toPartyRef(request.routing.to);
-  const owner = to ? undefined : await tokenOwner(deps.db, { uid: request.uid });
+  // Open routing: the eMSP of the token of this uid and type (RFID when absent, the spec default).
+  const owner = to ? undefined : await tokenOwner(deps.db, { uid: request.uid, type: request.type ?? DEFAULT_TOKEN_TYPE });
   return forwardSync(
     deps,
     { module: 'tokens', receiverInterface: 'SENDER', sender, to, owner },

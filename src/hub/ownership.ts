@@ -6,10 +6,12 @@ import { commandTokenOwners } from './commands/commandTokens.ts';
 
 /**
  * A token as a session or CDR names it (`cdr_token`), or as real-time authorization names it (uid
- * only). `country_code`/`party_id` are the eMSP the sender says issued it.
+ * and type). `country_code`/`party_id` are the eMSP the sender says issued it.
  */
 export interface TokenClaim {
   uid?: unknown;
+  /** TokenType: a token is its uid and its type (tokenIdentity). */
+  type?: unknown;
   contract_id?: unknown;
   country_code?: unknown;
   party_id?: unknown;
@@ -27,19 +29,27 @@ const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
  * When the claim names its eMSP (`cdr_token.country_code`/`party_id`), only that eMSP's tokens
  * and prefixes count: a uid two eMSPs both issued, or a prefix of another eMSP, never sends the
  * CDR elsewhere (no match means the hub cannot tell, and the sender gets 4001). Without it, a
- * value that tokens of two eMSPs share decides nothing.
+ * value that tokens of two eMSPs share decides nothing, unless the claim's type tells them apart
+ * among the routed tokens (one eMSP's RFID card and another's APP_USER token with the same uid
+ * are two tokens). The type only ever narrows a value two owners share: a routed token of another
+ * type than the claim's still names its eMSP when it is the only one.
  */
 export async function tokenOwner(db: Db, token: TokenClaim): Promise<PartyRef | undefined> {
   const country = text(token.country_code);
   const party = text(token.party_id);
   const stated = country && party ? { country_code: country, party_id: party } : undefined;
   const values = [['contract_id', text(token.contract_id)], ['uid', text(token.uid)]] as const;
+  const type = text(token.type);
   for (const [field, value] of values) {
     if (!value) continue;
     const query = db('ocpi_objects').where({ module: 'tokens', deleted: false }).whereRaw(`upper(data->>'${field}') = upper(?)`, [value]);
     if (stated) query.whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?)', [stated.country_code, stated.party_id]);
-    const owners: PartyRef[] = await query.distinct('country_code', 'party_id').limit(2);
+    const owners: PartyRef[] = await query.clone().distinct('country_code', 'party_id').limit(2);
     if (owners.length === 1) return owners[0];
+    if (owners.length > 1 && type) {
+      const ofType: PartyRef[] = await query.whereRaw(`data->>'type' = ?`, [type]).distinct('country_code', 'party_id').limit(2);
+      if (ofType.length === 1) return ofType[0];
+    }
   }
   for (const [field, value] of values) {
     if (!value) continue;

@@ -16,7 +16,7 @@ import type { OcpiPushMessage } from '../../bus/messages.ts';
 import type { Logger } from '../../logger.ts';
 import { partyKey } from '../../bus/subjects.ts';
 import { publishPush } from '../publishPush.ts';
-import { currentState } from './replay.ts';
+import { currentState, objectKeyOf } from './replay.ts';
 
 const BATCH = 1000;
 
@@ -67,7 +67,7 @@ async function settle(deps: HubDeps, rows: OutboxRow[], log?: Logger): Promise<{
   for (const row of rows) {
     for (const message of row.messages) {
       const receiver = message.receiver ? partyKey(message.receiver.country_code, message.receiver.party_id) : '';
-      const key = `${receiver}|${message.object_key}`;
+      const key = `${receiver}|${objectKeyOf(message)}`;
       const entry = pending.get(key) ?? { latest: message, rows: new Set<string>() };
       entry.latest = message;
       entry.rows.add(String(row.id));

@@ -13,8 +13,9 @@ import { findObject } from '../../store/objects.ts';
 import { toOcpiDateTime } from '../../../ocpi/envelope.ts';
 import { publishPush } from '../publishPush.ts';
 import { openDeadLetters } from './deadLetters.ts';
+import { DEFAULT_TOKEN_TYPE, pushObjectKey, queryTokenType, tokenObjectId } from '../tokenIdentity.ts';
 
-/** Modules whose objects the hub stores (ocpi_objects), keyed by [country_code, party_id, id]. */
+/** Modules whose objects the hub stores (ocpi_objects), keyed by [country_code, party_id, id] (tokens: and type). */
 const STORED_MODULES = new Set(['locations', 'sessions', 'tariffs', 'tokens']);
 
 export type ReplayedAs = 'current_state' | 'current_deletion' | 'original';
@@ -50,7 +51,7 @@ export async function replayDeadLetters(deps: HubDeps, options: { receiver?: str
   // other letter (CDRs, objects without stored state) goes as it was sent.
   const groups = new Map<string, Letter[]>();
   for (const letter of letters) {
-    const key = letter.message.module === 'cdrs' ? `letter:${letter.id}` : `${letter.receiver}|${letter.object_key}`;
+    const key = letter.message.module === 'cdrs' ? `letter:${letter.id}` : `${letter.receiver}|${objectKeyOf(letter.message)}`;
     groups.set(key, [...(groups.get(key) ?? []), letter]);
   }
   const objects: ReplayedObject[] = [];
@@ -94,14 +95,17 @@ export async function replayDeadLetters(deps: HubDeps, options: { receiver?: str
  */
 export async function currentState(deps: HubDeps, trx: Knex.Transaction, letter: OcpiPushMessage): Promise<{ message: OcpiPushMessage; as: ReplayedAs } | undefined> {
   if (STORED_MODULES.has(letter.module) && letter.path.length >= 3) {
-    const [countryCode, partyId, objectId] = letter.path;
+    const [countryCode, partyId, id] = letter.path;
+    const objectId = letter.module === 'tokens' ? tokenObjectId(id, letterTokenType(letter)) : id;
     const stored = await findObject(trx, { module: letter.module, countryCode, partyId, objectId }, { lock: true });
     if (!stored) return undefined;
-    const path = [countryCode, partyId, objectId];
-    if (stored.deleted) return { message: { ...letter, event: 'delete', path, body: undefined, query: undefined }, as: 'current_deletion' };
+    const path = [countryCode, partyId, id];
+    // In the lane of the object's pushes now (a token's key names its type since it is part of its identity).
+    const object_key = objectKeyOf(letter);
+    if (stored.deleted) return { message: { ...letter, object_key, event: 'delete', path, body: undefined, query: undefined }, as: 'current_deletion' };
     // Tokens are PUT with ?type=, which the stored token carries.
     const query = letter.module === 'tokens' && typeof stored.data.type === 'string' ? `type=${encodeURIComponent(stored.data.type)}` : letter.module === 'tokens' ? letter.query : undefined;
-    return { message: { ...letter, event: 'put', path, query, body: stored.data }, as: 'current_state' };
+    return { message: { ...letter, object_key, event: 'put', path, query, body: stored.data }, as: 'current_state' };
   }
   if (letter.module === 'hubclientinfo' && letter.path.length === 2) {
     const role = letter.object_key.split(':').at(-1);
@@ -115,6 +119,25 @@ export async function currentState(deps: HubDeps, trx: Knex.Transaction, letter:
     return { message: { ...letter, event: 'put', body }, as: 'current_state' };
   }
   return undefined;
+}
+
+/**
+ * The type of the token a letter is for: its `?type=`, else its body's (a letter accepted before
+ * the hub checked that the two agree), else RFID.
+ */
+function letterTokenType(letter: OcpiPushMessage): string {
+  const bodyType = (letter.body as { type?: unknown } | undefined)?.type;
+  return queryTokenType(letter.query) ?? (typeof bodyType === 'string' ? bodyType : DEFAULT_TOKEN_TYPE);
+}
+
+/**
+ * The object a letter is for, as its object_key names it now: a token's key carries its type
+ * (pushObjectKey), which letters dead-lettered (or outbox rows written) before it did not.
+ */
+export function objectKeyOf(letter: OcpiPushMessage): string {
+  if (letter.module !== 'tokens' || letter.path.length < 3) return letter.object_key;
+  const [countryCode, partyId, uid] = letter.path;
+  return pushObjectKey('tokens', countryCode, partyId, uid, letterTokenType(letter));
 }
 
 /** A report line per replayed object, for the CLI. */
