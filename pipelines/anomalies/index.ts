@@ -6,7 +6,8 @@
 // Schema validity is not judged here: acceptance rejects schema-invalid CDRs before they reach the
 // stream. Party drift runs on its own, slower timer over cdr_facts, re-reading only the days that
 // received CDRs since its last pass (./drift.ts), and waits while the detector is catching up on a
-// backlog (a day half replayed would look like an outage).
+// backlog (a day half replayed would look like an outage). A drift finding that a day judged again
+// no longer supports (late CDRs filled in an outage) is withdrawn, not deleted (./sink.ts).
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { HubDeps } from '../../src/deps.ts';
@@ -32,8 +33,8 @@ import {
   type RobustStat,
   type RuleSettings,
 } from './rules.ts';
-import { driftTracker, judgeAllDrift } from './drift.ts';
-import { writeFindings } from './sink.ts';
+import { driftTracker, fullDriftPass } from './drift.ts';
+import { withdrawFindings, writeFindings } from './sink.ts';
 
 export const ANOMALIES_DURABLE = 'analytics-anomalies';
 
@@ -84,7 +85,7 @@ function statsCache(fetch: (keys: Key4[]) => Promise<Map<string, RobustStat>>, t
 
 export interface RunningDetector {
   stop(): Promise<void>;
-  stats(): { cdrs: number; findings: number; driftRuns: number; driftDaysRead: number; lastError: string | null };
+  stats(): { cdrs: number; findings: number; withdrawn: number; driftRuns: number; driftDaysRead: number; lastError: string | null };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -99,7 +100,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
   const settings: RuleSettings = { ...defaultRuleSettings, ...options.rules };
   const driftSettings: DriftSettings = { ...defaultDriftSettings, graceHours: deps.config.ANOMALY_DRIFT_GRACE_H, ...options.drift };
   const { subjects } = deps.bus;
-  const stats = { cdrs: 0, findings: 0, driftRuns: 0, driftDaysRead: 0, lastError: null as string | null };
+  const stats = { cdrs: 0, findings: 0, withdrawn: 0, driftRuns: 0, driftDaysRead: 0, lastError: null as string | null };
   const drift = driftTracker(clickhouse, driftSettings);
   const clock = options.now ?? Date.now;
   const batchSize = options.batchSize ?? 1000;
@@ -267,11 +268,15 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
           continue;
         }
         const t0 = Date.now();
-        const pass = await drift.run(clock(), (findings) => writeFindings(deps, clickhouse, findings));
+        const pass = await drift.run(clock(), async (findings, withdrawals) => {
+          await writeFindings(deps, clickhouse, findings);
+          await withdrawFindings(deps, clickhouse, withdrawals);
+        });
         stats.driftRuns++;
         stats.driftDaysRead += pass.daysRead;
         stats.findings += pass.findings.length;
-        log.debug({ full: pass.full, days_read: pass.daysRead, findings: pass.findings.length, ms: Date.now() - t0 }, 'drift judged');
+        stats.withdrawn += pass.withdrawals.length;
+        log.debug({ full: pass.full, days_read: pass.daysRead, findings: pass.findings.length, withdrawn: pass.withdrawals.length, ms: Date.now() - t0 }, 'drift judged');
       } catch (err) {
         stats.lastError = err instanceof Error ? err.message : String(err);
         log.warn({ err }, 'drift detection failed; will retry');
@@ -290,9 +295,13 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
   };
 }
 
-/** One full drift pass: every party-day of the window past its grace (default 24 h) judged against its history; findings written. */
+/**
+ * One full drift pass: every party-day of the window past its grace (default 24 h) judged against
+ * its history; findings written, and standing ones the verdicts no longer support withdrawn.
+ */
 export async function runDriftOnce(deps: Pick<HubDeps, 'db' | 'bus'>, clickhouse: ClickHouseClient, settings: Partial<DriftSettings> = {}, nowMs = Date.now()): Promise<Finding[]> {
-  const findings = await judgeAllDrift(clickhouse, nowMs, { ...defaultDriftSettings, ...settings });
+  const { findings, withdrawals } = await fullDriftPass(clickhouse, nowMs, { ...defaultDriftSettings, ...settings });
   await writeFindings(deps, clickhouse, findings);
+  await withdrawFindings(deps, clickhouse, withdrawals);
   return findings;
 }

@@ -185,3 +185,48 @@ export async function dailyVolumes(client: ClickHouseClient, selection: DaySelec
   }
   return out;
 }
+
+/** A finding as stored in `anomalies` (after FINAL: its latest state). */
+export interface StoredFinding {
+  finding_key: string;
+  type: string;
+  severity: string;
+  country_code: string;
+  party_id: string;
+  cdr_id: string;
+  currency: string;
+  amount_at_risk: number;
+  /** JSON text. */
+  evidence: string;
+  accepted_at: number;
+  detected_at: number;
+  /** Unix seconds; 0 while the finding stands. */
+  withdrawn_at: number;
+  withdrawn_reason: string;
+}
+
+/**
+ * Party drift findings as they stand now (withdrawn or not), by finding key or by party and
+ * currency. FINAL collapses a finding with its withdrawal (or reinstatement) rows, which share its
+ * partition (migrations/clickhouse/0012_anomaly_withdrawals.sql); the sorting key starts with
+ * (type, finding_key), so a look-up by key reads only its granules, and one by party only the
+ * drift findings (few: one per party and day at most).
+ */
+export async function storedDriftFindings(client: ClickHouseClient, which: { keys: readonly string[] } | { parties: readonly [string, string, string][] }): Promise<StoredFinding[]> {
+  const list = 'keys' in which ? which.keys : which.parties;
+  if (list.length === 0) return [];
+  const where = 'keys' in which ? `finding_key IN (${which.keys.map(quote).join(',')})` : `(country_code, party_id, currency) IN (${tupleList(which.parties)})`;
+  const found = await rows<Record<string, unknown>>(
+    client,
+    `SELECT finding_key, type, severity, country_code, party_id, cdr_id, currency, amount_at_risk, evidence,
+       toUInt32(accepted_at) AS accepted_at, toUInt32(detected_at) AS detected_at, toUInt32(withdrawn_at) AS withdrawn_at, withdrawn_reason
+     FROM anomalies FINAL WHERE type = 'party_volume_drift' AND ${where}`,
+  );
+  return found.map((r) => ({
+    ...(r as unknown as StoredFinding),
+    amount_at_risk: Number(r.amount_at_risk),
+    accepted_at: Number(r.accepted_at),
+    detected_at: Number(r.detected_at),
+    withdrawn_at: Number(r.withdrawn_at),
+  }));
+}

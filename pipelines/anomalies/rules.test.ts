@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cdrRows, type CdrRow } from '../ingest/transform.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
-import { checkPrice, connectorPowerW, dayString, defaultRuleSettings, driftFindings, duplicateSessionFinding, firstUnjudgedDay, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, type CdrLite, type DailyVolume, type HubTariff, type PriceCheck } from './rules.ts';
+import { checkPrice, connectorPowerW, dayNumber, dayString, defaultRuleSettings, driftDayVerdict, driftFindings, duplicateSessionFinding, firstUnjudgedDay, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, withdrawalReason, type CdrLite, type DailyVolume, type HubTariff, type PriceCheck } from './rules.ts';
 
 const tariff: Tariff = { country_code: 'NL', party_id: 'CPA', id: 'T1', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] };
 /** A tariff version the hub holds, by default one in force long before aCdr()'s session. */
@@ -232,6 +232,18 @@ describe('party drift', () => {
   it('a silent day names the moment it closed and the fall in both measures', () => {
     const [finding] = driftFindings(party, series([...steady, 0]).filter((d) => d.cdrs > 0), { before: '2026-02-11' });
     expect(finding).toMatchObject({ key: 'party_volume_drift:NL*CPA:EUR:2026-02-10', cdr_id: null, accepted_at: Date.parse('2026-02-11T00:00:00Z') / 1000, evidence: { drifting: ['cdrs', 'revenue'], cdrs: { value: 0 } } });
+  });
+
+  it('a day judged again once its CDRs arrived late: no finding, and the reason in words', () => {
+    const byDay = (values: number[]) => new Map(series(values).filter((d) => d.cdrs > 0).map((d) => [dayNumber(d.day), d]));
+    const at = (m: Map<number, DailyVolume>) => (n: number) => m.get(n) ?? { day: dayString(n), cdrs: 0, revenue: 0, lastAcceptedAt: 0 };
+    const day = dayNumber('2026-02-05');
+    expect(driftDayVerdict(party, at(byDay(steady.map((v, i) => (i === 35 ? 0 : v)))), day).finding?.key).toBe('party_volume_drift:NL*CPA:EUR:2026-02-05');
+    const filledIn = driftDayVerdict(party, at(byDay(steady)), day);
+    expect(filledIn).toMatchObject({ day: '2026-02-05', finding: null, activeHistoryDays: 28 });
+    expect(withdrawalReason(filledIn)).toMatch(/^judged again with the CDRs stored since: 2026-02-05 now has CDRs \d+ \(usual \d+, allowed deviation [\d.]+\) and revenue \d+ \(usual \d+, allowed deviation [\d.]+\), within the party's usual range$/);
+    const thin = driftDayVerdict(party, at(byDay(steady.slice(20))), dayNumber('2026-02-05'));
+    expect(withdrawalReason(thin)).toBe('judged again with the CDRs stored since: the history of 2026-02-05 holds 13 days with CDRs, fewer than the 20 needed to judge it');
   });
 
   it('judges only the days asked for', () => {

@@ -424,13 +424,78 @@ export interface DriftWindow {
   days?: ReadonlySet<string>;
 }
 
+type DriftParty = { country_code: string; party_id: string; currency: string };
+
+/** The key of a party's drift finding for a day (YYYY-MM-DD): one finding per party, currency and day. */
+export const driftFindingKey = (party: DriftParty, day: string) => `party_volume_drift:${party.country_code}*${party.party_id}:${party.currency}:${day}`;
+
+/** A day's volumes against its history: a finding, or why there is none. */
+export interface DriftDayVerdict {
+  day: string;
+  finding: Finding | null;
+  /** Days of the history window with CDRs (fewer than minActiveDays: the day is not judged). */
+  activeHistoryDays: number;
+  metrics: { metric: 'cdrs' | 'revenue'; value: number; median: number; allowedDeviation: number; outlier: boolean }[];
+}
+
+/**
+ * Judges one day (days since 1970-01-01) of a party against its trailing history; `at` gives a
+ * day's volumes (zero for a day without CDRs). The rule of driftFindings, for one day.
+ */
+export function driftDayVerdict(party: DriftParty, at: (day: number) => DailyVolume, d: number, settings: DriftSettings = defaultDriftSettings): DriftDayVerdict {
+  const history: DailyVolume[] = [];
+  for (let h = d - settings.historyDays; h < d; h++) history.push(at(h));
+  const active = history.filter((h) => h.cdrs > 0);
+  if (active.length < settings.minActiveDays) return { day: dayString(d), finding: null, activeHistoryDays: active.length, metrics: [] };
+  const today = at(d);
+  const noise = settings.noiseSigmas / Math.sqrt(Math.max(1, median(active.map((h) => h.cdrs))));
+  const metrics = (['cdrs', 'revenue'] as const).map((metric) => {
+    const values = active.map((h) => h[metric]);
+    const stat: RobustStat = { median: median(values), mad: mad(values), n: values.length };
+    const x = today[metric];
+    const rising = x >= stat.median;
+    return { metric, x, stat, verdict: judge(x, stat, { robustZ: rising ? settings.robustZUp : settings.robustZDown, minRelativeDeviation: Math.max(rising ? settings.up : settings.down, noise) }) };
+  });
+  const summary = metrics.map((m) => ({ metric: m.metric, value: round(m.x, 4), median: round(m.stat.median, 4), allowedDeviation: round(m.verdict.allowed, 4), outlier: m.verdict.outlier }));
+  const drifting = metrics.filter((m) => m.verdict.outlier);
+  if (drifting.length === 0) return { day: dayString(d), finding: null, activeHistoryDays: active.length, metrics: summary };
+  const revenue = metrics[1];
+  const finding: Finding = {
+    key: driftFindingKey(party, dayString(d)),
+    type: 'party_volume_drift',
+    severity: drifting.some((m) => Math.abs(m.verdict.deviation) > 2 * Math.abs(m.stat.median)) ? 'high' : 'medium',
+    country_code: party.country_code,
+    party_id: party.party_id,
+    cdr_id: null,
+    currency: party.currency,
+    amount_at_risk: round(revenue.x - revenue.stat.median, 4),
+    evidence: {
+      day: dayString(d),
+      drifting: drifting.map((m) => m.metric),
+      ...Object.fromEntries(metrics.map((m) => [m.metric, { value: round(m.x, 4), median: round(m.stat.median, 4), mad: round(m.stat.mad, 4), allowed_deviation: round(m.verdict.allowed, 4) }])),
+      history_days: settings.historyDays,
+      active_history_days: active.length,
+    },
+    // The latest CDR that the judgement rests on; for a silent day, the moment the day closed.
+    accepted_at: Math.max(today.lastAcceptedAt, at(d + 1).lastAcceptedAt) || ((d + 1) * DAY_MS) / 1000,
+  };
+  return { day: dayString(d), finding, activeHistoryDays: active.length, metrics: summary };
+}
+
+/** Why a drift finding judged again no longer stands, in words a reviewer reads (a verdict without a finding). */
+export function withdrawalReason(verdict: DriftDayVerdict, settings: DriftSettings = defaultDriftSettings): string {
+  if (verdict.metrics.length === 0) return `judged again with the CDRs stored since: the history of ${verdict.day} holds ${verdict.activeHistoryDays} days with CDRs, fewer than the ${settings.minActiveDays} needed to judge it`;
+  const parts = verdict.metrics.map((m) => `${m.metric === 'cdrs' ? 'CDRs' : 'revenue'} ${m.value} (usual ${m.median}, allowed deviation ${m.allowedDeviation})`);
+  return `judged again with the CDRs stored since: ${verdict.day} now has ${parts.join(' and ')}, within the party's usual range`;
+}
+
 /**
  * A party's daily CDR count or revenue (one currency) far from its own trailing history. Every
  * day before `window.before` is judged once the party has history, whether or not the party sent
  * CDRs since: a party that goes silent is judged on its silent days, which count as zero, until
  * its history holds too few active days. Days without CDRs count as zero from the party's first day.
  */
-export function driftFindings(party: { country_code: string; party_id: string; currency: string }, series: readonly DailyVolume[], window: DriftWindow, settings: DriftSettings = defaultDriftSettings): Finding[] {
+export function driftFindings(party: DriftParty, series: readonly DailyVolume[], window: DriftWindow, settings: DriftSettings = defaultDriftSettings): Finding[] {
   if (series.length === 0) return [];
   const byDay = new Map(series.map((d) => [dayNumber(d.day), d]));
   const first = Math.min(...byDay.keys());
@@ -439,41 +504,8 @@ export function driftFindings(party: { country_code: string; party_id: string; c
   const findings: Finding[] = [];
   for (let d = first + settings.historyDays; d <= last; d++) {
     if (window.days && !window.days.has(dayString(d))) continue;
-    const history: DailyVolume[] = [];
-    for (let h = d - settings.historyDays; h < d; h++) history.push(at(h));
-    const active = history.filter((h) => h.cdrs > 0);
-    if (active.length < settings.minActiveDays) continue;
-    const today = at(d);
-    const noise = settings.noiseSigmas / Math.sqrt(Math.max(1, median(active.map((h) => h.cdrs))));
-    const metrics = (['cdrs', 'revenue'] as const).map((metric) => {
-      const values = active.map((h) => h[metric]);
-      const stat: RobustStat = { median: median(values), mad: mad(values), n: values.length };
-      const x = today[metric];
-      const rising = x >= stat.median;
-      return { metric, x, stat, verdict: judge(x, stat, { robustZ: rising ? settings.robustZUp : settings.robustZDown, minRelativeDeviation: Math.max(rising ? settings.up : settings.down, noise) }) };
-    });
-    const drifting = metrics.filter((m) => m.verdict.outlier);
-    if (drifting.length === 0) continue;
-    const revenue = metrics[1];
-    findings.push({
-      key: `party_volume_drift:${party.country_code}*${party.party_id}:${party.currency}:${dayString(d)}`,
-      type: 'party_volume_drift',
-      severity: drifting.some((m) => Math.abs(m.verdict.deviation) > 2 * Math.abs(m.stat.median)) ? 'high' : 'medium',
-      country_code: party.country_code,
-      party_id: party.party_id,
-      cdr_id: null,
-      currency: party.currency,
-      amount_at_risk: round(revenue.x - revenue.stat.median, 4),
-      evidence: {
-        day: dayString(d),
-        drifting: drifting.map((m) => m.metric),
-        ...Object.fromEntries(metrics.map((m) => [m.metric, { value: round(m.x, 4), median: round(m.stat.median, 4), mad: round(m.stat.mad, 4), allowed_deviation: round(m.verdict.allowed, 4) }])),
-        history_days: settings.historyDays,
-        active_history_days: active.length,
-      },
-      // The latest CDR that the judgement rests on; for a silent day, the moment the day closed.
-      accepted_at: Math.max(today.lastAcceptedAt, at(d + 1).lastAcceptedAt) || ((d + 1) * DAY_MS) / 1000,
-    });
+    const { finding } = driftDayVerdict(party, at, d, settings);
+    if (finding) findings.push(finding);
   }
   return findings;
 }

@@ -214,7 +214,11 @@ export async function evaluate(base: Config, options: EvaluationOptions, log: Lo
     await waitForConsumers(deps, [INGEST_DURABLE, ANOMALIES_DURABLE], 120_000 + options.cdrs * 10);
     // Every CDR of the generated days is stored by now: no day needs a grace for late uploads.
     await runDriftOnce(deps, clickhouse, { graceHours: 0 });
-    const found: { finding_key: string; anomaly_type: string; cdr_id: string | null; country_code: string; party_id: string; created_at: Date }[] = await deps.db('review_items').select('finding_key', 'anomaly_type', 'cdr_id', 'country_code', 'party_id', 'created_at');
+    // A finding the detector withdrew (the data no longer supports it) is not a claim.
+    const found: { finding_key: string; anomaly_type: string; cdr_id: string | null; country_code: string; party_id: string; created_at: Date }[] = await deps
+      .db('review_items')
+      .whereRaw(`evidence->'withdrawn' IS NULL`)
+      .select('finding_key', 'anomaly_type', 'cdr_id', 'country_code', 'party_id', 'created_at');
     const { scores, fps, fns } = score(data.labels, found);
     const latencies = found
       .filter((f) => f.cdr_id !== null && data.labels[f.anomaly_type as AnomalyType]?.has(f.finding_key))

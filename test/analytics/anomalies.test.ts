@@ -3,7 +3,7 @@
 // findings seen where their users see them — the anomaly subject on NATS and `anomalies FINAL` in
 // ClickHouse. Also: the late-CDR limit from ANOMALY_LATE_CDR_DAYS at its boundary, party drift
 // judged incrementally (a silent party, each day only once ANOMALY_DRIFT_GRACE_H has passed after
-// it, a late CDR re-reading one day), and the
+// it, a late CDR re-reading one day; an outage a late batch filled in withdrawn), and the
 // look-up tables the detector reads instead of `cdrs`. (`hub analytics evaluate` against the
 // issue's targets is in pipelines.test.ts.)
 import { randomBytes } from 'node:crypto';
@@ -21,7 +21,7 @@ import { INGEST_DURABLE, startIngest } from '../../pipelines/ingest/index.ts';
 import { ANOMALIES_DURABLE, startDetector } from '../../pipelines/anomalies/index.ts';
 import { neighbours, pricePerKwhStats, tariffsByKey } from '../../pipelines/anomalies/queries.ts';
 import { cdrFindingKey } from '../../pipelines/anomalies/rules.ts';
-import type { AnomalyEvent } from '../../pipelines/anomalies/sink.ts';
+import { writeFindings, type AnomalyEvent, type AnomalyWithdrawnEvent } from '../../pipelines/anomalies/sink.ts';
 import { generate, type Generated } from '../../pipelines/evaluate/generator.ts';
 import { publishGenerated, waitForConsumers } from '../../pipelines/evaluate/run.ts';
 import { testConfig } from '../support/hub.ts';
@@ -68,7 +68,7 @@ async function until<T>(what: string, probe: () => Promise<T> | T, done: (v: T) 
   for (;;) {
     const v = await probe();
     if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 500)}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(JSON.stringify(v)).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -222,6 +222,68 @@ describe('party drift in the running detector', () => {
       expect(drifts()).toHaveLength(silentDays.length + closed.length);
     } finally {
       await sub.unsubscribe();
+      await detector.stop();
+      await ingest.stop();
+    }
+  }, 180_000);
+});
+
+describe('a drift finding the data no longer supports', () => {
+  it('is withdrawn when a late batch fills in the outage day: kept in ClickHouse as withdrawn with the reason, its review item dismissed, a withdrawal event; found again, it stands again', async () => {
+    const { deps, clickhouse } = await isolated({ ANOMALY_DRIFT_GRACE_H: '6' });
+    const today = Math.floor(Date.now() / DAY) * DAY;
+    // Namespace W: parties of their own (the review queue is shared by this file's tests).
+    const data = generate({ seed: 22, cdrs: 3600, todayMs: today, days: 40, anomalyRate: 0, drift: false, namespace: 'W' });
+    const party = data.parties.cpos[0];
+    const outageDay = today - 3 * DAY;
+    const late = (g: { cdr: Record<string, any> }) => g.cdr.party_id === party.party_id && Date.parse(g.cdr.end_date_time) >= outageDay && Date.parse(g.cdr.end_date_time) < outageDay + DAY;
+    const heldBack = data.cdrs.filter(late);
+    expect(heldBack.length).toBeGreaterThan(10);
+    const ingest = await startIngest(deps, clickhouse, { batchSize: 1000, maxDelayMs: 50 });
+    await publishGenerated(deps, { ...data, cdrs: data.cdrs.filter((g) => !late(g)) }, 100_000);
+    await waitForConsumers(deps, [INGEST_DURABLE], 60_000);
+
+    const { events, sub } = listen(deps);
+    const withdrawnSub = deps.bus.nc.subscribe(deps.bus.subjects.events('anomaly_withdrawn'));
+    const withdrawn: AnomalyWithdrawnEvent[] = [];
+    void (async () => {
+      for await (const m of withdrawnSub) withdrawn.push(m.json<AnomalyWithdrawnEvent>());
+    })();
+    // Six hours into today: every day up to yesterday is past its grace and judged.
+    const detector = await startDetector(deps, clickhouse, { batchSize: 1000, maxDelayMs: 50, driftEveryMs: 200, now: () => today + 6 * HOUR });
+    const key = `party_volume_drift:${party.country_code}*${party.party_id}:${party.currency}:${iso(outageDay).slice(0, 10)}`;
+    const stored = async () =>
+      (await (await clickhouse.query({ query: `SELECT toUInt32(withdrawn_at) AS withdrawn_at, withdrawn_reason, toUInt32(detected_at) AS detected_at FROM anomalies FINAL WHERE finding_key = '${key}'`, format: 'JSONEachRow' })).json<{ withdrawn_at: number; withdrawn_reason: string; detected_at: number }>());
+    const item = () => deps.db('review_items').where({ finding_key: key }).first();
+    try {
+      await waitForConsumers(deps, [ANOMALIES_DURABLE], 60_000);
+      const found = await until('the outage day flagged', () => events.find((e) => e.finding_key === key), (e) => e !== undefined);
+      expect(found).toMatchObject({ type: 'party_volume_drift', evidence: { drifting: expect.arrayContaining(['cdrs']) } });
+      expect((await item()).status).toBe('open');
+      const standing = () => events.filter((e) => e.type === 'party_volume_drift' && e.party_id === party.party_id).map((e) => e.finding_key);
+      expect(standing()).toEqual([key]);
+
+      // The day's CDRs arrive in a very late batch: the day is judged again and the outage withdrawn.
+      const before = detector.stats();
+      await publishGenerated(deps, { ...data, locations: [], tariffs: [], cdrs: heldBack }, 100_000);
+      const event = await until('the withdrawal published', () => withdrawn.find((e) => e.finding_key === key), (e) => e !== undefined);
+      expect(event).toMatchObject({ type: 'party_volume_drift', party_id: party.party_id, reason: expect.stringMatching(/within the party's usual range/), rejudged: { day: iso(outageDay).slice(0, 10) } });
+      // Still in ClickHouse, withdrawn with the reason: history is kept, and FINAL shows the withdrawal.
+      const [row] = await until('the withdrawal stored', stored, (r) => r.length === 1 && r[0].withdrawn_at > 0);
+      expect(row.withdrawn_reason).toBe(event!.reason);
+      expect(row.detected_at).toBe(Date.parse(found!.detected_at) / 1000);
+      expect(await item()).toMatchObject({ status: 'dismissed', note: expect.stringMatching(/^withdrawn by the anomaly detector: judged again/), evidence: expect.objectContaining({ withdrawn: expect.objectContaining({ closed_item: true, reason: event!.reason }) }) });
+      expect(detector.stats().withdrawn - before.withdrawn).toBe(1);
+      expect(standing()).toEqual([key]); // nothing else flagged for the party, nothing published twice
+
+      // Found again (as if later data took the day back down): it stands again and its item is open.
+      await writeFindings(deps, clickhouse, [{ key, type: 'party_volume_drift', severity: found!.severity, country_code: found!.country_code, party_id: found!.party_id, cdr_id: null, currency: found!.currency, amount_at_risk: found!.amount_at_risk, evidence: found!.evidence, accepted_at: Date.parse(found!.accepted_at) / 1000 }]);
+      expect((await stored())[0].withdrawn_at).toBe(0);
+      expect(await item()).toMatchObject({ status: 'open', note: null });
+      expect((await item()).evidence.withdrawn).toBeUndefined();
+    } finally {
+      await sub.unsubscribe();
+      await withdrawnSub.unsubscribe();
       await detector.stop();
       await ingest.stop();
     }

@@ -1,6 +1,7 @@
 // What the Billing anomalies panels show, on ClickHouse 18.16 with findings of both signs in two
-// currencies: amounts at risk add up whatever their sign and never across currencies, and the
-// findings on accepted CDRs name their rule and severity.
+// currencies: amounts at risk add up whatever their sign and never across currencies, the
+// findings on accepted CDRs name their rule and severity, and a withdrawn finding is left out of
+// every count and list but the withdrawn ones, which say why.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +39,9 @@ beforeAll(async () => {
   await ensureClickHouseDatabase(base.CLICKHOUSE_URL, database);
   await migrateClickHouse(ch);
   // An overcharge and an undercharge in EUR, one in GBP, for one party and type; one for another party.
-  await ch.insert({ table: 'anomalies', format: 'JSONEachRow', values: [finding('A1', 'EUR', 10), finding('A2', 'EUR', -4), finding('A3', 'GBP', 3), finding('B1', 'EUR', -2.5, 'CPB')] });
+  await ch.insert({ table: 'anomalies', format: 'JSONEachRow', values: [finding('A1', 'EUR', 10), finding('A2', 'EUR', -4), finding('A3', 'GBP', 3), finding('B1', 'EUR', -2.5, 'CPB'), finding('W1', 'EUR', 100)] });
+  // W1 withdrawn since, as the detector withdraws (a copy of the finding, same detected_at, stored later).
+  await ch.insert({ table: 'anomalies', format: 'JSONEachRow', values: [{ ...finding('W1', 'EUR', 100), withdrawn_at: now - 10, withdrawn_reason: 'judged again: within the usual range' }] });
   await ch.insert({
     table: 'validation_findings',
     format: 'JSONEachRow',
@@ -72,6 +75,14 @@ describe('Billing anomalies panels on ClickHouse 18.16', () => {
         ['NL*CPB', 'price_mismatch', 'EUR', 1, 2.5],
       ].sort(),
     );
+  });
+
+  it('a withdrawn finding is in no count or list of standing findings, and listed as withdrawn with its reason', async () => {
+    expect((await panel('Anomalies by type')).map((r) => [r.type, Number(r.findings)])).toEqual([['price_mismatch', 4]]);
+    expect((await panel('Anomaly trend')).reduce((n, r) => n + Number(r.findings), 0)).toBe(4);
+    expect((await panel('Latest anomalies with evidence')).map((r) => r.cdr_id).sort()).toEqual(['A1', 'A2', 'A3', 'B1']);
+    expect(await panel('Withdrawn findings')).toEqual([expect.objectContaining({ cdr_id: 'W1', party: 'NL*CPA', amount_at_risk: 100, withdrawn_reason: 'judged again: within the usual range' })]);
+    expect(await panel('Withdrawn findings', ['NL*CPB'])).toEqual([]);
   });
 
   it('validation findings on accepted CDRs show the rule and severity', async () => {

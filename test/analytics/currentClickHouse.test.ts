@@ -145,7 +145,7 @@ describe('migrations on current ClickHouse', () => {
 });
 
 describe('anomaly detector queries (pipelines/anomalies/queries.ts)', () => {
-  const covered = ['neighbours', 'tariffsByKey', 'locationFacts', 'pricePerKwhStats', 'dailyVolumes'];
+  const covered = ['neighbours', 'tariffsByKey', 'locationFacts', 'pricePerKwhStats', 'dailyVolumes', 'storedDriftFindings'];
 
   it('every exported query is run below', () => {
     const exported = Object.entries(anomalyQueries).filter(([, v]) => typeof v === 'function').map(([k]) => k);
@@ -169,6 +169,32 @@ describe('anomaly detector queries (pipelines/anomalies/queries.ts)', () => {
     const { powerW, timeZone } = await anomalyQueries.locationFacts(ch.client, connectors);
     expect(powerW.size).toBe(connectors.length);
     expect(timeZone.size).toBe(data.locations.length);
+  });
+
+  it('locationFacts: a power PATCH reaches the power, by argMaxIf over the fields each row carries', async () => {
+    const l = data.locations[0];
+    const c = l.connectors[0];
+    const rows = emptyRows();
+    const path = [l.party.country_code, l.party.party_id, l.id, c.evse_uid, c.connector_id];
+    addOcpiMessage(rows, push('locations', 'patch', { id: c.connector_id, country_code: l.party.country_code, party_id: l.party.party_id, max_electric_power: 1234, last_updated: new Date().toISOString() }, path), { seq: 9_999_990, ingestedAt: nowS() });
+    await writeRows(ch.client, rows);
+    const key = path as [string, string, string, string, string];
+    expect((await anomalyQueries.locationFacts(ch.client, [key])).powerW.get(key.join('*'))).toBe(1234);
+  });
+
+  it('storedDriftFindings: a withdrawal replaces its finding under FINAL, by key and by party', async () => {
+    const party = data.parties.cpos[0];
+    const key = `party_volume_drift:${party.country_code}*${party.party_id}:${party.currency}:2000-01-02`;
+    const row = { finding_key: key, type: 'party_volume_drift', severity: 'high', country_code: party.country_code, party_id: party.party_id, cdr_id: '', currency: party.currency, amount_at_risk: -10, evidence: '{}', accepted_at: nowS(), detected_at: nowS() - 60 };
+    await ch.client.insert({ table: 'anomalies', format: 'JSONEachRow', values: [row] });
+    expect((await anomalyQueries.storedDriftFindings(ch.client, { keys: [key] })).map((f) => f.withdrawn_at)).toEqual([0]);
+    await ch.client.insert({ table: 'anomalies', format: 'JSONEachRow', values: [{ ...row, withdrawn_at: nowS(), withdrawn_reason: 'judged again' }] });
+    const [byKey] = await anomalyQueries.storedDriftFindings(ch.client, { keys: [key] });
+    expect([byKey.withdrawn_at > 0, byKey.withdrawn_reason, byKey.detected_at]).toEqual([true, 'judged again', row.detected_at]);
+    const byParty = await anomalyQueries.storedDriftFindings(ch.client, { parties: [[party.country_code, party.party_id, party.currency]] });
+    expect(byParty.filter((f) => f.finding_key === key).map((f) => f.withdrawn_reason)).toEqual(['judged again']);
+    const [{ n }] = await (await ch.client.query({ query: `SELECT count() AS n FROM anomalies FINAL WHERE finding_key = '${key}' AND withdrawn_at = toDateTime(0)`, format: 'JSONEachRow' })).json<{ n: string }>();
+    expect(Number(n), 'FINAL collapses before WHERE filters').toBe(0);
   });
 
   it.each(['location_id', 'tariff_id'] as const)('pricePerKwhStats by %s: median and MAD', async (scope) => {

@@ -162,6 +162,15 @@ describe('Billing anomalies panels', () => {
     expect(sql).not.toMatch(/any\(currency\)/);
   });
 
+  it('every panel reading anomalies counts and lists standing findings only, but the one listing the withdrawn', () => {
+    const reading = panels.filter((p) => /FROM anomalies\b/.test(sqlOf(p)));
+    expect(reading.length).toBeGreaterThanOrEqual(6);
+    for (const p of reading) {
+      expect(sqlOf(p), p.title).toMatch(/FROM anomalies FINAL WHERE/);
+      expect(sqlOf(p), p.title).toMatch(p.title === 'Withdrawn findings' ? /withdrawn_at > toDateTime\(0\)/ : /withdrawn_at = toDateTime\(0\)/);
+    }
+  });
+
   it('findings on accepted CDRs are business-rule findings, with their rule and severity', () => {
     const p = panel(/^Validation findings on accepted CDRs/);
     expect(sqlOf(p)).toMatch(/FROM validation_findings FINAL/);

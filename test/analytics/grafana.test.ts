@@ -58,11 +58,14 @@ beforeAll(async () => {
   const sampled = Math.floor(Date.now() / 1000);
   await ch.insert({ table: 'delivery_backlog', format: 'JSONEachRow', values: data.parties.emsps.flatMap((p, i) => [0, 900].map((ago) => ({ at: sampled - ago, receiver_country_code: p.country_code, receiver_party_id: p.party_id, status: i === 0 ? 'OFFLINE' : 'CONNECTED', pending: ago === 0 && i > 0 ? 0 : 5 + i, oldest_age_s: 60 * (i + 1), dead_letters: i % 2, sampled_at: sampled }))) });
   const findings = data.cdrs.filter((g) => g.label).slice(0, 50);
-  await ch.insert({ table: 'anomalies', format: 'JSONEachRow', values: findings.map((g) => ({ finding_key: `${g.label}:${g.cdr.id}`, type: g.label, severity: 'high', country_code: g.cdr.country_code, party_id: g.cdr.party_id, cdr_id: g.cdr.id, currency: g.cdr.currency, amount_at_risk: 1.5, evidence: '{"why":"test"}', accepted_at: Math.floor(Date.now() / 1000), detected_at: Math.floor(Date.now() / 1000) })) });
+  const anomalyRows = findings.map((g) => ({ finding_key: `${g.label}:${g.cdr.id}`, type: g.label, severity: 'high', country_code: g.cdr.country_code, party_id: g.cdr.party_id, cdr_id: g.cdr.id, currency: g.cdr.currency, amount_at_risk: 1.5, evidence: '{"why":"test"}', accepted_at: Math.floor(Date.now() / 1000), detected_at: Math.floor(Date.now() / 1000) }));
+  await ch.insert({ table: 'anomalies', format: 'JSONEachRow', values: anomalyRows });
+  // A few withdrawn since (the detector's withdrawal rows: a copy with withdrawn_at and the reason).
+  await ch.insert({ table: 'anomalies', format: 'JSONEachRow', values: anomalyRows.slice(0, 5).map((r) => ({ ...r, withdrawn_at: Math.floor(Date.now() / 1000), withdrawn_reason: 'judged again: test' })) });
   await ch.insert({ table: 'validation_findings', format: 'JSONEachRow', values: [{ detected_at: Math.floor(Date.now() / 1000), module: 'cdrs', country_code: 'NL', party_id: 'CPA', object_id: 'X', path: 'total_cost', message: 'required field missing', severity: 'error' }] });
   parties = data.parties.cpos.map((p) => `${p.country_code}*${p.party_id}`);
 
-  await db('review_items').insert(findings.slice(0, 10).map((g) => ({ finding_key: `grafana-test:${g.label}:${g.cdr.id}`, country_code: g.cdr.country_code, party_id: g.cdr.party_id, cdr_id: g.cdr.id, anomaly_type: g.label, severity: 'high', evidence: '{}', detected_at: new Date() })));
+  await db('review_items').insert(findings.slice(0, 10).map((g, i) => ({ finding_key: `grafana-test:${g.label}:${g.cdr.id}`, country_code: g.cdr.country_code, party_id: g.cdr.party_id, cdr_id: g.cdr.id, anomaly_type: g.label, severity: 'high', evidence: i < 2 ? '{"withdrawn":{"reason":"test","closed_item":true}}' : '{}', status: i < 2 ? 'dismissed' : 'open', detected_at: new Date() })));
   const [cycle] = await db('clearing_cycles').insert({ period: '2099-01', currency: 'EUR', period_start: new Date(Date.now() - 20 * 86_400_000), period_end: new Date(Date.now() - 86_400_000), state: 'netted' }).returning('id');
   await db('clearing_positions').insert([
     { cycle_id: cycle.id, party: 'NL*CPA', currency: 'EUR', receivable: 1000, payable: 0, fees: 10, carried_in: 0, net: 990, settle_amount: 990, carry_out: 0 },
