@@ -208,7 +208,8 @@ async function progressLine(deps: Awaited<ReturnType<typeof buildDeps>>, network
   const backlog = (await deltaSafe(() => deliveryStatus(deps))) ?? [];
   const pending = backlog.reduce((sum, r) => sum + r.pending, 0);
   const [{ count: booked }] = await deps.db('clearing_bookings').count<{ count: string }[]>('* as count');
-  const [{ count: anomalies }] = await deps.db('review_items').count<{ count: string }[]>('* as count');
+  // Findings the detector withdrew (the data no longer supports them) are not counted.
+  const [{ count: anomalies }] = await deps.db('review_items').whereRaw(`evidence->'withdrawn' IS NULL`).count<{ count: string }[]>('* as count');
   return `sessions ${network.stats.sessions}  messages routed ${network.stats.pushesAccepted}  deliveries pending ${pending}  CDRs booked ${booked}  anomalies ${anomalies}`;
 }
 
@@ -252,7 +253,7 @@ async function bookings(deps: Awaited<ReturnType<typeof buildDeps>>, ids: string
 }
 
 async function anomaliesByType(deps: Awaited<ReturnType<typeof buildDeps>>): Promise<Record<string, number>> {
-  const rows = await deps.db('review_items').groupBy('anomaly_type').select('anomaly_type').count<{ anomaly_type: string; count: string }[]>('* as count');
+  const rows = await deps.db('review_items').whereRaw(`evidence->'withdrawn' IS NULL`).groupBy('anomaly_type').select('anomaly_type').count<{ anomaly_type: string; count: string }[]>('* as count');
   return Object.fromEntries(rows.map((r) => [r.anomaly_type, Number(r.count)]));
 }
 
