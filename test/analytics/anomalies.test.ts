@@ -211,8 +211,10 @@ describe('party drift in the running detector', () => {
       const closed = data.parties.cpos.map((p) => driftKey(p, today));
       await until('the day just closed judged', drifts, (d) => d.length >= silentDays.length + closed.length);
       expect(drifts()).toEqual([...silentDays, ...closed].sort());
-      const stored = await storedAnomalies(clickhouse);
-      expect(stored.filter((r) => r.type === 'party_volume_drift').map((r) => r.finding_key)).toEqual([...silentDays, ...closed].sort());
+      // The sink publishes before it stores (./sink.ts): ClickHouse may be a moment behind the events.
+      const storedDrifts = async () => (await storedAnomalies(clickhouse)).filter((r) => r.type === 'party_volume_drift').map((r) => r.finding_key);
+      await until('the drift findings stored', storedDrifts, (d) => d.length >= silentDays.length + closed.length);
+      expect(await storedDrifts()).toEqual([...silentDays, ...closed].sort());
 
       // A late CDR for one silent day: only that day is read again (and stays an outage: no new finding).
       const before = detector.stats();
@@ -273,6 +275,7 @@ describe('a drift finding the data no longer supports', () => {
       expect(row.withdrawn_reason).toBe(event!.reason);
       expect(row.detected_at).toBe(Date.parse(found!.detected_at) / 1000);
       expect(await item()).toMatchObject({ status: 'dismissed', note: expect.stringMatching(/^withdrawn by the anomaly detector: judged again/), evidence: expect.objectContaining({ withdrawn: expect.objectContaining({ closed_item: true, reason: event!.reason }) }) });
+      await until('the pass counted as done', () => detector.stats().withdrawn - before.withdrawn, (n) => n >= 1);
       expect(detector.stats().withdrawn - before.withdrawn).toBe(1);
       expect(standing()).toEqual([key]); // nothing else flagged for the party, nothing published twice
 
