@@ -4,8 +4,8 @@
 // on Nats-Msg-Id; a finding re-detected later is not queued or published again.
 //
 // A finding the data no longer supports (party drift judged again after late CDRs, ./drift.ts) is
-// withdrawn, never deleted: <p>.events.anomaly_withdrawn, its review item dismissed with a note if
-// still open (src/clearing/reviewItemWithdrawals.ts), and in ClickHouse a copy of the finding with
+// withdrawn, never deleted: <p>.events.anomaly_withdrawn, its review item `withdrawn` with the reason
+// if still open (src/clearing/reviewItemWithdrawals.ts), and in ClickHouse a copy of the finding with
 // withdrawn_at and withdrawn_reason that replaces it under FINAL (same detected_at, so the same
 // partition; migrations/clickhouse/0012_anomaly_withdrawals.sql). ClickHouse is written last in
 // both directions: the detector decides from it, so a step that failed is done again next pass.

@@ -1,5 +1,5 @@
 // The settlement team's queue of billing anomalies (review_items, filled by pipelines/anomalies).
-// An item is dismissed, or disputed: disputing opens the clearing dispute on its CDR through the
+// An item is dismissed, or disputed (or withdrawn by the detector, reviewItemWithdrawals.ts): disputing opens the clearing dispute on its CDR through the
 // same use case as `hub disputes open` (openDispute: opened by the hub, the anomaly as its
 // finding, the note as its reason), so the CDR leaves netting and statements as any disputed CDR
 // does. Disputing is idempotent: the item keeps the dispute's id, and a CDR already under an open
@@ -38,7 +38,7 @@ export async function disputeReviewItem(db: Db, id: number, note: string | null)
     const item = await trx('review_items').where({ id }).forUpdate().first();
     if (!item) throw notFound(`review item ${id}`);
     if (item.dispute_id) return { review_item: id, dispute: await getDispute(db, item.dispute_id), opened: false };
-    if (item.status === 'dismissed') throw conflict(`review item ${id} was dismissed${item.note ? ` (${item.note})` : ''}; a dismissed item cannot be disputed`);
+    if (item.status === 'dismissed' || item.status === 'withdrawn') throw conflict(`review item ${id} was ${item.status}${item.note ? ` (${item.note})` : ''}; a ${item.status} item cannot be disputed`);
     if (!item.cdr_id) {
       throw invalid(
         `review item ${id} (${item.anomaly_type}) is about party ${item.country_code}-${item.party_id} as a whole, not a single CDR, so there is no CDR to dispute: dispute the CDRs concerned with \`hub disputes open\`, or dismiss the item`,

@@ -1,4 +1,4 @@
-// `hub analytics review list [--status open|dismissed|disputed] [--limit N]`,
+// `hub analytics review list [--status open|dismissed|disputed|withdrawn] [--limit N]`,
 // `hub analytics review dismiss ID [--note TEXT]`, `hub analytics review dispute ID [--note TEXT]`:
 // the settlement team's queue of billing anomalies (review_items). Disputing is one command: it
 // opens the clearing dispute on the item's CDR (src/clearing/reviewItems.ts), once.
@@ -6,7 +6,7 @@ import { disputeReviewItem, dismissReviewItem } from '../clearing/reviewItems.ts
 import { CliUsageError, parseOptions } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
-const statuses = ['open', 'dismissed', 'disputed'] as const;
+const statuses = ['open', 'dismissed', 'disputed', 'withdrawn'] as const;
 export type ReviewStatus = (typeof statuses)[number];
 
 export async function run(args: string[]): Promise<number> {

@@ -25,6 +25,7 @@ import { writeFindings, type AnomalyEvent, type AnomalyWithdrawnEvent } from '..
 import { generate, type Generated } from '../../pipelines/evaluate/generator.ts';
 import { publishGenerated, waitForConsumers } from '../../pipelines/evaluate/run.ts';
 import { testConfig } from '../support/hub.ts';
+import { disputeReviewItem } from '../../src/clearing/reviewItems.ts';
 
 const log = createLogger({ level: 'silent' });
 const opened: { deps: HubDeps; clickhouse: ClickHouseClient; database: string }[] = [];
@@ -231,7 +232,7 @@ describe('party drift in the running detector', () => {
 });
 
 describe('a drift finding the data no longer supports', () => {
-  it('is withdrawn when a late batch fills in the outage day: kept in ClickHouse as withdrawn with the reason, its review item dismissed, a withdrawal event; found again, it stands again', async () => {
+  it('is withdrawn when a late batch fills in the outage day: kept in ClickHouse as withdrawn with the reason, its review item withdrawn (and not disputable), a withdrawal event; found again, it stands again', async () => {
     const { deps, clickhouse } = await isolated({ ANOMALY_DRIFT_GRACE_H: '6' });
     const today = Math.floor(Date.now() / DAY) * DAY;
     // Namespace W: parties of their own (the review queue is shared by this file's tests).
@@ -274,7 +275,8 @@ describe('a drift finding the data no longer supports', () => {
       const [row] = await until('the withdrawal stored', stored, (r) => r.length === 1 && r[0].withdrawn_at > 0);
       expect(row.withdrawn_reason).toBe(event!.reason);
       expect(row.detected_at).toBe(Date.parse(found!.detected_at) / 1000);
-      expect(await item()).toMatchObject({ status: 'dismissed', note: expect.stringMatching(/^withdrawn by the anomaly detector: judged again/), evidence: expect.objectContaining({ withdrawn: expect.objectContaining({ closed_item: true, reason: event!.reason }) }) });
+      expect(await item()).toMatchObject({ status: 'withdrawn', note: expect.stringMatching(/^withdrawn by the anomaly detector: judged again/), evidence: expect.objectContaining({ withdrawn: expect.objectContaining({ reason: event!.reason }) }) });
+      await expect(disputeReviewItem(deps.db, Number((await item()).id), null)).rejects.toThrow(/was withdrawn \(withdrawn by the anomaly detector/);
       await until('the pass counted as done', () => detector.stats().withdrawn - before.withdrawn, (n) => n >= 1);
       expect(detector.stats().withdrawn - before.withdrawn).toBe(1);
       expect(standing()).toEqual([key]); // nothing else flagged for the party, nothing published twice

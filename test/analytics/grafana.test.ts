@@ -65,7 +65,7 @@ beforeAll(async () => {
   await ch.insert({ table: 'validation_findings', format: 'JSONEachRow', values: [{ detected_at: Math.floor(Date.now() / 1000), module: 'cdrs', country_code: 'NL', party_id: 'CPA', object_id: 'X', path: 'total_cost', message: 'required field missing', severity: 'error' }] });
   parties = data.parties.cpos.map((p) => `${p.country_code}*${p.party_id}`);
 
-  await db('review_items').insert(findings.slice(0, 10).map((g, i) => ({ finding_key: `grafana-test:${g.label}:${g.cdr.id}`, country_code: g.cdr.country_code, party_id: g.cdr.party_id, cdr_id: g.cdr.id, anomaly_type: g.label, severity: 'high', evidence: i < 2 ? '{"withdrawn":{"reason":"test","closed_item":true}}' : '{}', status: i < 2 ? 'dismissed' : 'open', detected_at: new Date() })));
+  await db('review_items').insert(findings.slice(0, 10).map((g, i) => ({ finding_key: `grafana-test:${g.label}:${g.cdr.id}`, country_code: g.cdr.country_code, party_id: g.cdr.party_id, cdr_id: g.cdr.id, anomaly_type: g.label, severity: 'high', evidence: i < 2 ? '{"withdrawn":{"reason":"test"}}' : '{}', status: i < 2 ? 'withdrawn' : 'open', detected_at: new Date() })));
   const [cycle] = await db('clearing_cycles').insert({ period: '2099-01', currency: 'EUR', period_start: new Date(Date.now() - 20 * 86_400_000), period_end: new Date(Date.now() - 86_400_000), state: 'netted' }).returning('id');
   await db('clearing_positions').insert([
     { cycle_id: cycle.id, party: 'NL*CPA', currency: 'EUR', receivable: 1000, payable: 0, fees: 10, carried_in: 0, net: 990, settle_amount: 990, carry_out: 0 },
