@@ -55,10 +55,10 @@ export async function benchEnv(overrides: Record<string, string> = {}): Promise<
 /** Starts `hub start --roles …` as its own process and waits until it reports that it runs. */
 export async function startHubProcess(env: Record<string, string>, roles: string, port: number, timeoutMs = 60_000): Promise<ChildProcess> {
   // Through scripts/hub, exactly as an operator starts it (it execs node: the pid is the hub's).
-  // HUB_NODE_OPTIONS profiles the hub processes of a benchmark (e.g. --cpu-prof --cpu-prof-dir=DIR).
-  const nodeOptions = process.env.HUB_NODE_OPTIONS ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${process.env.HUB_NODE_OPTIONS}`.trim() } : {};
+  // HUB_NODE_OPTIONS, passed on in the environment, profiles the hub processes of a benchmark
+  // (e.g. --cpu-prof --cpu-prof-dir=DIR; scripts/hub adds it to node's options).
   const child = spawn(`${repoRoot}scripts/hub`, ['start', '--roles', roles, '--no-services'], {
-    env: { ...process.env, ...env, ...nodeOptions, PORT: String(port), HUB_PUBLIC_URL: env.HUB_PUBLIC_URL ?? `http://127.0.0.1:${port}` },
+    env: { ...process.env, ...env, PORT: String(port), HUB_PUBLIC_URL: env.HUB_PUBLIC_URL ?? `http://127.0.0.1:${port}` },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
