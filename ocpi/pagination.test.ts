@@ -19,9 +19,9 @@ describe('parsePageRequest', () => {
     expect(!result.ok && result.errors.map((e) => e.path)).toEqual([path]);
   });
 
-  it('requires date_from where the module does (sessions)', () => {
-    const result = parsePageRequest({}, { maxLimit: 10, requireDateFrom: true });
-    expect(!result.ok && result.errors[0]).toEqual({ path: 'date_from', message: 'required for this module' });
+  it.each([[{}], [{ date_from: '' }]])('requires date_from where the module does (sessions): %o', (query) => {
+    const result = parsePageRequest(query, { maxLimit: 10, requireDateFrom: true });
+    expect(!result.ok && result.errors).toEqual([{ path: 'date_from', message: 'required for this module' }]);
   });
 });
 

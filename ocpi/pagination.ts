@@ -87,7 +87,8 @@ export function parsePageRequest(
   };
   const dateFrom = date('date_from');
   const dateTo = date('date_to');
-  if (options.requireDateFrom && query.date_from === undefined) errors.push({ path: 'date_from', message: 'required for this module' });
+  // `?date_from=` is no date either: read as absent, it would list every session (the filter the spec makes required).
+  if (options.requireDateFrom && (query.date_from === undefined || query.date_from === '')) errors.push({ path: 'date_from', message: 'required for this module' });
   const offset = integer('offset', 0, 0);
   const limit = Math.min(integer('limit', options.maxLimit, 1), options.maxLimit);
   if (errors.length) return { ok: false, errors };
