@@ -78,7 +78,8 @@ export async function tariffsByKey(client: ClickHouseClient, keys: [string, stri
  * Power (W) per connector and time_zone per location, latest versions. Each power field is its
  * latest value by last_updated among the rows that carry it (a PATCH carries only what changed;
  * migrations/clickhouse/0011_connector_power.sql), and power is derived from them with
- * connectorPowerW. A connector without a known power is left out.
+ * connectorPowerW. A connector without a known power is left out. The time zone is the latest by
+ * last_updated from PUTs and PATCHes (0013_location_time_zone.sql).
  */
 export async function locationFacts(client: ClickHouseClient, connectors: [string, string, string, string, string][]): Promise<{ powerW: Map<string, number>; timeZone: Map<string, string> }> {
   const powerW = new Map<string, number>();
@@ -100,7 +101,7 @@ export async function locationFacts(client: ClickHouseClient, connectors: [strin
   const locations = [...new Map(connectors.map((c) => [`${c[0]}*${c[1]}*${c[2]}`, [c[0], c[1], c[2]] as const])).values()];
   const zones = await rows<{ k: string; tz: string }>(
     client,
-    `SELECT concat(country_code, '*', party_id, '*', id) AS k, argMax(time_zone, last_updated) AS tz FROM locations WHERE (country_code, party_id, id) IN (${tupleList(locations)}) GROUP BY k`,
+    `SELECT concat(country_code, '*', party_id, '*', id) AS k, argMax(time_zone, last_updated) AS tz FROM location_time_zone WHERE (country_code, party_id, id) IN (${tupleList(locations)}) GROUP BY k`,
   );
   for (const r of zones) if (r.tz) timeZone.set(r.k, r.tz);
   return { powerW, timeZone };

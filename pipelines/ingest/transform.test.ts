@@ -156,6 +156,17 @@ describe('other modules', () => {
     for (const c of out.connectorPower) expect([c.location_id, c.last_updated]).toEqual(['L1', Date.parse('2026-02-01T00:00:00Z') / 1000]);
   });
 
+  it.each([
+    ['PUT', 'put', { id: 'L1', time_zone: 'Europe/Amsterdam', last_updated: '2026-02-01T00:00:00Z' }, ['Europe/Amsterdam']],
+    ['PATCH', 'patch', { time_zone: 'Europe/Lisbon', last_updated: '2026-02-01T00:00:00Z' }, ['Europe/Lisbon']],
+    ['PATCH without one', 'patch', { name: 'renamed', last_updated: '2026-02-01T00:00:00Z' }, []],
+  ] as const)("maps a location %s's time zone, which the price rule reads, PATCH or PUT", (_name, event, body, expected) => {
+    const rows = emptyRows();
+    addOcpiMessage(rows, msg({ module: 'locations', event, path: ['NL', 'CPA', 'L1'], body }), { seq: 1, ingestedAt: 1 });
+    expect(rows.locationTimeZones.map((z) => z.time_zone)).toEqual(expected);
+    for (const z of rows.locationTimeZones) expect([z.country_code, z.party_id, z.id, z.last_updated]).toEqual(['NL', 'CPA', 'L1', Date.parse('2026-02-01T00:00:00Z') / 1000]);
+  });
+
   it("adds a location PATCH's power fields to the batch", () => {
     const rows = emptyRows();
     addOcpiMessage(rows, msg({ module: 'locations', event: 'patch', path: ['NL', 'CPA', 'L1', 'E1', '1'], body: { max_electric_power: 7400, last_updated: '2026-02-01T00:00:00Z' } }), { seq: 1, ingestedAt: 1 });

@@ -116,6 +116,16 @@ export interface LocationRow {
   ingested_at: number;
 }
 
+/** A location's time zone from a PUT or a location-level PATCH carrying one (migrations/clickhouse/0013_location_time_zone.sql). */
+export interface LocationTimeZoneRow {
+  country_code: string;
+  party_id: string;
+  id: string;
+  time_zone: string;
+  last_updated: number;
+  ingested_at: number;
+}
+
 export interface ConnectorRow {
   country_code: string;
   party_id: string;
@@ -214,12 +224,13 @@ export interface Rows {
   sessionEvents: SessionEventRow[];
   tariffs: TariffRow[];
   locations: LocationRow[];
+  locationTimeZones: LocationTimeZoneRow[];
   connectors: ConnectorRow[];
   connectorPower: ConnectorPowerRow[];
   deliveries: DeliveryRow[];
 }
 
-export const emptyRows = (): Rows => ({ cdrs: [], validationFindings: [], periods: [], sessionEvents: [], tariffs: [], locations: [], connectors: [], connectorPower: [], deliveries: [] });
+export const emptyRows = (): Rows => ({ cdrs: [], validationFindings: [], periods: [], sessionEvents: [], tariffs: [], locations: [], locationTimeZones: [], connectors: [], connectorPower: [], deliveries: [] });
 
 /** A message the ingester cannot map; it is acknowledged and logged (poison), never retried forever. */
 export class UnmappableMessage extends Error {
@@ -486,14 +497,19 @@ export function connectorPowerRow(owner: ConnectorOwner, c: Obj, lastUpdated: nu
  * no whole row (one would zero the fields it lacks), only the power fields of the connectors it
  * carries — a connector PATCH, an EVSE PATCH with `connectors`, a location PATCH with `evses` —
  * so the impossible-energy rule sees a power changed by PATCH alone (queries.ts locationFacts
- * reads each field's latest value). A location PATCH's other fields (time_zone) wait for a PUT.
+ * reads each field's latest value). The same goes for a location's time_zone (location_time_zone),
+ * which the price rule needs; a location PATCH's other fields (name, city, coordinates) wait for a
+ * PUT, as nothing but ad hoc queries reads them.
  */
-export function locationRows(message: OcpiPushMessage, env: Envelope): { locations: LocationRow[]; connectors: ConnectorRow[]; connectorPower: ConnectorPowerRow[] } {
+export function locationRows(
+  message: OcpiPushMessage,
+  env: Envelope,
+): { locations: LocationRow[]; locationTimeZones: LocationTimeZoneRow[]; connectors: ConnectorRow[]; connectorPower: ConnectorPowerRow[] } {
   const body = isObj(message.body) ? message.body : {};
   const [pathCountry, pathParty, locationId, evseUid, connectorId] = message.path;
   const countryCode = str(body.country_code || pathCountry || message.sender.country_code).toUpperCase();
   const partyId = str(body.party_id || pathParty || message.sender.party_id).toUpperCase();
-  const out = { locations: [] as LocationRow[], connectors: [] as ConnectorRow[], connectorPower: [] as ConnectorPowerRow[] };
+  const out = { locations: [] as LocationRow[], locationTimeZones: [] as LocationTimeZoneRow[], connectors: [] as ConnectorRow[], connectorPower: [] as ConnectorPowerRow[] };
   const put = message.event === 'put';
   if (!put && message.event !== 'patch') return out;
   const lastUpdated = body.last_updated ? unixSeconds(body.last_updated, 'last_updated') : unixSeconds(message.accepted_at, 'accepted_at');
@@ -532,6 +548,8 @@ export function locationRows(message: OcpiPushMessage, env: Envelope): { locatio
         ingested_at: env.ingestedAt,
       });
     }
+    const timeZone = str(body.time_zone);
+    if (timeZone) out.locationTimeZones.push({ country_code: countryCode, party_id: partyId, id, time_zone: timeZone, last_updated: lastUpdated, ingested_at: env.ingestedAt });
     evses(id, body.evses);
   }
   return out;
@@ -585,8 +603,9 @@ export function addOcpiMessage(rows: Rows, message: OcpiPushMessage, env: Envelo
       return;
     }
     case 'locations': {
-      const { locations, connectors, connectorPower } = locationRows(message, env);
+      const { locations, locationTimeZones, connectors, connectorPower } = locationRows(message, env);
       for (const l of locations) rows.locations.push(l);
+      for (const z of locationTimeZones) rows.locationTimeZones.push(z);
       for (const c of connectors) rows.connectors.push(c);
       for (const c of connectorPower) rows.connectorPower.push(c);
       return;

@@ -8,7 +8,7 @@
 // which never uses an exponent for the magnitudes transform.ts lets through; DateTime columns are
 // unix seconds in exactly ten digits (18.16 reads a shorter number as a malformed date: before
 // 2001-09-09 they are zero-padded).
-import { type CdrRow, type ConnectorPowerRow, type ConnectorRow, type DeliveryRow, type LocationRow, type PeriodRow, type Rows, type SessionEventRow, type TariffRow, type ValidationFindingRow } from './transform.ts';
+import { type CdrRow, type ConnectorPowerRow, type ConnectorRow, type DeliveryRow, type LocationRow, type LocationTimeZoneRow, type PeriodRow, type Rows, type SessionEventRow, type TariffRow, type ValidationFindingRow } from './transform.ts';
 
 type Columns<R> = readonly (keyof R & string)[];
 
@@ -51,6 +51,11 @@ export const tables = {
   locations: spec<LocationRow>(
     'locations',
     columns<LocationRow>()(['country_code', 'party_id', 'id', 'name', 'city', 'country', 'time_zone', 'latitude', 'longitude', 'last_updated', 'ingested_at']),
+    ['last_updated', 'ingested_at'],
+  ),
+  locationTimeZones: spec<LocationTimeZoneRow>(
+    'location_time_zone',
+    columns<LocationTimeZoneRow>()(['country_code', 'party_id', 'id', 'time_zone', 'last_updated', 'ingested_at']),
     ['last_updated', 'ingested_at'],
   ),
   connectors: spec<ConnectorRow>(
@@ -217,17 +222,19 @@ export const encodePeriods = encoder(tables.periods);
 export const encodeSessionEvents = encoder(tables.sessionEvents);
 export const encodeTariffs = encoder(tables.tariffs);
 export const encodeLocations = encoder(tables.locations);
+export const encodeLocationTimeZones = encoder(tables.locationTimeZones);
 export const encodeConnectors = encoder(tables.connectors);
 export const encodeConnectorPower = encoder(tables.connectorPower);
 export const encodeDeliveries = encoder(tables.deliveries);
 export const encodeValidationFindings = encoder(tables.validationFindings);
 
 /** The tables a batch writes, in the order they are written: CDRs last (see sink.ts). */
-export const writeOrder = ['periods', 'tariffs', 'locations', 'connectors', 'connectorPower', 'sessionEvents', 'deliveries', 'validationFindings', 'cdrs'] as const satisfies readonly (keyof Rows)[];
+export const writeOrder = ['periods', 'tariffs', 'locations', 'locationTimeZones', 'connectors', 'connectorPower', 'sessionEvents', 'deliveries', 'validationFindings', 'cdrs'] as const satisfies readonly (keyof Rows)[];
 const encoders: { [K in keyof Rows]: (rows: Rows[K], chunkRows: number, escapeFree?: boolean) => TableText } = {
   periods: encodePeriods,
   tariffs: encodeTariffs,
   locations: encodeLocations,
+  locationTimeZones: encodeLocationTimeZones,
   connectors: encodeConnectors,
   connectorPower: encodeConnectorPower,
   sessionEvents: encodeSessionEvents,

@@ -3,7 +3,8 @@
 // connector, of an EVSE carrying connectors and of a location carrying EVSEs, published on the
 // OCPI stream as the hub publishes accepted pushes (bodies as sent), ingested, and CDRs judged by
 // the running detector with the patched power. The PATCHes leave the connectors' other columns as
-// the last PUT wrote them.
+// the last PUT wrote them. A location's time zone changed by a PATCH alone is the one the price
+// rule reads.
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -118,6 +119,15 @@ describe('connector power changed by a Location PATCH', () => {
       await waitForConsumers(deps, [INGEST_DURABLE], 60_000);
       const after = await locationFacts(clickhouse, keys);
       expect(keys.map((k) => after.powerW.get(k.join('*')))).toEqual([3_700, 11_040, 3_700, 22_000]);
+
+      // The time zone the price rule reads: the PUT's, then a location PATCH's; a PATCH older than
+      // the latest change does not win, and one without a time zone keeps it.
+      expect(after.timeZone.get('NL*CPP*L1')).toBe('Europe/Amsterdam');
+      await send('patch', { time_zone: 'Europe/Lisbon', last_updated: iso(now - 5 * HOUR) }, []);
+      await send('patch', { time_zone: 'Europe/Berlin', last_updated: iso(now - 6 * HOUR) }, []);
+      await send('patch', { name: 'renamed', last_updated: iso(now - 4 * HOUR) }, []);
+      await waitForConsumers(deps, [INGEST_DURABLE], 60_000);
+      expect((await locationFacts(clickhouse, keys)).timeZone.get('NL*CPP*L1')).toBe('Europe/Lisbon');
     } finally {
       await pipelines.stop();
     }
