@@ -67,6 +67,15 @@ describe('validateCdr', () => {
       c.tariffs![0]!.max_price = { excl_vat: 5, incl_vat: 5.5 };
       Object.assign(c, { total_cost: { excl_vat: 5, incl_vat: 5.5 } });
     }],
+    // min_price/max_price without incl_vat: the incl. total carries the session's VAT rate (priceLimits.ts).
+    ['a total capped by a max_price without incl_vat adds up', (c) => {
+      c.tariffs![0]!.max_price = { excl_vat: 5 };
+      Object.assign(c, { total_cost: { excl_vat: 5, incl_vat: 5.5455 } });
+    }],
+    ['a total raised to a min_price without incl_vat adds up', (c) => {
+      c.tariffs![0]!.min_price = { excl_vat: 8 };
+      Object.assign(c, { total_cost: { excl_vat: 8, incl_vat: 8.8727 } });
+    }],
     ['parking up to the total time', (c) => Object.assign(c, { total_parking_time: 2 }), { timeZone: 'Europe/Amsterdam' }],
     ['energy exactly at the connector\'s limit', (c) => Object.assign(c, { total_energy: 22, charging_periods: [{ ...c.charging_periods[0]!, dimensions: [{ type: 'ENERGY', volume: 22 }, { type: 'TIME', volume: 2 }] }], total_cost: { excl_vat: 6, incl_vat: 6.65 }, total_energy_cost: { excl_vat: 5.5, incl_vat: 6.05 } })],
     ['energy within 230 V × 16 A × 3 phases', (c) => void (c.total_energy = 22), { connector: { max_voltage: 230, max_amperage: 16 } }],

@@ -4,11 +4,12 @@
 // The schema is not checked here (ocpi/schemas does that); a malformed field a rule needs yields a
 // `malformed_field` finding and that rule is skipped.
 import { Dec, toDec } from './decimal.ts';
-import { text, type Exact } from './exact.ts';
+import { exactOf, text, type Exact } from './exact.ts';
 import { compileTariff } from './compiledTariff.ts';
 import { PricingInputError } from './errors.ts';
 import { parseOcpiDateTime } from './localTime.ts';
 import { priceCdr } from './price.ts';
+import { applyPriceLimits } from './priceLimits.ts';
 import type { CdrInput, DecimalInput, Price, Tariff } from './types.ts';
 
 export type CdrRule =
@@ -120,7 +121,9 @@ export function validateCdr(cdr: CdrInput, options: ValidateCdrOptions = {}): Cd
 
   // Totals equal the sum of their parts. A Credit CDR negates total_cost only ("Only the values in
   // the total_cost field SHALL contain the negative amounts"), so its parts add up to -total_cost.
-  // A total equal to the sum bounded by a tariff's min_price/max_price also adds up.
+  // A total equal to the sum bounded by a tariff's min_price/max_price also adds up, bounded as
+  // pricing bounds it (priceLimits.ts): a bound without incl_vat scales the incl. sum by the
+  // session's VAT rate, so a plain clamp of the incl. sum would flag a correctly priced CDR.
   const total = price(cdr.total_cost, 'total_cost');
   const parts = COST_PARTS.map((f) => price(cdr[f], f));
   const tariffs = options.tariffs && options.tariffs.length > 0 ? options.tariffs : (cdr.tariffs ?? []);
@@ -131,11 +134,9 @@ export function validateCdr(cdr: CdrInput, options: ValidateCdrOptions = {}): Cd
     const sumIncl = inclKnown ? parts.reduce((s, p) => (p ? s.plus(p.incl!) : s), ZERO) : null;
     const billedExcl = total.excl.times(sign);
     const billedIncl = total.incl?.times(sign) ?? null;
-    const bounds = boundsOf(tariffs);
-    const adds = (sum: Dec, billed: Dec, min: (b: Bounds) => Dec | null, max: (b: Bounds) => Dec | null) =>
-      !differs(sum, billed) || bounds.some((b) => !differs(clamp(sum, min(b), max(b)), billed));
-    const exclOk = adds(sumExcl, billedExcl, (b) => b.minExcl, (b) => b.maxExcl);
-    const inclOk = sumIncl === null || billedIncl === null || adds(sumIncl, billedIncl, (b) => b.minIncl, (b) => b.maxIncl);
+    const bounded = boundedSums(tariffs, sumExcl, sumIncl ?? sumExcl);
+    const exclOk = !differs(sumExcl, billedExcl) || bounded.some((b) => !differs(b.excl, billedExcl));
+    const inclOk = sumIncl === null || billedIncl === null || !differs(sumIncl, billedIncl) || bounded.some((b) => !differs(b.incl, billedIncl));
     if (!exclOk || !inclOk) {
       findings.push({
         rule: 'totals_mismatch',
@@ -225,19 +226,15 @@ function figure(p: { excl: Dec; incl: Dec | null }): PriceFigure {
   return { excl_vat: p.excl.toFixed(), incl_vat: p.incl?.toFixed() ?? null };
 }
 
-interface Bounds {
-  minExcl: Dec | null;
-  minIncl: Dec | null;
-  maxExcl: Dec | null;
-  maxIncl: Dec | null;
-}
-
-function boundsOf(tariffs: Tariff[]): Bounds[] {
-  const out: Bounds[] = [];
+/** The parts' sum bounded by each tariff's min_price/max_price (tariffs without bounds give nothing). */
+function boundedSums(tariffs: Tariff[], excl: Dec, incl: Dec): { excl: Dec; incl: Dec }[] {
+  const out: { excl: Dec; incl: Dec }[] = [];
   for (const t of tariffs) {
     try {
       const c = compileTariff(t);
-      if (c.minPrice || c.maxPrice) out.push({ minExcl: dec(c.minPrice?.excl), minIncl: dec(c.minPrice?.incl), maxExcl: dec(c.maxPrice?.excl), maxIncl: dec(c.maxPrice?.incl) });
+      if (!c.minPrice && !c.maxPrice) continue;
+      const { total } = applyPriceLimits({ excl: exactOf(excl.toFixed(), 'total'), incl: exactOf(incl.toFixed(), 'total') }, c.minPrice, c.maxPrice);
+      out.push({ excl: dec(total.excl), incl: dec(total.incl) });
     } catch {
       // A malformed tariff bounds nothing; price_not_recomputable reports it.
     }
@@ -245,15 +242,8 @@ function boundsOf(tariffs: Tariff[]): Bounds[] {
   return out;
 }
 
-function dec(e: Exact | null | undefined): Dec | null {
-  return e === null || e === undefined ? null : new Dec(text(e));
-}
-
-function clamp(v: Dec, min: Dec | null, max: Dec | null): Dec {
-  let out = v;
-  if (min !== null && out.lessThan(min)) out = min;
-  if (max !== null && out.greaterThan(max)) out = max;
-  return out;
+function dec(e: Exact): Dec {
+  return new Dec(text(e));
 }
 
 /** kW the connector can deliver: max_electric_power, else voltage × amperage × phases. */
