@@ -4,8 +4,10 @@
 // booking is voided. A dispute on a CDR already in a closed cycle leaves that cycle alone; when
 // upheld, an adjustment booking (the reversal) enters the next open cycle, and when the eMSP had
 // already paid that cycle through PayPal, its credit is refunded to the capture (refunds.ts).
-// eMSPs dispute within the agreement's dispute window (counted from the CDR's end).
+// eMSPs dispute within the agreement's dispute window (counted from the CDR's end). A CDR already
+// reversed (by its credit CDR or an upheld dispute) cannot be disputed: it would be credited twice.
 import { z } from 'zod';
+import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
 import type { HubDeps } from '../deps.ts';
 import { cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retrying, reversalOf, rowAmounts, type BookingRow } from './booking.ts';
@@ -86,6 +88,9 @@ export async function openDispute(db: Db, body: unknown, options: { now?: Date; 
     }
     const existing = await trx('clearing_disputes').where({ booking_id: booking.id, status: 'open' }).first('id');
     if (existing) throw conflict(`CDR already disputed (${existing.id})`);
+    // Reversed already (its CPO sent a credit CDR for it): a dispute would credit the eMSP a second time.
+    const reversal = await reversalOfBooking(trx, booking.id);
+    if (reversal) throw conflict(`the CDR was already credited (${reversal.kind} ${reversal.cdr_id}), nothing left to dispute`);
     const suspended = booking.cycle_state === 'open';
     const [row] = await trx('clearing_disputes')
       .insert({ booking_id: booking.id, opened_by: openedBy, reason: input.reason, evidence: JSON.stringify(input.evidence), findings: JSON.stringify(input.findings), suspended })
@@ -101,6 +106,10 @@ export async function openDispute(db: Db, body: unknown, options: { now?: Date; 
     return present({ ...row, country_code: booking.country_code, party_id: booking.party_id, cdr_id: booking.cdr_id });
   });
 }
+
+/** The booking that reverses a CDR's booking (its credit CDR or a dispute's adjustment), if any. */
+const reversalOfBooking = (trx: Knex.Transaction, bookingId: string): Promise<Pick<BookingRow, 'kind' | 'cdr_id'> | undefined> =>
+  trx('clearing_bookings').where({ reverses_booking_id: bookingId }).first('kind', 'cdr_id');
 
 /** Disputes with the CDR they are about. */
 const disputesWithCdr = (db: Db) => db('clearing_disputes as d').join('clearing_bookings as b', 'b.id', 'd.booking_id').select('d.*', 'b.country_code', 'b.party_id', 'b.cdr_id');
@@ -174,6 +183,8 @@ async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected',
         await postEntries(db, trx, [{ kind: 'dispute.writeoff', ref: `dispute:${id}:writeoff`, bookingId: booking.id, memo: note ?? null, lines: reversedLines(bookingLines(amounts, 'suspense')) }]);
         await trx('clearing_bookings').where({ id: booking.id }).update({ status: 'voided' });
       }
+    } else if (outcome === 'upheld' && (await reversalOfBooking(trx, booking.id))) {
+      // A credit CDR for it arrived while the dispute was open: that credit already gives the eMSP its money back.
     } else if (outcome === 'upheld') {
       // The CDR was cleared in a closed cycle: its reversal enters the next open cycle (never one before the CDR's own).
       const cycle = await openCycleFor(trx, laterPeriod(periodOf(now, kind), booking.cycle_period), booking.currency.trim());
