@@ -24,6 +24,7 @@ import { planParties, type PlannedParty } from '../store/partyStatus.ts';
 import { decryptToken, encryptToken, hashToken, newToken } from './tokenCrypto.ts';
 import type { Config } from '../config.ts';
 import { parseOcpi } from '../http/parseBody.ts';
+import { refuseHubParty } from './hubParty.ts';
 import type { TokenEncoding } from '../../ocpi/authorization.ts';
 
 export interface CredentialsBody {
@@ -108,6 +109,7 @@ async function completeHandshake(
   action: string,
   tokens: { previous?: string },
 ): Promise<CredentialsBody> {
+  refuseHubParty(deps.config, body.roles);
   const versions = await fetchPartnerVersions({
     versionsUrl: body.url,
     token: body.token,
@@ -187,6 +189,7 @@ export async function rotateWithPartner(deps: HubDeps, platformId: string, actor
 
 /** The partner answered our POST/PUT with its credentials: read its endpoints with its new token, then store it all. */
 async function storeTheirCredentials(deps: HubDeps, platformId: string, theirs: CredentialsBody, encoding: TokenEncoding, inbound: string): Promise<void> {
+  refuseHubParty(deps.config, theirs.roles);
   const confirmed = await fetchPartnerVersions({
     versionsUrl: theirs.url,
     token: theirs.token,
