@@ -18,6 +18,9 @@ describe('money', () => {
     [-123456n, 'EUR', -123400n, -56n],
     [123456n, 'JPY', 120000n, 3456n],
     [123456n, 'KWD', 123450n, 6n],
+    // PayPal takes no decimals in HUF and TWD: settled in whole units.
+    [123456n, 'HUF', 120000n, 3456n],
+    [-123456n, 'TWD', -120000n, -3456n],
   ])('toMinorUnits(%s %s) settles %s and carries %s', (units, currency, settle, residual) => {
     expect(toMinorUnits(units, currency)).toEqual({ settle, residual });
   });
@@ -25,6 +28,8 @@ describe('money', () => {
   it('formats PayPal values in the minor unit', () => {
     expect(paypalValue(123400n, 'EUR')).toBe('12.34');
     expect(paypalValue(120000n, 'JPY')).toBe('12');
+    expect(paypalValue(120000n, 'HUF')).toBe('12');
+    expect(() => paypalValue(123400n, 'TWD')).toThrow(RangeError);
     expect(() => paypalValue(123456n, 'EUR')).toThrow(RangeError);
   });
 

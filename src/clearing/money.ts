@@ -6,8 +6,12 @@ import { Decimal } from 'decimal.js';
 export const SCALE = 4;
 const FACTOR = 10n ** BigInt(SCALE);
 
-/** ISO 4217 minor-unit exponents that differ from 2. */
-const EXPONENTS: Record<string, number> = { JPY: 0, KRW: 0, ISK: 0, CLP: 0, HUF: 2, BHD: 3, KWD: 3, OMR: 3, TND: 3, JOD: 3 };
+/**
+ * The smallest unit the hub settles in, where it differs from 2 decimals: ISO 4217's minor unit,
+ * except HUF and TWD, which ISO gives 2 decimals but PayPal moves only in whole units (it refuses
+ * any decimal in HUF, JPY and TWD amounts), so positions, refunds and payments round to those.
+ */
+const EXPONENTS: Record<string, number> = { JPY: 0, KRW: 0, ISK: 0, CLP: 0, HUF: 0, TWD: 0, BHD: 3, KWD: 3, OMR: 3, TND: 3, JOD: 3 };
 
 export function minorExponent(currency: string): number {
   return EXPONENTS[currency.toUpperCase()] ?? 2;
