@@ -1,15 +1,19 @@
 // The hub's OCPI surface as a partner sees it: registration edge cases and request headers.
 // Party ids QX*/QY* are this file's own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Network } from './support/network.ts';
+import { example, Network, waitFor } from './support/network.ts';
 import { call } from './support/hub.ts';
 import { TestPartner, type PartnerRole } from './support/testPartner.ts';
 
 let net: Network;
+let cpo: TestPartner;
+let emsp: TestPartner;
 const extra: TestPartner[] = [];
 
 beforeAll(async () => {
   net = await Network.start();
+  cpo = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'QY1' }]);
+  emsp = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'QY2' }]);
 });
 
 afterAll(async () => {
@@ -67,5 +71,43 @@ describe('registration', () => {
     const info = await call(`${net.hub.url}/ocpi/2.2.1/sender/hubclientinfo`, { token: p.hubToken });
     expect(info.body.status_code).toBe(1000);
     expect(info.body.data.filter((c: { party_id: string }) => c.party_id.toUpperCase() === 'HUB')).toEqual([]);
+  });
+});
+
+describe('routing headers', () => {
+  const location = (id: string) => ({ ...example('location_example.json'), id, country_code: 'NL', party_id: 'QY1' });
+
+  it.each([
+    [{ 'OCPI-to-party-id': 'QY2' }, 'OCPI-to-country-code'],
+    [{ 'OCPI-to-country-code': 'NL' }, 'OCPI-to-party-id'],
+    [{ 'OCPI-from-party-id': 'QY1' }, 'OCPI-from-country-code'],
+    [{ 'OCPI-to-country-code': 'NL', 'OCPI-to-party-id': 'Q Y2' }, 'OCPI-to-party-id'],
+  ])('refuses a push with half a routing address %o (2001 naming %s): nothing stored, nothing sent', async (headers, missing) => {
+    const id = `RH-${missing}-${Object.values(headers).join('')}`.replace(/[^A-Za-z0-9-]/g, '');
+    const before = emsp.received.length;
+    const result = await net.send(cpo, 'PUT', `/receiver/locations/NL/QY1/${id}`, { body: location(id), headers });
+    expect(result.status).toBe(200);
+    expect(result.body.status_code).toBe(2001);
+    expect(result.body.status_message).toContain(missing);
+    expect(result.body.data.errors.map((e: { path: string }) => e.path)).toEqual([missing]);
+    const stored = await net.send(cpo, 'GET', `/receiver/locations/NL/QY1/${id}`);
+    expect(stored.status).toBe(404);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(emsp.received.slice(before).filter((r) => r.path.includes(id))).toEqual([]);
+  });
+
+  it('still routes a push with the whole address, and ignores half headers on configuration modules', async () => {
+    const pushed = await net.send(cpo, 'PUT', '/receiver/locations/NL/QY1/RH-OK', { body: location('RH-OK'), from: ['NL', 'QY1'], to: ['NL', 'QY2'] });
+    expect(pushed.body.status_code).toBe(1000);
+    await waitFor(() => emsp.received.some((r) => r.path.includes('RH-OK')), { what: 'the addressed push' });
+    const versions = await call(`${net.hub.url}/ocpi/versions`, { token: cpo.hubToken, headers: { 'OCPI-to-party-id': 'HUB' } });
+    expect(versions.body.status_code).toBe(1000);
+    const info = await net.send(cpo, 'GET', '/sender/hubclientinfo', { headers: { 'OCPI-to-party-id': 'HUB' } });
+    expect(info.body.status_code).toBe(1000);
+  });
+
+  it('answers an unknown caller 401 before looking at its routing headers', async () => {
+    const result = await call(`${net.hub.url}/ocpi/2.2.1/receiver/locations/NL/QY1/RH-X`, { method: 'PUT', token: 'unknown-token', body: location('RH-X'), headers: { 'OCPI-to-party-id': 'QY2' } });
+    expect(result.status).toBe(401);
   });
 });

@@ -9,6 +9,7 @@ import type { RequestState } from './requestContext.ts';
 import { cachedCaller, rememberCaller } from '../../partners/callerCache.ts';
 import { partnerRateLimit } from './rateLimit.ts';
 import { noteSeen } from '../../hub/partyLiveness.ts';
+import { assertRoutingHeaders } from './routingHeaderCheck.ts';
 
 /**
  * OCPI token authentication. Token A (invite) is accepted only where `allowInvite` is set
@@ -23,6 +24,7 @@ export function authenticate(deps: HubDeps, options: { allowInvite: boolean }): 
     if (caller.kind === 'invite' && !options.allowInvite) {
       throw new UnauthorizedError('credentials token A is only valid on versions and credentials');
     }
+    assertRoutingHeaders(ctx);
     if (caller.kind === 'pending' || (caller.kind === 'current' && caller.unsettled)) {
       await settleTokens(deps.db, caller.platform.id, caller);
     }

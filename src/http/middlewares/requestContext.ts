@@ -18,6 +18,13 @@ export interface RequestState {
   startedAt: bigint;
   ocpiStatus?: number;
   platformId?: string;
+  /** Routing headers sent without their pair or unreadable (refused on functional modules by routingHeaderCheck). */
+  routingProblems?: RoutingHeaderProblem[];
+}
+
+export interface RoutingHeaderProblem {
+  path: string;
+  message: string;
 }
 
 const ID_PATTERN = /^[\x21-\x7e]{1,100}$/;
@@ -36,6 +43,7 @@ export function requestContext(log: Logger): Middleware {
     const requestId = header(Header.RequestId) ?? randomUUID();
     const correlationId = header(Header.CorrelationId) ?? randomUUID();
     const routing = routingHeaders((name) => header(name));
+    const routingProblems = routing.from && routing.to ? undefined : routingHeaderProblems((name) => ctx.get(name));
     ctx.set(OutgoingHeader.RequestId, requestId);
     ctx.set(OutgoingHeader.CorrelationId, correlationId);
     // The child logger is made on first use: building one (pino serialises its bindings) costs
@@ -55,6 +63,7 @@ export function requestContext(log: Logger): Middleware {
         }));
       },
       baseLog: log,
+      ...(routingProblems && { routingProblems }),
     };
     ctx.state.request = state;
     await next();
@@ -69,3 +78,34 @@ function routingHeaders(get: (name: string) => string | undefined): RoutingHeade
   };
   return { from: pair(Header.FromCountryCode, Header.FromPartyId), to: pair(Header.ToCountryCode, Header.ToPartyId) };
 }
+
+const ROUTING_PAIRS = [
+  [Header.FromCountryCode, Header.FromPartyId],
+  [Header.ToCountryCode, Header.ToPartyId],
+] as const;
+
+/**
+ * Routing headers that cannot be read as an address: one of a pair without the other, or a value
+ * that is not printable ASCII. Dropped silently, half an OCPI-to-* would turn a push meant for one
+ * party into an open routing or a broadcast to every party. Undefined when there is none.
+ */
+export function routingHeaderProblems(get: (name: string) => string): RoutingHeaderProblem[] | undefined {
+  const problems: RoutingHeaderProblem[] = [];
+  for (const pair of ROUTING_PAIRS) {
+    const values = pair.map((name) => get(name));
+    if (!values[0] && !values[1]) continue;
+    pair.forEach((name, i) => {
+      const path = OUTGOING_NAME[name];
+      if (!values[i]) problems.push({ path, message: `required with ${OUTGOING_NAME[pair[1 - i]]}` });
+      else if (!ID_PATTERN.test(values[i])) problems.push({ path, message: 'must be printable ASCII without spaces' });
+    });
+  }
+  return problems.length ? problems : undefined;
+}
+
+const OUTGOING_NAME: Record<string, string> = {
+  [Header.FromCountryCode]: OutgoingHeader.FromCountryCode,
+  [Header.FromPartyId]: OutgoingHeader.FromPartyId,
+  [Header.ToCountryCode]: OutgoingHeader.ToCountryCode,
+  [Header.ToPartyId]: OutgoingHeader.ToPartyId,
+};
