@@ -95,9 +95,10 @@ async function netOne(db: Db, trx: Knex.Transaction, cycle: Cycle, pairs: PairRo
     partnersSettle += settle;
     return { p, settle };
   });
-  const hubRow = rows.find((r) => r.p.party === HUB);
+  let hubRow = rows.find((r) => r.p.party === HUB);
+  // Without hub fees the hub has no obligations in the cycle, but it still carries the rounding.
+  if (!hubRow && partnersSettle !== 0n) rows.push((hubRow = { p: { party: HUB, receivable: 0n, payable: 0n, carriedIn: 0n, net: 0n }, settle: 0n }));
   if (hubRow) hubRow.settle = -partnersSettle;
-  else if (partnersSettle !== 0n) throw new Error('rounding without a hub position');
   if (rows.length) {
     await trx('clearing_positions').insert(
       rows.map(({ p, settle }) => ({
