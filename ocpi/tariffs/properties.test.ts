@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compare, exactOf } from './exact.ts';
 import { priceCdr } from './price.ts';
+import { validateCdr } from './validateCdr.ts';
 import { aSession, aTariff, el, pc, type Segment } from './test-support/builders.ts';
 import type { CdrInput, DayOfWeek, PriceComponent, PriceResult, Tariff, TariffElement, TariffRestrictions } from './types.ts';
 
@@ -237,6 +238,32 @@ describe('properties', () => {
         expect(Math.abs(sum('incl_vat') - Math.round(Number(r.total_cost.incl_vat) * 10000))).toBeLessThanOrEqual(parts.length);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('a CDR billed exactly as priced has no totals_mismatch or price_mismatch, with any min/max_price', () => {
+    // Found a totals check that clamped the incl. sum with a missing incl_vat bound, where pricing
+    // scales it by the session's VAT rate.
+    const aBound = fc.option(fc.record({ cents: fc.integer({ min: 0, max: 3000 }), withIncl: fc.boolean() }), { nil: undefined });
+    fc.assert(
+      fc.property(aTariffOf(anElement(anyRestriction, anySteps)), aStart, fc.array(aSegment, { minLength: 1, maxLength: 6 }), aBound, aBound, (base, start, segments, min, max) => {
+        const bound = (b: { cents: number; withIncl: boolean } | undefined) =>
+          b && { excl_vat: (b.cents / 100).toFixed(2), ...(b.withIncl ? { incl_vat: ((b.cents * 1.21) / 100).toFixed(2) } : {}) };
+        const tariff = { ...base, min_price: bound(min), max_price: bound(max) };
+        const cdr = session(start, segments);
+        const r = price(tariff, cdr);
+        Object.assign(cdr, {
+          tariffs: [tariff],
+          total_cost: r.total_cost,
+          total_fixed_cost: r.total_fixed_cost,
+          total_energy_cost: r.total_energy_cost,
+          total_time_cost: r.total_time_cost,
+          total_parking_cost: r.total_parking_cost,
+          total_reservation_cost: r.total_reservation_cost,
+        });
+        expect(validateCdr(cdr, { timeZone: 'Europe/Amsterdam' }).map((f) => f.rule)).toEqual([]);
+      }),
+      { numRuns: 300 },
     );
   });
 });

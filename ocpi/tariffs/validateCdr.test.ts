@@ -76,6 +76,19 @@ describe('validateCdr', () => {
       c.tariffs![0]!.min_price = { excl_vat: 8 };
       Object.assign(c, { total_cost: { excl_vat: 8, incl_vat: 8.8727 } });
     }],
+    ['a tiny session raised to a min_price without incl_vat: the parts\' rounding scales with the bound', (c) => {
+      const tiny = aTariff([el([pc('PARKING_TIME', '0.01', { vat: 21 })])], { id: 'T9', min_price: { excl_vat: '1.01' } });
+      Object.assign(c, aSession('2024-03-04T10:00:00Z', [{ minutes: 3, kind: 'parking', tariffId: 'T9' }]), {
+        tariffs: [tiny],
+        total_cost: { excl_vat: 1.01, incl_vat: 1.2221 }, // 0.0005 / 0.000605 raised to 1.01 / 1.2221
+        total_fixed_cost: null,
+        total_energy_cost: null,
+        total_parking_cost: { excl_vat: 0.0005, incl_vat: 0.0006 },
+        total_energy: 0,
+        total_time: 0.05,
+        total_parking_time: 0.05,
+      });
+    }],
     ['parking up to the total time', (c) => Object.assign(c, { total_parking_time: 2 }), { timeZone: 'Europe/Amsterdam' }],
     ['energy exactly at the connector\'s limit', (c) => Object.assign(c, { total_energy: 22, charging_periods: [{ ...c.charging_periods[0]!, dimensions: [{ type: 'ENERGY', volume: 22 }, { type: 'TIME', volume: 2 }] }], total_cost: { excl_vat: 6, incl_vat: 6.65 }, total_energy_cost: { excl_vat: 5.5, incl_vat: 6.05 } })],
     ['energy within 230 V × 16 A × 3 phases', (c) => void (c.total_energy = 22), { connector: { max_voltage: 230, max_amperage: 16 } }],

@@ -136,7 +136,8 @@ export function validateCdr(cdr: CdrInput, options: ValidateCdrOptions = {}): Cd
     const billedIncl = total.incl?.times(sign) ?? null;
     const bounded = boundedSums(tariffs, sumExcl, sumIncl ?? sumExcl);
     const exclOk = !differs(sumExcl, billedExcl) || bounded.some((b) => !differs(b.excl, billedExcl));
-    const inclOk = sumIncl === null || billedIncl === null || !differs(sumIncl, billedIncl) || bounded.some((b) => !differs(b.incl, billedIncl));
+    const inclOk =
+      sumIncl === null || billedIncl === null || !differs(sumIncl, billedIncl) || bounded.some((b) => !b.incl.minus(billedIncl).abs().greaterThan(tolerance.times(b.inclScale)));
     if (!exclOk || !inclOk) {
       findings.push({
         rule: 'totals_mismatch',
@@ -226,15 +227,21 @@ function figure(p: { excl: Dec; incl: Dec | null }): PriceFigure {
   return { excl_vat: p.excl.toFixed(), incl_vat: p.incl?.toFixed() ?? null };
 }
 
-/** The parts' sum bounded by each tariff's min_price/max_price (tariffs without bounds give nothing). */
-function boundedSums(tariffs: Tariff[], excl: Dec, incl: Dec): { excl: Dec; incl: Dec }[] {
-  const out: { excl: Dec; incl: Dec }[] = [];
+/**
+ * The parts' sum bounded by each tariff's min_price/max_price (tariffs without bounds give nothing).
+ * `inclScale`: when a bound without incl_vat scaled the incl. sum by bound / excl. sum, the parts'
+ * rounding is scaled as much, and so is the difference the incl. total may show.
+ */
+function boundedSums(tariffs: Tariff[], excl: Dec, incl: Dec): { excl: Dec; incl: Dec; inclScale: Dec }[] {
+  const out: { excl: Dec; incl: Dec; inclScale: Dec }[] = [];
   for (const t of tariffs) {
     try {
       const c = compileTariff(t);
       if (!c.minPrice && !c.maxPrice) continue;
-      const { total } = applyPriceLimits({ excl: exactOf(excl.toFixed(), 'total'), incl: exactOf(incl.toFixed(), 'total') }, c.minPrice, c.maxPrice);
-      out.push({ excl: dec(total.excl), incl: dec(total.incl) });
+      const { total, applied } = applyPriceLimits({ excl: exactOf(excl.toFixed(), 'total'), incl: exactOf(incl.toFixed(), 'total') }, c.minPrice, c.maxPrice);
+      const bound = applied.incl_vat === 'min_price' ? c.minPrice : applied.incl_vat === 'max_price' ? c.maxPrice : null;
+      const scaled = bound !== null && bound.incl === null && !excl.isZero();
+      out.push({ excl: dec(total.excl), incl: dec(total.incl), inclScale: scaled ? Dec.max(1, dec(total.excl).dividedBy(excl).abs()) : new Dec(1) });
     } catch {
       // A malformed tariff bounds nothing; price_not_recomputable reports it.
     }
