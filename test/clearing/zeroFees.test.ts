@@ -43,7 +43,7 @@ describe('a cycle without hub fees', () => {
     expect(first.get(c1)).toMatchObject({ net: 100060n, settle: 100000n, carry: 60n });
     expect(first.get(c2)).toMatchObject({ net: 200060n, settle: 200000n, carry: 60n });
     expect(first.get(emsp)).toMatchObject({ net: -300120n, settle: -300100n, carry: -20n });
-    // The hub pays the cent the partners' rounding does not cover, and is owed it back later.
+    // The eMSP pays a cent more than the CPOs receive: the hub keeps it now and owes it back later.
     expect(first.get(HUB)).toMatchObject({ net: 0n, settle: 100n, carry: -100n });
     const all = [...first.values()];
     expect(all.reduce((s, p) => s + p.settle, 0n)).toBe(0n);
