@@ -9,7 +9,7 @@ import type { HubDeps } from '../deps.ts';
 import type { Db } from '../store/db.ts';
 import { statementPdf } from '../clearing/statementPdf.ts';
 import { getStatement, statementCsv } from '../clearing/statements.ts';
-import { getAccount } from './tracking.ts';
+import { getAccount, isZeroAmount } from './tracking.ts';
 
 export type MessageKind = 'statement' | 'reminder' | 'escalation' | 'login_link';
 
@@ -88,8 +88,8 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
       `Hello,`,
       ``,
       `Statement ${statementId} (${account.period}, ${account.currency}) was due on ${account.due_date} and is ${account.days_past_due} days overdue.`,
-      `Open balance: ${money(account.balance, account.currency)}${account.charges !== '0.00' ? ` (including a late fee of ${money(account.charges, account.currency)})` : ''}.`,
-      account.paid !== '0.00' ? `Received so far: ${money(account.paid, account.currency)}.` : '',
+      `Open balance: ${money(account.balance, account.currency)}${!isZeroAmount(account.charges) ? ` (including a late fee of ${money(account.charges, account.currency)})` : ''}.`,
+      !isZeroAmount(account.paid) ? `Received so far: ${money(account.paid, account.currency)}.` : '',
       ``,
       pay ? `Pay now: ${pay}` : '',
       `Statement and payment history: ${portal}`,

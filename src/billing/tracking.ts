@@ -113,7 +113,14 @@ const accountQuery = (db: Executor) =>
       db.raw("(SELECT COALESCE(sum(r.amount), 0) FROM clearing_refunds r JOIN clearing_bookings rb ON rb.id = r.booking_id WHERE rb.cycle_id = b.cycle_id AND r.party = b.party AND r.status IN ('created', 'pending')) AS pending_refund_sum"),
     );
 
+/** Units at scale 4 as the currency writes them: 3 decimals in KWD, none in JPY, 2 in EUR. */
+export const formatMoney = (units: bigint, currency: string) => formatUnits(units, minorExponent(currency));
+
+/** Whether a formatted amount is nothing, whatever the currency's decimals ("0", "0.00", "0.000"). */
+export const isZeroAmount = (value: string) => !/[1-9]/.test(value);
+
 function toAccount(r: Record<string, any>, today: Date): StatementAccount {
+  const currency = r.currency.trim();
   const amountDue = BigInt(r.amount_due);
   const paid = BigInt(r.paid_sum);
   const charges = BigInt(r.charge_sum);
@@ -126,16 +133,16 @@ function toAccount(r: Record<string, any>, today: Date): StatementAccount {
     period: r.period,
     party: r.party,
     party_name: r.party_name ?? null,
-    currency: r.currency.trim(),
+    currency,
     direction: r.direction,
     issued_at: new Date(r.issued_at).toISOString(),
     due_date: r.due,
-    amount_due: formatUnits(amountDue, 2),
-    charges: formatUnits(charges, 2),
-    paid: formatUnits(paid, 2),
-    refunded: formatUnits(BigInt(r.refunded_sum), 2),
-    refunds_pending: formatUnits(refundsPending, 2),
-    balance: formatUnits(balanceOf(facts), 2),
+    amount_due: formatMoney(amountDue, currency),
+    charges: formatMoney(charges, currency),
+    paid: formatMoney(paid, currency),
+    refunded: formatMoney(BigInt(r.refunded_sum), currency),
+    refunds_pending: formatMoney(refundsPending, currency),
+    balance: formatMoney(balanceOf(facts), currency),
     status,
     days_past_due: Math.max(0, daysPastDue(r.due, today)),
     pay_url: r.direction === 'party_pays' && status !== 'paid' && status !== 'written_off' ? (r.approval_url ?? null) : null,
@@ -173,7 +180,8 @@ export async function getAccount(db: Executor, statementId: string, today = new 
  * that nets it against the dispute's credit (`netted`: its amount due already includes it).
  */
 export async function accountHistory(db: Executor, statementId: string) {
-  const tracked = await db('billing_statements').where({ statement_id: statementId }).first('cycle_id', 'party');
+  const tracked = await db('billing_statements').where({ statement_id: statementId }).first('cycle_id', 'party', 'currency');
+  const currency = String(tracked?.currency ?? '').trim();
   const [payments, refunds, charges, reminders, messages] = await Promise.all([
     db('billing_payments').where({ statement_id: statementId }).orderBy('received_at').select('id', 'method', 'amount', 'reference', 'received_at', 'recorded_by', 'note'),
     tracked ? listRefunds(db, { statement: { id: statementId, cycleId: tracked.cycle_id, party: tracked.party } }) : [],
@@ -182,7 +190,7 @@ export async function accountHistory(db: Executor, statementId: string) {
     db('billing_messages').where({ statement_id: statementId }).orderBy('id').select('id', 'kind', 'recipient', 'subject', 'status', 'attempts', 'last_error', 'created_at', 'sent_at', 'attachments'),
   ]);
   return {
-    payments: payments.map((p: Record<string, any>) => ({ id: String(p.id), method: p.method as string, amount: formatUnits(BigInt(p.amount), 2), reference: p.reference as string, received_at: new Date(p.received_at).toISOString(), recorded_by: p.recorded_by as string, note: (p.note ?? null) as string | null })),
+    payments: payments.map((p: Record<string, any>) => ({ id: String(p.id), method: p.method as string, amount: formatMoney(BigInt(p.amount), currency), reference: p.reference as string, received_at: new Date(p.received_at).toISOString(), recorded_by: p.recorded_by as string, note: (p.note ?? null) as string | null })),
     refunds: refunds.map((r) => ({
       refund_id: r.id,
       relation: r.statement_id === statementId ? ('of_payment' as const) : ('netted' as const),
@@ -196,7 +204,7 @@ export async function accountHistory(db: Executor, statementId: string) {
       netted_on_statement: r.netted_on_statement,
       completed_at: r.completed_at,
     })),
-    charges: charges.map((c: Record<string, any>) => ({ kind: c.kind as string, amount: formatUnits(BigInt(c.amount), 2), ledger_ref: c.ledger_ref as string, created_at: new Date(c.created_at).toISOString() })),
+    charges: charges.map((c: Record<string, any>) => ({ kind: c.kind as string, amount: formatMoney(BigInt(c.amount), currency), ledger_ref: c.ledger_ref as string, created_at: new Date(c.created_at).toISOString() })),
     reminders: reminders.map((r: Record<string, any>) => ({ step: r.step as string, days_after_due: r.days_after_due as number, outcome: r.outcome as string, at: new Date(r.at).toISOString() })),
     messages: messages.map((m: Record<string, any>) => ({ id: String(m.id), kind: m.kind as string, recipient: m.recipient as string, subject: m.subject as string, status: m.status as string, attempts: m.attempts as number, last_error: (m.last_error ?? null) as string | null, attachments: m.attachments as string[], created_at: new Date(m.created_at).toISOString(), sent_at: m.sent_at ? new Date(m.sent_at).toISOString() : null })),
   };
@@ -240,11 +248,11 @@ export async function recordBankTransfer(db: Db, input: { statementId: string; a
     const existing = await trx('billing_payments').where({ statement_id: account.statement_id, method: 'bank_transfer', reference }).first();
     if (existing) {
       if (BigInt(existing.amount) === amount) return { payment_id: String(existing.id), duplicate: true, account };
-      throw conflict(`reference ${reference} is already recorded for ${account.statement_id} with another amount (${formatUnits(BigInt(existing.amount), 2)})`);
+      throw conflict(`reference ${reference} is already recorded for ${account.statement_id} with another amount (${formatMoney(BigInt(existing.amount), account.currency)})`);
     }
     if (account.status === 'written_off') throw conflict(`statement ${account.statement_id} was written off`);
     const balance = toUnits(account.balance);
-    if (amount > balance) throw conflict(`amount ${formatUnits(amount, 2)} is more than the balance ${account.balance} ${account.currency}`);
+    if (amount > balance) throw conflict(`amount ${formatMoney(amount, account.currency)} is more than the balance ${account.balance} ${account.currency}`);
     const [payment] = await trx('billing_payments')
       .insert({ statement_id: account.statement_id, method: 'bank_transfer', amount: amount.toString(), reference, received_at: input.receivedAt ?? new Date(), recorded_by: input.actor, note: input.note ?? null })
       .returning('id');
@@ -260,7 +268,7 @@ export async function recordBankTransfer(db: Db, input: { statementId: string; a
         ],
       },
     ]);
-    await audit(trx, input.actor, 'billing.payment.record', account.statement_id, { method: 'bank_transfer', amount: formatUnits(amount, 2), reference });
+    await audit(trx, input.actor, 'billing.payment.record', account.statement_id, { method: 'bank_transfer', amount: formatMoney(amount, account.currency), reference });
     return { payment_id: String(payment.id), duplicate: false, account: await getAccount(trx, account.statement_id) };
   });
 }
@@ -311,7 +319,7 @@ export async function bookLateFee(db: Db, statementId: string, fee: bigint): Pro
         ],
       },
     ]);
-    await audit(trx, 'billing', 'billing.late_fee', statementId, { amount: formatUnits(fee, 2) });
+    await audit(trx, 'billing', 'billing.late_fee', statementId, { amount: formatMoney(fee, account.currency) });
     return true;
   });
 }

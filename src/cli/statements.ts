@@ -6,7 +6,7 @@
 //                terms --agreement ID [--reminders 3,10,20] [--escalate DAYS] [--late-fee AMOUNT] [--late-fee-percent P]
 //                send   (one billing pass now: track, email statements, remind, deliver the outbox)
 import type { HubDeps } from '../deps.ts';
-import { accountHistory, ensureTracked, getAccount, listAccounts, presentTerms, recordBankTransfer, setTerms, termsFor, writeOff, normaliseParty, type StatementAccount } from '../billing/tracking.ts';
+import { accountHistory, ensureTracked, getAccount, listAccounts, presentTerms, recordBankTransfer, setTerms, termsFor, writeOff, normaliseParty, isZeroAmount, type StatementAccount } from '../billing/tracking.ts';
 import { addContact, listContacts, removeContact } from '../billing/contacts.ts';
 import { billingTick } from '../billing/reminders.ts';
 import { CliUsageError, parseOptions, requireOption } from './args.ts';
@@ -63,7 +63,7 @@ export async function runWith(deps: HubDeps, args: string[], io: Io = process): 
       else {
         io.stdout.write(`${account.statement_id}  ${account.party}${account.party_name ? ` (${account.party_name})` : ''}  ${account.period} ${account.currency}\n`);
         io.stdout.write(`status ${account.status}; issued ${account.issued_at.slice(0, 10)}, due ${account.due_date}${account.days_past_due ? ` (${account.days_past_due} days ago)` : ''}\n`);
-        io.stdout.write(`${account.direction === 'hub_pays' ? 'hub pays' : 'amount due'} ${account.amount_due}, late fees ${account.charges}, paid ${account.paid}${account.refunded !== '0.00' ? `, refunded ${account.refunded}` : ''}${account.refunds_pending !== '0.00' ? `, refunds on their way ${account.refunds_pending}` : ''}, balance ${account.balance} ${account.currency}\n`);
+        io.stdout.write(`${account.direction === 'hub_pays' ? 'hub pays' : 'amount due'} ${account.amount_due}, late fees ${account.charges}, paid ${account.paid}${!isZeroAmount(account.refunded) ? `, refunded ${account.refunded}` : ''}${!isZeroAmount(account.refunds_pending) ? `, refunds on their way ${account.refunds_pending}` : ''}, balance ${account.balance} ${account.currency}\n`);
         if (account.pay_url) io.stdout.write(`pay link ${account.pay_url}\n`);
         for (const p of history.payments) io.stdout.write(`  payment ${p.received_at.slice(0, 10)} ${p.method} ${p.amount} ref ${p.reference} (by ${p.recorded_by})\n`);
         for (const r of history.refunds) io.stdout.write(`  refund ${r.amount} ${r.state}${r.relation === 'of_payment' ? ` of this statement's payment, netted on ${r.netted_on_statement ?? 'the next statement'}` : ` of the payment on ${r.paid_with_statement}, netted here`} (dispute ${r.dispute_id})\n`);

@@ -4,9 +4,8 @@ import type Router from '@koa/router';
 import { html } from '../html.ts';
 import { render, requireUser, state } from '../context.ts';
 import { barChart } from '../chart.ts';
-import { ensureTracked, listAccounts } from '../../billing/tracking.ts';
+import { ensureTracked, formatMoney, isZeroAmount, listAccounts } from '../../billing/tracking.ts';
 import { statementsTable } from './statements.ts';
-import { formatUnits } from '../../clearing/money.ts';
 
 export async function monthlySeries(db: any, parties: string[]) {
   // The 12 latest months with bookings, in the currency with the most CDRs.
@@ -28,7 +27,7 @@ export async function monthlySeries(db: any, parties: string[]) {
   const months = rows.filter((r) => r.currency.trim() === currency).slice(0, 12).reverse();
   return {
     currency,
-    months: months.map((m) => ({ month: m.month, cdrs: Number(m.cdrs), revenue: formatUnits(BigInt(m.revenue), 2), cost: formatUnits(BigInt(m.cost), 2) })),
+    months: months.map((m) => ({ month: m.month, cdrs: Number(m.cdrs), revenue: formatMoney(BigInt(m.revenue), currency), cost: formatMoney(BigInt(m.cost), currency) })),
   };
 }
 
@@ -59,7 +58,7 @@ export function homeRoutes(router: Router) {
     }
     const [accounts, series] = await Promise.all([listAccounts(db, { parties: user.parties }), monthlySeries(db, user.parties)]);
     // A CPO sees its revenue; a party that only roams as eMSP sees what its customers' charging cost.
-    const asCpo = series.months.some((m) => m.revenue !== '0.00') || !series.months.some((m) => m.cost !== '0.00');
+    const asCpo = series.months.some((m) => !isZeroAmount(m.revenue)) || !series.months.some((m) => !isZeroAmount(m.cost));
     const valueTitle = asCpo ? 'Revenue per month' : 'Charges per month';
     const open = accounts.filter((a) => a.direction === 'party_pays' && !['paid', 'written_off'].includes(a.status));
     render(

@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { html, seg } from '../html.ts';
 import { assertParty, audit, missing, redirect, render, requireAdmin, requireUser, scopeOf, state } from '../context.ts';
-import { accountHistory, ensureTracked, getAccount, listAccounts, recordBankTransfer, writeOff, type StatementAccount } from '../../billing/tracking.ts';
+import { accountHistory, ensureTracked, getAccount, listAccounts, isZeroAmount, recordBankTransfer, writeOff, type StatementAccount } from '../../billing/tracking.ts';
 import { getStatement, statementCsv } from '../../clearing/statements.ts';
 import { statementPdf } from '../../clearing/statementPdf.ts';
 import { ClearingError } from '../../clearing/errors.ts';
@@ -65,7 +65,7 @@ ${statementsTable(accounts, user.isAdmin || user.parties.length > 1)}`,
       html`<div class="grid">
 <section class="card" aria-labelledby="pay-h"><h2 id="pay-h">Payment</h2>
 <dl class="facts"><dt>Status</dt><dd>${badge(a.status)}</dd><dt>Party</dt><dd>${a.party_name ?? ''} ${a.party}</dd><dt>Period</dt><dd>${a.period}</dd><dt>Issued</dt><dd>${a.issued_at.slice(0, 10)}</dd><dt>Due</dt><dd>${a.due_date}${a.days_past_due > 0 && a.status === 'overdue' ? html` <span class="muted">(${a.days_past_due} days ago)</span>` : ''}</dd>
-<dt>${a.direction === 'hub_pays' ? 'The hub pays you' : 'Amount due'}</dt><dd>${a.amount_due} ${a.currency}</dd>${a.charges !== '0.00' ? html`<dt>Late fee</dt><dd>${a.charges} ${a.currency}</dd>` : ''}<dt>Paid</dt><dd>${a.paid} ${a.currency}</dd>${a.refunded !== '0.00' ? html`<dt>Refunded</dt><dd>${a.refunded} ${a.currency} <span class="muted">(disputes won; netted on a later statement)</span></dd>` : ''}${a.refunds_pending !== '0.00' ? html`<dt>Refunds on their way</dt><dd>${a.refunds_pending} ${a.currency} <span class="muted">(not counted against you until PayPal has paid them)</span></dd>` : ''}<dt>Balance</dt><dd><strong>${a.balance} ${a.currency}</strong></dd></dl>
+<dt>${a.direction === 'hub_pays' ? 'The hub pays you' : 'Amount due'}</dt><dd>${a.amount_due} ${a.currency}</dd>${!isZeroAmount(a.charges) ? html`<dt>Late fee</dt><dd>${a.charges} ${a.currency}</dd>` : ''}<dt>Paid</dt><dd>${a.paid} ${a.currency}</dd>${!isZeroAmount(a.refunded) ? html`<dt>Refunded</dt><dd>${a.refunded} ${a.currency} <span class="muted">(disputes won; netted on a later statement)</span></dd>` : ''}${!isZeroAmount(a.refunds_pending) ? html`<dt>Refunds on their way</dt><dd>${a.refunds_pending} ${a.currency} <span class="muted">(not counted against you until PayPal has paid them)</span></dd>` : ''}<dt>Balance</dt><dd><strong>${a.balance} ${a.currency}</strong></dd></dl>
 ${a.pay_url && /^https?:\/\//.test(a.pay_url) ? html`<p><a class="button" href="${a.pay_url}" rel="noopener noreferrer">Pay ${a.balance} ${a.currency} with PayPal</a></p>` : a.direction === 'party_pays' && a.status !== 'paid' && a.status !== 'written_off' ? html`<p class="muted">The PayPal link appears here once the settlement run has created it. You can also pay by bank transfer quoting ${a.statement_id}.</p>` : ''}
 </section>
 <section class="card" aria-labelledby="dl-h"><h2 id="dl-h">Documents</h2>
