@@ -72,12 +72,11 @@ export async function openDispute(db: Db, body: unknown, options: { now?: Date; 
   const openedBy = input.opened_by === 'hub' ? 'hub' : partyRef(parsePartyRef(input.opened_by).country_code, parsePartyRef(input.opened_by).party_id);
   const now = options.now ?? new Date();
   return retrying(db, async (trx) => {
-    const booking: (BookingRow & { cycle_state: string | null; dispute_window_days: number | null }) | undefined = await trx('clearing_bookings as b')
-      .leftJoin('clearing_cycles as c', 'c.id', 'b.cycle_id')
+    const booking: (BookingRow & { dispute_window_days: number | null }) | undefined = await trx('clearing_bookings as b')
       .leftJoin('clearing_agreements as a', 'a.id', 'b.agreement_id')
       .where({ 'b.country_code': input.cdr.country_code.toUpperCase(), 'b.party_id': input.cdr.party_id.toUpperCase(), 'b.cdr_id': input.cdr.id })
       .forUpdate('b')
-      .first('b.*', 'c.state as cycle_state', 'a.dispute_window_days');
+      .first('b.*', 'a.dispute_window_days');
     if (!booking) throw notFound(`CDR ${input.cdr.country_code}-${input.cdr.party_id} ${input.cdr.id}`);
     if (booking.kind !== 'cdr') throw invalid('only CDRs can be disputed (not credits or adjustments)');
     if (booking.status !== 'booked' && booking.status !== 'disputed') throw conflict(`the CDR is ${booking.status}${booking.hold_reason ? ` (${booking.hold_reason})` : ''}, not in clearing`);
@@ -91,7 +90,11 @@ export async function openDispute(db: Db, body: unknown, options: { now?: Date; 
     // Reversed already (its CPO sent a credit CDR for it): a dispute would credit the eMSP a second time.
     const reversal = await reversalOfBooking(trx, booking.id);
     if (reversal) throw conflict(`the CDR was already credited (${reversal.kind} ${reversal.cdr_id}), nothing left to dispute`);
-    const suspended = booking.cycle_state === 'open';
+    // The cycle's state as it is now, not as this statement's snapshot saw it before the booking's
+    // lock was granted (a close and a netting may have committed meanwhile); FOR SHARE also makes a
+    // close wait for this dispute, as it waits for bookings.
+    const cycle = booking.cycle_id ? await trx('clearing_cycles').where({ id: booking.cycle_id }).forShare().first('state') : undefined;
+    const suspended = cycle?.state === 'open';
     const [row] = await trx('clearing_disputes')
       .insert({ booking_id: booking.id, opened_by: openedBy, reason: input.reason, evidence: JSON.stringify(input.evidence), findings: JSON.stringify(input.findings), suspended })
       .returning('*');
