@@ -54,6 +54,12 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
   if (row.kind === 'login_link') {
     return { text: `Hello,\n\nUse this link within ${payload.minutes ?? 15} minutes to sign in to the ${deps.config.HUB_NAME} portal:\n\n${payload.url}\n\nThe link works once. If you did not ask for it, ignore this email.\n`, attachments: [] };
   }
+  // A party's statements and reminders go to its billing contacts as they are now: an address
+  // removed while its email waited (for a retry, a pay link, SMTP_URL) gets nothing more.
+  if ((row.kind === 'statement' || row.kind === 'reminder') && row.party) {
+    const contact = await deps.db('billing_contacts').where({ party: row.party }).whereRaw('lower(email) = lower(?)', [row.recipient]).first('id');
+    if (!contact) return { text: '', attachments: [], cancel: `no longer a billing contact of ${row.party}` };
+  }
   const statementId: string = row.statement_id;
   const { account, portal, pay } = await statementLinks(deps, statementId, now);
   if (row.kind === 'statement') {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDeps, closeDeps } from '../../src/bootstrap.ts';
 import type { HubDeps } from '../../src/deps.ts';
 import { createLogger } from '../../src/logger.ts';
-import { addContact } from '../../src/billing/contacts.ts';
+import { addContact, removeContact } from '../../src/billing/contacts.ts';
 import { billingTick } from '../../src/billing/reminders.ts';
 import { startPayPalStandIn, type PayPalStandIn } from '../../src/clearing/paypal/standIn/server.ts';
 import { clearingConfig } from '../clearing/support.ts';
@@ -111,5 +111,23 @@ describe('statement emails', () => {
     expect(row).toMatchObject({ status: 'failed', attempts: 1 });
     expect(row.last_error).toMatch(/550/);
     expect(sink.to('nobody@cpo.example')).toHaveLength(0);
+  });
+
+  it('sends nothing to a contact removed while its email waited for a retry', async () => {
+    const db = deps.db;
+    const cycle = await aBilledCycle(db, { period: aFuturePeriod() });
+    const gone = await addContact(db, { party: cycle.cpo, email: 'left.company@qp-cpo.example', actor: 'test' });
+    await addContact(db, { party: cycle.cpo, email: 'stays@qp-cpo.example', actor: 'test' });
+    sink.fail(451, 2); // both statement emails wait for a retry
+    const first = await billingTick(deps, { deliver: { retryDelayMs: 1 } });
+    expect(first.delivery.retrying).toBe(2);
+    // The partner removes the contact (it left the company) before the retry.
+    await removeContact(db, { party: cycle.cpo, id: gone.id, actor: 'portal:finance@qp-cpo.example' });
+    await billingTick(deps, { now: new Date(Date.now() + 1000), deliver: { retryDelayMs: 1 } });
+    expect(statementMails('stays@qp-cpo.example', cycle.payeeStatement)).toHaveLength(1);
+    expect(statementMails('left.company@qp-cpo.example', cycle.payeeStatement)).toHaveLength(0);
+    const row = await db('billing_messages').where({ statement_id: cycle.payeeStatement, recipient: 'left.company@qp-cpo.example' }).first();
+    expect(row.status).toBe('cancelled');
+    expect(row.last_error).toContain(`no longer a billing contact of ${cycle.cpo}`);
   });
 });
