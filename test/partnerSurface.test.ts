@@ -111,3 +111,29 @@ describe('routing headers', () => {
     expect(result.status).toBe(401);
   });
 });
+
+describe('GET All via Hub', () => {
+  const routingOf = (headers: Headers) => ['ocpi-to-country-code', 'ocpi-to-party-id', 'ocpi-from-country-code', 'ocpi-from-party-id'].map((h) => headers.get(h));
+
+  it.each([
+    ['addressed to the hub', { to: ['NL', 'HUB'] as [string, string] }],
+    ['without OCPI-to-*', {}],
+  ])('answers %s with TO = the requesting party and FROM = the hub', async (_, options) => {
+    for (const module of ['locations', 'tariffs', 'cdrs']) {
+      const result = await net.send(emsp, 'GET', `/sender/${module}`, options);
+      expect(result.body.status_code).toBe(1000);
+      expect(routingOf(result.headers), module).toEqual(['NL', 'QY2', 'NL', 'HUB']);
+    }
+  });
+
+  it('names the requesting party of a platform with several only when OCPI-from-* says which', async () => {
+    const both = await net.join([
+      { role: 'CPO', country_code: 'NL', party_id: 'QY3' },
+      { role: 'EMSP', country_code: 'NL', party_id: 'QY4' },
+    ]);
+    const unnamed = await net.send(both, 'GET', '/sender/locations');
+    expect(routingOf(unnamed.headers)).toEqual([null, null, 'NL', 'HUB']);
+    const named = await net.send(both, 'GET', '/sender/locations', { from: ['NL', 'QY4'] });
+    expect(routingOf(named.headers)).toEqual(['NL', 'QY4', 'NL', 'HUB']);
+  });
+});

@@ -2,9 +2,10 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { success } from '../../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../../deps.ts';
-import { listForReader, type ListModule } from '../../../hub/listForReader.ts';
+import { listForReader, readerParties, type ListModule } from '../../../hub/listForReader.ts';
+import { hubAnswerHeaders } from '../../../hub/hubAnswerHeaders.ts';
 import { forwardList } from '../../../hub/forwardList.ts';
-import { addressedElsewhere, writeRelay } from '../../../hub/forwardSync.ts';
+import { addressedElsewhere, hubParty, writeRelay } from '../../../hub/forwardSync.ts';
 import { readLocation } from '../../../hub/readLocation.ts';
 import type { Caller } from '../../../partners/credentials.ts';
 import type { RequestState } from '../../middlewares/requestContext.ts';
@@ -27,7 +28,8 @@ export function listRouter(deps: HubDeps, module: ListModule): Router {
     const page = pageRequest(ctx, max, { requireDateFrom: module === 'sessions' });
     const state = ctx.state.request as RequestState;
     const caller = ctx.state.caller as Caller;
-    if (addressedElsewhere(deps, state.routing)) {
+    const viaHub = !addressedElsewhere(deps, state.routing);
+    if (!viaHub) {
       const listUrl = publicUrl(deps.config, ctx.path).toString();
       const answer = await forwardList(deps, { module, caller, routing: state.routing, query: ctx.querystring, listUrl, correlationId: state.correlationId, log: state.log });
       if (answer.kind === 'forwarded') return writeRelay(ctx, answer.relayed);
@@ -36,6 +38,9 @@ export function listRouter(deps: HubDeps, module: ListModule): Router {
     const storePage = { ...page, after: pageCursor(ctx, deps.config, 'integer') };
     const { total, items, last } = await listForReader(deps, module, caller, state.routing, storePage);
     setPageHeaders(ctx, deps.config, storePage, { total, returned: items.length, last });
+    // GET All via Hub: the hub answers for itself. A list addressed to a party the store answered
+    // for (no Sender interface, or the reader's own) carries no headers: the hub is not that party.
+    if (viaHub) ctx.set(hubAnswerHeaders(hubParty(deps), await readerParties(deps, caller, state.routing)));
     ctx.body = success(items);
   });
   // Locations only: one Location, EVSE or Connector (SPEC-DIGEST §1.9), forwarded or from the store.
