@@ -13,10 +13,17 @@ describe('parsePageRequest', () => {
     [{ offset: '-1' }, 'offset'],
     [{ limit: '0' }, 'limit'],
     [{ limit: ['1', '2'] }, 'limit'],
+    [{ date_from: '2020-01-02T00:00:00Z', date_to: '2020-01-01T23:59:59Z' }, 'date_to'],
   ])('refuses %o naming %s', (query, path) => {
     const result = parsePageRequest(query, { maxLimit: 100 });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.errors.map((e) => e.path)).toEqual([path]);
+  });
+
+  it('takes date_to equal to or later than date_from', () => {
+    for (const date_to of ['2020-01-02T00:00:00Z', '2020-01-02T00:00:00.001']) {
+      expect(parsePageRequest({ date_from: '2020-01-02T00:00:00', date_to }, { maxLimit: 10 }).ok).toBe(true);
+    }
   });
 
   it.each([[{}], [{ date_from: '' }]])('requires date_from where the module does (sessions): %o', (query) => {

@@ -87,6 +87,8 @@ export function parsePageRequest(
   };
   const dateFrom = date('date_from');
   const dateTo = date('date_to');
+  // [date_from, date_to) backwards is no window at all: an empty 1000 page would read as "nothing changed".
+  if (dateFrom && dateTo && dateTo < dateFrom) errors.push({ path: 'date_to', message: 'must not be earlier than date_from' });
   // `?date_from=` is no date either: read as absent, it would list every session (the filter the spec makes required).
   if (options.requireDateFrom && (query.date_from === undefined || query.date_from === '')) errors.push({ path: 'date_from', message: 'required for this module' });
   const offset = integer('offset', 0, 0);
