@@ -151,3 +151,24 @@ export async function recordAttempt(db: Db, keys: string[], success: boolean): P
   await db('portal_login_attempts').insert(keys.map((key) => ({ key, success })));
 }
 
+/**
+ * Counts a sign-in attempt as failed under each key before its password is checked, so attempts
+ * arriving at once cannot all pass the limit while their checks run: each sees those claimed
+ * before it. Over a limit, the claim is withdrawn (a turned-away attempt does not prolong the
+ * lock-out) and the answer is undefined; otherwise the ids for `attemptSucceeded`.
+ */
+export async function claimAttempt(db: Db, limits: { key: string; limit: number }[]): Promise<string[] | undefined> {
+  const ids = (await db('portal_login_attempts').insert(limits.map(({ key }) => ({ key, success: false }))).returning('id')).map((r: { id: string }) => String(r.id));
+  for (const { key, limit } of limits) {
+    if ((await recentAttempts(db, key)) > limit) {
+      await db('portal_login_attempts').whereIn('id', ids).delete();
+      return undefined;
+    }
+  }
+  return ids;
+}
+
+export async function attemptSucceeded(db: Db, ids: string[]): Promise<void> {
+  await db('portal_login_attempts').whereIn('id', ids).update({ success: true });
+}
+

@@ -70,6 +70,19 @@ describe('portal sign-in', () => {
     expect(await hub.deps.db('audit_log').where({ action: 'portal.login.throttled', subject: email })).toHaveLength(1);
   });
 
+  it('holds the per-email limit when the wrong passwords arrive all at once', async () => {
+    const email = await aUser(hub.deps.db, mine.cpo);
+    const b = new Browserish(hub.url);
+    const csrf = await b.csrf('/portal/login');
+    const answers = await Promise.all(Array.from({ length: 12 }, () => b.request('/portal/login', { form: { _csrf: csrf, email, password: 'wrong password!', next: '/portal' } })));
+    const statuses = answers.map((a) => a.status);
+    // At most five guesses in the window, however they are timed; the rest are turned away unchecked.
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    expect(await hub.deps.db('portal_login_attempts').where({ key: `email:${email}`, success: false })).toHaveLength(statuses.filter((s) => s === 401).length);
+  });
+
   it('signs in with a one-time link by email', async () => {
     const email = await aUser(hub.deps.db, mine.cpo);
     const b = new Browserish(hub.url);

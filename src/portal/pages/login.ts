@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { html } from '../html.ts';
 import { audit, PortalHttpError, redirect, render, state } from '../context.ts';
-import { consumeLoginToken, createLoginToken, createSession, endSession, findUserByEmail, LIMITS, LOGIN_LINK_MINUTES, recentAttempts, recordAttempt, verifyPassword, newToken } from '../auth.ts';
+import { attemptSucceeded, claimAttempt, consumeLoginToken, createLoginToken, createSession, endSession, findUserByEmail, LIMITS, LOGIN_LINK_MINUTES, recentAttempts, recordAttempt, verifyPassword, newToken } from '../auth.ts';
 import { queueMessage, deliverPending } from '../../billing/mailer.ts';
 import { sessionCookie, preCookie, clearCookie, PRE_COOKIE } from '../cookies.ts';
 
@@ -65,15 +65,18 @@ export function loginRoutes(router: Router) {
   router.post('/login', async function login(ctx) {
     const s = state(ctx);
     const email = (s.form.email ?? '').trim().toLowerCase();
-    const keys = [`email:${email}`, `ip:${s.ip}`];
-    if ((await recentAttempts(s.deps.db, keys[0])) >= LIMITS.perEmail || (await recentAttempts(s.deps.db, keys[1])) >= LIMITS.perIp) {
+    const attempt = await claimAttempt(s.deps.db, [
+      { key: `email:${email}`, limit: LIMITS.perEmail },
+      { key: `ip:${s.ip}`, limit: LIMITS.perIp },
+    ]);
+    if (!attempt) {
       await audit(ctx, 'login.throttled', email);
       ctx.set('Retry-After', String(LIMITS.windowMinutes * 60));
       return loginPage(ctx, `Too many failed sign-ins. Try again in ${LIMITS.windowMinutes} minutes, or use a link by email.`, 429);
     }
     const user = email ? await findUserByEmail(s.deps.db, email) : undefined;
     const ok = await verifyPassword(s.form.password ?? '', user?.password_hash ?? null);
-    await recordAttempt(s.deps.db, keys, ok);
+    if (ok && user) await attemptSucceeded(s.deps.db, attempt);
     if (!ok || !user) {
       await audit(ctx, 'login.failed', email);
       return loginPage(ctx, 'Email or password is not right.', 401);
