@@ -7,12 +7,13 @@
 // pending. Payment rows are written before PayPal is called, and a partial unique index allows one
 // live payment per cycle, party and direction: nothing is paid twice. Every run is safe to repeat.
 // Refunds netted in the cycle (disputes won after payment) that PayPal has not taken yet are
-// issued first: the cycle's payout to the eMSP already leaves them out.
+// issued first: the cycle's payout to the eMSP already leaves them out. A statement the payer paid
+// by bank transfer (recorded with `hub statements pay`) is never collected through PayPal as well.
 import type { Db } from '../store/db.ts';
 import { HUB, postEntries, linesOf, reversedLines } from './ledger.ts';
 import { atLeast, type Cycle } from './cycles.ts';
 import { conflict } from './errors.ts';
-import { paypalValue, unitsFromPaypal } from './money.ts';
+import { formatUnits, paypalValue, unitsFromPaypal } from './money.ts';
 import { statementId } from './statements.ts';
 import { issueRefunds } from './refunds.ts';
 import type { PayPalGateway } from './paypal/client.ts';
@@ -106,6 +107,16 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
   // 2. Collections: create orders, capture approved ones.
   for (const p of payments.filter((x) => x.direction === 'collect' && x.status !== 'completed' && x.status !== 'failed')) {
     try {
+      // Paid (in whole or in part) by bank transfer: the order is for the full amount, so PayPal
+      // must not create or capture it, even if the payer approves it later.
+      const bank = await bankTransfers(db, p.statement_id);
+      if (bank > 0n) {
+        const message = bank >= BigInt(p.amount) ? 'paid by bank transfer; the PayPal order is not captured' : `partly paid by bank transfer (${formatUnits(bank)} of ${formatUnits(BigInt(p.amount))} ${currency}); the PayPal order is not captured: record the rest by bank transfer`;
+        await db('clearing_payments').where({ id: p.id }).update({ error: JSON.stringify({ message }), updated_at: db.fn.now() });
+        if (bank < BigInt(p.amount)) report.errors.push(`${p.party} order: statement ${p.statement_id} ${message}`);
+        tick(`collect ${p.party}`);
+        continue;
+      }
       if (!p.order_id) {
         const order = await paypal.createOrder({ requestId: p.request_id, amount: { currency, value: paypalValue(BigInt(p.amount), currency) }, invoiceId: p.statement_id, customId: cycleId, referenceId: p.party, description: `Clearing statement ${p.statement_id}` });
         await db('clearing_payments').where({ id: p.id }).update({ order_id: order.id, approval_url: order.approvalUrl, status: 'pending', paypal_status: order.status, updated_at: db.fn.now() });
@@ -180,17 +191,27 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
     }
   }
 
-  // 4. Settled when every non-zero position has a completed payment.
-  const open = await db('clearing_positions as pos')
+  // 4. Settled when every non-zero position has a completed payment, or bank transfers covering what the party owes.
+  const open: { party: string; settle_amount: string }[] = await db('clearing_positions as pos')
     .where({ 'pos.cycle_id': cycleId })
     .whereNot('pos.party', HUB)
     .whereNot('pos.settle_amount', 0)
     .whereNotExists(db('clearing_payments as pay').whereRaw("pay.cycle_id = pos.cycle_id AND pay.party = pos.party AND pay.status = 'completed'"))
-    .count({ n: '*' })
-    .first();
-  if (Number(open?.n ?? 0) === 0) await db('clearing_cycles').where({ id: cycleId }).whereIn('state', ['netted', 'settling']).update({ state: 'settled', settled_at: db.fn.now() });
+    .select('pos.party', 'pos.settle_amount');
+  let unsettled = 0;
+  for (const pos of open) {
+    const owed = -BigInt(pos.settle_amount);
+    if (owed <= 0n || (await bankTransfers(db, statementId(label, pos.party))) < owed) unsettled += 1;
+  }
+  if (unsettled === 0) await db('clearing_cycles').where({ id: cycleId }).whereIn('state', ['netted', 'settling']).update({ state: 'settled', settled_at: db.fn.now() });
   report.state = (await db('clearing_cycles').where({ id: cycleId }).first('state')).state;
   return report;
+}
+
+/** Σ bank transfers the settlement team recorded for a statement (`hub statements pay`). */
+async function bankTransfers(db: Db, statement: string): Promise<bigint> {
+  const row = await db('billing_payments').where({ statement_id: statement, method: 'bank_transfer' }).sum({ s: 'amount' }).first();
+  return BigInt(row?.s ?? 0);
 }
 
 export async function paymentsOf(db: Db, cycleId: string) {
