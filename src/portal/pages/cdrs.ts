@@ -49,6 +49,9 @@ ${refund.paypal_refund_id ? html`<dt>PayPal refund</dt><dd>${refund.paypal_refun
 ${user.isAdmin && refund.error ? html`<dt>Last error</dt><dd>${refund.error} <span class="muted">(${refund.attempts} attempts)</span></dd>` : ''}</dl></section>`;
 }
 
+/** CDRs per page of the CDR list. */
+const CDR_PAGE = 200;
+
 const cdrHref = (cc: string, pid: string, id: string) => `/portal/cdrs/${seg(cc.toUpperCase())}/${seg(pid.toUpperCase())}/${seg(id)}`;
 
 async function bookingOf(ctx: Context, cc: string, pid: string, id: string) {
@@ -64,16 +67,25 @@ export function cdrRoutes(router: Router) {
   router.get('/cdrs', async function cdrs(ctx) {
     const s = state(ctx);
     const user = requireUser(ctx);
-    const rows = await scopeCdrs(s.deps.db('cdrs'), scopeOf(user)).orderBy('last_updated', 'desc').limit(200).select('country_code', 'party_id', 'cdr_id', 'receiver', 'validation', 'data', 'last_updated');
+    // Newest first, a page at a time: `before` is the seq of the last CDR of the previous page.
+    const before = typeof ctx.query.before === 'string' && /^\d{1,18}$/.test(ctx.query.before) ? ctx.query.before : undefined;
+    const q = scopeCdrs(s.deps.db('cdrs'), scopeOf(user)).orderBy([{ column: 'last_updated', order: 'desc' }, { column: 'seq', order: 'desc' }]).limit(CDR_PAGE + 1);
+    if (before) q.whereRaw('(last_updated, seq) < (SELECT last_updated, seq FROM cdrs WHERE seq = ?)', [before]);
+    const found = await q.select('seq', 'country_code', 'party_id', 'cdr_id', 'receiver', 'validation', 'data', 'last_updated');
+    const rows = found.slice(0, CDR_PAGE);
+    const older = found.length > CDR_PAGE ? html`<a href="/portal/cdrs?before=${String(rows.at(-1).seq)}" rel="next">Older CDRs</a>` : '';
+    const pager = before || older ? html`<nav aria-label="CDR pages"><p>${before ? html`<a href="/portal/cdrs">Newest CDRs</a> ` : ''}${older}</p></nav>` : '';
     render(
       ctx,
       'CDRs',
       rows.length
-        ? html`<p class="muted">The latest ${rows.length} CDRs. Open one to see why it costs what it costs, and to dispute it.</p><div class="table-wrap"><table><thead><tr><th scope="col">CDR</th><th scope="col">CPO</th><th scope="col" class="hide-sm">eMSP</th><th scope="col">Ended</th><th scope="col" class="num">Total (incl. VAT)</th><th scope="col">Findings</th></tr></thead><tbody>${rows.map((r: any) => {
+        ? html`<p class="muted">${before ? `${rows.length} older CDRs` : `The latest ${rows.length} CDRs`}. Open one to see why it costs what it costs, and to dispute it.</p><div class="table-wrap"><table><thead><tr><th scope="col">CDR</th><th scope="col">CPO</th><th scope="col" class="hide-sm">eMSP</th><th scope="col">Ended</th><th scope="col" class="num">Total (incl. VAT)</th><th scope="col">Findings</th></tr></thead><tbody>${rows.map((r: any) => {
             const findings = (r.validation ?? []) as Finding[];
             return html`<tr><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td>${r.country_code}-${r.party_id}</td><td class="hide-sm">${r.receiver ?? '-'}</td><td>${String(r.data?.end_date_time ?? '').slice(0, 16).replace('T', ' ')}</td><td class="num">${r.data?.total_cost?.incl_vat ?? r.data?.total_cost?.excl_vat ?? ''} ${r.data?.currency ?? ''}</td><td>${findings.length ? badge(`${findings.length} finding${findings.length > 1 ? 's' : ''}`) : html`<span class="muted">none</span>`}</td></tr>`;
-          })}</tbody></table></div>`
-        : html`<p class="muted">No CDRs yet.</p>`,
+          })}</tbody></table></div>${pager}`
+        : before
+          ? html`<p class="muted">No older CDRs.</p>${pager}`
+          : html`<p class="muted">No CDRs yet.</p>`,
       '/portal/cdrs',
     );
   });

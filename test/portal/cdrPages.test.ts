@@ -1,0 +1,63 @@
+// The CDR list pages through all of a partner's CDRs, newest first, and only through its own: a
+// CPO with more CDRs than fit on a page reaches the older ones (to dispute one within the window).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestHub } from '../support/hub.ts';
+import type { SmtpSink } from '../../src/sim/smtpSink.ts';
+import { parsePartyRef } from '../../src/clearing/parties.ts';
+import { aParty } from '../clearing/support.ts';
+import { Browserish, aUser, startPortalHub } from './support.ts';
+
+let hub: TestHub;
+let sink: SmtpSink;
+
+beforeAll(async () => {
+  ({ hub, sink } = await startPortalHub());
+});
+
+afterAll(async () => {
+  await hub?.stop();
+  await sink?.stop();
+});
+
+async function someCdrs(cpo: string, emsp: string, count: number, prefix: string) {
+  const { country_code, party_id } = parsePartyRef(cpo);
+  const start = Date.parse('2026-10-01T00:00:00Z');
+  const rows = Array.from({ length: count }, (_, i) => {
+    const end = new Date(start + i * 60_000).toISOString();
+    const id = `${prefix}${String(i).padStart(4, '0')}`;
+    return { country_code, party_id, cdr_id: id, data: JSON.stringify({ id, end_date_time: end, currency: 'EUR', total_cost: { excl_vat: '1.00' } }), content_hash: id, receiver: emsp, routing: 'direct', last_updated: end };
+  });
+  await hub.deps.db('cdrs').insert(rows);
+  return rows.map((r) => r.cdr_id);
+}
+
+const listed = (page: string) => [...page.matchAll(/<tr><td><a href="\/portal\/cdrs\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
+
+describe('the CDR list', () => {
+  it('pages through every CDR of the partner, newest first, and no other party’s', async () => {
+    const db = hub.deps.db;
+    const cpo = await aParty(db, ['CPO']);
+    const emsp = await aParty(db, ['EMSP'], 'BE');
+    const strangerCpo = await aParty(db, ['CPO']);
+    const mine = await someCdrs(cpo, emsp, 205, 'QPCDR');
+    const theirs = await someCdrs(strangerCpo, emsp, 3, 'QQCDR');
+
+    const b = new Browserish(hub.url);
+    await b.login(await aUser(db, cpo));
+    const seen: string[] = [];
+    let path: string | undefined = '/portal/cdrs';
+    for (let pages = 0; path && pages < 5; pages++) {
+      const page = await b.request(path);
+      expect(page.status).toBe(200);
+      seen.push(...listed(page.text));
+      path = /<a href="([^"]+)" rel="next">Older CDRs<\/a>/.exec(page.text)?.[1].replace(/&amp;/g, '&');
+    }
+    expect(seen).toEqual([...mine].reverse());
+    for (const id of theirs) expect(seen).not.toContain(id);
+
+    // A cursor is only a position: it never opens another party's CDRs.
+    const stranger = await db('cdrs').where({ cdr_id: theirs[2] }).first('seq');
+    const tampered = await b.request(`/portal/cdrs?before=${Number(stranger.seq) + 1}`);
+    for (const id of theirs) expect(tampered.text).not.toContain(id);
+  });
+});
