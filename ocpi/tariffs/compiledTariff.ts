@@ -55,6 +55,16 @@ export interface CompiledTariff {
   pricesChargingTime: boolean;
   /** Per phase and dimension: whether any candidate's restrictions change with time alone. */
   timeVaryingCandidates: Record<Phase, Record<TariffDimensionType, boolean>>;
+  /** Per phase and dimension: where the candidates' time-varying restrictions can change. */
+  changePoints: Record<Phase, Record<TariffDimensionType, ChangePoints>>;
+}
+
+/** Where a list of candidates' restrictions can start or stop holding by the passing of time alone. */
+export interface ChangePoints {
+  /** Local minutes of the day (0 = midnight, where day of week and date change), ascending. */
+  minutes: number[];
+  /** min_duration and max_duration values, seconds. */
+  durations: number[];
 }
 
 const DIMENSIONS: readonly TariffDimensionType[] = ['ENERGY', 'FLAT', 'PARKING_TIME', 'TIME'];
@@ -131,6 +141,12 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
     PARKING_TIME: c.PARKING_TIME.some((x) => x.restrictions.timeVarying),
     TIME: c.TIME.some((x) => x.restrictions.timeVarying),
   });
+  const changes = (c: Candidates): Record<TariffDimensionType, ChangePoints> => ({
+    ENERGY: changePointsOf(c.ENERGY),
+    FLAT: changePointsOf(c.FLAT),
+    PARKING_TIME: changePointsOf(c.PARKING_TIME),
+    TIME: changePointsOf(c.TIME),
+  });
   return {
     tariff,
     candidates: { charging, reservation: reserved, reservation_expired: expired },
@@ -142,5 +158,21 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
     timeVarying,
     pricesChargingTime: charging.TIME.length > 0,
     timeVaryingCandidates: { charging: varying(charging), reservation: varying(reserved), reservation_expired: varying(expired) },
+    changePoints: { charging: changes(charging), reservation: changes(reserved), reservation_expired: changes(expired) },
   };
+}
+
+function changePointsOf(components: CompiledComponent[]): ChangePoints {
+  const minutes = new Set<number>();
+  const durations = new Set<number>();
+  for (const { restrictions: r } of components) {
+    if (r.readsLocalTime) {
+      minutes.add(0);
+      if (r.startMinute !== null) minutes.add(r.startMinute % 1440);
+      if (r.endMinute !== null) minutes.add(r.endMinute % 1440); // 00:00 is stored as 1440
+    }
+    if (r.minDuration !== null) durations.add(r.minDuration);
+    if (r.maxDuration !== null) durations.add(r.maxDuration);
+  }
+  return { minutes: [...minutes].sort((a, b) => a - b), durations: [...durations] };
 }

@@ -271,6 +271,27 @@ describe('what the result warns about', () => {
     expect(r.warnings).toMatchObject([{ code: 'period_crosses_restriction_boundary', period_index: 0 }]);
   });
 
+  it.each([
+    ['runs over a whole time window (16:00–21:00 over 17:00–20:00)', aTariff([el([pc('TIME', '10')], { start_time: '17:00', end_time: '20:00' }), el([pc('TIME', '1')])]), 300, '5', '2024-03-04T17:00:00+00:00 MONDAY'],
+    ['lasts a whole day (10:00–10:00 over 17:00–20:00)', aTariff([el([pc('TIME', '10')], { start_time: '17:00', end_time: '20:00' }), el([pc('TIME', '1')])]), 1440, '24', '2024-03-04T17:00:00+00:00 MONDAY'],
+    ['runs over a whole duration window (30–60 min in a 2 h period)', aTariff([el([pc('TIME', '10')], { min_duration: 1800, max_duration: 3600 }), el([pc('TIME', '1')])]), 120, '2', '2024-03-04T16:30:00+00:00 MONDAY'],
+  ])('a period that %s is priced by its start, with a warning naming where the price changes', (_name, tariff, minutes, cost, at) => {
+    const start = minutes === 1440 ? '2024-03-04T10:00:00Z' : '2024-03-04T16:00:00Z';
+    const r = price(tariff, aSession(start, [{ minutes }]));
+    expect(r.total_cost.excl_vat).toBe(cost);
+    expect(r.warnings).toMatchObject([{ code: 'period_crosses_restriction_boundary', period_index: 0 }]);
+    expect(r.warnings[0]!.message).toContain(at);
+  });
+
+  it('a period inside the repeated fall-back hour that reaches a boundary read on the second pass of the wall clock has the warning too', () => {
+    // 2024-10-27 Europe/Amsterdam: 00:45Z is 02:45 CEST, 01:00Z is 02:00 CET, 01:45Z is 02:45 CET.
+    const tariff = aTariff([el([pc('TIME', '10')], { start_time: '02:00', end_time: '02:30' }), el([pc('TIME', '1')])]);
+    const r = price(tariff, aSession('2024-10-27T00:45:00Z', [{ minutes: 60 }]), 'Europe/Amsterdam');
+    expect(r.total_cost.excl_vat).toBe('1');
+    expect(r.warnings).toMatchObject([{ code: 'period_crosses_restriction_boundary', period_index: 0 }]);
+    expect(r.warnings[0]!.message).toContain('2024-10-27T02:00:00+01:00 SUNDAY');
+  });
+
   it('a current restriction without current in the CDR', () => {
     const tariff = aTariff([el([pc('TIME', '1')], { max_current: 32 }), el([pc('TIME', '2')])]);
     const r = price(tariff, aSession('2024-03-04T10:00:00Z', [{ minutes: 60 }]));

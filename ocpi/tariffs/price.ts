@@ -26,7 +26,7 @@
 //    min/max VAT scaling), rounded half-up to 4 decimals only in the output.
 import { addInto, money, priceOut, volume, zeroAmount, type Amount } from './decimal.ts';
 import { isZero, ONE, plus, sign, text, times, ZERO, type Exact } from './exact.ts';
-import type { CompiledComponent, CompiledTariff, Phase } from './compiledTariff.ts';
+import type { ChangePoints, CompiledComponent, CompiledTariff, Phase } from './compiledTariff.ts';
 import { PricingInputError } from './errors.ts';
 import { parseOcpiDateTime, type LocalMoment, type TimeZone } from './localTime.ts';
 import { readPeriods, type Period } from './periods.ts';
@@ -248,7 +248,10 @@ function volumeLine(
 /**
  * A period is priced wholly by what holds at its start. When a time-varying restriction (clock,
  * calendar, duration) would select another component before the period ends, the CDR should have
- * started a new period there; the price is kept and the result says so.
+ * started a new period there; the price is kept and the result says so. The selection is read at
+ * every instant inside the period where a candidate's restriction can change, not only at the
+ * period's end: a period can run over a whole window (16:00–21:00 over 17:00–20:00, or a whole day)
+ * and end where it started.
  */
 function crossedBoundary(
   t: CompiledTariff,
@@ -259,34 +262,72 @@ function crossedBoundary(
   reservationState: MomentState,
   reservationPhase: Phase,
 ): PricingWarning | null {
-  let atEnd: MomentState | null = null;
-  let reservationAtEnd: MomentState | null = null;
-  const lastMs = p.endMs - 1;
+  const last = p.endMs - 1;
+  let lastLocal: LocalMoment | null = null;
   for (const line of lines) {
     if (line.dimension === 'FLAT' || isZero(line.volume)) continue;
     const reservation = line.dimension === 'RESERVATION_TIME';
     const phase = reservation ? reservationPhase : 'charging';
     const dimension = (reservation ? 'TIME' : line.dimension) as TariffDimensionType;
     if (!t.timeVaryingCandidates[phase][dimension]) continue; // nothing in this list changes with time alone
-    let later: CompiledComponent | null;
-    const elapsed = (lastMs - p.startMs) / 1000;
-    if (reservation) {
-      reservationAtEnd ??= { ...reservationState, local: zone.local(lastMs), durationSeconds: reservationState.durationSeconds + elapsed, unevaluable: 0 };
-      later = select(t, phase, dimension, reservationAtEnd);
-    } else {
-      atEnd ??= { ...state, local: zone.local(lastMs), durationSeconds: state.durationSeconds + elapsed, unevaluable: 0 };
-      later = select(t, phase, dimension, atEnd);
-    }
-    if (later !== line.component) {
-      const describe = (c: CompiledComponent | null) => (c ? `elements[${c.elementIndex}]` : 'no element (free)');
-      return {
-        code: 'period_crosses_restriction_boundary',
-        period_index: p.index,
-        message: `period ${p.index}: ${line.dimension} is priced by ${describe(line.component)}, which holds at the period's start, but ${describe(later)} applies before it ends (${zone.describe(lastMs)}); the CDR should start a new period where the price changes`,
-      };
+    const base = reservation ? reservationState : state;
+    lastLocal ??= zone.local(last);
+    for (const at of changeInstants(t.changePoints[phase][dimension], zone, p, base, lastLocal)) {
+      const moment: MomentState = { ...base, local: at === last ? lastLocal : zone.local(at), durationSeconds: base.durationSeconds + (at - p.startMs) / 1000, unevaluable: 0 };
+      const later = select(t, phase, dimension, moment);
+      if (later !== line.component) {
+        const describe = (c: CompiledComponent | null) => (c ? `elements[${c.elementIndex}]` : 'no element (free)');
+        return {
+          code: 'period_crosses_restriction_boundary',
+          period_index: p.index,
+          message: `period ${p.index}: ${line.dimension} is priced by ${describe(line.component)}, which holds at the period's start, but ${describe(later)} applies before it ends (${zone.describe(at)}); the CDR should start a new period where the price changes`,
+        };
+      }
     }
   }
   return null;
+}
+
+const MS_PER_MINUTE = 60_000;
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * Instants inside period `p`, in time order, where a restriction of the candidates can change, then
+ * the period's last millisecond. Clock and calendar restrictions change only where the local wall
+ * clock reads one of their times or midnight, so each local day of the period is tried at those
+ * minutes, read with the day's offset and with the period's first and last offsets (DST: a wall
+ * time in the repeated hour is two instants, one on each offset); duration
+ * restrictions change where the elapsed time reaches min_duration or max_duration.
+ */
+function changeInstants(points: ChangePoints, zone: TimeZone, p: Period, base: MomentState, lastLocal: LocalMoment): number[] {
+  const last = p.endMs - 1;
+  const out: number[] = [];
+  const inside = (at: number) => {
+    if (at > p.startMs && at < last) out.push(at);
+  };
+  for (const seconds of points.durations) inside(p.startMs + Math.ceil((seconds - base.durationSeconds) * 1000));
+  if (points.minutes.length > 0) {
+    const first = base.local;
+    if (first.dateKey === lastLocal.dateKey && first.offsetMinutes === lastLocal.offsetMinutes) {
+      // One local day on one offset, the common case: the wall clock runs with the instant.
+      for (const minute of points.minutes) inside(p.startMs + minute * MS_PER_MINUTE - first.msOfDay);
+    } else {
+      const firstDay = Math.floor((p.startMs + first.offsetMinutes * MS_PER_MINUTE) / MS_PER_DAY);
+      const lastDay = Math.floor((last + lastLocal.offsetMinutes * MS_PER_MINUTE) / MS_PER_DAY);
+      for (let day = firstDay; day <= lastDay; day++) {
+        const dayOffset = zone.offsetMinutes(day * MS_PER_DAY);
+        for (const minute of points.minutes) {
+          const wall = day * MS_PER_DAY + minute * MS_PER_MINUTE;
+          inside(wall - dayOffset * MS_PER_MINUTE);
+          if (first.offsetMinutes !== dayOffset) inside(wall - first.offsetMinutes * MS_PER_MINUTE);
+          if (lastLocal.offsetMinutes !== dayOffset && lastLocal.offsetMinutes !== first.offsetMinutes) inside(wall - lastLocal.offsetMinutes * MS_PER_MINUTE);
+        }
+      }
+    }
+  }
+  if (out.length > 1) out.sort((a, b) => a - b);
+  out.push(last);
+  return out;
 }
 
 function boundOut(b: { excl: Exact; incl: Exact | null }) {

@@ -241,6 +241,28 @@ describe('properties', () => {
     );
   });
 
+  it('a period without a period_crosses_restriction_boundary warning is priced as its 3-minute slices would be', () => {
+    // Found a check that read the selection only at the period's end, so a period over a whole
+    // window (16:00–21:00 over 17:00–20:00, or a whole day) had no warning.
+    fc.assert(
+      fc.property(
+        aTariffOf(anElement(aTimeOrPowerRestriction, unitSteps)),
+        aStart,
+        fc.integer({ min: 1, max: 500 }),
+        fc.constantFrom<'charging' | 'parking'>('charging', 'parking'),
+        fc.constantFrom(3.7, 11, 22, 50),
+        (tariff, start, blocks, kind, power) => {
+          const whole = price(tariff, session(start, [{ minutes: blocks * 3, kind, dims: { MAX_POWER: power } }]));
+          fc.pre(!whole.warnings.some((w) => w.code === 'period_crosses_restriction_boundary'));
+          const slices = price(tariff, session(start, Array.from({ length: blocks }, () => ({ minutes: 3, kind, dims: { MAX_POWER: power } }))));
+          const [selected] = selection(whole);
+          for (const s of selection(slices)) expect(s).toBe(selected);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('a CDR billed exactly as priced has no totals_mismatch or price_mismatch, with any min/max_price', () => {
     // Found a totals check that clamped the incl. sum with a missing incl_vat bound, where pricing
     // scales it by the session's VAT rate.
