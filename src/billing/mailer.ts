@@ -133,6 +133,8 @@ export interface DeliverOptions {
   maxAttempts?: number;
   batch?: number;
   transport?: Transporter;
+  /** Only these messages (by dedupe key), e.g. the sign-in link a web request has just queued. */
+  only?: string[];
 }
 
 export interface DeliverReport {
@@ -166,9 +168,10 @@ export async function deliverPending(deps: HubDeps, options: DeliverOptions = {}
       const claimed: Record<string, any>[] = (
         await db.raw(
           `UPDATE billing_messages SET status = 'sending', sending_at = now(), attempts = attempts + 1
-            WHERE id IN (SELECT id FROM billing_messages WHERE status = 'pending' AND next_attempt_at <= greatest(?::timestamptz, now()) AND NOT (id = ANY(?::bigint[])) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+            WHERE id IN (SELECT id FROM billing_messages WHERE status = 'pending' AND next_attempt_at <= greatest(?::timestamptz, now()) AND NOT (id = ANY(?::bigint[]))
+                            AND (?::text[] IS NULL OR dedupe_key = ANY(?::text[])) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
           RETURNING *`,
-          [now, attempted, options.batch ?? 20],
+          [now, attempted, options.only ?? null, options.only ?? null, options.batch ?? 20],
         )
       ).rows;
       if (claimed.length === 0) break;

@@ -100,9 +100,11 @@ export function loginRoutes(router: Router) {
       const token = await createLoginToken(s.deps.db, s.keys, user.id);
       // In the query string, which the request log never records.
       const url = `${s.deps.config.HUB_PUBLIC_URL}/portal/login/link?token=${token}`;
-      await queueMessage(s.deps.db, { dedupeKey: `login:${s.keys.hash('login', token)}`, kind: 'login_link', recipient: email, subject: `Your sign-in link for the ${s.deps.config.HUB_NAME} portal`, payload: { url, minutes: LOGIN_LINK_MINUTES } });
-      // Sent right away rather than at the worker's next tick; failures stay queued for it.
-      await deliverPending(s.deps, { batch: 5 }).catch((err) => s.deps.log.warn({ err }, 'login link not sent yet'));
+      const dedupeKey = `login:${s.keys.hash('login', token)}`;
+      await queueMessage(s.deps.db, { dedupeKey, kind: 'login_link', recipient: email, subject: `Your sign-in link for the ${s.deps.config.HUB_NAME} portal`, payload: { url, minutes: LOGIN_LINK_MINUTES } });
+      // This link only, right away rather than at the worker's next tick (the rest of the outbox is
+      // the worker's, not this request's to wait for); a failure stays queued for the worker.
+      await deliverPending(s.deps, { only: [dedupeKey] }).catch((err) => s.deps.log.warn({ err }, 'login link not sent yet'));
     }
     await audit(ctx, 'login.link.requested', email, { known: Boolean(user) });
     redirect(ctx, '/portal/login?done=link');
