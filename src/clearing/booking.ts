@@ -82,7 +82,7 @@ function parseCdr(message: OcpiPushMessage): Candidate {
   const missing = ['id', 'country_code', 'party_id', 'currency', 'end_date_time', 'total_cost'].filter((f) => !cdr || (cdr as never)[f] == null);
   if (!cdr || missing.length) throw new InvalidCdrError(`CDR is missing ${missing.join(', ')}`);
   if (cdr.total_cost.excl_vat == null) throw new InvalidCdrError('CDR total_cost.excl_vat is missing');
-  const endAt = new Date(cdr.end_date_time);
+  const endAt = utcDate(String(cdr.end_date_time));
   if (Number.isNaN(endAt.getTime())) throw new InvalidCdrError('CDR end_date_time is not a date-time');
   if (cdr.credit && !cdr.credit_reference_id) throw new InvalidCdrError('credit CDR without credit_reference_id');
   let value: CdrValue;
@@ -170,6 +170,20 @@ interface Planned {
   reverses?: BookingRow;
 }
 
+/**
+ * OCPI DateTimes are UTC with the Z optional: one without a zone is never read as the host's local
+ * time (nor, stored as it came, in the database session's time zone).
+ */
+function utcDate(value: string): Date {
+  return new Date(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value);
+}
+
+/** An OCPI DateTime as an ISO string with its zone, so Postgres does not read it in the session's time zone. */
+function asUtc(value: string): string {
+  const at = utcDate(String(value));
+  return Number.isNaN(at.getTime()) ? value : at.toISOString();
+}
+
 function baseRow(c: Candidate, kind: 'cdr' | 'credit') {
   return {
     country_code: c.cdr.country_code.toUpperCase(),
@@ -182,8 +196,8 @@ function baseRow(c: Candidate, kind: 'cdr' | 'credit') {
     amount_excl_vat: c.value.excl.toString(),
     amount_incl_vat: c.value.incl?.toString() ?? null,
     energy_kwh: c.cdr.total_energy == null ? '0' : String(c.cdr.total_energy),
-    start_date_time: c.cdr.start_date_time ?? null,
-    end_date_time: c.cdr.end_date_time,
+    start_date_time: c.cdr.start_date_time == null ? null : asUtc(c.cdr.start_date_time),
+    end_date_time: c.endAt.toISOString(),
     credit_reference_id: c.cdr.credit ? c.cdr.credit_reference_id : null,
   };
 }
