@@ -3,7 +3,7 @@
 // VAT factors and restrictions already parsed. Cached per Tariff object (tariffs are treated as
 // immutable: a CDR freezes them "as they were at the start of the charging session").
 import { toPriceBound, type PriceBound } from './decimal.ts';
-import { exactOf, exactOrNull, normalise, ONE, plus, shift, text, type Exact } from './exact.ts';
+import { compare, exactOf, exactOrNull, normalise, ONE, plus, shift, text, type Exact } from './exact.ts';
 import { PricingInputError } from './errors.ts';
 import { parseOcpiDateTime } from './localTime.ts';
 import { compileRestrictions, type CompiledRestrictions } from './restrictions.ts';
@@ -51,6 +51,8 @@ export interface CompiledTariff {
   readsLocalTime: boolean;
   /** Some restriction can change inside a period by the passing of time alone. */
   timeVarying: boolean;
+  /** Some restriction reads the energy consumed (min_kwh, max_kwh). */
+  readsEnergy: boolean;
   /** Some element prices TIME outside reservations. */
   pricesChargingTime: boolean;
   /** Per phase and dimension: whether any candidate's restrictions change with time alone. */
@@ -65,6 +67,8 @@ export interface ChangePoints {
   minutes: number[];
   /** min_duration and max_duration values, seconds. */
   durations: number[];
+  /** min_kwh and max_kwh values: energy consumed inside a period can cross them. */
+  kwh: Exact[];
 }
 
 const DIMENSIONS: readonly TariffDimensionType[] = ['ENERGY', 'FLAT', 'PARKING_TIME', 'TIME'];
@@ -95,6 +99,7 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
   const expires = emptyCandidates();
   let readsLocalTime = false;
   let timeVarying = false;
+  let readsEnergy = false;
   tariff.elements.forEach((element, e) => {
     const elementPath = `${path}.elements[${e}]`;
     if (element === null || typeof element !== 'object' || !Array.isArray(element.price_components) || element.price_components.length === 0) {
@@ -103,6 +108,7 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
     const restrictions = compileRestrictions(element.restrictions, `${elementPath}.restrictions`);
     readsLocalTime ||= restrictions.readsLocalTime;
     timeVarying ||= restrictions.timeVarying;
+    readsEnergy ||= restrictions.minKwh !== null || restrictions.maxKwh !== null;
     const target = restrictions.reservation === 'RESERVATION' ? reserved : restrictions.reservation === 'RESERVATION_EXPIRES' ? expires : charging;
     const seen = new Set<TariffDimensionType>();
     element.price_components.forEach((pc, c) => {
@@ -156,6 +162,7 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
     validUntil: tariff.end_date_time ? parseOcpiDateTime(tariff.end_date_time, `${path}.end_date_time`) : null,
     readsLocalTime,
     timeVarying,
+    readsEnergy,
     pricesChargingTime: charging.TIME.length > 0,
     timeVaryingCandidates: { charging: varying(charging), reservation: varying(reserved), reservation_expired: varying(expired) },
     changePoints: { charging: changes(charging), reservation: changes(reserved), reservation_expired: changes(expired) },
@@ -165,6 +172,7 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
 function changePointsOf(components: CompiledComponent[]): ChangePoints {
   const minutes = new Set<number>();
   const durations = new Set<number>();
+  const kwh: Exact[] = [];
   for (const { restrictions: r } of components) {
     if (r.readsLocalTime) {
       minutes.add(0);
@@ -173,6 +181,8 @@ function changePointsOf(components: CompiledComponent[]): ChangePoints {
     }
     if (r.minDuration !== null) durations.add(r.minDuration);
     if (r.maxDuration !== null) durations.add(r.maxDuration);
+    if (r.minKwh !== null) kwh.push(r.minKwh);
+    if (r.maxKwh !== null) kwh.push(r.maxKwh);
   }
-  return { minutes: [...minutes].sort((a, b) => a - b), durations: [...durations] };
+  return { minutes: [...minutes].sort((a, b) => a - b), durations: [...durations], kwh: kwh.sort(compare) };
 }

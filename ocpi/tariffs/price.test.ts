@@ -292,6 +292,16 @@ describe('what the result warns about', () => {
     expect(r.warnings[0]!.message).toContain('2024-10-27T02:00:00+01:00 SUNDAY');
   });
 
+  it('a period whose energy runs past a max_kwh or min_kwh is priced by the energy at its start, with a warning', () => {
+    const tariff = aTariff([el([pc('ENERGY', '0.20')], { max_kwh: 20 }), el([pc('ENERGY', '0.30')])]);
+    const r = price(tariff, aSession('2024-03-04T10:00:00Z', [{ minutes: 60, kwh: 15 }, { minutes: 60, kwh: 15 }]));
+    expect(r.total_cost.excl_vat).toBe('6');
+    expect(r.warnings).toMatchObject([{ code: 'period_crosses_restriction_boundary', period_index: 1 }]);
+    expect(r.warnings[0]!.message).toContain('20 kWh');
+    // Reaching the bound exactly at the period's end is not crossing it.
+    expect(price(tariff, aSession('2024-03-04T10:00:00Z', [{ minutes: 60, kwh: 20 }, { minutes: 60, kwh: 5 }])).warnings).toEqual([]);
+  });
+
   it('a current restriction without current in the CDR', () => {
     const tariff = aTariff([el([pc('TIME', '1')], { max_current: 32 }), el([pc('TIME', '2')])]);
     const r = price(tariff, aSession('2024-03-04T10:00:00Z', [{ minutes: 60 }]));

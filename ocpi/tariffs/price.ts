@@ -25,7 +25,7 @@
 // 6. Amounts are exact (exact.ts: decimals, and exact quotients for seconds → hours and the
 //    min/max VAT scaling), rounded half-up to 4 decimals only in the output.
 import { addInto, money, priceOut, volume, zeroAmount, type Amount } from './decimal.ts';
-import { isZero, ONE, plus, sign, text, times, ZERO, type Exact } from './exact.ts';
+import { compare, isZero, ONE, plus, sign, text, times, ZERO, type Exact } from './exact.ts';
 import type { ChangePoints, CompiledComponent, CompiledTariff, Phase } from './compiledTariff.ts';
 import { PricingInputError } from './errors.ts';
 import { parseOcpiDateTime, type LocalMoment, type TimeZone } from './localTime.ts';
@@ -143,7 +143,7 @@ export function priceCdr(input: PriceCdrInput): PriceResult {
     const unevaluable = state.unevaluable | reservationState.unevaluable;
     if (unevaluable & UNEVALUABLE_CURRENT) warnings.push(notEvaluable(p.index, 'current', 'CURRENT, MIN_CURRENT or MAX_CURRENT'));
     if (unevaluable & UNEVALUABLE_POWER) warnings.push(notEvaluable(p.index, 'power', 'POWER, MIN_POWER or MAX_POWER'));
-    if (tariff.timeVarying && p.endMs - 1 > p.startMs) {
+    if ((tariff.timeVarying && p.endMs - 1 > p.startMs) || (tariff.readsEnergy && p.energy !== null && sign(p.energy) > 0)) {
       const crossing = crossedBoundary(tariff, zone, p, lines, state, reservationState, reservationPhase);
       if (crossing) warnings.push(crossing);
     }
@@ -247,11 +247,11 @@ function volumeLine(
 
 /**
  * A period is priced wholly by what holds at its start. When a time-varying restriction (clock,
- * calendar, duration) would select another component before the period ends, the CDR should have
- * started a new period there; the price is kept and the result says so. The selection is read at
- * every instant inside the period where a candidate's restriction can change, not only at the
- * period's end: a period can run over a whole window (16:00–21:00 over 17:00–20:00, or a whole day)
- * and end where it started.
+ * calendar, duration) or the energy the period adds (min_kwh, max_kwh) would select another
+ * component before the period ends, the CDR should have started a new period there; the price is
+ * kept and the result says so. The selection is read at every instant inside the period where a
+ * candidate's restriction can change, not only at the period's end: a period can run over a whole
+ * window (16:00–21:00 over 17:00–20:00, or a whole day) and end where it started.
  */
 function crossedBoundary(
   t: CompiledTariff,
@@ -269,14 +269,30 @@ function crossedBoundary(
     const reservation = line.dimension === 'RESERVATION_TIME';
     const phase = reservation ? reservationPhase : 'charging';
     const dimension = (reservation ? 'TIME' : line.dimension) as TariffDimensionType;
-    if (!t.timeVaryingCandidates[phase][dimension]) continue; // nothing in this list changes with time alone
     const base = reservation ? reservationState : state;
+    const points = t.changePoints[phase][dimension];
+    const describe = (c: CompiledComponent | null) => (c ? `elements[${c.elementIndex}]` : 'no element (free)');
+    // Energy consumed inside the period that passes a min_kwh or max_kwh (reaching it at the end is not passing it).
+    if (points.kwh.length > 0 && p.energy !== null && sign(p.energy) > 0) {
+      const atEnd = plus(base.energyKwh, p.energy);
+      for (const kwh of points.kwh) {
+        if (compare(kwh, base.energyKwh) <= 0 || compare(kwh, atEnd) >= 0) continue;
+        const later = select(t, phase, dimension, { ...base, energyKwh: kwh, unevaluable: 0 });
+        if (later !== line.component) {
+          return {
+            code: 'period_crosses_restriction_boundary',
+            period_index: p.index,
+            message: `period ${p.index}: ${line.dimension} is priced by ${describe(line.component)}, which holds at the period's start, but ${describe(later)} applies once the session has used ${text(kwh)} kWh, before the period ends; the CDR should start a new period where the price changes`,
+          };
+        }
+      }
+    }
+    if (!t.timeVaryingCandidates[phase][dimension] || p.endMs - 1 <= p.startMs) continue; // nothing in this list changes with time alone
     lastLocal ??= zone.local(last);
-    for (const at of changeInstants(t.changePoints[phase][dimension], zone, p, base, lastLocal)) {
+    for (const at of changeInstants(points, zone, p, base, lastLocal)) {
       const moment: MomentState = { ...base, local: at === last ? lastLocal : zone.local(at), durationSeconds: base.durationSeconds + (at - p.startMs) / 1000, unevaluable: 0 };
       const later = select(t, phase, dimension, moment);
       if (later !== line.component) {
-        const describe = (c: CompiledComponent | null) => (c ? `elements[${c.elementIndex}]` : 'no element (free)');
         return {
           code: 'period_crosses_restriction_boundary',
           period_index: p.index,
