@@ -105,7 +105,8 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
     ];
     return { text: text.filter((l, i, a) => l !== '' || a[i - 1] !== '').join('\n'), attachments: [] };
   }
-  // escalation, to the hub operator
+  // escalation, to the hub operator: not about a statement settled while it waited to be sent
+  if (account.status === 'paid' || account.status === 'written_off') return { text: '', attachments: [], cancel: `statement is ${account.status}` };
   return {
     text: [
       `Statement ${statementId} of ${account.party}${account.party_name ? ` (${account.party_name})` : ''} is ${account.days_past_due} days overdue.`,

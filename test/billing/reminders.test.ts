@@ -111,4 +111,26 @@ describe('payment tracking and reminders', () => {
     expect(written.status).toBe('written_off');
     expect(await unbalancedEntries(db)).toEqual([]);
   });
+
+  it('sends neither reminder nor escalation that waited for a retry once the statement is paid', async () => {
+    const db = deps.db;
+    const cycle = await aBilledCycle(db, { cdrs: 1 });
+    await setTerms(db, cycle.agreementId, { reminderDays: [1], escalationDays: 2 }, 'test');
+    await addContact(db, { party: cycle.emsp, email: 'qp.ap@payer.example', actor: 'test' });
+    const id = cycle.payerStatement;
+    const { due_date: due } = await getAccount(db, id);
+    sink.fail(451, 3); // statement, reminder and escalation: each refused for now
+    await billingTick(deps, { now: daysAfter(due, 3), deliver: { retryDelayMs: 1 } });
+    const waiting = await db('billing_messages').where({ statement_id: id }).whereIn('kind', ['reminder', 'escalation']).select('kind', 'status');
+    expect(waiting.map((m) => [m.kind, m.status]).sort()).toEqual([['escalation', 'pending'], ['reminder', 'pending']]);
+
+    // The payer pays in full before the server is back.
+    const { balance } = await getAccount(db, id, daysAfter(due, 3));
+    await recordBankTransfer(db, { statementId: id, amount: balance, reference: 'QP-BANK-1', actor: 'settlement' });
+    await billingTick(deps, { now: new Date(Date.now() + 3600_000), deliver: { retryDelayMs: 1 } });
+    expect(reminders('qp.ap@payer.example', id)).toHaveLength(0);
+    expect(sink.to('settlement@hub.example').filter((m) => m.headers.get('x-hub-statement') === id)).toHaveLength(0);
+    const done = await db('billing_messages').where({ statement_id: id }).whereIn('kind', ['reminder', 'escalation']).select('kind', 'status', 'last_error');
+    expect(done.map((m) => [m.kind, m.status]).sort()).toEqual([['escalation', 'cancelled'], ['reminder', 'cancelled']]);
+  });
 });
