@@ -64,6 +64,15 @@ describe('PayPal client against the stand-in', () => {
     expect(found.some((t) => t.id === status.items[0].transactionId && t.amount.value === '-9.87')).toBe(true);
   });
 
+  it('reads every item of a payout batch larger than one page of batch details (1000 items)', async () => {
+    const items = Array.from({ length: 1001 }, (_, i) => ({ senderItemId: `big-${i}`, receiver: `payee${i}@example.com`, recipientType: 'EMAIL', amount: { currency: 'EUR', value: '1.00' }, note: 'n' }));
+    const created = await paypal.createPayout({ senderBatchId: 'cycle-big-EUR-r0', subject: 'Clearing', items });
+    const status = await paypal.getPayout(created.payoutBatchId);
+    expect(status.items).toHaveLength(1001);
+    expect(new Set(status.items.map((i) => i.senderItemId)).size).toBe(1001);
+    expect(status.items.every((i) => i.status === 'SUCCESS')).toBe(true);
+  });
+
   it('refunds a capture once per PayPal-Request-Id, never beyond what was captured, and shows the refund', async () => {
     const order = await paypal.createOrder({ requestId: 'order-ST-R', amount: { currency: 'EUR', value: '12.34' }, invoiceId: 'ST-R', customId: 'c', referenceId: 'x', description: 'd' });
     standIn.approve(order.id);

@@ -209,21 +209,30 @@ export function createPayPal(options: PayPalClientOptions): PayPalGateway {
           throw err;
         }
       }),
-    getPayout: (payoutBatchId) =>
-      attempt('get payout', async () => {
-        const out = await rest<any>('GET', `/v1/payments/payouts/${encodeURIComponent(payoutBatchId)}?page_size=1000`);
-        return {
-          status: out.batch_header.batch_status,
-          items: (out.items ?? []).map((i: any) => ({
+    getPayout: async (payoutBatchId) => {
+      // Batch details come in pages of at most 1000 items: a batch with more payees is read page by page.
+      const pageSize = 1000;
+      let status = '';
+      const items: PayoutItemView[] = [];
+      for (let page = 1; ; page++) {
+        const out = await attempt('get payout', () => rest<any>('GET', `/v1/payments/payouts/${encodeURIComponent(payoutBatchId)}?page=${page}&page_size=${pageSize}`));
+        if (page === 1) status = out.batch_header.batch_status;
+        const pageItems: any[] = out.items ?? [];
+        for (const i of pageItems) {
+          items.push({
             payoutItemId: i.payout_item_id,
             transactionId: i.transaction_id ?? null,
             status: i.transaction_status,
             senderItemId: i.payout_item?.sender_item_id ?? null,
             amount: { currency: i.payout_item?.amount?.currency, value: i.payout_item?.amount?.value },
             error: i.errors?.name ?? null,
-          })),
-        };
-      }),
+          });
+        }
+        const next = (out.links ?? []).some((l: { rel?: string }) => l.rel === 'next');
+        if (pageItems.length < pageSize && !next) return { status, items };
+        if (pageItems.length === 0) return { status, items };
+      }
+    },
     searchTransactions: async ({ start, end }) => {
       const out: TransactionView[] = [];
       for (let page = 1; ; page++) {

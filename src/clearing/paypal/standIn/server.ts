@@ -203,7 +203,7 @@ export class PayPalStandIn {
     if (method === 'POST' && (m = /^\/v2\/payments\/captures\/([^/]+)\/refund$/.exec(p))) return [201, this.refund(m[1], body ?? {})];
     if (method === 'GET' && (m = /^\/v2\/payments\/refunds\/([^/]+)$/.exec(p))) return [200, this.getRefund(m[1])];
     if (method === 'POST' && p === '/v1/payments/payouts') return [201, this.createPayout(body)];
-    if (method === 'GET' && (m = /^\/v1\/payments\/payouts\/([^/]+)$/.exec(p))) return [200, this.payout(m[1])];
+    if (method === 'GET' && (m = /^\/v1\/payments\/payouts\/([^/]+)$/.exec(p))) return [200, this.payout(m[1], url.searchParams)];
     if (method === 'GET' && (m = /^\/v1\/payments\/payouts-item\/([^/]+)$/.exec(p))) return [200, this.item(m[1])];
     if (method === 'GET' && p === '/v1/reporting/transactions') return [200, this.search(url.searchParams)];
     throw new PayPalError(404, { name: 'RESOURCE_NOT_FOUND', message: 'The specified resource does not exist.', debug_id: debugId() });
@@ -372,11 +372,25 @@ export class PayPalStandIn {
     batch.batch_header.batch_status = 'SUCCESS';
   }
 
-  private payout(batchId: string): Json {
+  /** Batch details in pages, as PayPal shows them: page_size 1 to 1000 (default 1000), page from 1. */
+  private payout(batchId: string, params: URLSearchParams): Json {
     const batch = this.batches.get(batchId);
     if (!batch) throw new PayPalError(404, { name: 'INVALID_RESOURCE_ID', message: 'Requested resource ID was not found.', debug_id: debugId() });
-    this.process(batch);
-    return { batch_header: batch.batch_header, items: batch.item_ids.map((i: string) => this.items.get(i)), total_items: batch.item_ids.length, total_pages: 1, links: [] };
+    const pageSize = Number(params.get('page_size') ?? 1000);
+    const page = Number(params.get('page') ?? 1);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw validation([{ field: 'page_size', location: 'query', issue: 'INVALID_PARAMETER_VALUE', description: 'page_size must be 1 to 1000.' }], 400, 'VALIDATION_ERROR');
+    if (!Number.isInteger(page) || page < 1) throw validation([{ field: 'page', location: 'query', issue: 'INVALID_PARAMETER_VALUE', description: 'page must be 1 or more.' }], 400, 'VALIDATION_ERROR');
+    if (page === 1) this.process(batch);
+    const ids: string[] = batch.item_ids.slice((page - 1) * pageSize, page * pageSize);
+    const pages = Math.max(1, Math.ceil(batch.item_ids.length / pageSize));
+    const link = (n: number, rel: string) => ({ href: `${this.url}/v1/payments/payouts/${batchId}?page=${n}&page_size=${pageSize}`, rel, method: 'GET' });
+    return {
+      batch_header: batch.batch_header,
+      items: ids.map((i) => this.items.get(i)),
+      total_items: batch.item_ids.length,
+      total_pages: pages,
+      links: [link(page, 'self'), ...(page < pages ? [link(page + 1, 'next')] : []), ...(page > 1 ? [link(page - 1, 'previous')] : [])],
+    };
   }
 
   private item(itemId: string): Json {
