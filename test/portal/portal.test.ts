@@ -151,10 +151,15 @@ describe('a partner sees only its own parties', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('energy_mismatch');
     expect(page.text).toContain('Why was I charged this?');
+    // Times say their zone.
+    expect(page.text).toContain(`<dt>Start</dt><dd>${other.period}-03 09:00:00 UTC</dd><dt>End</dt><dd>${other.period}-03 10:00:00 UTC</dd>`);
+    const list = await b.request('/portal/cdrs');
+    expect(list.text).toContain(`<td>${other.period}-03 10:00 UTC</td>`);
     const opened = await b.post(`${path}/dispute`, { as: other.emsp, reason: 'charged twice' }, path);
     expect(opened.status).toBe(303);
     const dispute = await b.request(opened.headers.get('location')!);
     expect(dispute.text).toContain('charged twice');
+    expect(dispute.text).toMatch(/<dt>Opened<\/dt><dd>\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC by /);
     expect(dispute.text).not.toContain('Resolve dispute');
   });
 });

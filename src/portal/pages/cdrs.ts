@@ -4,6 +4,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { html, seg } from '../html.ts';
+import { utcMinute, utcSecond } from '../format.ts';
 import { assertParty, audit, missing, redirect, render, requireAdmin, requireUser, scopeOf, state } from '../context.ts';
 import { badge } from './statements.ts';
 import { describeCdr } from '../../hub/describeCdr.ts';
@@ -81,7 +82,7 @@ export function cdrRoutes(router: Router) {
       rows.length
         ? html`<p class="muted">${before ? `${rows.length} older CDRs` : `The latest ${rows.length} CDRs`}. Open one to see why it costs what it costs, and to dispute it.</p><div class="table-wrap"><table><thead><tr><th scope="col">CDR</th><th scope="col">CPO</th><th scope="col" class="hide-sm">eMSP</th><th scope="col">Ended</th><th scope="col" class="num">Total (incl. VAT)</th><th scope="col">Findings</th></tr></thead><tbody>${rows.map((r: any) => {
             const findings = (r.validation ?? []) as Finding[];
-            return html`<tr><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td>${r.country_code}-${r.party_id}</td><td class="hide-sm">${r.receiver ?? '-'}</td><td>${String(r.data?.end_date_time ?? '').slice(0, 16).replace('T', ' ')}</td><td class="num">${r.data?.total_cost?.incl_vat ?? r.data?.total_cost?.excl_vat ?? ''} ${r.data?.currency ?? ''}</td><td>${findings.length ? badge(`${findings.length} finding${findings.length > 1 ? 's' : ''}`) : html`<span class="muted">none</span>`}</td></tr>`;
+            return html`<tr><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td>${r.country_code}-${r.party_id}</td><td class="hide-sm">${r.receiver ?? '-'}</td><td>${r.data?.end_date_time ? utcMinute(r.data.end_date_time) : ''}</td><td class="num">${r.data?.total_cost?.incl_vat ?? r.data?.total_cost?.excl_vat ?? ''} ${r.data?.currency ?? ''}</td><td>${findings.length ? badge(`${findings.length} finding${findings.length > 1 ? 's' : ''}`) : html`<span class="muted">none</span>`}</td></tr>`;
           })}</tbody></table></div>${pager}`
         : before
           ? html`<p class="muted">No older CDRs.</p>${pager}`
@@ -114,7 +115,7 @@ export function cdrRoutes(router: Router) {
       ctx,
       `CDR ${id}`,
       html`<div class="grid"><section class="card" aria-labelledby="facts-h"><h2 id="facts-h">Charging session</h2><dl class="facts">
-<dt>CPO</dt><dd>${cc.toUpperCase()}-${pid.toUpperCase()}</dd><dt>eMSP</dt><dd>${d.receiver ?? '-'}</dd><dt>Start</dt><dd>${data.start_date_time}</dd><dt>End</dt><dd>${data.end_date_time}</dd>
+<dt>CPO</dt><dd>${cc.toUpperCase()}-${pid.toUpperCase()}</dd><dt>eMSP</dt><dd>${d.receiver ?? '-'}</dd><dt>Start</dt><dd>${utcSecond(data.start_date_time)}</dd><dt>End</dt><dd>${utcSecond(data.end_date_time)}</dd>
 <dt>Energy</dt><dd>${data.total_energy} kWh</dd><dt>Charged</dt><dd>${data.total_cost?.excl_vat ?? ''} excl. VAT, ${data.total_cost?.incl_vat ?? '-'} incl. VAT ${data.currency}</dd>
 <dt>Location</dt><dd>${data.cdr_location?.address ?? ''} ${data.cdr_location?.city ?? ''}</dd>
 <dt>Clearing</dt><dd>${booking ? html`${badge(booking.status)} in ${booking.period ?? '-'} (${booking.cycle_state ?? '-'})` : html`<span class="muted">not booked</span>`}</dd></dl></section>
@@ -176,9 +177,9 @@ ${mine.length > 1 ? html`<label for="as">Dispute as</label><select id="as" name=
     render(
       ctx,
       'Dispute',
-      html`<section class="card"><dl class="facts"><dt>Status</dt><dd>${badge(d.status)}</dd><dt>CDR</dt><dd><a href="${cdrHref(d.country_code, d.party_id, d.cdr_id)}">${d.cdr_id}</a> (${d.cpo} → ${d.emsp})</dd><dt>Opened</dt><dd>${new Date(d.opened_at).toISOString().slice(0, 16).replace('T', ' ')} by ${d.opened_by}</dd><dt>Reason</dt><dd>${d.reason}</dd>
+      html`<section class="card"><dl class="facts"><dt>Status</dt><dd>${badge(d.status)}</dd><dt>CDR</dt><dd><a href="${cdrHref(d.country_code, d.party_id, d.cdr_id)}">${d.cdr_id}</a> (${d.cpo} → ${d.emsp})</dd><dt>Opened</dt><dd>${utcMinute(d.opened_at)} by ${d.opened_by}</dd><dt>Reason</dt><dd>${d.reason}</dd>
 <dt>Amount held</dt><dd>${d.suspended ? 'taken out of the cycle until resolved' : 'the CDR was already cleared; an adjustment follows if upheld'}</dd>
-${d.resolved_at ? html`<dt>Resolved</dt><dd>${new Date(d.resolved_at).toISOString().slice(0, 16).replace('T', ' ')}${d.resolution_note ? html`: ${d.resolution_note}` : ''}</dd>` : ''}</dl></section>
+${d.resolved_at ? html`<dt>Resolved</dt><dd>${utcMinute(d.resolved_at)}${d.resolution_note ? html`: ${d.resolution_note}` : ''}</dd>` : ''}</dl></section>
 ${refundSection(refund, user)}
 ${user.isAdmin && d.status === 'open'
   ? html`<form method="post" action="/portal/disputes/${seg(d.id)}/resolve" class="card" aria-labelledby="res-h"><h2 id="res-h">Resolve</h2><input type="hidden" name="_csrf" value="${s.csrf}">

@@ -2,6 +2,7 @@
 // results relayed to requesters, clearing cycles and their states, anomalies and disputes awaiting review.
 import type Router from '@koa/router';
 import { html, seg, type SafeHtml } from '../html.ts';
+import { utcMinute } from '../format.ts';
 import { audit, redirect, render, requireAdmin, state } from '../context.ts';
 import { badge } from './statements.ts';
 import { deliveryStatus, type ReceiverBacklog } from '../../hub/delivery/status.ts';
@@ -13,7 +14,6 @@ import { listResultRelays, resultsByRequester, type RequesterResults, type Resul
 /** How many of the latest given-up or refused results the Deliveries page lists one by one. */
 const UNDELIVERED_SHOWN = 50;
 
-const minute = (at: Date | string) => new Date(at).toISOString().slice(0, 16).replace('T', ' ');
 const age = (seconds: number | null) => (seconds === null ? '-' : `${seconds}s`);
 
 /**
@@ -26,7 +26,7 @@ function resultsToRequesters(requesters: readonly RequesterResults[], undelivere
   return html`<h2>Results to requesters</h2>
 ${requesters.length ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Requester</th><th scope="col" class="num">Pending</th><th scope="col" class="num">Oldest pending</th><th scope="col" class="num">Given up</th><th scope="col" class="num">Refused</th></tr></thead><tbody>${requesters.map((r) => html`<tr><td>${r.requester}</td><td class="num">${r.pending}</td><td class="num">${age(r.oldest_age_s)}</td><td class="num">${r.given_up}</td><td class="num">${r.refused}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">No results pending, given up or refused.</p>`}
 <h3>Latest given up or refused</h3>
-${undelivered.length ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Requester</th><th scope="col">Request (X-Correlation-ID)</th><th scope="col">State</th><th scope="col" class="num">Attempts</th><th scope="col">Last error</th><th scope="col" class="hide-sm">Received</th></tr></thead><tbody>${undelivered.map((r) => html`<tr><td>${r.requester}</td><td>${r.module}: ${r.correlation_id}</td><td>${badge(r.state)}</td><td class="num">${r.attempts}</td><td>${r.last_error ?? '-'}</td><td class="hide-sm">${minute(r.received_at)}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">None.</p>`}`;
+${undelivered.length ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Requester</th><th scope="col">Request (X-Correlation-ID)</th><th scope="col">State</th><th scope="col" class="num">Attempts</th><th scope="col">Last error</th><th scope="col" class="hide-sm">Received</th></tr></thead><tbody>${undelivered.map((r) => html`<tr><td>${r.requester}</td><td>${r.module}: ${r.correlation_id}</td><td>${badge(r.state)}</td><td class="num">${r.attempts}</td><td>${r.last_error ?? '-'}</td><td class="hide-sm">${utcMinute(r.received_at)}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">None.</p>`}`;
 }
 
 export function opsRoutes(router: Router) {
@@ -40,7 +40,7 @@ export function opsRoutes(router: Router) {
     render(
       ctx,
       'Partners',
-      html`<div class="table-wrap"><table><thead><tr><th scope="col">Party</th><th scope="col">Role</th><th scope="col" class="hide-sm">Name</th><th scope="col">Connection</th><th scope="col" class="hide-sm">Platform</th><th scope="col" class="hide-sm">Last seen</th></tr></thead><tbody>${rows.map((r: any) => html`<tr><td>${r.country_code}-${r.party_id}</td><td>${r.role}</td><td class="hide-sm">${r.business_details?.name ?? ''}</td><td>${badge(r.status)}</td><td class="hide-sm">${r.platform} (${r.platform_state})</td><td class="hide-sm">${r.last_seen_at ? minute(r.last_seen_at) : '-'}</td></tr>`)}</tbody></table></div>`,
+      html`<div class="table-wrap"><table><thead><tr><th scope="col">Party</th><th scope="col">Role</th><th scope="col" class="hide-sm">Name</th><th scope="col">Connection</th><th scope="col" class="hide-sm">Platform</th><th scope="col" class="hide-sm">Last seen</th></tr></thead><tbody>${rows.map((r: any) => html`<tr><td>${r.country_code}-${r.party_id}</td><td>${r.role}</td><td class="hide-sm">${r.business_details?.name ?? ''}</td><td>${badge(r.status)}</td><td class="hide-sm">${r.platform} (${r.platform_state})</td><td class="hide-sm">${r.last_seen_at ? utcMinute(r.last_seen_at) : '-'}</td></tr>`)}</tbody></table></div>`,
       '/portal/ops/partners',
     );
   });
@@ -70,7 +70,7 @@ export function opsRoutes(router: Router) {
 ${backlog.length ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Receiver</th><th scope="col">Status</th><th scope="col" class="num">Waiting</th><th scope="col" class="num">Oldest</th><th scope="col" class="num">Dead letters</th></tr></thead><tbody>${backlog.map((b) => html`<tr><td>${b.receiver}</td><td>${badge(b.status)}</td><td class="num">${b.pending}</td><td class="num">${age(b.oldest_age_s)}</td><td class="num">${b.dead_letters}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">No receivers.</p>`}
 <h2>Dead letters</h2>
 ${byReceiver.size ? [...byReceiver.entries()].map(([receiver, items]) => html`<section class="card" aria-labelledby="dl-${receiver}"><h3 id="dl-${receiver}">${receiver}: ${items.length} dead letter${items.length > 1 ? 's' : ''}</h3>
-<div class="table-wrap"><table><thead><tr><th scope="col">Module</th><th scope="col">Object</th><th scope="col" class="hide-sm">Reason</th><th scope="col" class="num">Attempts</th><th scope="col">Since</th></tr></thead><tbody>${items.slice(0, 50).map((l: any) => html`<tr><td>${l.module}</td><td>${l.object_key}</td><td class="hide-sm">${l.reason}</td><td class="num">${l.attempts}</td><td>${minute(l.created_at)}</td></tr>`)}</tbody></table></div>
+<div class="table-wrap"><table><thead><tr><th scope="col">Module</th><th scope="col">Object</th><th scope="col" class="hide-sm">Reason</th><th scope="col" class="num">Attempts</th><th scope="col">Since</th></tr></thead><tbody>${items.slice(0, 50).map((l: any) => html`<tr><td>${l.module}</td><td>${l.object_key}</td><td class="hide-sm">${l.reason}</td><td class="num">${l.attempts}</td><td>${utcMinute(l.created_at)}</td></tr>`)}</tbody></table></div>
 <form method="post" action="/portal/ops/deliveries/replay"><input type="hidden" name="_csrf" value="${s.csrf}"><input type="hidden" name="receiver" value="${receiver}"><button type="submit">Replay ${items.length} to ${receiver}</button></form></section>`) : html`<p class="muted">No dead letters.</p>`}
 ${resultsToRequesters(requesters, undelivered)}`,
       '/portal/ops/deliveries',

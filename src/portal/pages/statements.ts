@@ -3,6 +3,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { html, seg } from '../html.ts';
+import { utcMinute } from '../format.ts';
 import { assertParty, audit, missing, redirect, render, requireAdmin, requireUser, scopeOf, state } from '../context.ts';
 import { accountHistory, ensureTracked, getAccount, listAccounts, isZeroAmount, recordBankTransfer, writeOff, type StatementAccount } from '../../billing/tracking.ts';
 import { getStatement, statementCsv } from '../../clearing/statements.ts';
@@ -80,7 +81,7 @@ ${history.payments.length ? html`<div class="table-wrap"><table><thead><tr><th s
 ${history.refunds.length ? html`<h2>Refunds</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">CDR</th><th scope="col">Refund</th><th scope="col">State</th><th scope="col" class="num">Amount</th></tr></thead><tbody>${history.refunds.map((r) => html`<tr><td>${r.cdr}</td><td>${r.relation === 'of_payment' ? html`of this statement's payment; netted on ${r.netted_on_statement ?? 'the next statement'}` : html`of the payment on ${r.paid_with_statement}; netted here`}</td><td>${badge(r.state)}</td><td class="num">${r.amount} ${a.currency}</td></tr>`)}</tbody></table></div>` : ''}
 <h2>Reminders and emails</h2>
-${history.messages.length || history.reminders.length ? html`<ul>${history.reminders.map((r) => html`<li>${r.at.slice(0, 10)}: ${r.step} (${r.days_after_due} days after due) ${r.outcome}</li>`)}${history.messages.map((m) => html`<li>${(m.sent_at ?? m.created_at).slice(0, 16).replace('T', ' ')}: ${m.kind} to ${m.recipient} ${badge(m.status)}</li>`)}</ul>` : html`<p class="muted">No emails sent yet.</p>`}
+${history.messages.length || history.reminders.length ? html`<ul>${history.reminders.map((r) => html`<li>${r.at.slice(0, 10)}: ${r.step} (${r.days_after_due} days after due) ${r.outcome}</li>`)}${history.messages.map((m) => html`<li>${utcMinute(m.sent_at ?? m.created_at)}: ${m.kind} to ${m.recipient} ${badge(m.status)}</li>`)}</ul>` : html`<p class="muted">No emails sent yet.</p>`}
 ${user.isAdmin && a.direction === 'party_pays' && a.status !== 'paid' && a.status !== 'written_off'
   ? html`<div class="grid"><form method="post" action="/portal/statements/${id}/payments" class="card" aria-labelledby="bank-h"><h2 id="bank-h">Record a bank transfer</h2><input type="hidden" name="_csrf" value="${s.csrf}">
 <label for="amount">Amount (${a.currency})</label><input id="amount" name="amount" type="text" inputmode="decimal" required value="${a.balance}">
