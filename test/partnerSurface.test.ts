@@ -1,5 +1,5 @@
 // The hub's OCPI surface as a partner sees it: registration edge cases and request headers.
-// Party ids QX*/QY* are this file's own.
+// Party ids QX*/QY*/QR* are this file's own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, Network, waitFor } from './support/network.ts';
 import { call } from './support/hub.ts';
@@ -71,6 +71,51 @@ describe('registration', () => {
     const info = await call(`${net.hub.url}/ocpi/2.2.1/sender/hubclientinfo`, { token: p.hubToken });
     expect(info.body.status_code).toBe(1000);
     expect(info.body.data.filter((c: { party_id: string }) => c.party_id.toUpperCase() === 'HUB')).toEqual([]);
+  });
+});
+
+describe('credentials listing one role twice', () => {
+  const roles = (): PartnerRole[] => [
+    { role: 'CPO', country_code: 'NL', party_id: 'QR1' },
+    { role: 'EMSP', country_code: 'NL', party_id: 'QR1' },
+    { role: 'CPO', country_code: 'NL', party_id: 'QR2' },
+    { role: 'CPO', country_code: 'nl', party_id: 'qr1' },
+  ];
+
+  it('refuses a POST repeating a role of a party (any letter case) with 2001 naming roles[3]; nothing is stored', async () => {
+    const p = await partner(roles());
+    const { token, versions_url } = await invite();
+    const result = await p.register(versions_url, token);
+    expect(result.status).toBe(200);
+    expect(result.body.status_code).toBe(2001);
+    expect(result.body.status_message).toMatch(/roles\[3\].*roles\[0\]/);
+    expect(result.body.data.errors).toEqual([{ path: 'roles[3]', message: expect.stringMatching(/repeats roles\[0\]/) }]);
+    // Nothing was asked of the partner and nothing registered: token A registers the corrected list,
+    // where the same role for another party and another role for the same party are fine.
+    expect(p.received.filter((r) => r.path.includes('/ocpi/'))).toEqual([]);
+    p.roles.splice(3, 1);
+    const retry = await p.register(versions_url, token);
+    expect(retry.body.status_code).toBe(1000);
+    const info = await call(`${net.hub.url}/ocpi/2.2.1/sender/hubclientinfo?limit=1000`, { token: p.hubToken });
+    const listed = info.body.data.filter((c: { party_id: string }) => c.party_id.toUpperCase().startsWith('QR'));
+    expect(listed.map((c: { role: string; party_id: string }) => `${c.role}:${c.party_id}`).sort()).toEqual(['CPO:QR1', 'CPO:QR2', 'EMSP:QR1']);
+  });
+
+  it('refuses a PUT repeating a role with 2001 naming roles[1]; the token and parties stay as they were', async () => {
+    const p = await partner([{ role: 'EMSP', country_code: 'NL', party_id: 'QR3' }]);
+    const { token, versions_url } = await invite();
+    const registered = await p.register(versions_url, token);
+    const before = await call(`${net.hub.url}/admin/partners`, { headers: { Authorization: `Bearer ${net.hub.config.ADMIN_TOKEN}` } });
+    const body = p.credentials(p.issueToken());
+    body.roles = [...body.roles, { ...body.roles[0], party_id: 'qr3', business_details: { name: 'again' } }];
+    const result = await call(registered.credentialsUrl as string, { method: 'PUT', token: p.hubToken, body });
+    expect(result.body.status_code).toBe(2001);
+    expect(result.body.data.errors).toEqual([{ path: 'roles[1]', message: expect.stringMatching(/repeats roles\[0\]/) }]);
+    // The token the partner holds still works and is the only one: no rotation happened.
+    expect((await call(`${net.hub.url}/ocpi/versions`, { token: p.hubToken })).status).toBe(200);
+    const after = await call(`${net.hub.url}/admin/partners`, { headers: { Authorization: `Bearer ${net.hub.config.ADMIN_TOKEN}` } });
+    const mine = (list: { body: { data: { parties: { party_id: string }[] }[] } }) => list.body.data.find((x) => x.parties.some((q) => q.party_id === 'QR3'));
+    expect(mine(after)).toEqual(mine(before));
   });
 });
 

@@ -25,6 +25,7 @@ import { decryptToken, encryptToken, hashToken, newToken } from './tokenCrypto.t
 import type { Config } from '../config.ts';
 import { parseOcpi } from '../http/parseBody.ts';
 import { refuseHubParty } from './hubParty.ts';
+import { refuseDuplicateRoles } from './duplicateRoles.ts';
 import type { TokenEncoding } from '../../ocpi/authorization.ts';
 
 export interface CredentialsBody {
@@ -110,6 +111,7 @@ async function completeHandshake(
   tokens: { previous?: string },
 ): Promise<CredentialsBody> {
   refuseHubParty(deps.config, body.roles);
+  refuseDuplicateRoles(body.roles);
   const versions = await fetchPartnerVersions({
     versionsUrl: body.url,
     token: body.token,
