@@ -117,7 +117,8 @@ function compile(tariff: Tariff, path: string): CompiledTariff {
         throw new PricingInputError(`${pcPath}.type: expected one of ${DIMENSIONS.join(', ')}, got ${JSON.stringify(pc?.type)}`, `${pcPath}.type`);
       }
       const stepSize = pc.step_size;
-      if (typeof stepSize !== 'number' || !Number.isFinite(stepSize)) {
+      // int in the spec: blocks of whole Wh or seconds (a fraction would also break the BigInt rounding).
+      if (typeof stepSize !== 'number' || !Number.isInteger(stepSize)) {
         throw new PricingInputError(`${pcPath}.step_size: required, an integer, got ${JSON.stringify(pc.step_size)}`, `${pcPath}.step_size`);
       }
       const price = normalise(exactOf(pc.price, `${pcPath}.price`));

@@ -338,6 +338,7 @@ describe('input it cannot price is refused, naming the field', () => {
     ['a volume', { cdr: { ...cdr, charging_periods: [{ start_date_time: cdr.start_date_time, dimensions: [{ type: 'ENERGY', volume: 'ten' }] }] } }, 'cdr.charging_periods[0].dimensions[0].volume'],
     ['a price', { tariffs: aTariff([el([{ type: 'ENERGY', step_size: 1 } as never])]) }, 'tariff.elements[0].price_components[0].price'],
     ['a step_size', { tariffs: aTariff([el([{ type: 'ENERGY', price: 1 } as never])]) }, 'tariff.elements[0].price_components[0].step_size'],
+    ['a step_size that is not an integer (int in the spec)', { tariffs: aTariff([el([pc('ENERGY', 1, { step: 1.5 })])]) }, 'tariff.elements[0].price_components[0].step_size'],
     ['a dimension type', { tariffs: aTariff([el([{ type: 'KWH', price: 1, step_size: 1 } as never])]) }, 'tariff.elements[0].price_components[0].type'],
     ['no elements', { tariffs: aTariff([]) }, 'tariff.elements'],
     ['a restriction', { tariffs: aTariff([el([pc('ENERGY', 1)], { start_time: '7am' })]) }, 'tariff.elements[0].restrictions.start_time'],

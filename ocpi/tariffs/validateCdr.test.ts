@@ -53,6 +53,7 @@ describe('validateCdr', () => {
       (c) => Object.assign(c, { total_cost: { excl_vat: 5.6, incl_vat: 6.2 }, total_energy_cost: { excl_vat: 5.1, incl_vat: 5.6 } }),
     ],
     ['price_not_recomputable', 'a tariff that cannot be read', (c) => void (c.tariffs![0]!.elements[0]!.price_components[0]!.price = 'free' as never)],
+    ['price_not_recomputable', 'a tariff with a fractional step_size', (c) => void (c.tariffs![0]!.elements[0]!.price_components[1]!.step_size = 0.5)],
     ['malformed_field', 'an amount that is not a number', (c) => void (c.total_time = 'two hours' as never)],
   ])('%s: %s', (rule, _name, breakIt, opts) => {
     const cdr = aCdr();
