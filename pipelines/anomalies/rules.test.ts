@@ -107,6 +107,26 @@ describe('per-CDR rules', () => {
     });
   });
 
+  describe('a session that switched tariffs (T1 0.30/kWh for its first hour, T2 0.50/kWh for its second)', () => {
+    const t2: Tariff = { ...tariff, id: 'T2', elements: [{ price_components: [{ type: 'ENERGY', price: 0.5, vat: 21, step_size: 1 }] }] };
+    const switched = aCdr({
+      tariffs: [tariff, t2],
+      charging_periods: [
+        { start_date_time: '2026-01-10T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: 10 }, { type: 'TIME', volume: 1 }], tariff_id: 'T1' },
+        { start_date_time: '2026-01-10T11:00:00Z', dimensions: [{ type: 'ENERGY', volume: 10 }, { type: 'TIME', volume: 1 }], tariff_id: 'T2' },
+      ],
+      total_cost: { excl_vat: 8, incl_vat: 9.68 },
+    });
+
+    it.each([
+      ['the hub holds T1', held(tariff)],
+      ['the hub holds neither (the CDR carries both)', null],
+    ])('billed 3 + 5 = 8 correctly is no price mismatch: %s', (_name, hubTariff) => {
+      expect(checkPrice(switched as any, hubTariff, null, 'T1')).toMatchObject({ kind: 'unpriceable', reason: expect.stringContaining('T1, T2') });
+      expect(types(switched, { held: hubTariff })).toEqual([]);
+    });
+  });
+
   it('gives evidence a reviewer can act on', () => {
     const price = checkPrice(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } }) as any, held(tariff), null, 'T1');
     const [finding] = singleCdrFindings(rowOf(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } })), { connectorPowerW: 22000, price });

@@ -123,6 +123,10 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
   if (candidates.length === 0) return { kind: 'unpriceable', reason: 'tariff unknown to the hub and not in the CDR' };
   const billedRaw = cdr.total_cost?.excl_vat;
   if (billedRaw === undefined || billedRaw === null) return { kind: 'unpriceable', reason: 'CDR has no total_cost' };
+  // The calculator prices a whole session with one tariff; a session whose periods name several
+  // (OCPI lets the tariff change mid-session) would be priced wrongly and flagged for it.
+  const periodTariffs = tariffIdsOfPeriods(cdr);
+  if (periodTariffs.length > 1) return { kind: 'unpriceable', reason: `charging periods are priced with several tariffs (${periodTariffs.join(', ')}), the recomputation prices a session with one` };
   let expected: string;
   let usedTariff: string;
   try {
@@ -139,6 +143,16 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
     return { kind: 'mismatch', expected: new Decimal(expected).toFixed(4), billed: billed.toFixed(4), difference: difference.toFixed(4), tariffId: usedTariff, source };
   }
   return { kind: 'matches', expected, tariffId: usedTariff, source };
+}
+
+/** The distinct tariff_ids the CDR's charging periods name, in the order they first appear. */
+function tariffIdsOfPeriods(cdr: CdrInput): string[] {
+  const ids: string[] = [];
+  for (const p of Array.isArray(cdr.charging_periods) ? cdr.charging_periods : []) {
+    const id = p && typeof p === 'object' ? (p as { tariff_id?: unknown }).tariff_id : undefined;
+    if (typeof id === 'string' && id !== '' && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
 }
 
 // ---------------------------------------------------------------- physics
