@@ -97,7 +97,11 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
       `Open balance: ${money(account.balance, account.currency)}${!isZeroAmount(account.charges) ? ` (including a late fee of ${money(account.charges, account.currency)})` : ''}.`,
       !isZeroAmount(account.paid) ? `Received so far: ${money(account.paid, account.currency)}.` : '',
       ``,
-      pay ? `Pay now: ${pay}` : '',
+      account.pay_url
+        ? `Pay ${money(account.amount_due, account.currency)} with PayPal: ${account.pay_url}${isZeroAmount(account.charges) ? '' : `; the late fee by bank transfer quoting ${statementId}`}`
+        : pay
+          ? `Pay now: ${pay}`
+          : '',
       `Statement and payment history: ${portal}`,
       ``,
       `If you have paid in the meantime, thank you, and please ignore this reminder.`,

@@ -145,7 +145,9 @@ function toAccount(r: Record<string, any>, today: Date): StatementAccount {
     balance: formatMoney(balanceOf(facts), currency),
     status,
     days_past_due: Math.max(0, daysPastDue(r.due, today)),
-    pay_url: r.direction === 'party_pays' && status !== 'paid' && status !== 'written_off' ? (r.approval_url ?? null) : null,
+    // The PayPal order is for the statement's amount, and settlement captures it only while nothing
+    // was paid another way (a bank transfer): after that, the rest goes by bank transfer.
+    pay_url: r.direction === 'party_pays' && status !== 'paid' && status !== 'written_off' && paid === 0n ? (r.approval_url ?? null) : null,
     written_off_at: r.written_off_at ? new Date(r.written_off_at).toISOString() : null,
     escalated_at: r.escalated_at ? new Date(r.escalated_at).toISOString() : null,
   };
