@@ -155,6 +155,9 @@ describe('a partner sees only its own parties', () => {
     expect(page.text).toContain(`<dt>Start</dt><dd>${other.period}-03 09:00:00 UTC</dd><dt>End</dt><dd>${other.period}-03 10:00:00 UTC</dd>`);
     const list = await b.request('/portal/cdrs');
     expect(list.text).toContain(`<td>${other.period}-03 10:00 UTC</td>`);
+    // The dispute window ends 30 days after the session, to the minute, not at some midnight.
+    const deadline = new Date(Date.parse(`${other.period}-03T10:00:00Z`) + 30 * 86_400_000).toISOString().slice(0, 16).replace('T', ' ');
+    expect(page.text).toContain(`Disputes are accepted until ${deadline} UTC (30 days after the session ended).`);
     const opened = await b.post(`${path}/dispute`, { as: other.emsp, reason: 'charged twice' }, path);
     expect(opened.status).toBe(303);
     const dispute = await b.request(opened.headers.get('location')!);

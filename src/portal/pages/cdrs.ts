@@ -126,7 +126,7 @@ ${price === null ? html`<p class="muted">No tariff is known for this CDR, so the
 ${disputes.length ? html`<ul>${disputes.map((x: any) => html`<li><a href="/portal/disputes/${seg(x.id)}">${new Date(x.opened_at).toISOString().slice(0, 10)}: ${x.reason}</a> ${badge(x.status)}</li>`)}</ul>` : html`<p class="muted">No disputes on this CDR.</p>`}
 ${canDispute
   ? html`<form method="post" action="${cdrHref(cc, pid, id)}/dispute" class="card" aria-labelledby="disp-h"><h2 id="disp-h">Open a dispute</h2><input type="hidden" name="_csrf" value="${s.csrf}">
-${deadline ? html`<p class="muted">Disputes are accepted until ${deadline.toISOString().slice(0, 10)} (${booking.dispute_window_days} days after the session ended).</p>` : ''}
+${deadline ? html`<p class="muted">Disputes are accepted until ${utcMinute(deadline)} (${booking.dispute_window_days} days after the session ended).</p>` : ''}
 ${mine.length > 1 ? html`<label for="as">Dispute as</label><select id="as" name="as">${mine.map((p: string) => html`<option>${p}</option>`)}</select>` : html`<input type="hidden" name="as" value="${mine[0]}">`}
 <label for="reason">What is wrong?</label><textarea id="reason" name="reason" rows="3" required maxlength="1000"></textarea>
 <button type="submit">Open dispute</button></form>`
