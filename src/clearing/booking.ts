@@ -283,13 +283,20 @@ async function refreshCreditResults(db: Db, credits: Candidate[], results: Map<s
   }
 }
 
-async function existingKeys(trx: Knex.Transaction, keys: [string, string, string][]): Promise<Map<string, BookingRow>> {
+/**
+ * Bookings by key. With `lock`, the rows are read FOR SHARE: a credit reads its original so, so
+ * that a dispute in flight on it (which holds the row FOR UPDATE) is waited for and its outcome
+ * seen (the original disputed: the credit is held), instead of reversing a CDR being suspended.
+ */
+async function existingKeys(trx: Knex.Transaction, keys: [string, string, string][], lock = false): Promise<Map<string, BookingRow>> {
   const found = new Map<string, BookingRow>();
   for (let i = 0; i < keys.length; i += 5000) {
-    const rows: BookingRow[] = await trx('clearing_bookings as b')
+    const q = trx('clearing_bookings as b')
       .leftJoin('clearing_cycles as cy', 'cy.id', 'b.cycle_id')
       .whereIn(['b.country_code', 'b.party_id', 'b.cdr_id'], keys.slice(i, i + 5000))
       .select('b.*', 'cy.period as cycle_period');
+    if (lock) q.orderBy('b.id').forShare('b');
+    const rows: BookingRow[] = await q;
     for (const r of rows) found.set(cdrKey(r.country_code, r.party_id, r.cdr_id), r);
   }
   return found;
@@ -341,6 +348,7 @@ async function bookCandidates(db: Db, trx: Knex.Transaction, candidates: Candida
     const originals = await existingKeys(
       trx,
       credits.map((c) => [c.cdr.country_code.toUpperCase(), c.cdr.party_id.toUpperCase(), c.cdr.credit_reference_id as string]),
+      true,
     );
     const reversed = new Set(
       (await trx('clearing_bookings').whereIn('reverses_booking_id', [...originals.values()].map((o) => o.id)).select('reverses_booking_id')).map((r: { reverses_booking_id: string }) => String(r.reverses_booking_id)),
@@ -497,7 +505,7 @@ export async function releaseWaitingCredits(db: Db, originals: BookingRow[]): Pr
       .whereIn(['country_code', 'party_id', 'credit_reference_id'], keys)
       .forUpdate();
     if (waiting.length === 0) return 0;
-    const fresh = await existingKeys(trx, keys as [string, string, string][]);
+    const fresh = await existingKeys(trx, keys as [string, string, string][], true);
     const cycles = new Map<string, string>();
     const cycleOf = async (period: string, currency: string) => {
       const k = `${period}|${currency}`;
