@@ -76,7 +76,7 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
     ];
     if (account.direction === 'party_pays') {
       lines.push(`Amount to pay: ${money(account.amount_due, account.currency)}, due ${account.due_date}, reference ${statementId}.`);
-      lines.push(account.pay_url ? `Pay with PayPal: ${account.pay_url}` : `Pay online from the portal: ${portal}`);
+      lines.push(account.pay_url ? `Pay with PayPal: ${account.pay_url}` : `Pay by bank transfer quoting ${statementId}, or with PayPal once the link appears on the statement in the portal: ${portal}`);
     } else if (account.direction === 'hub_pays') lines.push(`The hub pays you ${money(account.amount_due, account.currency)} through PayPal Payouts.`);
     else lines.push('Nothing to pay this cycle.');
     lines.push('', `View it online, see the CDRs and open a dispute: ${portal}`, '');

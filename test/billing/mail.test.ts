@@ -130,4 +130,15 @@ describe('statement emails', () => {
     expect(row.status).toBe('cancelled');
     expect(row.last_error).toContain(`no longer a billing contact of ${cycle.cpo}`);
   });
+
+  it('tells a payer still without a PayPal link how to pay', async () => {
+    const db = deps.db;
+    const cycle = await aBilledCycle(db, { period: aFuturePeriod() });
+    await addContact(db, { party: cycle.emsp, email: 'qp.nolink@emsp.example', actor: 'test' });
+    // Not settled: after BILLING_PAYLINK_WAIT_HOURS the statement goes without a pay link.
+    await billingTick(deps, { now: new Date(Date.now() + 25 * 3600_000) });
+    const [mail] = statementMails('qp.nolink@emsp.example', cycle.payerStatement);
+    expect(mail.text).toContain(`Pay by bank transfer quoting ${cycle.payerStatement}, or with PayPal once the link appears on the statement in the portal:`);
+    expect(mail.text).not.toContain('Pay online from the portal');
+  });
 });
