@@ -74,6 +74,11 @@ const EnvSchema = z.object({
   // A platform that has just registered gets the ClientInfo of every other party pushed to it. Off by
   // default: the spec has a party GET the HubClientInfo list at start-up (pull) and pushes changes only.
   CLIENT_INFO_PUSH_ON_REGISTER: boolean.default(false),
+  // A partner whose registration answer (token C) was lost may repeat the same POST (same token B,
+  // versions URL and roles) with its token A for this long after registering, until it first uses
+  // token C; it gets a new token C replacing the first. Long enough for a retry after an outage
+  // overnight, short enough that a token A read later is worth nothing (default 24 h). 0 turns it off.
+  REGISTRATION_RETRY_WINDOW_S: z.coerce.number().int().min(0).default(86_400),
   // Partners on loopback/private addresses are refused unless this is set (tests and local demos).
   ALLOW_PRIVATE_PARTNER_URLS: boolean.default(false),
   // Requests per second and burst per partner platform (per web process); over it: HTTP 429 with Retry-After. 0 turns it off.

@@ -152,6 +152,123 @@ describe('handshake started by the partner', () => {
   });
 });
 
+describe('a registration whose answer was lost (party ids QS*)', () => {
+  const credentialsUrl = () => `${hub.url}/ocpi/2.2.1/credentials`;
+
+  /** The partner POSTs its credentials with token A; the hub registers it, but the answer never reaches the partner. */
+  async function lostAnswer(target: TestHub, partyId: string) {
+    const partner = await new TestPartner([
+      { role: 'CPO', country_code: 'NL', party_id: partyId },
+      { role: 'EMSP', country_code: 'NL', party_id: partyId },
+    ]).start();
+    partners.push(partner);
+    const invitation = await call(`${target.url}/admin/partners/invitations`, { method: 'POST', body: { name: 'Lost answer' }, headers: { Authorization: `Bearer ${target.config.ADMIN_TOKEN}` } });
+    const tokenA = invitation.body.data.token as string;
+    const body = partner.credentials(partner.issueToken());
+    const first = await call(`${target.url}/ocpi/2.2.1/credentials`, { method: 'POST', token: tokenA, body });
+    expect(first.body.status_code).toBe(1000);
+    return { partner, tokenA, body, lostToken: first.body.data.token as string };
+  }
+
+  /** ClientInfo messages about a party the hub publishes from now on. */
+  function clientInfoPublishes(partyId: string) {
+    const seen: string[] = [];
+    const bus = hub.deps.bus;
+    const publish = bus.publish;
+    bus.publish = (subject, data, msgId) => {
+      const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+      if (text.includes('hubclientinfo') && text.includes(`"party_id":"${partyId}"`)) seen.push(subject);
+      return publish(subject, data, msgId);
+    };
+    return { seen, restore: () => void (bus.publish = publish) };
+  }
+
+  async function stateOf(partyId: string) {
+    const platforms = (await adminPartners()).filter((p) => p.parties.some((party) => party.party_id === partyId));
+    const parties = await hub.deps.db('parties').where({ party_id: partyId }).orderBy('role').select('id', 'platform_id', 'role', 'status', 'last_updated', 'announced_at');
+    return { platforms, parties };
+  }
+
+  it('answers the same POST with token A again: a new token C replaces the lost one, nothing else changes or is announced', async () => {
+    await registered(['EMSP']); // a platform that receives HubClientInfo
+    const published = clientInfoPublishes('QS1');
+    try {
+      const { partner, tokenA, body, lostToken } = await lostAnswer(hub, 'QS1');
+      expect(published.seen.length).toBeGreaterThan(0);
+      const announced = published.seen.length;
+      const before = await stateOf('QS1');
+      const fetched = partner.received.length;
+
+      const retry = await call(credentialsUrl(), { method: 'POST', token: tokenA, body });
+      expect(retry.status).toBe(200);
+      expect(retry.body.status_code).toBe(1000);
+      expect(retry.body.data).toMatchObject({ url: `${hub.url}/ocpi/versions`, roles: [{ role: 'HUB' }] });
+      const tokenC = retry.body.data.token as string;
+      expect(tokenC).not.toBe(lostToken);
+      // One valid token C: the lost one no longer works.
+      expect((await call(`${hub.url}/ocpi/versions`, { token: lostToken })).status).toBe(401);
+      // One platform, the same parties, nothing fetched from the partner, nobody told again.
+      expect(await stateOf('QS1')).toEqual(before);
+      expect(before.platforms).toHaveLength(1);
+      expect(partner.received.length).toBe(fetched);
+      expect(published.seen.length).toBe(announced);
+
+      // That answer was lost too: the same repeat works again, until the partner uses its token C.
+      const again = await call(credentialsUrl(), { method: 'POST', token: tokenA, body });
+      expect(again.body.status_code).toBe(1000);
+      expect((await call(`${hub.url}/ocpi/versions`, { token: tokenC })).status).toBe(401);
+      expect((await call(`${hub.url}/ocpi/versions`, { token: again.body.data.token })).status).toBe(200);
+      const late = await call(credentialsUrl(), { method: 'POST', token: tokenA, body });
+      expect(late.status).toBe(401);
+      expect((await call(`${hub.url}/ocpi/versions`, { token: again.body.data.token })).status).toBe(200);
+      expect(await stateOf('QS1')).toEqual(before);
+      const log = hub.logLines.join('\n');
+      for (const secret of [tokenA, lostToken, tokenC, again.body.data.token, body.token]) expect(log).not.toContain(secret);
+    } finally {
+      published.restore();
+    }
+  });
+
+  it('refuses token A with anything but the same registration (another token B, URL or roles), changing nothing', async () => {
+    const { partner, tokenA, body } = await lostAnswer(hub, 'QS2');
+    const before = await stateOf('QS2');
+    const others = [
+      { ...body, token: partner.issueToken() },
+      { ...body, url: `${partner.url}/other/versions` },
+      { ...body, roles: body.roles.slice(0, 1) },
+      { ...body, roles: [...body.roles, { ...body.roles[0], party_id: 'QS9' }] },
+    ];
+    for (const other of others) {
+      const result = await call(credentialsUrl(), { method: 'POST', token: tokenA, body: other });
+      expect(result.status).toBe(401);
+    }
+    // Not even a body that is no Credentials object is told apart from a wrong token.
+    expect((await call(credentialsUrl(), { method: 'POST', token: tokenA, body: { token: 'x' } })).status).toBe(401);
+    // Token A is good for nothing else either.
+    expect((await call(`${hub.url}/ocpi/versions`, { token: tokenA })).status).toBe(401);
+    expect((await call(credentialsUrl(), { method: 'PUT', token: tokenA, body })).status).toBe(401);
+    expect(await stateOf('QS2')).toEqual(before);
+    // The same registration, in another role order and letter case, is still answered.
+    const same = { ...body, roles: [...body.roles].reverse().map((r) => ({ ...r, party_id: r.party_id.toLowerCase() })) };
+    const retry = await call(credentialsUrl(), { method: 'POST', token: tokenA, body: same });
+    expect(retry.body.status_code).toBe(1000);
+    expect(await stateOf('QS2')).toEqual(before);
+  });
+
+  it('refuses token A once the window has passed (REGISTRATION_RETRY_WINDOW_S=1 here); the lost token C still works', async () => {
+    const short = await startTestHub({ REGISTRATION_RETRY_WINDOW_S: '1' });
+    try {
+      const { tokenA, body, lostToken } = await lostAnswer(short, 'QS3');
+      await new Promise((r) => setTimeout(r, 1200));
+      const retry = await call(`${short.url}/ocpi/2.2.1/credentials`, { method: 'POST', token: tokenA, body });
+      expect(retry.status).toBe(401);
+      expect((await call(`${short.url}/ocpi/versions`, { token: lostToken })).status).toBe(200);
+    } finally {
+      await short.stop();
+    }
+  });
+});
+
 describe('rotation started by the partner (PUT)', () => {
   it('hands out a new token; the old one keeps working until the new one is used', async () => {
     const { partner, credentialsUrl } = await registered();

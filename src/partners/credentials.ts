@@ -3,7 +3,7 @@
 // partner. Nothing is stored until the partner's side has been read successfully, so a failure
 // half-way leaves every existing token working.
 import type { HubDeps } from '../deps.ts';
-import { ClientApiError, InvalidParametersError, MethodNotAllowedError } from '../errors.ts';
+import { ClientApiError, InvalidParametersError, MethodNotAllowedError, UnauthorizedError } from '../errors.ts';
 import { ocpiRequest, PartnerUnreachableError } from '../hub/ocpiClient.ts';
 import {
   addToken,
@@ -16,14 +16,18 @@ import {
   unregisterPlatform,
   type Platform,
   type PartyRole,
+  type TokenKind,
 } from '../store/platforms.ts';
+import { answeredRegistration, replaceAnsweredToken } from '../store/answeredInvites.ts';
+import { registrationFingerprint } from './registrationRetry.ts';
 import { fetchPartnerVersions, endpointUrl } from './partnerVersions.ts';
 import { announceClientInfo, sendClientInfoTo } from '../hub/clientInfoPush.ts';
 import { forgetPlatformAuth } from '../hub/platformAuth.ts';
 import { planParties, type PlannedParty } from '../store/partyStatus.ts';
-import { decryptToken, encryptToken, hashToken, newToken } from './tokenCrypto.ts';
+import { decryptToken, encryptToken, hashToken, newToken, sameHash } from './tokenCrypto.ts';
 import type { Config } from '../config.ts';
 import { parseOcpi } from '../http/parseBody.ts';
+import { validate } from '../../ocpi/validate.ts';
 import { refuseHubParty } from './hubParty.ts';
 import { refuseDuplicateRoles } from './duplicateRoles.ts';
 import type { TokenEncoding } from '../../ocpi/authorization.ts';
@@ -36,7 +40,7 @@ export interface CredentialsBody {
 
 export interface Caller {
   platform: Platform;
-  kind: 'invite' | 'current' | 'previous' | 'pending';
+  kind: TokenKind;
   tokenHash: string;
   token: string;
 }
@@ -81,14 +85,38 @@ export async function registerFromPartner(deps: HubDeps, caller: Caller, body: C
   if (caller.kind !== 'invite' || caller.platform.state === 'REGISTERED') {
     throw new MethodNotAllowedError('already registered: use PUT to update or rotate credentials');
   }
-  const credentials = await completeHandshake(deps, caller.platform, body, 'partner.register', {});
+  const registrationHash = hashToken(deps.keys, registrationFingerprint(body));
+  const credentials = await completeHandshake(deps, caller.platform, body, 'partner.register', {}, { registrationHash, seconds: deps.config.REGISTRATION_RETRY_WINDOW_S });
   if (deps.config.CLIENT_INFO_PUSH_ON_REGISTER) await sendClientInfoTo(deps, caller.platform.id);
   return credentials;
 }
 
+/**
+ * POST with a used token A: the partner lost the answer to its registration. A repeat of that very
+ * registration gets a new token C that replaces the first one; the parties, endpoints and
+ * HubClientInfo stay as the registration left them (nothing is fetched, stored or announced again).
+ * A new token rather than the same one: the hub keeps only a hash of token C, and the one it handed
+ * out may have been read on its way by whoever broke the connection. Replacing rather than adding
+ * keeps one valid token C; the one replaced was never used (its first use closes the window), so
+ * nobody holding a working token loses it.
+ */
+export async function answerRegistrationAgain(deps: HubDeps, caller: Caller, input: unknown): Promise<CredentialsBody> {
+  // Anything but the same registration, even a body that is no Credentials object, is refused as
+  // from an unknown token: token A is spent, and says nothing more about the platform.
+  if (!validate('credentials', input, { warnings: false }).ok) throw new UnauthorizedError();
+  const body = input as CredentialsBody;
+  const registered = await answeredRegistration(deps.db, caller.tokenHash);
+  if (!registered || !sameHash(registered, hashToken(deps.keys, registrationFingerprint(body)))) throw new UnauthorizedError();
+  const token = newToken();
+  if (!(await replaceAnsweredToken(deps.db, caller.platform.id, caller.tokenHash, hashToken(deps.keys, token)))) throw new UnauthorizedError();
+  await audit(deps.db, { actor: `platform:${caller.platform.id}`, action: 'partner.register_repeated', subject: caller.platform.id, details: { versions_url: body.url } });
+  deps.log.info({ platformId: caller.platform.id }, 'partner repeated its registration: new token C handed out, the unused one withdrawn');
+  return hubCredentials(deps.config, token);
+}
+
 /** PUT: a registered partner updates its endpoints or rotates its tokens. */
 export async function updateFromPartner(deps: HubDeps, caller: Caller, body: CredentialsBody): Promise<CredentialsBody> {
-  if (caller.kind === 'invite' || caller.platform.state !== 'REGISTERED') {
+  if (caller.kind === 'invite' || caller.kind === 'invite_used' || caller.platform.state !== 'REGISTERED') {
     throw new MethodNotAllowedError('not registered: use POST with the credentials token A to register');
   }
   // The presented token stays valid until the partner first uses the new one.
@@ -97,7 +125,7 @@ export async function updateFromPartner(deps: HubDeps, caller: Caller, body: Cre
 
 /** DELETE: the partner ends the connection; all its tokens stop working. */
 export async function unregisterFromPartner(deps: HubDeps, caller: Caller): Promise<void> {
-  if (caller.kind === 'invite' || caller.platform.state !== 'REGISTERED') throw new MethodNotAllowedError('not registered');
+  if (caller.kind === 'invite' || caller.kind === 'invite_used' || caller.platform.state !== 'REGISTERED') throw new MethodNotAllowedError('not registered');
   await unregisterPlatform(deps.db, caller.platform.id);
   await announceParties(deps, caller.platform.id);
   await audit(deps.db, { actor: `platform:${caller.platform.id}`, action: 'partner.unregister', subject: caller.platform.id });
@@ -109,6 +137,7 @@ async function completeHandshake(
   body: CredentialsBody,
   action: string,
   tokens: { previous?: string },
+  keepInvite?: { registrationHash: string; seconds: number },
 ): Promise<CredentialsBody> {
   refuseHubParty(deps.config, body.roles);
   refuseDuplicateRoles(body.roles);
@@ -132,6 +161,7 @@ async function completeHandshake(
         roles: body.roles,
       },
       { current: hashToken(deps.keys, token), previous: tokens.previous },
+      { keepInvite },
     );
     forgetPlatformAuth(platform.id);
   } catch (err) {

@@ -4,7 +4,9 @@ import type { TokenEncoding } from '../../ocpi/authorization.ts';
 import { forgetCallers } from '../partners/callerCache.ts';
 
 export type PlatformState = 'INVITED' | 'REGISTERED' | 'UNREGISTERED';
-export type TokenKind = 'invite' | 'current' | 'previous' | 'pending';
+// invite_used: a token A that registered its platform, good only for repeating that registration
+// until expires_at (src/partners/registrationRetry.ts).
+export type TokenKind = 'invite' | 'invite_used' | 'current' | 'previous' | 'pending';
 export type ConnectionStatus = 'CONNECTED' | 'OFFLINE' | 'PLANNED' | 'SUSPENDED';
 
 export interface Endpoint {
@@ -114,10 +116,15 @@ export async function findPlatformByToken(db: Db, tokenHash: string): Promise<To
   const row = await db('platform_tokens')
     .join('platforms', 'platforms.id', 'platform_tokens.platform_id')
     .where('platform_tokens.token_hash', tokenHash)
+    .where((q) => q.whereNull('platform_tokens.expires_at').orWhere('platform_tokens.expires_at', '>', db.fn.now()))
     .first(
       'platforms.*',
       'platform_tokens.kind as token_kind',
-      db.raw(`EXISTS (SELECT 1 FROM platform_tokens other WHERE other.platform_id = platforms.id AND other.kind = 'previous') AS unsettled`),
+      // A used token A still open for a repeated registration also counts: the partner's first use
+      // of a newer token shows the answer reached it, and closes that window (settleTokens).
+      db.raw(
+        `EXISTS (SELECT 1 FROM platform_tokens other WHERE other.platform_id = platforms.id AND (other.kind = 'previous' OR (other.kind = 'invite_used' AND other.expires_at > now()))) AS unsettled`,
+      ),
     );
   if (!row) return undefined;
   return { platform: toPlatform(row as PlatformRow), kind: row.token_kind as TokenKind, tokenHash, unsettled: row.unsettled as boolean };
@@ -135,6 +142,8 @@ export async function settleTokens(db: Db, platformId: string, used: { tokenHash
     const older = used.kind === 'pending' ? ['current', 'previous', 'pending'] : ['previous'];
     await trx('platform_tokens').where({ platform_id: platformId }).whereNot({ token_hash: used.tokenHash }).whereIn('kind', older).delete();
     await trx('platform_tokens').where({ token_hash: used.tokenHash }).update({ kind: 'current' });
+    // Expired rather than deleted: the row is as dead either way, and the next credentials change removes it.
+    await trx('platform_tokens').where({ platform_id: platformId, kind: 'invite_used' }).where('expires_at', '>', trx.fn.now()).update({ expires_at: trx.fn.now() });
   });
   forgetCallers();
 }
@@ -182,7 +191,13 @@ export async function partyForPlatform(trx: Db, party: { country_code: string; p
  * A party that belonged to an unregistered platform moves to this one (its history stays linked);
  * a party held by another registered platform is refused.
  */
-export async function saveRegistration(db: Db, platformId: string, registration: Registration, inboundTokens: { current: string; previous?: string }): Promise<void> {
+export async function saveRegistration(
+  db: Db,
+  platformId: string,
+  registration: Registration,
+  inboundTokens: { current: string; previous?: string },
+  options: { keepInvite?: { registrationHash: string; seconds: number } } = {},
+): Promise<void> {
   forgetCallers();
   await db.transaction(async (trx) => {
     await trx.raw('SELECT 1 FROM platforms WHERE id = ? FOR UPDATE', [platformId]);
@@ -216,7 +231,13 @@ export async function saveRegistration(db: Db, platformId: string, registration:
       registered_at: trx.raw('COALESCE(registered_at, now())'),
       updated_at: trx.fn.now(),
     });
-    await trx('platform_tokens').where({ platform_id: platformId }).whereIn('kind', ['invite', 'previous']).delete();
+    // Token A stays only to answer a repeat of this very registration (src/partners/registrationRetry.ts).
+    if (options.keepInvite && options.keepInvite.seconds > 0) {
+      await trx('platform_tokens')
+        .where({ platform_id: platformId, kind: 'invite' })
+        .update({ kind: 'invite_used', registration_hash: options.keepInvite.registrationHash, expires_at: trx.raw(`now() + make_interval(secs => ?)`, [options.keepInvite.seconds]) });
+    }
+    await trx('platform_tokens').where({ platform_id: platformId }).whereIn('kind', options.keepInvite ? ['invite', 'previous'] : ['invite', 'invite_used', 'previous']).delete();
     await trx('platform_tokens').where({ platform_id: platformId, kind: 'current' }).update({ kind: 'previous' });
     if (inboundTokens.previous) {
       await trx('platform_tokens').insert({ token_hash: inboundTokens.previous, platform_id: platformId, kind: 'previous' }).onConflict('token_hash').merge({ kind: 'previous' });

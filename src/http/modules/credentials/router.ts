@@ -3,6 +3,7 @@ import { success } from '../../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../../deps.ts';
 import { MethodNotAllowedError } from '../../../errors.ts';
 import {
+  answerRegistrationAgain,
   hubCredentials,
   registerFromPartner,
   unregisterFromPartner,
@@ -17,7 +18,7 @@ import { OCPI_VERSION } from '../versions/endpoints.ts';
 /** The hub's credentials endpoint (SPEC-DIGEST §2.7). PATCH is not part of the module: 405. */
 export function credentialsRouter(deps: HubDeps): Router {
   const router = new Router({ prefix: `/ocpi/${OCPI_VERSION}/credentials` });
-  router.use(authenticate(deps, { allowInvite: true }));
+  router.use(authenticate(deps, { allowInvite: true, allowRegistrationRetry: true }));
 
   router.get('/', function getCredentials(ctx) {
     // The token field is the one the caller authenticates with: the hub keeps only its hash.
@@ -25,8 +26,14 @@ export function credentialsRouter(deps: HubDeps): Router {
   });
 
   router.post('/', async function postCredentials(ctx) {
+    const caller = ctx.state.caller as Caller;
+    // A used token A may only repeat its registration (src/partners/registrationRetry.ts).
+    if (caller.kind === 'invite_used') {
+      ctx.body = success(await answerRegistrationAgain(deps, caller, ctx.state.body));
+      return;
+    }
     const body = parseOcpi<CredentialsBody>('credentials', ctx.state.body);
-    ctx.body = success(await registerFromPartner(deps, ctx.state.caller as Caller, body));
+    ctx.body = success(await registerFromPartner(deps, caller, body));
   });
 
   router.put('/', async function putCredentials(ctx) {
