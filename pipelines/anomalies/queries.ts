@@ -16,7 +16,7 @@ async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
   return result.json<T>();
 }
 
-const liteColumns = `country_code, party_id, id, session_key, token_country_code, token_party_id, token_uid,
+const liteColumns = `country_code, party_id, id, session_key, token_country_code, token_party_id, token_uid, token_type,
   toUInt32(start_ts) AS start_ts, toUInt32(end_ts) AS end_ts, credit, credit_reference_id, toUInt64(stream_seq) AS stream_seq,
   location_id, evse_uid, toFloat64(total_cost_excl) AS total_cost_excl, currency, toUInt32(accepted_at) AS accepted_at`;
 

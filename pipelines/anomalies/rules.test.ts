@@ -184,7 +184,7 @@ describe('robust statistics', () => {
 });
 
 describe('set-based rules', () => {
-  const lite = (o: Partial<CdrLite>): CdrLite => ({ country_code: 'NL', party_id: 'CPA', id: 'A', session_key: 'NL*CPA*S*S1', token_country_code: 'NL', token_party_id: 'MSA', token_uid: 'TOK1', start_ts: 1000, end_ts: 8200, credit: 0, credit_reference_id: '', stream_seq: 1, location_id: 'L1', evse_uid: 'E1', total_cost_excl: 6, currency: 'EUR', accepted_at: 9000, ...o });
+  const lite = (o: Partial<CdrLite>): CdrLite => ({ country_code: 'NL', party_id: 'CPA', id: 'A', session_key: 'NL*CPA*S*S1', token_country_code: 'NL', token_party_id: 'MSA', token_uid: 'TOK1', token_type: 'RFID', start_ts: 1000, end_ts: 8200, credit: 0, credit_reference_id: '', stream_seq: 1, location_id: 'L1', evse_uid: 'E1', total_cost_excl: 6, currency: 'EUR', accepted_at: 9000, ...o });
   const a = lite({});
 
   it.each([
@@ -201,6 +201,9 @@ describe('set-based rules', () => {
     ['sessions that only touch', lite({ id: 'B', session_key: 'S2', start_ts: 8200, end_ts: 9000, stream_seq: 2 }), [a], false],
     ['an overlap of under a minute (clock skew)', lite({ id: 'B', session_key: 'S2', start_ts: 8150, end_ts: 9000, stream_seq: 2 }), [a], false],
     ['another token', lite({ id: 'B', session_key: 'S2', token_uid: 'TOK2', start_ts: 4000, end_ts: 6000, stream_seq: 2 }), [a], false],
+    ['a token of another type with the same uid (an APP_USER beside an RFID card)', lite({ id: 'B', session_key: 'S2', token_type: 'APP_USER', start_ts: 4000, end_ts: 6000, stream_seq: 2 }), [a], false],
+    ['a token of another eMSP with the same uid', lite({ id: 'B', session_key: 'S2', token_party_id: 'MSB', start_ts: 4000, end_ts: 6000, stream_seq: 2 }), [a], false],
+    ['the same token, one CDR stored before its type was kept (type unknown)', lite({ id: 'B', session_key: 'S2', start_ts: 4000, end_ts: 6000, stream_seq: 2 }), [lite({ token_type: '' })], true],
     ['the same session (that is a duplicate, not an overlap)', lite({ id: 'B', stream_seq: 2 }), [a], false],
   ])('overlap: %s', (_name, subject, others, expected) => {
     expect(overlapFinding(subject, [subject, ...others]) !== null).toBe(expected);

@@ -344,7 +344,7 @@ const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 *
 /** What set-based rules need of a stored CDR. `stream_seq` orders arrival: the later one is flagged. */
 export type CdrLite = Pick<
   CdrRow,
-  'country_code' | 'party_id' | 'id' | 'session_key' | 'token_country_code' | 'token_party_id' | 'token_uid' | 'start_ts' | 'end_ts' | 'credit' | 'credit_reference_id' | 'stream_seq' | 'location_id' | 'evse_uid' | 'total_cost_excl' | 'currency' | 'accepted_at'
+  'country_code' | 'party_id' | 'id' | 'session_key' | 'token_country_code' | 'token_party_id' | 'token_uid' | 'token_type' | 'start_ts' | 'end_ts' | 'credit' | 'credit_reference_id' | 'stream_seq' | 'location_id' | 'evse_uid' | 'total_cost_excl' | 'currency' | 'accepted_at'
 >;
 
 const keyOf = (c: CdrLite) => `${c.country_code}*${c.party_id}*${c.id}`;
@@ -370,17 +370,25 @@ export function duplicateSessionFinding(subject: CdrLite, sameSession: readonly 
   });
 }
 
+/**
+ * A token is its country_code, party_id, uid and type (OCPI): an eMSP's RFID card and APP_USER
+ * token may share a uid and charge at once. A CDR stored before the look-up tables kept the type
+ * (migrations/clickhouse/0014_token_type.sql) has it empty, and is taken for either.
+ */
+const sameTokenType = (a: CdrLite, b: CdrLite) => a.token_type === b.token_type || a.token_type === '' || b.token_type === '';
+
 /** Another session of the same token (different session) overlapping in time by more than `slackSeconds`. */
 export function overlapFinding(subject: CdrLite, sameToken: readonly CdrLite[], slackSeconds = 60): Finding | null {
   if (subject.credit === 1 || !subject.token_uid) return null;
   const token = tokenKeyOf(subject);
   const overlapping = liveOthers(
     subject,
-    sameToken.filter((c) => tokenKeyOf(c) === token && c.session_key !== subject.session_key),
+    sameToken.filter((c) => tokenKeyOf(c) === token && sameTokenType(c, subject) && c.session_key !== subject.session_key),
   ).filter((c) => Math.min(c.end_ts, subject.end_ts) - Math.max(c.start_ts, subject.start_ts) > slackSeconds);
   if (overlapping.length === 0) return null;
   return cdrFinding('overlapping_sessions', 'medium', subject as CdrRow, subject.total_cost_excl, {
     token: token,
+    token_type: subject.token_type || null,
     this_session: { start: iso(subject.start_ts), end: iso(subject.end_ts), location_id: subject.location_id, evse_uid: subject.evse_uid },
     overlapping: overlapping.map((c) => ({ cdr_id: `${c.country_code}*${c.party_id}*${c.id}`, start: iso(c.start_ts), end: iso(c.end_ts), location_id: c.location_id, evse_uid: c.evse_uid })),
   });

@@ -314,6 +314,8 @@ describe('look-up tables', () => {
     const found = await neighbours(clickhouse, [sessionKey], [token]);
     const sameToken = data.cdrs.filter((g) => g.cdr.cdr_token.uid === token[2] && g.cdr.cdr_token.party_id === token[1]).map((g) => g.cdr.id);
     expect(found.map((c) => c.id).sort()).toEqual([...new Set([cdr.id, ...sameToken])].sort());
+    // The token's type comes along: a uid is one token per type (overlapFinding tells them apart).
+    expect(found.find((c) => c.id === cdr.id)?.token_type).toBe(cdr.cdr_token.type);
     expect(found.find((c) => c.id === cdr.id)?.stream_seq).toBe(Math.min(...(await (await clickhouse.query({ query: `SELECT toUInt64(stream_seq) AS s FROM cdrs WHERE id = '${cdr.id}'`, format: 'JSONEachRow' })).json<{ s: string }>()).map((r) => Number(r.s))));
 
     // Tariffs come with the time their held version was updated: price checks judge by it.
