@@ -99,6 +99,8 @@ describe('portal sign-in', () => {
     const used = await fresh.request('/portal/login/link/use', { form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(confirm.text)![1], token } });
     expect(used.status).toBe(303);
     expect((await fresh.request('/portal/statements')).text).toContain(mine.payeeStatement);
+    // Audited as a sign-in by that person, like one with a password.
+    expect(await hub.deps.db('audit_log').where({ action: 'portal.login', subject: email }).select('actor', 'details')).toEqual([{ actor: `portal:${email}`, details: expect.objectContaining({ method: 'link' }) }]);
     // Once only.
     const again = new Browserish(hub.url);
     const page = await again.request(path);

@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { html } from '../html.ts';
 import { audit, PortalHttpError, redirect, render, state } from '../context.ts';
-import { attemptSucceeded, claimAttempt, consumeLoginToken, createLoginToken, createSession, endSession, findUserByEmail, LIMITS, LOGIN_LINK_MINUTES, recentAttempts, recordAttempt, verifyPassword, newToken } from '../auth.ts';
+import { attemptSucceeded, claimAttempt, consumeLoginToken, createLoginToken, createSession, endSession, findUserByEmail, LIMITS, loadUser, LOGIN_LINK_MINUTES, recentAttempts, recordAttempt, verifyPassword, newToken } from '../auth.ts';
 import { queueMessage, deliverPending } from '../../billing/mailer.ts';
 import { sessionCookie, preCookie, clearCookie, PRE_COOKIE } from '../cookies.ts';
 
@@ -119,11 +119,15 @@ export function loginRoutes(router: Router) {
   router.post('/login/link/use', async function useLink(ctx) {
     const s = state(ctx);
     const userId = await consumeLoginToken(s.deps.db, s.keys, (s.form.token ?? '').slice(0, 100));
-    if (!userId) {
+    // A user disabled since the link was sent gets no session.
+    const user = userId ? await loadUser(s.deps.db, userId) : undefined;
+    if (!userId || !user) {
       await audit(ctx, 'login.link.refused', null);
       throw new PortalHttpError(400, 'This sign-in link is not valid any more (used, expired or unknown). Ask for a new one.');
     }
-    await audit(ctx, 'login', userId, { method: 'link' });
+    // Audited like a password sign-in (by and about the person's email), so one search finds both.
+    s.user = user;
+    await audit(ctx, 'login', user.email, { method: 'link' });
     await startSession(ctx, userId, '/portal');
   });
 
