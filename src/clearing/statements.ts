@@ -267,8 +267,9 @@ export async function* statementCdrLines(db: Executor, statement: Pick<Statement
 
 const csvCell = (v: unknown) => {
   const s = v == null ? '' : String(v);
-  // Quote always; neutralise spreadsheet formulas.
-  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  // Quote always; neutralise spreadsheet formulas. Only a whole number ("-12.3400") may start with
+  // "-": "-1+HYPERLINK(…)", a CDR id a partner may choose, is a formula to a spreadsheet.
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^-\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
   return `"${safe.replace(/"/g, '""')}"`;
 };
 
