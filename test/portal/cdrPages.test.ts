@@ -1,10 +1,12 @@
-// The CDR list pages through all of a partner's CDRs, newest first, and only through its own: a
-// CPO with more CDRs than fit on a page reaches the older ones (to dispute one within the window).
+// The CDR and dispute lists page through all of a partner's CDRs and disputes, newest first, and
+// only through its own: a CPO with more CDRs than fit on a page reaches the older ones (to dispute
+// one within the window).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHub } from '../support/hub.ts';
 import type { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { parsePartyRef } from '../../src/clearing/parties.ts';
 import { aParty } from '../clearing/support.ts';
+import { aBilledCycle, aFuturePeriod } from '../billing/support.ts';
 import { Browserish, aUser, startPortalHub } from './support.ts';
 
 let hub: TestHub;
@@ -59,5 +61,26 @@ describe('the CDR list', () => {
     const stranger = await db('cdrs').where({ cdr_id: theirs[2] }).first('seq');
     const tampered = await b.request(`/portal/cdrs?before=${Number(stranger.seq) + 1}`);
     for (const id of theirs) expect(tampered.text).not.toContain(id);
+  });
+
+  it('pages through every dispute of the partner, newest first', async () => {
+    const db = hub.deps.db;
+    const cycle = await aBilledCycle(db, { period: aFuturePeriod(), cdrs: 1 });
+    const booking = await db('clearing_bookings').where({ cdr_id: cycle.cdrIds[0] }).first('id');
+    const start = Date.parse('2026-10-01T00:00:00Z');
+    const rows = Array.from({ length: 305 }, (_, i) => ({ booking_id: booking.id, opened_by: cycle.emsp, reason: `QP reason ${String(i).padStart(4, '0')}`, status: 'rejected', suspended: false, opened_at: new Date(start + i * 60_000), resolved_at: new Date(start + i * 60_000 + 1000) }));
+    await db('clearing_disputes').insert(rows);
+
+    const b = new Browserish(hub.url);
+    await b.login(await aUser(db, cycle.emsp));
+    const seen: string[] = [];
+    let path: string | undefined = '/portal/disputes';
+    for (let pages = 0; path && pages < 5; pages++) {
+      const page = await b.request(path);
+      expect(page.status).toBe(200);
+      seen.push(...[...page.text.matchAll(/<td>(QP reason \d{4})<\/td>/g)].map((m) => m[1]));
+      path = /<a href="([^"]+)" rel="next">Older disputes<\/a>/.exec(page.text)?.[1].replace(/&amp;/g, '&');
+    }
+    expect(seen).toEqual(rows.map((r) => r.reason).reverse());
   });
 });

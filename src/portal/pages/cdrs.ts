@@ -50,8 +50,9 @@ ${refund.paypal_refund_id ? html`<dt>PayPal refund</dt><dd>${refund.paypal_refun
 ${user.isAdmin && refund.error ? html`<dt>Last error</dt><dd>${refund.error} <span class="muted">(${refund.attempts} attempts)</span></dd>` : ''}</dl></section>`;
 }
 
-/** CDRs per page of the CDR list. */
+/** CDRs per page of the CDR list, disputes per page of the dispute list. */
 const CDR_PAGE = 200;
+const DISPUTE_PAGE = 300;
 
 const cdrHref = (cc: string, pid: string, id: string) => `/portal/cdrs/${seg(cc.toUpperCase())}/${seg(pid.toUpperCase())}/${seg(id)}`;
 
@@ -152,16 +153,24 @@ ${mine.length > 1 ? html`<label for="as">Dispute as</label><select id="as" name=
   router.get('/disputes', async function disputes(ctx) {
     const s = state(ctx);
     const user = requireUser(ctx);
-    const q = s.deps.db('clearing_disputes as d').join('clearing_bookings as b', 'b.id', 'd.booking_id').orderBy('d.opened_at', 'desc').limit(300).select('d.id', 'd.status', 'd.reason', 'd.opened_at', 'd.opened_by', 'b.country_code', 'b.party_id', 'b.cdr_id', 'b.cpo', 'b.emsp');
+    // Newest first, a page at a time: `before` is the id of the last dispute of the previous page.
+    const before = typeof ctx.query.before === 'string' && /^[0-9a-f-]{36}$/i.test(ctx.query.before) ? ctx.query.before : undefined;
+    const q = s.deps.db('clearing_disputes as d').join('clearing_bookings as b', 'b.id', 'd.booking_id').orderBy([{ column: 'd.opened_at', order: 'desc' }, { column: 'd.id', order: 'desc' }]).limit(DISPUTE_PAGE + 1).select('d.id', 'd.status', 'd.reason', 'd.opened_at', 'd.opened_by', 'b.country_code', 'b.party_id', 'b.cdr_id', 'b.cpo', 'b.emsp');
     const parties = scopeOf(user);
     if (parties) q.where((w) => w.whereIn('b.cpo', parties).orWhereIn('b.emsp', parties));
-    const rows = await q;
+    if (before) q.whereRaw('(d.opened_at, d.id) < (SELECT opened_at, id FROM clearing_disputes WHERE id = ?)', [before]);
+    const found = await q;
+    const rows = found.slice(0, DISPUTE_PAGE);
+    const older = found.length > DISPUTE_PAGE ? html`<a href="/portal/disputes?before=${seg(rows.at(-1).id)}" rel="next">Older disputes</a>` : '';
+    const pager = before || older ? html`<nav aria-label="Dispute pages"><p>${before ? html`<a href="/portal/disputes">Newest disputes</a> ` : ''}${older}</p></nav>` : '';
     render(
       ctx,
       'Disputes',
       rows.length
-        ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Opened</th><th scope="col">CDR</th><th scope="col" class="hide-sm">CPO → eMSP</th><th scope="col">Reason</th><th scope="col">Status</th></tr></thead><tbody>${rows.map((r: any) => html`<tr><td><a href="/portal/disputes/${seg(r.id)}">${new Date(r.opened_at).toISOString().slice(0, 10)}</a></td><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td class="hide-sm">${r.cpo} → ${r.emsp}</td><td>${r.reason}</td><td>${badge(r.status)}</td></tr>`)}</tbody></table></div>`
-        : html`<p class="muted">No disputes. To dispute a charge, open the CDR from the CDRs page.</p>`,
+        ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Opened</th><th scope="col">CDR</th><th scope="col" class="hide-sm">CPO → eMSP</th><th scope="col">Reason</th><th scope="col">Status</th></tr></thead><tbody>${rows.map((r: any) => html`<tr><td><a href="/portal/disputes/${seg(r.id)}">${new Date(r.opened_at).toISOString().slice(0, 10)}</a></td><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td class="hide-sm">${r.cpo} → ${r.emsp}</td><td>${r.reason}</td><td>${badge(r.status)}</td></tr>`)}</tbody></table></div>${pager}`
+        : before
+          ? html`<p class="muted">No older disputes.</p>${pager}`
+          : html`<p class="muted">No disputes. To dispute a charge, open the CDR from the CDRs page.</p>`,
       '/portal/disputes',
     );
   });
