@@ -64,7 +64,8 @@ export async function runReminders(deps: HubDeps, now = new Date()): Promise<Rem
     let account = await getAccount(db, c.statement_id, now);
     if (account.status !== 'overdue') continue;
     const terms = await termsFor(db, c.agreement_id);
-    const done = new Set<string>((await db('billing_reminders').where({ statement_id: c.statement_id }).select('step')).map((r: { step: string }) => r.step));
+    const steps: { step: string; outcome: string }[] = await db('billing_reminders').where({ statement_id: c.statement_id }).select('step', 'outcome');
+    const done = new Set<string>(steps.map((r) => r.step));
     const { fire, skip } = dueSteps(terms, account.days_past_due, done);
     for (const s of skip) {
       await db('billing_reminders').insert({ statement_id: c.statement_id, step: s.step, days_after_due: s.days, outcome: 'skipped', at: now }).onConflict(['statement_id', 'step']).ignore();
@@ -98,7 +99,8 @@ export async function runReminders(deps: HubDeps, now = new Date()): Promise<Rem
         report.reminders += 1;
       } else {
         await db('billing_statements').where({ statement_id: c.statement_id }).update({ escalated_at: now });
-        const sent = [...done].filter((d) => d.startsWith('reminder-')).length;
+        // Reminders really sent: a step skipped after a pause (only the latest due one goes) is not one.
+        const sent = steps.filter((r) => r.outcome === 'sent' && r.step.startsWith('reminder-')).length;
         if (config.BILLING_ESCALATION_EMAIL) {
           await queueMessage(db, {
             dedupeKey: `escalation:${c.statement_id}`,

@@ -106,6 +106,7 @@ describe('payment tracking and reminders', () => {
     const escalations = sink.to('settlement@hub.example').filter((m) => m.headers.get('x-hub-statement') === id);
     expect(escalations).toHaveLength(1);
     expect(escalations[0].subject).toContain(cycle.emsp);
+    expect(escalations[0].text).toContain('Reminders sent: 1.'); // reminder-1 was skipped, reminder-2 sent
     expect((await getAccount(db, id, daysAfter(due, 12))).escalated_at).not.toBeNull();
     const written = await writeOff(db, { statementId: id, actor: 'settlement', note: 'insolvent' });
     expect(written.status).toBe('written_off');
