@@ -27,7 +27,9 @@ async function someCdrs(cpo: string, emsp: string, count: number, prefix: string
   const rows = Array.from({ length: count }, (_, i) => {
     const end = new Date(start + i * 60_000).toISOString();
     const id = `${prefix}${String(i).padStart(4, '0')}`;
-    return { country_code, party_id, cdr_id: id, data: JSON.stringify({ id, end_date_time: end, currency: 'EUR', total_cost: { excl_vat: '1.00' } }), content_hash: id, receiver: emsp, routing: 'direct', last_updated: end };
+    // Every other CDR gives no total incl. VAT (OCPI makes it optional).
+    const total_cost = i % 2 ? { excl_vat: '1.00' } : { excl_vat: '1.00', incl_vat: '1.21' };
+    return { country_code, party_id, cdr_id: id, data: JSON.stringify({ id, end_date_time: end, currency: 'EUR', total_cost }), content_hash: id, receiver: emsp, routing: 'direct', last_updated: end };
   });
   await hub.deps.db('cdrs').insert(rows);
   return rows.map((r) => r.cdr_id);
@@ -56,6 +58,10 @@ describe('the CDR list', () => {
     }
     expect(seen).toEqual([...mine].reverse());
     for (const id of theirs) expect(seen).not.toContain(id);
+    // The "Total (incl. VAT)" column never passes an amount excl. VAT off as one incl. VAT.
+    const first = await b.request('/portal/cdrs');
+    expect(first.text).toContain(`${mine[204]}</a></td><td>${cpo}</td><td class="hide-sm">${emsp}</td><td>2026-10-01 03:24 UTC</td><td class="num">1.21 EUR</td>`);
+    expect(first.text).toContain(`${mine[203]}</a></td><td>${cpo}</td><td class="hide-sm">${emsp}</td><td>2026-10-01 03:23 UTC</td><td class="num">1.00 EUR <span class="muted">excl. VAT</span></td>`);
 
     // A cursor is only a position: it never opens another party's CDRs.
     const stranger = await db('cdrs').where({ cdr_id: theirs[2] }).first('seq');

@@ -50,6 +50,14 @@ ${refund.paypal_refund_id ? html`<dt>PayPal refund</dt><dd>${refund.paypal_refun
 ${user.isAdmin && refund.error ? html`<dt>Last error</dt><dd>${refund.error} <span class="muted">(${refund.attempts} attempts)</span></dd>` : ''}</dl></section>`;
 }
 
+/** The list's total incl. VAT; a CDR that gives none shows its total excl. VAT, saying so. */
+function totalCell(data: Record<string, any> | null) {
+  const cost = data?.total_cost ?? {};
+  if (cost.incl_vat != null) return `${cost.incl_vat} ${data?.currency ?? ''}`;
+  if (cost.excl_vat != null) return html`${cost.excl_vat} ${data?.currency ?? ''} <span class="muted">excl. VAT</span>`;
+  return '';
+}
+
 /** CDRs per page of the CDR list, disputes per page of the dispute list. */
 const CDR_PAGE = 200;
 const DISPUTE_PAGE = 300;
@@ -83,7 +91,7 @@ export function cdrRoutes(router: Router) {
       rows.length
         ? html`<p class="muted">${before ? `${rows.length} older CDRs` : `The latest ${rows.length} CDRs`}. Open one to see why it costs what it costs, and to dispute it.</p><div class="table-wrap"><table><thead><tr><th scope="col">CDR</th><th scope="col">CPO</th><th scope="col" class="hide-sm">eMSP</th><th scope="col">Ended</th><th scope="col" class="num">Total (incl. VAT)</th><th scope="col">Findings</th></tr></thead><tbody>${rows.map((r: any) => {
             const findings = (r.validation ?? []) as Finding[];
-            return html`<tr><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td>${r.country_code}-${r.party_id}</td><td class="hide-sm">${r.receiver ?? '-'}</td><td>${r.data?.end_date_time ? utcMinute(r.data.end_date_time) : ''}</td><td class="num">${r.data?.total_cost?.incl_vat ?? r.data?.total_cost?.excl_vat ?? ''} ${r.data?.currency ?? ''}</td><td>${findings.length ? badge(`${findings.length} finding${findings.length > 1 ? 's' : ''}`) : html`<span class="muted">none</span>`}</td></tr>`;
+            return html`<tr><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td>${r.country_code}-${r.party_id}</td><td class="hide-sm">${r.receiver ?? '-'}</td><td>${r.data?.end_date_time ? utcMinute(r.data.end_date_time) : ''}</td><td class="num">${totalCell(r.data)}</td><td>${findings.length ? badge(`${findings.length} finding${findings.length > 1 ? 's' : ''}`) : html`<span class="muted">none</span>`}</td></tr>`;
           })}</tbody></table></div>${pager}`
         : before
           ? html`<p class="muted">No older CDRs.</p>${pager}`
