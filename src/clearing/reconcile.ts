@@ -5,7 +5,7 @@
 // differs, a balance left in "in transit" for a payment that is not pending.
 import type { Db } from '../store/db.ts';
 import { getCycle } from './cycles.ts';
-import { formatUnits, toUnits } from './money.ts';
+import { formatUnits, minorExponent, toUnits } from './money.ts';
 import { HUB } from './ledger.ts';
 import type { PayPalGateway, TransactionView } from './paypal/client.ts';
 
@@ -31,6 +31,9 @@ export interface ReconcileReport {
 
 const DAY = 86_400_000;
 
+/** An amount as the currency writes it (KWD 3 decimals, JPY none), as PayPal and the statements show it. */
+const shown = (units: bigint, currency: string) => `${formatUnits(units, minorExponent(currency))} ${currency}`;
+
 export async function reconcileCycle(db: Db, paypal: PayPalGateway, cycleId: string, now = new Date()): Promise<ReconcileReport> {
   const cycle = await getCycle(db, cycleId);
   const payments: Record<string, any>[] = await db('clearing_payments').where({ cycle_id: cycleId }).orderBy('id');
@@ -50,12 +53,12 @@ export async function reconcileCycle(db: Db, paypal: PayPalGateway, cycleId: str
     const t = byId.get(txId);
     const expected = p.direction === 'collect' ? BigInt(p.amount) : -BigInt(p.amount);
     if (!t) {
-      mismatches.push({ kind: 'missing_in_paypal', party: p.party, payment_id: String(p.id), ledger: `${formatUnits(expected, 2)} ${p.currency.trim()}`, detail: `${p.direction} ${txId} is completed in the ledger but not found at PayPal` });
+      mismatches.push({ kind: 'missing_in_paypal', party: p.party, payment_id: String(p.id), ledger: shown(expected, p.currency.trim()), detail: `${p.direction} ${txId} is completed in the ledger but not found at PayPal` });
       continue;
     }
     const actual = toUnits(t.amount.value);
     if (actual !== expected || t.amount.currency !== p.currency.trim()) {
-      mismatches.push({ kind: 'amount_mismatch', party: p.party, payment_id: String(p.id), paypal_transaction_id: t.id, ledger: `${formatUnits(expected, 2)} ${p.currency.trim()}`, paypal: `${t.amount.value} ${t.amount.currency}`, detail: 'amounts differ' });
+      mismatches.push({ kind: 'amount_mismatch', party: p.party, payment_id: String(p.id), paypal_transaction_id: t.id, ledger: shown(expected, p.currency.trim()), paypal: `${t.amount.value} ${t.amount.currency}`, detail: 'amounts differ' });
       continue;
     }
     if (t.status !== 'S') {
@@ -64,7 +67,7 @@ export async function reconcileCycle(db: Db, paypal: PayPalGateway, cycleId: str
     }
     matched += 1;
   }
-  const refunds = await reconcileRefunds(db, cycleId, byId, mismatches);
+  const refunds = await reconcileRefunds(db, cycleId, cycle.currency, byId, mismatches);
   for (const id of refunds.paypalIds) known.add(id);
   matched += refunds.matched;
   // PayPal transactions that belong to this cycle (our invoice ids and sender item ids) but that the ledger does not know.
@@ -78,7 +81,7 @@ export async function reconcileCycle(db: Db, paypal: PayPalGateway, cycleId: str
   const inTransit = await db('ledger_lines as l').join('ledger_accounts as a', 'a.id', 'l.account_id').join('ledger_entries as e', 'e.id', 'l.entry_id').where({ 'e.cycle_id': cycleId, 'a.owner': HUB, 'a.kind': 'in_transit' }).sum({ s: 'l.amount' }).first();
   const pendingSum = payments.filter((p) => p.direction === 'payout' && (p.status === 'pending' || p.status === 'created')).reduce((s, p) => s + BigInt(p.amount), 0n);
   const balance = -BigInt(inTransit?.s ?? 0);
-  if (balance !== pendingSum) mismatches.push({ kind: 'in_transit_balance', ledger: formatUnits(balance), detail: `in transit ${formatUnits(balance)} but pending payouts sum to ${formatUnits(pendingSum)}` });
+  if (balance !== pendingSum) mismatches.push({ kind: 'in_transit_balance', ledger: shown(balance, cycle.currency), detail: `in transit ${shown(balance, cycle.currency)} but pending payouts sum to ${shown(pendingSum, cycle.currency)}` });
   return { cycle: cycleId, checked_payments: payments.filter((p) => p.status === 'completed').length, checked_refunds: refunds.checked, paypal_transactions: transactions.length, matched, mismatches };
 }
 
@@ -86,7 +89,7 @@ export async function reconcileCycle(db: Db, paypal: PayPalGateway, cycleId: str
  * Refunds of captures paid in the cycle, three ways: the refund records, the ledger's refund
  * entries (hub cash out) and PayPal's refund transactions (T1107, negative amounts).
  */
-async function reconcileRefunds(db: Db, cycleId: string, byId: Map<string, TransactionView>, mismatches: Mismatch[]): Promise<{ checked: number; matched: number; paypalIds: string[] }> {
+async function reconcileRefunds(db: Db, cycleId: string, cycleCurrency: string, byId: Map<string, TransactionView>, mismatches: Mismatch[]): Promise<{ checked: number; matched: number; paypalIds: string[] }> {
   const refunds: Record<string, any>[] = await db('clearing_refunds as r').join('clearing_payments as p', 'p.id', 'r.payment_id').where('p.cycle_id', cycleId).orderBy('r.id').select('r.*');
   const entries: { ref: string; cash: string }[] = await db('ledger_entries as e')
     .join('ledger_lines as l', 'l.entry_id', 'e.id')
@@ -111,17 +114,17 @@ async function reconcileRefunds(db: Db, cycleId: string, byId: Map<string, Trans
       continue;
     }
     if (booked !== recorded) {
-      mismatches.push({ kind: 'amount_mismatch', ...base, ledger: `${formatUnits(booked, 2)} ${currency}`, detail: `the ledger's refund entry is ${formatUnits(booked)}, the refund ${formatUnits(recorded)}` });
+      mismatches.push({ kind: 'amount_mismatch', ...base, ledger: shown(booked, currency), detail: `the ledger's refund entry is ${shown(booked, currency)}, the refund ${shown(recorded, currency)}` });
       continue;
     }
     paypalIds.push(r.refund_id);
     const t = byId.get(r.refund_id);
     if (!t) {
-      mismatches.push({ kind: 'missing_in_paypal', ...base, ledger: `${formatUnits(-recorded, 2)} ${currency}`, detail: `refund ${r.refund_id} is completed in the ledger but not found at PayPal` });
+      mismatches.push({ kind: 'missing_in_paypal', ...base, ledger: shown(-recorded, currency), detail: `refund ${r.refund_id} is completed in the ledger but not found at PayPal` });
       continue;
     }
     if (toUnits(t.amount.value) !== -recorded || t.amount.currency !== currency) {
-      mismatches.push({ kind: 'amount_mismatch', ...base, ledger: `${formatUnits(-recorded, 2)} ${currency}`, paypal: `${t.amount.value} ${t.amount.currency}`, detail: 'refund amounts differ' });
+      mismatches.push({ kind: 'amount_mismatch', ...base, ledger: shown(-recorded, currency), paypal: `${t.amount.value} ${t.amount.currency}`, detail: 'refund amounts differ' });
       continue;
     }
     if (t.status !== 'S') {
@@ -131,6 +134,6 @@ async function reconcileRefunds(db: Db, cycleId: string, byId: Map<string, Trans
     matched += 1;
   }
   // Refund entries in the ledger that no completed refund accounts for.
-  for (const [ref, amount] of ledger) mismatches.push({ kind: 'missing_in_paypal', ledger: formatUnits(-amount, 2), detail: `ledger entry ${ref} pays a refund that PayPal does not show` });
+  for (const [ref, amount] of ledger) mismatches.push({ kind: 'missing_in_paypal', ledger: shown(-amount, cycleCurrency), detail: `ledger entry ${ref} pays a refund that PayPal does not show` });
   return { checked: completed.length, matched, paypalIds };
 }
