@@ -7,7 +7,9 @@
 // stream. Party drift runs on its own, slower timer over cdr_facts, re-reading only the days that
 // received CDRs since its last pass (./drift.ts), and waits while the detector is catching up on a
 // backlog (a day half replayed would look like an outage). A drift finding that a day judged again
-// no longer supports (late CDRs filled in an outage) is withdrawn, not deleted (./sink.ts).
+// no longer supports (late CDRs filled in an outage) is withdrawn, not deleted (./sink.ts); so is
+// a duplicate_session or overlapping_sessions finding once a credit CDR for the earlier CDR arrives
+// (a re-issue sent before the credit of the CDR it replaces).
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { HubDeps } from '../../src/deps.ts';
@@ -16,7 +18,7 @@ import type { CdrInput } from '../../ocpi/tariffs/types.ts';
 import { runBatchConsumer } from '../batchConsumer.ts';
 import { INGEST_DURABLE } from '../ingest/index.ts';
 import { cdrRows, UnmappableMessage, type CdrRow } from '../ingest/transform.ts';
-import { locationFacts, neighbours, pricePerKwhStats, tariffsByKey } from './queries.ts';
+import { locationFacts, neighbours, pricePerKwhStats, standingCdrFindings, tariffsByKey } from './queries.ts';
 import {
   checkPrice,
   defaultDriftSettings,
@@ -26,6 +28,7 @@ import {
   ppkFinding,
   singleCdrFindings,
   statisticsNeeded,
+  takenBackByCredits,
   type DriftSettings,
   tokenKeyOf,
   type CdrLite,
@@ -34,7 +37,7 @@ import {
   type RuleSettings,
 } from './rules.ts';
 import { driftTracker, fullDriftPass } from './drift.ts';
-import { withdrawFindings, writeFindings } from './sink.ts';
+import { withdrawFindings, writeFindings, type Withdrawal } from './sink.ts';
 
 export const ANOMALIES_DURABLE = 'analytics-anomalies';
 
@@ -125,7 +128,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     }
   };
 
-  const judge = async (subjectsIn: Subject[]): Promise<Finding[]> => {
+  const judge = async (subjectsIn: Subject[]): Promise<{ findings: Finding[]; withdrawals: Withdrawal[] }> => {
     const rows = subjectsIn.map((s) => s.row);
     const tariffKeys = new Map<string, [string, string, string]>();
     const connectorKeys = new Map<string, [string, string, string, string, string]>();
@@ -197,8 +200,13 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
         if (f) findings.push(f);
       }
     }
+    // A credit arriving after a re-issue takes back the duplicate (or overlap) it caused.
+    const credits = subjectsIn.map((s) => stored.get(`${s.row.country_code}*${s.row.party_id}*${s.row.id}`)).filter((c): c is CdrLite => c !== undefined && c.credit === 1);
+    const takenBack = new Map(takenBackByCredits(credits, near).map((t) => [t.key, t]));
+    const standing = await standingCdrFindings(clickhouse, ['duplicate_session', 'overlapping_sessions'], [...takenBack.keys()]);
+    const withdrawals: Withdrawal[] = standing.map((finding) => ({ finding, reason: takenBack.get(finding.finding_key)!.reason, rejudged: { credit_cdr_id: takenBack.get(finding.finding_key)!.credit_cdr_id } }));
     log.debug({ lookups_ms: q1 - q0, rules_ms: q2 - q1, ppk_ms: Date.now() - q2, statistical: statistical.length }, 'judge timings');
-    return findings;
+    return { findings, withdrawals };
   };
 
   const consumer = await runBatchConsumer(
@@ -231,13 +239,15 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       }
       if (batch.size === 0) return;
       const t2 = Date.now();
-      const findings = await judge([...batch.values()]);
+      const { findings, withdrawals } = await judge([...batch.values()]);
       const t3 = Date.now();
       await writeFindings(deps, clickhouse, findings);
+      await withdrawFindings(deps, clickhouse, withdrawals);
       log.debug({ cdrs: batch.size, findings: findings.length, wait_ingest_ms: t1 - t0, parse_ms: t2 - t1, judge_ms: t3 - t2, write_ms: Date.now() - t3 }, 'anomaly batch judged');
       drift.touch([...batch.values()].map((s) => s.row));
       stats.cdrs += batch.size;
       stats.findings += findings.length;
+      stats.withdrawn += withdrawals.length;
     },
     log,
   );

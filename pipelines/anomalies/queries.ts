@@ -207,6 +207,28 @@ export interface StoredFinding {
 }
 
 /**
+ * Standing (not withdrawn) per-CDR findings of the given types among the keys, as they stand now
+ * (FINAL collapses a finding with its withdrawal; the sorting key starts with (type, finding_key),
+ * so only the keys' granules are read).
+ */
+export async function standingCdrFindings(client: ClickHouseClient, types: readonly string[], keys: readonly string[]): Promise<StoredFinding[]> {
+  if (keys.length === 0 || types.length === 0) return [];
+  const found = await rows<Record<string, unknown>>(
+    client,
+    `SELECT finding_key, type, severity, country_code, party_id, cdr_id, currency, amount_at_risk, evidence,
+       toUInt32(accepted_at) AS accepted_at, toUInt32(detected_at) AS detected_at, toUInt32(withdrawn_at) AS withdrawn_at, withdrawn_reason
+     FROM anomalies FINAL WHERE type IN (${types.map(quote).join(',')}) AND finding_key IN (${keys.map(quote).join(',')}) AND withdrawn_at = toDateTime(0)`,
+  );
+  return found.map((r) => ({
+    ...(r as unknown as StoredFinding),
+    amount_at_risk: Number(r.amount_at_risk),
+    accepted_at: Number(r.accepted_at),
+    detected_at: Number(r.detected_at),
+    withdrawn_at: Number(r.withdrawn_at),
+  }));
+}
+
+/**
  * Party drift findings as they stand now (withdrawn or not), by finding key or by party and
  * currency. FINAL collapses a finding with its withdrawal (or reinstatement) rows, which share its
  * partition (migrations/clickhouse/0012_anomaly_withdrawals.sql); the sorting key starts with

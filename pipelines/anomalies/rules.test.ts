@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cdrRows, type CdrRow } from '../ingest/transform.ts';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
-import { checkPrice, connectorPowerW, dayNumber, dayString, defaultRuleSettings, driftDayVerdict, driftFindings, duplicateSessionFinding, firstUnjudgedDay, judge, mad, median, overlapFinding, ppkFinding, singleCdrFindings, withdrawalReason, type CdrLite, type DailyVolume, type HubTariff, type PriceCheck } from './rules.ts';
+import { checkPrice, connectorPowerW, dayNumber, dayString, defaultRuleSettings, driftDayVerdict, driftFindings, duplicateSessionFinding, firstUnjudgedDay, judge, mad, median, overlapFinding, ppkFinding, takenBackByCredits, singleCdrFindings, withdrawalReason, type CdrLite, type DailyVolume, type HubTariff, type PriceCheck } from './rules.ts';
 
 const tariff: Tariff = { country_code: 'NL', party_id: 'CPA', id: 'T1', currency: 'EUR', elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }] };
 /** A tariff version the hub holds, by default one in force long before aCdr()'s session. */
@@ -207,6 +207,35 @@ describe('set-based rules', () => {
     ['the same session (that is a duplicate, not an overlap)', lite({ id: 'B', stream_seq: 2 }), [a], false],
   ])('overlap: %s', (_name, subject, others, expected) => {
     expect(overlapFinding(subject, [subject, ...others]) !== null).toBe(expected);
+  });
+
+  describe('a credit arriving after the re-issue it makes legitimate', () => {
+    const reissue = lite({ id: 'B', stream_seq: 2 });
+    const credit = lite({ id: 'A-C', credit: 1, credit_reference_id: 'A', stream_seq: 3, total_cost_excl: -6 });
+    const otherSession = lite({ id: 'D', session_key: 'S2', start_ts: 4000, end_ts: 6000, stream_seq: 2 });
+
+    it('takes back the duplicate of the re-issue, naming the credit', () => {
+      expect(duplicateSessionFinding(reissue, [a, reissue])).not.toBeNull();
+      expect(takenBackByCredits([credit], [a, reissue, credit])).toEqual([
+        { key: 'duplicate_session:NL*CPA*B', reason: 'NL*CPA*A was credited by credit CDR A-C: the session is billed once', credit_cdr_id: 'A-C' },
+      ]);
+    });
+
+    it('takes back an overlap with the credited original (re-issued under another session)', () => {
+      expect(overlapFinding(otherSession, [a, otherSession])).not.toBeNull();
+      expect(takenBackByCredits([credit], [a, otherSession, credit]).map((t) => t.key)).toEqual(['overlapping_sessions:NL*CPA*D']);
+    });
+
+    it('takes back nothing while another earlier CDR of the session still stands', () => {
+      const third = lite({ id: 'C', stream_seq: 4 });
+      const keys = takenBackByCredits([credit], [a, reissue, third, credit]).map((t) => t.key);
+      expect(keys).toContain('duplicate_session:NL*CPA*B'); // B is now the first standing CDR
+      expect(keys).not.toContain('duplicate_session:NL*CPA*C'); // C still duplicates B
+    });
+
+    it('leaves a CDR that is no credit alone', () => {
+      expect(takenBackByCredits([reissue], [a, reissue])).toEqual([]);
+    });
   });
 });
 

@@ -394,6 +394,49 @@ export function overlapFinding(subject: CdrLite, sameToken: readonly CdrLite[], 
   });
 }
 
+/** A set-based finding a credit CDR takes back, and why, in words a reviewer reads. */
+export interface TakenBack {
+  key: string;
+  reason: string;
+  /** The credit CDR that took it back. */
+  credit_cdr_id: string;
+}
+
+/**
+ * Set-based findings that credit CDRs take back. A CDR billed again for a session, or overlapping
+ * another session of its token, was flagged because the earlier CDR stood; a credit that arrives
+ * afterwards for that earlier CDR (a re-issue sent before its credit) leaves the session billed
+ * once. Each CDR sharing the credit's session is asked the duplicate rule again, and each sharing
+ * its token the overlap rule, against `near`, which holds every stored CDR of the credit's
+ * session and token (the detector looked both up); a finding the rule no longer makes is taken
+ * back when the rule made it without the credit and makes it no more. CDRs reached only through
+ * the other look-up are not asked: their group may be partial.
+ */
+export function takenBackByCredits(credits: readonly CdrLite[], near: readonly CdrLite[]): TakenBack[] {
+  const out = new Map<string, TakenBack>();
+  for (const credit of credits) {
+    if (credit.credit !== 1 || !credit.credit_reference_id) continue;
+    const original = `${credit.country_code}*${credit.party_id}*${credit.credit_reference_id}`;
+    const reason = `${original} was credited by credit CDR ${credit.id}: the session is billed once`;
+    const before = near.filter((c) => keyOf(c) !== keyOf(credit));
+    // What the rule says of x with this credit, and what it said without it.
+    const changed = (rule: (x: CdrLite, group: readonly CdrLite[]) => Finding | null, x: CdrLite, inGroup: (c: CdrLite) => boolean) =>
+      rule(x, before.filter(inGroup)) !== null && rule(x, near.filter(inGroup)) === null;
+    for (const x of near) {
+      if (x.credit === 1 || keyOf(x) === original) continue;
+      if (x.session_key === credit.session_key && changed(duplicateSessionFinding, x, (c) => c.session_key === x.session_key)) {
+        const key = cdrFindingKey('duplicate_session', x);
+        out.set(key, { key, reason, credit_cdr_id: credit.id });
+      }
+      if (credit.token_uid && tokenKeyOf(x) === tokenKeyOf(credit) && changed(overlapFinding, x, (c) => tokenKeyOf(c) === tokenKeyOf(x))) {
+        const key = cdrFindingKey('overlapping_sessions', x);
+        out.set(key, { key, reason, credit_cdr_id: credit.id });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
 // ---------------------------------------------------------------- party drift
 
 export interface DailyVolume {

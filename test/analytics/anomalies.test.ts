@@ -295,6 +295,53 @@ describe('a drift finding the data no longer supports', () => {
   }, 180_000);
 });
 
+describe('a credit CDR arriving after the re-issue of the session it credits', () => {
+  it('withdraws the duplicate_session finding the re-issue got while the original stood: withdrawn in ClickHouse with the reason, its review item withdrawn, a withdrawal event', async () => {
+    const { deps, clickhouse } = await isolated();
+    const data = generate({ seed: 41, cdrs: 60, todayMs: Date.now(), days: 5, anomalyRate: 0, drift: false, namespace: 'Q' });
+    const [base] = distinctTokenCdrs(data, 1);
+    // Ids of their own: the review queue (Postgres) outlives this run's ClickHouse database.
+    const tag = `QM${randomBytes(3).toString('hex').toUpperCase()}`;
+    const original: Record<string, any> = { ...structuredClone(base), id: `${tag}-A` };
+    const reissue: Record<string, any> = { ...structuredClone(base), id: `${tag}-B` };
+    const negate = (m: Record<string, number> | undefined) => m && Object.fromEntries(Object.entries(m).map(([k, v]) => [k, -v]));
+    const credit: Record<string, any> = { ...structuredClone(base), id: `${tag}-C`, credit: true, credit_reference_id: original.id, total_cost: negate(base.total_cost), total_energy_cost: negate(base.total_energy_cost), total_time_cost: negate(base.total_time_cost), total_fixed_cost: negate(base.total_fixed_cost) };
+    const key = cdrFindingKey('duplicate_session', reissue as { country_code: string; party_id: string; id: string });
+
+    const { events, sub } = listen(deps);
+    const withdrawnSub = deps.bus.nc.subscribe(deps.bus.subjects.events('anomaly_withdrawn'));
+    const withdrawn: AnomalyWithdrawnEvent[] = [];
+    void (async () => {
+      for await (const m of withdrawnSub) withdrawn.push(m.json<AnomalyWithdrawnEvent>());
+    })();
+    const pipelines = await startPipelines(deps, { ingest: { batchSize: 100, maxDelayMs: 50 }, anomalies: { batchSize: 100, maxDelayMs: 50, driftEveryMs: 0 }, only: ['ingest', 'anomalies'] });
+    const stored = async () =>
+      (await (await clickhouse.query({ query: `SELECT toUInt32(withdrawn_at) AS withdrawn_at, withdrawn_reason FROM anomalies FINAL WHERE finding_key = '${key}'`, format: 'JSONEachRow' })).json<{ withdrawn_at: number; withdrawn_reason: string }>());
+    const item = () => deps.db('review_items').where({ finding_key: key }).first();
+    try {
+      // The re-issue comes before the credit: until the credit arrives, the session is billed twice.
+      await publishGenerated(deps, { ...data, cdrs: [original, reissue].map((cdr) => ({ cdr, label: null, publishAt: 0 })) }, 100_000);
+      await until('the re-issue flagged', () => events.find((e) => e.finding_key === key), (e) => e !== undefined);
+      await until('the finding stored', stored, (r) => r.length === 1 && r[0].withdrawn_at === 0);
+      expect((await item()).status).toBe('open');
+
+      await publishGenerated(deps, { ...data, locations: [], tariffs: [], cdrs: [{ cdr: credit, label: null, publishAt: 0 }] }, 100_000);
+      const event = await until('the withdrawal published', () => withdrawn.find((e) => e.finding_key === key), (e) => e !== undefined);
+      expect(event).toMatchObject({ type: 'duplicate_session', cdr_id: reissue.id, reason: `${original.country_code}*${original.party_id}*${original.id} was credited by credit CDR ${credit.id}: the session is billed once`, rejudged: { credit_cdr_id: credit.id } });
+      const [row] = await until('the withdrawal stored', stored, (r) => r.length === 1 && r[0].withdrawn_at > 0);
+      expect(row.withdrawn_reason).toBe(event!.reason);
+      expect((await item()).status).toBe('withdrawn');
+      // Standing findings of the three CDRs: none (the credit is not judged, the original was first).
+      const standing = await (await clickhouse.query({ query: `SELECT finding_key FROM anomalies FINAL WHERE withdrawn_at = toDateTime(0) AND cdr_id LIKE '${tag}-%'`, format: 'JSONEachRow' })).json();
+      expect(standing).toEqual([]);
+    } finally {
+      await sub.unsubscribe();
+      await withdrawnSub.unsubscribe();
+      await pipelines.stop();
+    }
+  }, 120_000);
+});
+
 describe('look-up tables', () => {
   it('answer the per-batch questions from narrow tables, one row per CDR however often it was stored', async () => {
     const { deps, clickhouse } = await isolated();

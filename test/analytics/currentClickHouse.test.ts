@@ -145,7 +145,7 @@ describe('migrations on current ClickHouse', () => {
 });
 
 describe('anomaly detector queries (pipelines/anomalies/queries.ts)', () => {
-  const covered = ['neighbours', 'tariffsByKey', 'locationFacts', 'pricePerKwhStats', 'dailyVolumes', 'storedDriftFindings'];
+  const covered = ['neighbours', 'tariffsByKey', 'locationFacts', 'pricePerKwhStats', 'dailyVolumes', 'storedDriftFindings', 'standingCdrFindings'];
 
   it('every exported query is run below', () => {
     const exported = Object.entries(anomalyQueries).filter(([, v]) => typeof v === 'function').map(([k]) => k);
@@ -195,6 +195,16 @@ describe('anomaly detector queries (pipelines/anomalies/queries.ts)', () => {
     expect(byParty.filter((f) => f.finding_key === key).map((f) => f.withdrawn_reason)).toEqual(['judged again']);
     const [{ n }] = await (await ch.client.query({ query: `SELECT count() AS n FROM anomalies FINAL WHERE finding_key = '${key}' AND withdrawn_at = toDateTime(0)`, format: 'JSONEachRow' })).json<{ n: string }>();
     expect(Number(n), 'FINAL collapses before WHERE filters').toBe(0);
+  });
+
+  it('standingCdrFindings: a per-CDR finding stands until its withdrawal replaces it under FINAL', async () => {
+    const c = cdrs[0];
+    const key = `duplicate_session:${c.country_code}*${c.party_id}*${c.id}-standing`;
+    const row = { finding_key: key, type: 'duplicate_session', severity: 'high', country_code: c.country_code, party_id: c.party_id, cdr_id: c.id, currency: c.currency, amount_at_risk: 6, evidence: '{}', accepted_at: nowS(), detected_at: nowS() - 60 };
+    await ch.client.insert({ table: 'anomalies', format: 'JSONEachRow', values: [row] });
+    expect((await anomalyQueries.standingCdrFindings(ch.client, ['duplicate_session', 'overlapping_sessions'], [key, 'absent'])).map((f) => [f.finding_key, f.detected_at])).toEqual([[key, row.detected_at]]);
+    await ch.client.insert({ table: 'anomalies', format: 'JSONEachRow', values: [{ ...row, withdrawn_at: nowS(), withdrawn_reason: 'credited' }] });
+    expect(await anomalyQueries.standingCdrFindings(ch.client, ['duplicate_session'], [key])).toEqual([]);
   });
 
   it.each(['location_id', 'tariff_id'] as const)('pricePerKwhStats by %s: median and MAD', async (scope) => {
