@@ -8,10 +8,11 @@ import { ensureTracked, formatMoney, isZeroAmount, listAccounts } from '../../bi
 import { statementsTable } from './statements.ts';
 
 export async function monthlySeries(db: any, parties: string[]) {
-  // The 12 latest months with bookings, in the currency with the most CDRs.
+  // The 12 latest months with bookings, in the currency with the most CDRs; months in UTC, not in
+  // the database server's own time zone.
   const rows: { month: string; currency: string; cdrs: string; revenue: string; cost: string }[] = (
     await db.raw(
-      `SELECT to_char(date_trunc('month', end_date_time), 'YYYY-MM') AS month, currency,
+      `SELECT to_char(end_date_time AT TIME ZONE 'UTC', 'YYYY-MM') AS month, currency,
               count(*) AS cdrs,
               COALESCE(sum(amount) FILTER (WHERE cpo = ANY(?::text[])), 0) AS revenue,
               COALESCE(sum(amount) FILTER (WHERE emsp = ANY(?::text[])), 0) AS cost
