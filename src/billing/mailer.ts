@@ -74,8 +74,12 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
       ``,
       `Net position: ${money(s.totals.net, s.currency)}`,
     ];
-    if (account.direction === 'party_pays') {
-      lines.push(`Amount to pay: ${money(account.amount_due, account.currency)}, due ${account.due_date}, reference ${statementId}.`);
+    // What is left to pay when the email goes, which is later than the statement for a contact added since.
+    if (account.direction === 'party_pays' && (account.status === 'paid' || account.status === 'written_off')) {
+      lines.push(`Amount: ${money(account.amount_due, account.currency)}, ${account.status === 'paid' ? 'paid' : 'written off'}: nothing to pay.`);
+    } else if (account.direction === 'party_pays') {
+      if (isZeroAmount(account.paid)) lines.push(`Amount to pay: ${money(account.amount_due, account.currency)}, due ${account.due_date}, reference ${statementId}.`);
+      else lines.push(`Amount ${money(account.amount_due, account.currency)}, received ${money(account.paid, account.currency)}: left to pay ${money(account.balance, account.currency)}, due ${account.due_date}, reference ${statementId}.`);
       lines.push(account.pay_url ? `Pay with PayPal: ${account.pay_url}` : `Pay by bank transfer quoting ${statementId}, or with PayPal once the link appears on the statement in the portal: ${portal}`);
     } else if (account.direction === 'hub_pays') lines.push(`The hub pays you ${money(account.amount_due, account.currency)} through PayPal Payouts.`);
     else lines.push('Nothing to pay this cycle.');

@@ -7,6 +7,7 @@ import type { HubDeps } from '../../src/deps.ts';
 import { createLogger } from '../../src/logger.ts';
 import { addContact, removeContact } from '../../src/billing/contacts.ts';
 import { billingTick } from '../../src/billing/reminders.ts';
+import { getAccount, recordBankTransfer } from '../../src/billing/tracking.ts';
 import { startPayPalStandIn, type PayPalStandIn } from '../../src/clearing/paypal/standIn/server.ts';
 import { clearingConfig } from '../clearing/support.ts';
 import { SmtpSink } from '../../src/sim/smtpSink.ts';
@@ -140,5 +141,28 @@ describe('statement emails', () => {
     const [mail] = statementMails('qp.nolink@emsp.example', cycle.payerStatement);
     expect(mail.text).toContain(`Pay by bank transfer quoting ${cycle.payerStatement}, or with PayPal once the link appears on the statement in the portal:`);
     expect(mail.text).not.toContain('Pay online from the portal');
+  });
+
+  it('tells a contact added after the statement was paid that nothing is left to pay', async () => {
+    const db = deps.db;
+    const cycle = await aBilledCycle(db, { period: aFuturePeriod() });
+    const { amount_due } = await getAccount(db, cycle.payerStatement);
+    await recordBankTransfer(db, { statementId: cycle.payerStatement, amount: amount_due, reference: 'QP-SEPA-PAID', actor: 'settlement' });
+    // A new accounts-payable address, added after the payment, within the statement's mail window.
+    await addContact(db, { party: cycle.emsp, email: 'qp.new.ap@emsp.example', actor: 'test' });
+    await billingTick(deps, { now: new Date(Date.now() + 25 * 3600_000) });
+    const [mail] = statementMails('qp.new.ap@emsp.example', cycle.payerStatement);
+    expect(mail.text).toContain(`Amount: ${amount_due} EUR, paid: nothing to pay.`);
+    expect(mail.text).not.toContain('Amount to pay');
+    expect(mail.text).not.toContain('Pay by bank transfer');
+
+    // Part paid: what is left.
+    const partly = await aBilledCycle(db, { period: aFuturePeriod() });
+    await recordBankTransfer(db, { statementId: partly.payerStatement, amount: '10.00', reference: 'QP-SEPA-PART', actor: 'settlement' });
+    await addContact(db, { party: partly.emsp, email: 'qp.new.ap@emsp.example', actor: 'test' });
+    await billingTick(deps, { now: new Date(Date.now() + 25 * 3600_000) });
+    const left = await getAccount(db, partly.payerStatement);
+    const [partial] = statementMails('qp.new.ap@emsp.example', partly.payerStatement);
+    expect(partial.text).toContain(`Amount ${left.amount_due} EUR, received 10.00 EUR: left to pay ${left.balance} EUR, due ${left.due_date}, reference ${partly.payerStatement}.`);
   });
 });
