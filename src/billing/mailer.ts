@@ -166,7 +166,7 @@ export async function deliverPending(deps: HubDeps, options: DeliverOptions = {}
   await db('billing_messages')
     .where({ status: 'sending' })
     .where('sending_at', '<', new Date(now.getTime() - 10 * 60_000))
-    .update({ status: 'failed', last_error: 'interrupted while sending: outcome unknown; check with the recipient before sending again' });
+    .update({ status: 'failed', last_error: 'interrupted while sending: outcome unknown; check with the recipient before sending again', payload: db.raw("CASE WHEN kind = 'login_link' THEN '{}'::jsonb ELSE payload END") });
   if (!deps.config.SMTP_URL && !options.transport) return report;
   const transport = options.transport ?? createTransport(deps.config.SMTP_URL as string);
   const maxAttempts = options.maxAttempts ?? 8;
@@ -193,6 +193,13 @@ export async function deliverPending(deps: HubDeps, options: DeliverOptions = {}
   return report;
 }
 
+/**
+ * A sign-in link is a credential (the login token table keeps only its hash): once the email is
+ * sent or given up, its URL leaves the outbox, so the outbox holds no usable link for longer than
+ * it waits to be sent.
+ */
+const forgetLink = (row: Record<string, any>) => (row.kind === 'login_link' ? { payload: JSON.stringify({}) } : {});
+
 async function deliverOne(deps: HubDeps, transport: Transporter, row: Record<string, any>, o: { now: Date; maxAttempts: number; delay: number }, report: DeliverReport) {
   const { db } = deps;
   let rendered: Rendered;
@@ -200,7 +207,7 @@ async function deliverOne(deps: HubDeps, transport: Transporter, row: Record<str
     rendered = await render(deps, row, o.now);
   } catch (err) {
     deps.log.error({ err, messageId: row.id }, 'billing email could not be rendered');
-    await db('billing_messages').where({ id: row.id }).update({ status: 'failed', last_error: `rendering failed: ${(err as Error).message}`.slice(0, 500) });
+    await db('billing_messages').where({ id: row.id }).update({ status: 'failed', last_error: `rendering failed: ${(err as Error).message}`.slice(0, 500), ...forgetLink(row) });
     report.failed += 1;
     return;
   }
@@ -223,7 +230,7 @@ async function deliverOne(deps: HubDeps, transport: Transporter, row: Record<str
     });
     await db('billing_messages')
       .where({ id: row.id })
-      .update({ status: 'sent', sent_at: db.fn.now(), smtp_message_id: info.messageId, smtp_response: String(info.response ?? '').slice(0, 500), attachments: rendered.attachments.map((a) => a.filename), last_error: null });
+      .update({ status: 'sent', sent_at: db.fn.now(), smtp_message_id: info.messageId, smtp_response: String(info.response ?? '').slice(0, 500), attachments: rendered.attachments.map((a) => a.filename), last_error: null, ...forgetLink(row) });
     report.sent += 1;
   } catch (err) {
     const message = `${(err as { responseCode?: number }).responseCode ?? (err as { code?: string }).code ?? ''} ${(err as Error).message}`.trim().slice(0, 500);
@@ -232,7 +239,7 @@ async function deliverOne(deps: HubDeps, transport: Transporter, row: Record<str
       await db('billing_messages').where({ id: row.id }).update({ status: 'pending', next_attempt_at: new Date(o.now.getTime() + wait), last_error: message });
       report.retrying += 1;
     } else {
-      await db('billing_messages').where({ id: row.id }).update({ status: 'failed', last_error: message });
+      await db('billing_messages').where({ id: row.id }).update({ status: 'failed', last_error: message, ...forgetLink(row) });
       report.failed += 1;
     }
     deps.log.warn({ messageId: row.id, kind: row.kind, attempts: row.attempts, error: message }, 'billing email not delivered');
