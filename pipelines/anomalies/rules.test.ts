@@ -125,6 +125,13 @@ describe('per-CDR rules', () => {
       expect(checkPrice(switched as any, hubTariff, null, 'T1')).toMatchObject({ kind: 'unpriceable', reason: expect.stringContaining('T1, T2') });
       expect(types(switched, { held: hubTariff })).toEqual([]);
     });
+
+    it('free under both tariffs and billed 0: priced (0) and not flagged, as before', () => {
+      const free = (t: Tariff): Tariff => ({ ...t, elements: [{ price_components: [{ type: 'ENERGY', price: 0, vat: 21, step_size: 1 }] }] });
+      const cdr = { ...switched, tariffs: [free(tariff), free(t2)], total_cost: { excl_vat: 0, incl_vat: 0 } };
+      expect(checkPrice(cdr as any, held(free(tariff)), null, 'T1')).toMatchObject({ kind: 'matches', expected: '0' });
+      expect(types(cdr, { held: held(free(tariff)) })).toEqual([]);
+    });
   });
 
   it('gives evidence a reviewer can act on', () => {

@@ -123,10 +123,6 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
   if (candidates.length === 0) return { kind: 'unpriceable', reason: 'tariff unknown to the hub and not in the CDR' };
   const billedRaw = cdr.total_cost?.excl_vat;
   if (billedRaw === undefined || billedRaw === null) return { kind: 'unpriceable', reason: 'CDR has no total_cost' };
-  // The calculator prices a whole session with one tariff; a session whose periods name several
-  // (OCPI lets the tariff change mid-session) would be priced wrongly and flagged for it.
-  const periodTariffs = tariffIdsOfPeriods(cdr);
-  if (periodTariffs.length > 1) return { kind: 'unpriceable', reason: `charging periods are priced with several tariffs (${periodTariffs.join(', ')}), the recomputation prices a session with one` };
   let expected: string;
   let usedTariff: string;
   try {
@@ -140,6 +136,10 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
   const billed = new Decimal(String(billedRaw));
   const difference = billed.minus(expected);
   if (difference.abs().greaterThan(settings.priceTolerance)) {
+    // The calculator prices a whole session with one tariff: a session whose periods name several
+    // (OCPI lets the tariff change mid-session) differs from that price without being wrong.
+    const periodTariffs = tariffIdsOfPeriods(cdr);
+    if (periodTariffs.length > 1) return { kind: 'unpriceable', reason: `charging periods are priced with several tariffs (${periodTariffs.join(', ')}), the recomputation prices a session with one` };
     return { kind: 'mismatch', expected: new Decimal(expected).toFixed(4), billed: billed.toFixed(4), difference: difference.toFixed(4), tariffId: usedTariff, source };
   }
   return { kind: 'matches', expected, tariffId: usedTariff, source };
