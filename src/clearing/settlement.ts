@@ -9,14 +9,17 @@
 // Refunds netted in the cycle (disputes won after payment) that PayPal has not taken yet are
 // issued first: the cycle's payout to the eMSP already leaves them out. A statement the payer paid
 // by bank transfer (recorded with `hub statements pay`) is never collected through PayPal as well.
+// A cycle in a currency PayPal does not take is settled by bank transfers only (bankSettlement.ts).
 import type { Db } from '../store/db.ts';
 import { HUB, postEntries, linesOf, reversedLines } from './ledger.ts';
 import { atLeast, type Cycle } from './cycles.ts';
 import { conflict } from './errors.ts';
-import { formatUnits, paypalValue, unitsFromPaypal } from './money.ts';
+import { formatUnits, minorExponent, paypalValue, unitsFromPaypal } from './money.ts';
 import { statementId } from './statements.ts';
 import { issueRefunds } from './refunds.ts';
 import type { PayPalGateway } from './paypal/client.ts';
+import { paypalSupports } from './paypal/currencies.ts';
+import { bankTransfers, settleByBankTransfer, type OutsidePayPal } from './bankSettlement.ts';
 
 export interface SettleReport {
   cycle: string;
@@ -31,6 +34,8 @@ export interface SettleReport {
   /** Outstanding refunds booked in this cycle that this run got PayPal to complete. */
   refunds_completed: number;
   missing_payee: string[];
+  /** Set when PayPal does not take the cycle's currency: each statement's bank transfer, awaited or recorded. */
+  outside_paypal?: OutsidePayPal;
   errors: string[];
 }
 
@@ -57,8 +62,9 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
   const refunds = await issueRefunds(db, paypal, { bookedIn: cycleId });
   report.refunds_completed = refunds.refunds.filter((r) => r.state === 'completed').length;
   report.errors.push(...refunds.errors);
-  if (cycle.state === 'settled') return report;
   const currency = cycle.currency.trim();
+  if (!paypalSupports(currency)) return { ...report, ...(await settleByBankTransfer(db, { id: cycleId, period: cycle.period, currency, state: cycle.state })) };
+  if (cycle.state === 'settled') return report;
   const label = { period: cycle.period as string, currency };
 
   // 1. Payment rows for every position without a live payment (failed payouts get the next round).
@@ -111,7 +117,7 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
       // must not create or capture it, even if the payer approves it later.
       const bank = await bankTransfers(db, p.statement_id);
       if (bank > 0n) {
-        const message = bank >= BigInt(p.amount) ? 'paid by bank transfer; the PayPal order is not captured' : `partly paid by bank transfer (${formatUnits(bank)} of ${formatUnits(BigInt(p.amount))} ${currency}); the PayPal order is not captured: record the rest by bank transfer`;
+        const message = bank >= BigInt(p.amount) ? 'paid by bank transfer; the PayPal order is not captured' : `partly paid by bank transfer (${formatUnits(bank, minorExponent(currency))} of ${formatUnits(BigInt(p.amount), minorExponent(currency))} ${currency}); the PayPal order is not captured: record the rest by bank transfer`;
         await db('clearing_payments').where({ id: p.id }).update({ error: JSON.stringify({ message }), updated_at: db.fn.now() });
         if (bank < BigInt(p.amount)) report.errors.push(`${p.party} order: statement ${p.statement_id} ${message}`);
         tick(`collect ${p.party}`);
@@ -206,12 +212,6 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
   if (unsettled === 0) await db('clearing_cycles').where({ id: cycleId }).whereIn('state', ['netted', 'settling']).update({ state: 'settled', settled_at: db.fn.now() });
   report.state = (await db('clearing_cycles').where({ id: cycleId }).first('state')).state;
   return report;
-}
-
-/** Σ bank transfers the settlement team recorded for a statement (`hub statements pay`). */
-async function bankTransfers(db: Db, statement: string): Promise<bigint> {
-  const row = await db('billing_payments').where({ statement_id: statement, method: 'bank_transfer' }).sum({ s: 'amount' }).first();
-  return BigInt(row?.s ?? 0);
 }
 
 export async function paymentsOf(db: Db, cycleId: string) {

@@ -56,10 +56,10 @@ export async function statementPdf(db: Executor, id: string): Promise<Buffer> {
   doc.moveDown(1).font('Helvetica-Bold').fontSize(12).text('Payment', left);
   doc.font('Helvetica').fontSize(10);
   if (s.settlement.direction === 'party_pays') {
-    doc.text(`Please pay ${money(s.settlement.amount)} by ${s.due_date}, quoting ${s.statement_id}.`);
+    doc.text(`Please pay ${money(s.settlement.amount)} ${s.settlement.method === 'bank_transfer' ? 'by bank transfer (PayPal does not take this currency) ' : ''}by ${s.due_date}, quoting ${s.statement_id}.`);
     if (s.settlement.approval_url) doc.fillColor('#1a4fa0').text(`Pay with PayPal: ${s.settlement.approval_url}`, { link: s.settlement.approval_url, underline: true }).fillColor('#000');
   } else if (s.settlement.direction === 'hub_pays') {
-    doc.text(`The hub pays you ${money(s.settlement.amount)} through PayPal Payouts, reference ${s.statement_id}.`);
+    doc.text(`The hub pays you ${money(s.settlement.amount)} ${s.settlement.method === 'bank_transfer' ? 'by bank transfer' : 'through PayPal Payouts'}, reference ${s.statement_id}.`);
   } else doc.text('Nothing to pay this cycle.');
 
   table(doc, 'Per counterparty', ['Counterparty', 'Role', 'CDRs', 'kWh', 'Excl. VAT', 'VAT', 'Amount', 'Hub fee', 'Net'], [110, 40, 40, 55, 55, 45, 55, 45, 54], s.counterparties.map((l) => [`${l.counterparty_name ?? ''} ${l.counterparty}`.trim(), l.role, String(l.cdr_count), l.energy_kwh, l.amount_excl_vat, l.vat, l.amount, l.hub_fee, l.net]));

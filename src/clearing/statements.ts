@@ -9,6 +9,7 @@ import { formatUnits, toUnits } from './money.ts';
 import { atLeast, withCycleLocks, type Cycle } from './cycles.ts';
 import { parsePartyRef } from './parties.ts';
 import { listRefunds } from './refunds.ts';
+import { paypalSupports } from './paypal/currencies.ts';
 
 export interface CounterpartyLine {
   counterparty: string;
@@ -53,8 +54,11 @@ export interface StatementContent {
    * credit among the counterparty lines. Absent on statements issued before refunds existed.
    */
   refunds?: StatementRefund[];
-  /** What happens next: the hub pays the party, the party pays the hub, or nothing. */
-  settlement: { direction: 'hub_pays' | 'party_pays' | 'none'; amount: string; approval_url?: string | null };
+  /**
+   * What happens next: the hub pays the party, the party pays the hub, or nothing; through PayPal, or
+   * by bank transfer where PayPal does not take the currency (`method`, absent on older statements).
+   */
+  settlement: { direction: 'hub_pays' | 'party_pays' | 'none'; amount: string; method?: SettlementMethod; approval_url?: string | null };
   hub: { name: string; party: string };
 }
 
@@ -68,6 +72,10 @@ export interface StatementRefund {
   capture_id: string;
   paid_with_statement: string;
 }
+
+export type SettlementMethod = 'paypal' | 'bank_transfer';
+
+export const settlementMethod = (currency: string): SettlementMethod => (paypalSupports(currency) ? 'paypal' : 'bank_transfer');
 
 export const statementId = (cycle: Pick<Cycle, 'period' | 'currency'>, party: string) => `ST-${cycle.period}-${cycle.currency}-${party}`;
 
@@ -169,7 +177,7 @@ export async function generateStatements(db: Db, ids: string[], hub: { name: str
             carry_out: formatUnits(BigInt(pos.carry_out)),
           },
           refunds: refunds.get(party) ?? [],
-          settlement: { direction: settle > 0n ? 'hub_pays' : settle < 0n ? 'party_pays' : 'none', amount: formatUnits(settle < 0n ? -settle : settle) },
+          settlement: { direction: settle > 0n ? 'hub_pays' : settle < 0n ? 'party_pays' : 'none', amount: formatUnits(settle < 0n ? -settle : settle), method: settlementMethod(cycle.currency) },
           hub,
         };
         return { id, cycle_id: cycle.id, party, currency: cycle.currency, issued_at: issuedAt, due_date: content.due_date, content: JSON.stringify(content) };
@@ -196,7 +204,7 @@ export async function getStatement(db: Executor, id: string): Promise<StatementC
   const row = await db('clearing_statements').where({ id }).first('content', 'approval_url');
   if (!row) throw notFound(`statement ${id}`);
   const content = row.content as StatementContent;
-  return { ...content, approval_url: row.approval_url, settlement: { ...content.settlement, approval_url: row.approval_url } };
+  return { ...content, approval_url: row.approval_url, settlement: { ...content.settlement, method: content.settlement.method ?? settlementMethod(content.currency), approval_url: row.approval_url } };
 }
 
 export async function listStatements(db: Executor, filter: { cycle?: string; party?: string }) {

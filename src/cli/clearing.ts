@@ -1,6 +1,8 @@
 // hub clearing open|close|net|statements|settle|status|reconcile|refunds
 import type { HubDeps } from '../deps.ts';
-import { closeCycles, getCycle, listCycles, openCycles, presentCycle, selectCycles } from '../clearing/cycles.ts';
+import { atLeast, closeCycles, getCycle, listCycles, openCycles, presentCycle, selectCycles } from '../clearing/cycles.ts';
+import { bankSettlements, outsidePayPalReason } from '../clearing/bankSettlement.ts';
+import { paypalSupports } from '../clearing/paypal/currencies.ts';
 import { netCycles } from '../clearing/cycleNetter.ts';
 import { generateStatements, listStatements } from '../clearing/statements.ts';
 import type { StatementFormat } from '../clearing/statementFiles.ts';
@@ -83,6 +85,7 @@ export async function runStatus(args: string[]): Promise<number> {
     const out = [];
     for (const c of cycles) {
       const entry: Record<string, unknown> = presentCycle(c);
+      if (!paypalSupports(c.currency) && atLeast(c.state, 'netted')) entry.outside_paypal = { currency: c.currency, reason: outsidePayPalReason(c.currency), statements: await bankSettlements(deps.db, c) };
       if (values.payments) {
         entry.payments = await paymentsOf(deps.db, c.id);
         entry.refunds = await listRefunds(deps.db, { cycle: c.id });

@@ -1,6 +1,7 @@
 // hub statements list [--party CC-PID] [--status S] [--cycle ID] [--json]
 //                show ID [--json]
-//                pay ID --amount X --reference REF [--date YYYY-MM-DD]   (a bank transfer received)
+//                pay ID --amount X --reference REF [--date YYYY-MM-DD]   (a bank transfer received, or made
+//                    by the hub where PayPal does not take the currency)
 //                write-off ID --note TEXT
 //                contacts [list [--party P] | add --party P --email E [--name N] | remove --party P --id N]
 //                terms --agreement ID [--reminders 3,10,20] [--escalate DAYS] [--late-fee AMOUNT] [--late-fee-percent P]
@@ -9,6 +10,7 @@ import type { HubDeps } from '../deps.ts';
 import { accountHistory, ensureTracked, getAccount, listAccounts, presentTerms, recordBankTransfer, setTerms, termsFor, writeOff, normaliseParty, isZeroAmount, type StatementAccount } from '../billing/tracking.ts';
 import { addContact, listContacts, removeContact } from '../billing/contacts.ts';
 import { billingTick } from '../billing/reminders.ts';
+import { recordBankPayout } from '../clearing/bankPayouts.ts';
 import { CliUsageError, parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
@@ -77,7 +79,10 @@ export async function runWith(deps: HubDeps, args: string[], io: Io = process): 
       if (!id) throw new CliUsageError('usage: hub statements pay ID --amount X --reference REF [--date YYYY-MM-DD]');
       const receivedAt = values.date ? new Date(`${values.date}T12:00:00Z`) : undefined;
       if (receivedAt && Number.isNaN(receivedAt.getTime())) throw new CliUsageError('--date must be YYYY-MM-DD');
-      const result = await recordBankTransfer(deps.db, { statementId: id, amount: requireOption(values.amount, 'amount'), reference: requireOption(values.reference, 'reference'), receivedAt, note: values.note, actor: 'cli' });
+      const transfer = { statementId: id, amount: requireOption(values.amount, 'amount'), reference: requireOption(values.reference, 'reference'), receivedAt, note: values.note, actor: 'cli' };
+      // The hub's own bank transfer to a receiver, where PayPal does not take the currency.
+      const hubPays = (await getAccount(deps.db, id)).direction === 'hub_pays';
+      const result = hubPays ? await recordBankPayout(deps.db, transfer) : await recordBankTransfer(deps.db, transfer);
       io.stdout.write(`${result.duplicate ? 'already recorded' : 'recorded'}: ${result.account.statement_id} balance ${result.account.balance} ${result.account.currency}, ${result.account.status}\n`);
       return 0;
     }

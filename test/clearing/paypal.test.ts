@@ -37,6 +37,12 @@ describe('PayPal client against the stand-in', () => {
     await expect(paypal.createOrder({ requestId: 'r-inv-1', amount: { currency: 'EUR', value: '2.00' }, invoiceId: 'ST-dup2', customId: 'c', referenceId: 'x', description: 'd' })).rejects.toMatchObject({ issue: 'DUPLICATE_REQUEST_ID' });
   });
 
+  it('is refused a currency PayPal does not take, in orders and payouts (CURRENCY_NOT_SUPPORTED)', async () => {
+    await expect(paypal.createOrder({ requestId: 'r-kwd', amount: { currency: 'KWD', value: '1.00' }, invoiceId: 'ST-kwd', customId: 'c', referenceId: 'x', description: 'd' })).rejects.toMatchObject({ status: 422, issue: 'CURRENCY_NOT_SUPPORTED' });
+    await expect(paypal.createPayout({ senderBatchId: 'cycle-krw-r0', subject: 'Clearing', items: [{ senderItemId: 'k1', receiver: 'good@example.com', recipientType: 'EMAIL', amount: { currency: 'KRW', value: '100' }, note: 'n' }] })).rejects.toMatchObject({ status: 422, issue: 'CURRENCY_NOT_SUPPORTED' });
+    expect([...standIn.orders.values()].filter((o) => o.purchase_units[0].invoice_id === 'ST-kwd')).toEqual([]);
+  });
+
   it('retries 5xx, 429 and timeouts with the same ids', async () => {
     standIn.inject({ match: /POST \/v2\/checkout\/orders$/, kind: 503 });
     standIn.inject({ match: /POST \/v2\/checkout\/orders$/, kind: 429 });

@@ -15,8 +15,8 @@ import { startPayPalStandIn, type PayPalStandIn } from '../../src/clearing/paypa
 import { aPaidCycle, type PaidCycle } from '../clearing/support.ts';
 import { Browserish, aUser, startPortalHub } from './support.ts';
 
-// A currency and months of their own: no other test file clears RON.
-const CURRENCY = 'RON';
+// A currency and months of their own: no other test file clears HKD (PayPal takes it; it does not take RON).
+const CURRENCY = 'HKD';
 const REFUND_POST = /POST \/v2\/payments\/captures\/[^/]+\/refund$/;
 
 let hub: TestHub;

@@ -1,10 +1,12 @@
 // A local PayPal stand-in for tests and the demo: OAuth token, Orders v2 (create/get/capture),
 // Payments (refund create/get), Payouts v1 (create/get/item) and Transaction Search. Strict about request
 // shapes (PayPal-style error bodies), enforces PayPal-Request-Id idempotency and sender_batch_id
-// uniqueness, and injects failures (5xx, 429, timeouts) on request.
+// uniqueness, refuses the currencies PayPal does not take (CURRENCY_NOT_SUPPORTED, 422), and
+// injects failures (5xx, 429, timeouts) on request.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { toUnits } from '../../money.ts';
+import { paypalSupports } from '../currencies.ts';
 
 export interface Fault {
   /** Method and path pattern, e.g. "POST /v1/payments/payouts". */
@@ -212,6 +214,7 @@ export class PayPalStandIn {
   private checkAmount(amount: Json | undefined, field: string, currencyKey: 'currency_code' | 'currency'): void {
     if (!amount || typeof amount !== 'object') throw validation([{ field, issue: 'MISSING_REQUIRED_PARAMETER', description: 'A required field / parameter is missing.' }]);
     if (typeof amount[currencyKey] !== 'string' || !CURRENCY.test(amount[currencyKey])) throw validation([{ field: `${field}/${currencyKey}`, issue: 'INVALID_PARAMETER_VALUE', description: 'The value of a field is invalid.' }]);
+    if (!paypalSupports(amount[currencyKey])) throw validation([{ field: `${field}/${currencyKey}`, issue: 'CURRENCY_NOT_SUPPORTED', description: 'Currency code is not currently supported. Please refer https://developer.paypal.com/reference/currency-codes/ for list of supported currency codes.' }], 422, 'UNPROCESSABLE_ENTITY');
     if (typeof amount.value !== 'string' || !AMOUNT.test(amount.value)) throw validation([{ field: `${field}/value`, issue: 'INVALID_PARAMETER_SYNTAX', description: 'The value of a field does not conform to the expected format.' }]);
     const decimals = amount.value.split('.')[1]?.length ?? 0;
     const allowed = ['JPY', 'HUF', 'TWD'].includes(amount[currencyKey]) ? 0 : 2;
