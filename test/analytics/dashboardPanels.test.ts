@@ -178,3 +178,16 @@ describe('Billing anomalies panels', () => {
     expect(panels.some((x) => /schema/i.test(x.title))).toBe(false);
   });
 });
+
+describe('every dashboard names a party as its Party filter does', () => {
+  // The filters list parties as COUNTRY*PARTY; a panel naming them otherwise (NL-MSA) shows a
+  // party an analyst cannot find in the filter, and two spellings of one party across panels.
+  const files = ['hub-traffic.json', 'billing-anomalies.json', 'revenue-utilisation.json', 'clearing.json'];
+  it.each(files)('%s joins country code and party id with *', (file) => {
+    const d = load(file);
+    const sql = [...panelsOf(d).map(sqlOf), ...(d.templating?.list ?? []).map((v: any) => String(v.query ?? ''))].join('\n');
+    const separators = [...sql.matchAll(/concat\(\s*\w*country_code\s*,\s*'([^']*)'\s*,\s*\w*party_id\s*\)|country_code \|\| '([^']*)' \|\| \w*\.?party_id/g)].map((m) => m[1] ?? m[2]);
+    expect(separators.length).toBeGreaterThan(0);
+    expect(separators.filter((s) => s !== '*')).toEqual([]);
+  });
+});
