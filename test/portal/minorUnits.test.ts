@@ -40,6 +40,7 @@ describe('amounts in the currency’s minor unit', () => {
     expect(page.text).toContain(`<dt>Amount due</dt><dd>${due} KWD</dd>`);
     expect(page.text).toContain(`<strong>${due} KWD</strong>`);
     expect(page.text).not.toContain('<dt>Late fee</dt>');
+    expect(page.text).toContain(`<dt>Net position</dt><dd>-${due} KWD</dd>`);
     const list = await partner.request('/portal/statements');
     expect(list.text).toContain(`<td class="num">${due} KWD</td>`);
 
@@ -71,6 +72,8 @@ describe('amounts in the currency’s minor unit', () => {
     expect(page.text).not.toContain('Refunds on their way');
     const payment = page.text.slice(page.text.indexOf('id="pay-h"'), page.text.indexOf('id="dl-h"'));
     expect(payment).not.toMatch(/\d\.00 JPY/);
+    // The statement's own figures (kept to 4 decimals) read as yen too.
+    expect(page.text).toContain(`<dt>Net position</dt><dd>-${due} JPY</dd>`);
     const home = await partner.request('/portal');
     expect(home.text).toContain(`${due} JPY, due`);
   });

@@ -3,7 +3,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { html, seg } from '../html.ts';
-import { utcMinute } from '../format.ts';
+import { statementAmount, utcMinute } from '../format.ts';
 import { assertParty, audit, missing, redirect, render, requireAdmin, requireUser, scopeOf, state } from '../context.ts';
 import { accountHistory, ensureTracked, getAccount, listAccounts, isZeroAmount, recordBankTransfer, writeOff, type StatementAccount } from '../../billing/tracking.ts';
 import { getStatement, statementCsv } from '../../clearing/statements.ts';
@@ -70,6 +70,7 @@ ${statementsTable(accounts, user.isAdmin || user.parties.length > 1)}`,
     const a = await accountFor(ctx, ctx.params.id);
     const [content, history] = await Promise.all([getStatement(s.deps.db, a.statement_id), accountHistory(s.deps.db, a.statement_id)]);
     const id = seg(a.statement_id);
+    const money = (value: string) => statementAmount(value, a.currency);
     render(
       ctx,
       `Statement ${a.statement_id}`,
@@ -81,11 +82,11 @@ ${payment(a)}
 </section>
 <section class="card" aria-labelledby="dl-h"><h2 id="dl-h">Documents</h2>
 <p><a class="button" href="/portal/statements/${id}/pdf" download>Download PDF</a> <a class="button secondary" href="/portal/statements/${id}/csv" download>Download CSV</a></p>
-<dl class="facts"><dt>Net position</dt><dd>${content.totals.net} ${a.currency}</dd><dt>Hub fees</dt><dd>${content.totals.hub_fees} ${a.currency}</dd><dt>Carried forward</dt><dd>${content.totals.carry_out} ${a.currency}</dd></dl>
+<dl class="facts"><dt>Net position</dt><dd>${money(content.totals.net)} ${a.currency}</dd><dt>Hub fees</dt><dd>${money(content.totals.hub_fees)} ${a.currency}</dd><dt>Carried forward</dt><dd>${money(content.totals.carry_out)} ${a.currency}</dd></dl>
 </section></div>
 <h2>Per counterparty</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">Counterparty</th><th scope="col">Role</th><th scope="col" class="num">CDRs</th><th scope="col" class="num hide-sm">kWh</th><th scope="col" class="num">Amount</th><th scope="col" class="num">Hub fee</th><th scope="col" class="num">Net</th></tr></thead>
-<tbody>${content.counterparties.map((l) => html`<tr><td>${l.counterparty_name ?? ''} ${l.counterparty}</td><td>${l.role}</td><td class="num">${l.cdr_count}</td><td class="num hide-sm">${l.energy_kwh}</td><td class="num">${l.amount}</td><td class="num">${l.hub_fee}</td><td class="num">${l.net}</td></tr>`)}</tbody></table></div>
+<tbody>${content.counterparties.map((l) => html`<tr><td>${l.counterparty_name ?? ''} ${l.counterparty}</td><td>${l.role}</td><td class="num">${l.cdr_count}</td><td class="num hide-sm">${l.energy_kwh}</td><td class="num">${money(l.amount)}</td><td class="num">${money(l.hub_fee)}</td><td class="num">${money(l.net)}</td></tr>`)}</tbody></table></div>
 <h2>Payments received</h2>
 ${history.payments.length ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Received</th><th scope="col">How</th><th scope="col">Reference</th><th scope="col" class="num">Amount</th></tr></thead><tbody>${history.payments.map((p) => html`<tr><td>${p.received_at.slice(0, 10)}</td><td>${p.method.replace('_', ' ')}</td><td>${p.reference}</td><td class="num">${p.amount} ${a.currency}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">None yet.</p>`}
 ${history.refunds.length ? html`<h2>Refunds</h2>
