@@ -3,7 +3,8 @@
 // finding key: ClickHouse collapses on it, Postgres ignores a key it has, NATS dedupes the publish
 // on Nats-Msg-Id; a finding re-detected later is not queued or published again.
 //
-// A finding the data no longer supports (party drift judged again after late CDRs, ./drift.ts) is
+// A finding the data no longer supports (party drift judged again after late CDRs, ./drift.ts; a
+// duplicate or overlap whose earlier CDR a later credit CDR cancelled, ./index.ts) is
 // withdrawn, never deleted: <p>.events.anomaly_withdrawn, its review item `withdrawn` with the reason
 // if still open (src/clearing/reviewItemWithdrawals.ts), and in ClickHouse a copy of the finding with
 // withdrawn_at and withdrawn_reason that replaces it under FINAL (same detected_at, so the same
