@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { html, seg } from '../html.ts';
 import { utcMinute, utcSecond } from '../format.ts';
+import { checkPrice, type PriceCheck } from '../priceCheck.ts';
 import { assertParty, audit, missing, redirect, render, requireAdmin, requireUser, scopeOf, state } from '../context.ts';
 import { badge } from './statements.ts';
 import { describeCdr } from '../../hub/describeCdr.ts';
@@ -56,6 +57,13 @@ function totalCell(data: Record<string, any> | null) {
   if (cost.incl_vat != null) return `${cost.incl_vat} ${data?.currency ?? ''}`;
   if (cost.excl_vat != null) return html`${cost.excl_vat} ${data?.currency ?? ''} <span class="muted">excl. VAT</span>`;
   return '';
+}
+
+/** Says whether the breakdown below adds up to the charge, before the reader takes it for its explanation. */
+function priceVerdict(check: PriceCheck | undefined, currency: unknown) {
+  if (!check) return '';
+  if (check.agrees) return html`<p>The hub's computation below agrees with what the CDR charges (${check.charged.excl_vat} ${currency} excl. VAT).</p>`;
+  return html`<p class="flash error" role="note">The hub's computation below does not add up to what the CDR charges: the hub computes ${check.computed.excl_vat} excl. VAT / ${check.computed.incl_vat} incl. VAT from the tariff as it knows it now, the CDR charges ${check.charged.excl_vat} excl. VAT / ${check.charged.incl_vat ?? '-'} incl. VAT (${check.difference.replace(/^-/, '')} ${currency} ${check.difference.startsWith('-') ? 'less' : 'more'} excl. VAT).</p>`;
 }
 
 /** CDRs per page of the CDR list, disputes per page of the dispute list. */
@@ -119,7 +127,8 @@ export function cdrRoutes(router: Router) {
     const deadline = booking && booking.dispute_window_days != null ? new Date(new Date(booking.end_date_time).getTime() + booking.dispute_window_days * 86_400_000) : null;
     const mine = booking ? [booking.emsp, booking.cpo].filter((p: string | null) => p && (user.isAdmin || user.parties.includes(p))) : [];
     const canDispute = booking && ['booked', 'disputed'].includes(booking.status) && !disputes.some((x: any) => x.status === 'open') && mine.length > 0;
-    const price = d.hub_price as { explanation: string } | { error: string } | null;
+    const price = d.hub_price as { explanation: string; result: { total_cost?: { excl_vat: number; incl_vat: number } } } | { error: string } | null;
+    const check = price && 'explanation' in price ? checkPrice(price.result?.total_cost, data.total_cost, data.credit === true) : undefined;
     render(
       ctx,
       `CDR ${id}`,
@@ -130,7 +139,7 @@ export function cdrRoutes(router: Router) {
 <dt>Clearing</dt><dd>${booking ? html`${badge(booking.status)} in ${booking.period ?? '-'} (${booking.cycle_state ?? '-'})` : html`<span class="muted">not booked</span>`}</dd></dl></section>
 <section class="card" aria-labelledby="find-h"><h2 id="find-h">Validation findings</h2>${findings.length ? html`<ul>${findings.map((f) => html`<li>${badge(f.severity ?? 'info')} <strong>${f.rule ?? ''}</strong> ${f.message ?? ''}${f.path ? html` <span class="muted">(${f.path})</span>` : ''}</li>`)}</ul>` : html`<p class="muted">No findings: the CDR passed every check.</p>`}</section></div>
 <h2>Why was I charged this?</h2>
-${price === null ? html`<p class="muted">No tariff is known for this CDR, so the hub cannot recompute its price.</p>` : 'error' in price ? html`<p>The hub could not recompute the price: ${price.error}</p>` : html`<pre class="explain" tabindex="0" aria-label="Price breakdown">${price.explanation}</pre>`}
+${price === null ? html`<p class="muted">No tariff is known for this CDR, so the hub cannot recompute its price.</p>` : 'error' in price ? html`<p>The hub could not recompute the price: ${price.error}</p>` : html`${priceVerdict(check, data.currency)}<pre class="explain" tabindex="0" aria-label="Price breakdown">${price.explanation}</pre>`}
 <h2>Disputes</h2>
 ${disputes.length ? html`<ul>${disputes.map((x: any) => html`<li><a href="/portal/disputes/${seg(x.id)}">${new Date(x.opened_at).toISOString().slice(0, 10)}: ${x.reason}</a> ${badge(x.status)}</li>`)}</ul>` : html`<p class="muted">No disputes on this CDR.</p>`}
 ${canDispute
