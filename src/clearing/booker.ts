@@ -1,8 +1,9 @@
 // The clearing booker: a durable consumer of every CDR on the OCPI stream. Messages are gathered
 // into micro-batches (up to BATCH messages or BATCH_WAIT_MS), booked in one transaction, and each
 // message is acked only after that transaction committed. Redeliveries book nothing twice
-// (bookings are keyed by the CDR's identity). A message that is not a usable CDR is terminated
-// and logged; a failed batch is retried message by message, so one bad CDR cannot stall others.
+// (bookings are keyed by the CDR's identity). A message that is not a usable CDR (or that the
+// database refuses as data) is terminated and logged, never retried: it would fail the same way
+// forever. A failed batch is retried message by message, so one bad CDR cannot stall others.
 import type { JsMsg } from '@nats-io/jetstream';
 import type { HubDeps } from '../deps.ts';
 import type { OcpiPushMessage } from '../bus/messages.ts';
@@ -15,6 +16,9 @@ const PARALLEL = 3;
 const BATCH_WAIT_MS = 20;
 
 type Outcome = 'ack' | 'term' | { nakMs: number };
+
+/** Postgres refusing a value as data (SQLSTATE class 22): it refuses it again on every redelivery. */
+const isDataException = (err: unknown) => /^22[0-9A-Z]{3}$/.test(String((err as { code?: unknown } | null)?.code ?? ''));
 
 export interface BookerOptions {
   durable?: string;
@@ -59,7 +63,7 @@ export async function startBooker(deps: HubDeps, options: BookerOptions = {}): P
       for (const b of batch) b.resolve('ack');
     } catch (err) {
       if (batch.length === 1) {
-        const invalid = err instanceof InvalidCdrError;
+        const invalid = err instanceof InvalidCdrError || isDataException(err);
         log.error({ err, cdr: batch[0].message.object_key }, invalid ? 'not a bookable CDR; terminated' : 'booking failed; will retry');
         batch[0].resolve(invalid ? 'term' : { nakMs: 2000 });
         return;

@@ -82,8 +82,10 @@ function parseCdr(message: OcpiPushMessage): Candidate {
   const missing = ['id', 'country_code', 'party_id', 'currency', 'end_date_time', 'total_cost'].filter((f) => !cdr || (cdr as never)[f] == null);
   if (!cdr || missing.length) throw new InvalidCdrError(`CDR is missing ${missing.join(', ')}`);
   if (cdr.total_cost.excl_vat == null) throw new InvalidCdrError('CDR total_cost.excl_vat is missing');
+  // What the database would refuse on every redelivery is refused here once, as not bookable.
+  const wrong = malformedFields(cdr);
+  if (wrong.length) throw new InvalidCdrError(`CDR ${wrong.join('; ')}`);
   const endAt = utcDate(String(cdr.end_date_time));
-  if (Number.isNaN(endAt.getTime())) throw new InvalidCdrError('CDR end_date_time is not a date-time');
   if (cdr.credit && !cdr.credit_reference_id) throw new InvalidCdrError('credit CDR without credit_reference_id');
   let value: CdrValue;
   try {
@@ -174,6 +176,20 @@ interface Planned {
  * OCPI DateTimes are UTC with the Z optional: one without a zone is never read as the host's local
  * time (nor, stored as it came, in the database session's time zone).
  */
+/** The fields the clearing house stores, in the shapes OCPI gives them (CiString(36) id, ISO 4217 currency, DateTimes). */
+export function malformedFields(cdr: CdrFields): string[] {
+  const wrong: string[] = [];
+  if (typeof cdr.id !== 'string' || cdr.id.length === 0 || cdr.id.length > 36) wrong.push('id: must be a string of 1 to 36 characters');
+  if (typeof cdr.country_code !== 'string' || !/^[A-Za-z]{2}$/.test(cdr.country_code)) wrong.push('country_code: must be 2 letters');
+  if (typeof cdr.party_id !== 'string' || !/^[A-Za-z0-9]{3}$/.test(cdr.party_id)) wrong.push('party_id: must be 3 letters or digits');
+  if (typeof cdr.currency !== 'string' || !/^[A-Za-z]{3}$/.test(cdr.currency)) wrong.push('currency: must be an ISO 4217 code of 3 letters');
+  for (const field of ['start_date_time', 'end_date_time'] as const) {
+    const value = cdr[field];
+    if (value != null && (typeof value !== 'string' || Number.isNaN(utcDate(value).getTime()))) wrong.push(`${field}: is not a date-time`);
+  }
+  return wrong;
+}
+
 function utcDate(value: string): Date {
   return new Date(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value);
 }
