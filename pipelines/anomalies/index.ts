@@ -18,7 +18,7 @@ import type { CdrInput } from '../../ocpi/tariffs/types.ts';
 import { runBatchConsumer } from '../batchConsumer.ts';
 import { INGEST_DURABLE } from '../ingest/index.ts';
 import { cdrRows, UnmappableMessage, type CdrRow } from '../ingest/transform.ts';
-import { locationFacts, neighbours, pricePerKwhStats, standingCdrFindings, tariffsByKey } from './queries.ts';
+import { locationFacts, locationPowerScope, neighbours, pricePerKwhStats, standingCdrFindings, tariffsByKey } from './queries.ts';
 import {
   checkPrice,
   defaultDriftSettings,
@@ -107,9 +107,10 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
   const drift = driftTracker(clickhouse, driftSettings);
   const clock = options.now ?? Date.now;
   const batchSize = options.batchSize ?? 1000;
-  // Price-per-kWh statistics move slowly: each location's and tariff's are read at most every few seconds.
+  // Price-per-kWh statistics move slowly: each location's and tariff's are read at most every few
+  // seconds. A location's are per kind of power: DC sessions are judged against DC sessions.
   const ppkCache = {
-    location: statsCache((keys) => pricePerKwhStats(clickhouse, 'location_id', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000, settings.minSamples),
+    location: statsCache((keys) => pricePerKwhStats(clickhouse, 'location_power', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000, settings.minSamples),
     tariff: statsCache((keys) => pricePerKwhStats(clickhouse, 'tariff_id', keys, settings.ppkMinKwh), options.statsTtlMs ?? 5000, settings.minSamples),
   };
 
@@ -188,13 +189,13 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     if (statistical.length) {
       const key = (r: CdrRow, k: string): [string, string, string, string] => [r.country_code, r.party_id, k, r.currency];
       const [byLocation, byTariff] = await Promise.all([
-        ppkCache.location.get(statistical.map(({ s }) => key(s.row, s.row.location_id))),
+        ppkCache.location.get(statistical.map(({ s }) => key(s.row, locationPowerScope(s.row.location_id, s.row.connector_power_type)))),
         ppkCache.tariff.get(statistical.filter(({ s }) => s.row.tariff_id).map(({ s }) => key(s.row, s.row.tariff_id))),
       ]);
       for (const { s, price } of statistical) {
         const r = s.row;
         const f = ppkFinding(r, price, {
-          location: byLocation.get(`${r.country_code}*${r.party_id}*${r.location_id}*${r.currency}`) ?? null,
+          location: byLocation.get(`${r.country_code}*${r.party_id}*${locationPowerScope(r.location_id, r.connector_power_type)}*${r.currency}`) ?? null,
           tariff: r.tariff_id ? (byTariff.get(`${r.country_code}*${r.party_id}*${r.tariff_id}*${r.currency}`) ?? null) : null,
         }, settings);
         if (f) findings.push(f);

@@ -107,14 +107,18 @@ export async function locationFacts(client: ClickHouseClient, connectors: [strin
   return { powerW, timeZone };
 }
 
+/** A CDR's location price scope: its location and kind of power (migrations/clickhouse/0015_price_points_by_power.sql). */
+export const locationPowerScope = (locationId: string, connectorPowerType: string): string => `${locationId}*${connectorPowerType === 'DC' ? 'DC' : 'AC'}`;
+
 /**
- * Median and MAD of price per kWh (excl. VAT) per location or tariff over the last `days` days of
+ * Median and MAD of price per kWh (excl. VAT) per location and kind of power (keys name it with
+ * locationPowerScope) or per tariff over the last `days` days of
  * stored CDRs with at least `minKwh` kWh, from the price points ordered by location and tariff
  * (one per CDR and scope; copies collapsed with LIMIT 1 BY). MAD is computed with arrays.
  */
 export async function pricePerKwhStats(
   client: ClickHouseClient,
-  scope: 'location_id' | 'tariff_id',
+  scope: 'location_power' | 'tariff_id',
   keys: [string, string, string, string][],
   minKwh: number,
   days = 400,
@@ -129,7 +133,7 @@ export async function pricePerKwhStats(
        FROM (
          SELECT country_code, party_id, scope_id, currency, ppk
          FROM cdr_price_points
-         WHERE scope = ${quote(scope === 'location_id' ? 'location' : 'tariff')}
+         WHERE scope = ${quote(scope === 'location_power' ? 'location_power' : 'tariff')}
            AND (country_code, party_id, scope_id, currency) IN (${tupleList(keys)})
            AND total_energy >= ${quote(minKwh)}
            AND end_ts >= now() - INTERVAL ${quote(days)} DAY

@@ -19,7 +19,7 @@ import type { HubDeps } from '../../src/deps.ts';
 import { startPipelines } from '../../pipelines/index.ts';
 import { INGEST_DURABLE, startIngest } from '../../pipelines/ingest/index.ts';
 import { ANOMALIES_DURABLE, startDetector } from '../../pipelines/anomalies/index.ts';
-import { neighbours, pricePerKwhStats, tariffsByKey } from '../../pipelines/anomalies/queries.ts';
+import { locationPowerScope, neighbours, pricePerKwhStats, tariffsByKey } from '../../pipelines/anomalies/queries.ts';
 import { cdrFindingKey } from '../../pipelines/anomalies/rules.ts';
 import { writeFindings, type AnomalyEvent, type AnomalyWithdrawnEvent } from '../../pipelines/anomalies/sink.ts';
 import { generate, type Generated } from '../../pipelines/evaluate/generator.ts';
@@ -342,6 +342,53 @@ describe('a credit CDR arriving after the re-issue of the session it credits', (
   }, 120_000);
 });
 
+describe('price per kWh of a DC session at a location that also has AC chargers', () => {
+  it('is judged against the location\'s DC sessions, not its cheaper AC ones: a usual DC price is no outlier, three times it still is', async () => {
+    const { deps, clickhouse } = await isolated();
+    const { events, sub } = listen(deps);
+    const data = generate({ seed: 43, cdrs: 60, todayMs: Date.now(), days: 5, anomalyRate: 0, drift: false, namespace: 'Q' });
+    const [base] = distinctTokenCdrs(data, 1);
+    const tag = `QN${randomBytes(3).toString('hex').toUpperCase()}`;
+    // No tariff named or carried: the hub cannot recompute the price, so price per kWh decides.
+    // 20 kWh in two hours at 0.40/kWh on AC, 0.70/kWh on DC; each session its own token and session.
+    const session = (n: number, power: 'AC_3_PHASE' | 'DC', perKwh: number): Record<string, any> => {
+      const cdr = structuredClone(base);
+      delete cdr.tariffs;
+      for (const p of cdr.charging_periods) delete p.tariff_id;
+      const excl = Math.round(20 * perKwh * 100) / 100;
+      return Object.assign(cdr, {
+        id: `${tag}-${n}`,
+        session_id: `${tag}-S${n}`,
+        cdr_token: { ...cdr.cdr_token, uid: `${tag}-T${n}` },
+        cdr_location: { ...cdr.cdr_location, connector_power_type: power },
+        total_energy: 20,
+        total_cost: { excl_vat: excl, incl_vat: Math.round(excl * 121) / 100 },
+        total_energy_cost: { excl_vat: excl, incl_vat: Math.round(excl * 121) / 100 },
+        total_time_cost: undefined,
+        total_fixed_cost: undefined,
+        total_parking_cost: undefined,
+      });
+    };
+    const history = [...Array.from({ length: 30 }, (_, i) => session(i, 'AC_3_PHASE', 0.4 + (i % 3) * 0.01)), ...Array.from({ length: 12 }, (_, i) => session(100 + i, 'DC', 0.69 + (i % 3) * 0.01))];
+    const usualDc = session(200, 'DC', 0.7);
+    const dearDc = session(201, 'DC', 2.1);
+    const key = (cdr: Record<string, any>) => cdrFindingKey('price_per_kwh_outlier', cdr as { country_code: string; party_id: string; id: string });
+    const pipelines = await startPipelines(deps, { ingest: { batchSize: 100, maxDelayMs: 50 }, anomalies: { batchSize: 100, maxDelayMs: 50, driftEveryMs: 0, statsTtlMs: 0 }, only: ['ingest', 'anomalies'] });
+    try {
+      await publishGenerated(deps, { ...data, cdrs: history.map((cdr) => ({ cdr, label: null, publishAt: 0 })) }, 100_000);
+      await waitForConsumers(deps, [INGEST_DURABLE, ANOMALIES_DURABLE], 60_000);
+      await publishGenerated(deps, { ...data, locations: [], tariffs: [], cdrs: [usualDc, dearDc].map((cdr) => ({ cdr, label: null, publishAt: 0 })) }, 100_000);
+      await waitForConsumers(deps, [INGEST_DURABLE, ANOMALIES_DURABLE], 60_000);
+      await until('the dear DC session flagged', () => events.find((e) => e.finding_key === key(dearDc)), (e) => e !== undefined);
+      const flagged = events.filter((e) => e.type === 'price_per_kwh_outlier' && e.cdr_id?.startsWith(tag)).map((e) => e.cdr_id);
+      expect(flagged).toEqual([dearDc.id]);
+    } finally {
+      await sub.unsubscribe();
+      await pipelines.stop();
+    }
+  }, 120_000);
+});
+
 describe('look-up tables', () => {
   it('answer the per-batch questions from narrow tables, one row per CDR however often it was stored', async () => {
     const { deps, clickhouse } = await isolated();
@@ -370,12 +417,14 @@ describe('look-up tables', () => {
     expect(tariffs.size).toBe(data.tariffs.length);
     for (const t of data.tariffs) expect(tariffs.get(`${t.country_code}*${t.party_id}*${t.id}`)?.lastUpdated).toBe(Date.parse(t.last_updated!) / 1000);
 
-    // Price per kWh from the price points equals the same statistic computed over `cdrs FINAL`.
-    const loc = [cdr.country_code, cdr.party_id, cdr.cdr_location.id, cdr.currency] as [string, string, string, string];
-    const stat = (await pricePerKwhStats(clickhouse, 'location_id', [loc], 5)).get(loc.join('*'))!;
+    // Price per kWh from the price points equals the same statistic computed over `cdrs FINAL`
+    // (per location and kind of power: DC apart from AC).
+    const power = cdr.cdr_location.connector_power_type;
+    const loc = [cdr.country_code, cdr.party_id, locationPowerScope(cdr.cdr_location.id, power), cdr.currency] as [string, string, string, string];
+    const stat = (await pricePerKwhStats(clickhouse, 'location_power', [loc], 5)).get(loc.join('*'))!;
     const direct = (await (await clickhouse.query({
       query: `SELECT count() AS n, quantileExact(0.5)(toFloat64(total_cost_excl) / toFloat64(total_energy)) AS med FROM cdrs FINAL
-              WHERE country_code = '${loc[0]}' AND party_id = '${loc[1]}' AND location_id = '${loc[2]}' AND currency = '${loc[3]}' AND credit = 0 AND total_energy >= 5 AND total_cost_excl > 0`,
+              WHERE country_code = '${loc[0]}' AND party_id = '${loc[1]}' AND location_id = '${cdr.cdr_location.id}' AND ${power === 'DC' ? "connector_power_type = 'DC'" : "connector_power_type != 'DC'"} AND currency = '${loc[3]}' AND credit = 0 AND total_energy >= 5 AND total_cost_excl > 0`,
       format: 'JSONEachRow',
     })).json<{ n: string; med: number }>())[0];
     expect(stat.n).toBe(Number(direct.n));

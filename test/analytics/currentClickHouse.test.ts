@@ -145,7 +145,7 @@ describe('migrations on current ClickHouse', () => {
 });
 
 describe('anomaly detector queries (pipelines/anomalies/queries.ts)', () => {
-  const covered = ['neighbours', 'tariffsByKey', 'locationFacts', 'pricePerKwhStats', 'dailyVolumes', 'storedDriftFindings', 'standingCdrFindings'];
+  const covered = ['neighbours', 'tariffsByKey', 'locationFacts', 'pricePerKwhStats', 'dailyVolumes', 'storedDriftFindings', 'standingCdrFindings', 'locationPowerScope'];
 
   it('every exported query is run below', () => {
     const exported = Object.entries(anomalyQueries).filter(([, v]) => typeof v === 'function').map(([k]) => k);
@@ -207,8 +207,9 @@ describe('anomaly detector queries (pipelines/anomalies/queries.ts)', () => {
     expect(await anomalyQueries.standingCdrFindings(ch.client, ['duplicate_session'], [key])).toEqual([]);
   });
 
-  it.each(['location_id', 'tariff_id'] as const)('pricePerKwhStats by %s: median and MAD', async (scope) => {
-    const keys = [...new Map(cdrs.map((c) => [`${c.country_code}*${c.party_id}*${c[scope]}*${c.currency}`, [c.country_code, c.party_id, c[scope], c.currency] as [string, string, string, string]])).values()];
+  it.each(['location_power', 'tariff_id'] as const)('pricePerKwhStats by %s: median and MAD', async (scope) => {
+    const scopeId = (c: CdrRow) => (scope === 'tariff_id' ? c.tariff_id : anomalyQueries.locationPowerScope(c.location_id, c.connector_power_type));
+    const keys = [...new Map(cdrs.map((c) => [`${c.country_code}*${c.party_id}*${scopeId(c)}*${c.currency}`, [c.country_code, c.party_id, scopeId(c), c.currency] as [string, string, string, string]])).values()];
     const stats = await anomalyQueries.pricePerKwhStats(ch.client, scope, keys, 1);
     expect(stats.size).toBeGreaterThan(0);
     for (const s of stats.values()) expect(s.n > 0 && Number.isFinite(s.median) && Number.isFinite(s.mad)).toBe(true);
