@@ -134,6 +134,39 @@ describe('per-CDR rules', () => {
     });
   });
 
+  describe('a tariff with a night rate (0.20/kWh from 23:00 to 07:00 local, else 0.30) and a location in Amsterdam', () => {
+    const night: Tariff = { ...tariff, elements: [
+      { price_components: [{ type: 'ENERGY', price: 0.2, vat: 21, step_size: 1 }], restrictions: { start_time: '23:00', end_time: '07:00' } },
+      { price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] },
+    ] };
+    // 22:30–23:30 Amsterdam time (21:30–22:30 UTC): 10 kWh at the day rate, 10 at the night rate.
+    const evening = aCdr({
+      start_date_time: '2026-01-10T21:30:00Z',
+      end_date_time: '2026-01-10T22:30:00Z',
+      charging_periods: [
+        { start_date_time: '2026-01-10T21:30:00Z', dimensions: [{ type: 'ENERGY', volume: 10 }, { type: 'TIME', volume: 0.5 }], tariff_id: 'T1' },
+        { start_date_time: '2026-01-10T22:00:00Z', dimensions: [{ type: 'ENERGY', volume: 10 }, { type: 'TIME', volume: 0.5 }], tariff_id: 'T1' },
+      ],
+      total_energy: 20,
+      total_time: 1,
+      total_cost: { excl_vat: 5, incl_vat: 6.05 },
+    });
+
+    it('billed 3 + 2 = 5 matches in the location\'s time zone', () => {
+      expect(checkPrice(evening as any, held(night), 'Europe/Amsterdam', 'T1')).toMatchObject({ kind: 'matches' });
+    });
+
+    it('is no price mismatch when the hub does not know the location\'s time zone (restrictions read in UTC would say 6)', () => {
+      expect(checkPrice(evening as any, held(night), null, 'T1')).toMatchObject({ kind: 'unpriceable', reason: expect.stringContaining('time zone') });
+      expect(singleCdrFindings(rowOf(evening), { connectorPowerW: 22_000, price: checkPrice(evening as any, held(night), null, 'T1') }).map((f) => f.type)).toEqual([]);
+    });
+
+    it('a real overcharge is still found in the location\'s time zone', () => {
+      const dear = { ...evening, total_cost: { excl_vat: 7, incl_vat: 8.47 } };
+      expect(checkPrice(dear as any, held(night), 'Europe/Amsterdam', 'T1')).toMatchObject({ kind: 'mismatch', expected: '5.0000' });
+    });
+  });
+
   it('gives evidence a reviewer can act on', () => {
     const price = checkPrice(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } }) as any, held(tariff), null, 'T1');
     const [finding] = singleCdrFindings(rowOf(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } })), { connectorPowerW: 22000, price });

@@ -125,11 +125,13 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
   if (billedRaw === undefined || billedRaw === null) return { kind: 'unpriceable', reason: 'CDR has no total_cost' };
   let expected: string;
   let usedTariff: string;
+  let localTimeInUtc: boolean;
   try {
     const known = tariffId && candidates.some((t) => t.id === tariffId) ? tariffId : null;
     const result = priceCdr({ cdr, tariffs: candidates, timeZone, tariffId: known });
     expected = result.total_cost.excl_vat;
     usedTariff = result.tariff.id;
+    localTimeInUtc = result.warnings.some((w) => w.code === 'utc_fallback_with_local_restrictions');
   } catch (err) {
     return { kind: 'unpriceable', reason: `pricing failed: ${err instanceof Error ? err.message : String(err)}` };
   }
@@ -140,6 +142,9 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
     // (OCPI lets the tariff change mid-session) differs from that price without being wrong.
     const periodTariffs = tariffIdsOfPeriods(cdr);
     if (periodTariffs.length > 1) return { kind: 'unpriceable', reason: `charging periods are priced with several tariffs (${periodTariffs.join(', ')}), the recomputation prices a session with one` };
+    // OCPI times are UTC; a tariff's time-of-day and day restrictions are local. Without the
+    // location's time zone (its Location never reached analytics) they were read in UTC.
+    if (localTimeInUtc) return { kind: 'unpriceable', reason: `tariff ${usedTariff} has local-time restrictions and the hub holds no time zone for the location` };
     return { kind: 'mismatch', expected: new Decimal(expected).toFixed(4), billed: billed.toFixed(4), difference: difference.toFixed(4), tariffId: usedTariff, source };
   }
   return { kind: 'matches', expected, tariffId: usedTariff, source };
