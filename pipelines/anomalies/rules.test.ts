@@ -167,6 +167,18 @@ describe('per-CDR rules', () => {
     });
   });
 
+  it('is no price mismatch when the price depends on a power restriction the CDR gives no power for (0.25/kWh up to 11 kW, else 0.30)', () => {
+    const byPower: Tariff = { ...tariff, elements: [
+      { price_components: [{ type: 'ENERGY', price: 0.25, vat: 21, step_size: 1 }], restrictions: { max_power: 11 } },
+      { price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] },
+    ] };
+    // 20 kWh in 2 h (10 kW) billed at 0.25; the CDR's periods carry ENERGY and TIME only.
+    const cdr = aCdr({ total_cost: { excl_vat: 5, incl_vat: 6.05 } });
+    const price = checkPrice(cdr as any, held(byPower), 'Europe/Amsterdam', 'T1');
+    expect(price).toMatchObject({ kind: 'unpriceable', reason: expect.stringContaining('cannot be evaluated') });
+    expect(types(cdr, { held: held(byPower) })).toEqual([]);
+  });
+
   it('gives evidence a reviewer can act on', () => {
     const price = checkPrice(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } }) as any, held(tariff), null, 'T1');
     const [finding] = singleCdrFindings(rowOf(aCdr({ total_cost: { excl_vat: 7.5, incl_vat: 9 } })), { connectorPowerW: 22000, price });

@@ -126,12 +126,14 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
   let expected: string;
   let usedTariff: string;
   let localTimeInUtc: boolean;
+  let notEvaluable: boolean;
   try {
     const known = tariffId && candidates.some((t) => t.id === tariffId) ? tariffId : null;
     const result = priceCdr({ cdr, tariffs: candidates, timeZone, tariffId: known });
     expected = result.total_cost.excl_vat;
     usedTariff = result.tariff.id;
     localTimeInUtc = result.warnings.some((w) => w.code === 'utc_fallback_with_local_restrictions');
+    notEvaluable = result.warnings.some((w) => w.code === 'restriction_not_evaluable');
   } catch (err) {
     return { kind: 'unpriceable', reason: `pricing failed: ${err instanceof Error ? err.message : String(err)}` };
   }
@@ -145,6 +147,9 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
     // OCPI times are UTC; a tariff's time-of-day and day restrictions are local. Without the
     // location's time zone (its Location never reached analytics) they were read in UTC.
     if (localTimeInUtc) return { kind: 'unpriceable', reason: `tariff ${usedTariff} has local-time restrictions and the hub holds no time zone for the location` };
+    // A power or current restriction needs the periods' power or current, which OCPI leaves
+    // optional: the calculator skips such an element, and the CPO, knowing the power, did not.
+    if (notEvaluable) return { kind: 'unpriceable', reason: `tariff ${usedTariff} has power or current restrictions that cannot be evaluated: the charging periods carry no power or current` };
     return { kind: 'mismatch', expected: new Decimal(expected).toFixed(4), billed: billed.toFixed(4), difference: difference.toFixed(4), tariffId: usedTariff, source };
   }
   return { kind: 'matches', expected, tariffId: usedTariff, source };
