@@ -67,6 +67,7 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
     const csv: string[] = [];
     for await (const chunk of statementCsv(deps.db, statementId)) csv.push(chunk);
     const pdf = await statementPdf(deps.db, statementId);
+    const byBank = s.settlement.method === 'bank_transfer';
     const lines = [
       `Hello,`,
       ``,
@@ -80,8 +81,10 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
     } else if (account.direction === 'party_pays') {
       if (isZeroAmount(account.paid)) lines.push(`Amount to pay: ${money(account.amount_due, account.currency)}, due ${account.due_date}, reference ${statementId}.`);
       else lines.push(`Amount ${money(account.amount_due, account.currency)}, received ${money(account.paid, account.currency)}: left to pay ${money(account.balance, account.currency)}, due ${account.due_date}, reference ${statementId}.`);
-      lines.push(account.pay_url ? `Pay with PayPal: ${account.pay_url}` : `Pay by bank transfer quoting ${statementId}, or with PayPal once the link appears on the statement in the portal: ${portal}`);
-    } else if (account.direction === 'hub_pays') lines.push(`The hub pays you ${money(account.amount_due, account.currency)} through PayPal Payouts.`);
+      if (account.pay_url) lines.push(`Pay with PayPal: ${account.pay_url}`);
+      else if (byBank) lines.push(`Pay by bank transfer quoting ${statementId} (PayPal does not take ${account.currency}).`);
+      else lines.push(`Pay by bank transfer quoting ${statementId}, or with PayPal once the link appears on the statement in the portal: ${portal}`);
+    } else if (account.direction === 'hub_pays') lines.push(`The hub pays you ${money(account.amount_due, account.currency)} ${byBank ? 'by bank transfer' : 'through PayPal Payouts'}.`);
     else lines.push('Nothing to pay this cycle.');
     lines.push('', `View it online, see the CDRs and open a dispute: ${portal}`, '');
     return {

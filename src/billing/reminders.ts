@@ -6,6 +6,7 @@
 import type { HubDeps } from '../deps.ts';
 import { startPeriodicJob } from '../periodicJob.ts';
 import { minorExponent, SCALE, toUnits } from '../clearing/money.ts';
+import { settlementMethod } from '../clearing/statements.ts';
 import { queueMessage, deliverPending, type DeliverOptions, type DeliverReport } from './mailer.ts';
 import { dueSteps, lateFee } from './status.ts';
 import { bookLateFee, getAccount, syncClearingPayments, syncStatements, termsFor } from './tracking.ts';
@@ -16,7 +17,8 @@ const STATEMENT_MAIL_WINDOW_DAYS = 30;
 /**
  * Queues the statement email for every billing contact of every recently issued statement. A payer's
  * email waits for the PayPal pay link (created when the cycle is settled) up to BILLING_PAYLINK_WAIT_HOURS,
- * then goes with the portal's link instead. Never twice per statement and recipient.
+ * then goes with the portal's link instead (at once in a currency settled by bank transfer). Never
+ * twice per statement and recipient.
  */
 export async function queueStatementEmails(deps: HubDeps, now = new Date()): Promise<number> {
   const { db, config } = deps;
@@ -30,7 +32,8 @@ export async function queueStatementEmails(deps: HubDeps, now = new Date()): Pro
   let queued = 0;
   for (const r of rows) {
     const waitedEnough = now.getTime() - new Date(r.issued_at).getTime() >= config.BILLING_PAYLINK_WAIT_HOURS * 3600_000;
-    if (r.direction === 'party_pays' && !r.approval_url && !waitedEnough) continue;
+    // No PayPal link ever comes in a currency PayPal does not take: such a payer pays by bank transfer.
+    if (r.direction === 'party_pays' && !r.approval_url && !waitedEnough && settlementMethod(r.currency) === 'paypal') continue;
     const ok = await queueMessage(db, {
       dedupeKey: `statement:${r.statement_id}:${r.email.toLowerCase()}`,
       kind: 'statement',

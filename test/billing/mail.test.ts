@@ -165,4 +165,18 @@ describe('statement emails', () => {
     const [partial] = statementMails('qp.new.ap@emsp.example', partly.payerStatement);
     expect(partial.text).toContain(`Amount ${left.amount_due} EUR, received 10.00 EUR: left to pay ${left.balance} EUR, due ${left.due_date}, reference ${partly.payerStatement}.`);
   });
+
+  it('sends a statement in a currency PayPal does not take at once, to be paid by bank transfer', async () => {
+    const db = deps.db;
+    const cycle = await aBilledCycle(db, { period: aFuturePeriod(), currency: 'KWD' });
+    await addContact(db, { party: cycle.emsp, email: 'qp.kwd@emsp.example', actor: 'test' });
+    await addContact(db, { party: cycle.cpo, email: 'qp.kwd@cpo.example', actor: 'test' });
+    // No PayPal link will ever come: the payer's email does not wait BILLING_PAYLINK_WAIT_HOURS for one.
+    await billingTick(deps);
+    const [payer] = statementMails('qp.kwd@emsp.example', cycle.payerStatement);
+    expect(payer.text).toContain(`Pay by bank transfer quoting ${cycle.payerStatement} (PayPal does not take KWD).`);
+    expect(payer.text).not.toMatch(/with PayPal/);
+    const [payee] = statementMails('qp.kwd@cpo.example', cycle.payeeStatement);
+    expect(payee.text).toMatch(/The hub pays you \d+\.\d{3} KWD by bank transfer\./);
+  });
 });

@@ -41,6 +41,9 @@ describe('amounts in the currency’s minor unit', () => {
     expect(page.text).toContain(`<strong>${due} KWD</strong>`);
     expect(page.text).not.toContain('<dt>Late fee</dt>');
     expect(page.text).toContain(`<dt>Net position</dt><dd>-${due} KWD</dd>`);
+    // PayPal does not take KWD: no PayPal link is coming.
+    expect(page.text).toContain(`Pay ${due} KWD by bank transfer quoting ${cycle.payerStatement} (PayPal does not take KWD).`);
+    expect(page.text).not.toContain('The PayPal link appears here');
     const list = await partner.request('/portal/statements');
     expect(list.text).toContain(`<td class="num">${due} KWD</td>`);
 

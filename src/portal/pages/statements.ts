@@ -23,8 +23,9 @@ export function statementsTable(accounts: StatementAccount[], showParty: boolean
 }
 
 /** How to pay what is open: PayPal takes the statement's amount (a late fee goes by bank transfer). */
-function payment(a: StatementAccount) {
+function payment(a: StatementAccount, method: string | undefined) {
   if (a.direction !== 'party_pays' || a.status === 'paid' || a.status === 'written_off') return '';
+  if (method === 'bank_transfer') return html`<p>Pay ${a.balance} ${a.currency} by bank transfer quoting ${a.statement_id} (PayPal does not take ${a.currency}).</p>`;
   if (a.pay_url && /^https?:\/\//.test(a.pay_url)) {
     return html`<p><a class="button" href="${a.pay_url}" rel="noopener noreferrer">Pay ${a.amount_due} ${a.currency} with PayPal</a></p>${isZeroAmount(a.charges) ? '' : html`<p class="muted">The late fee of ${a.charges} ${a.currency} is paid by bank transfer quoting ${a.statement_id}.</p>`}`;
   }
@@ -78,7 +79,7 @@ ${statementsTable(accounts, user.isAdmin || user.parties.length > 1)}`,
 <section class="card" aria-labelledby="pay-h"><h2 id="pay-h">Payment</h2>
 <dl class="facts"><dt>Status</dt><dd>${badge(a.status)}</dd><dt>Party</dt><dd>${a.party_name ?? ''} ${a.party}</dd><dt>Period</dt><dd>${a.period}</dd><dt>Issued</dt><dd>${a.issued_at.slice(0, 10)}</dd><dt>Due</dt><dd>${a.due_date}${a.days_past_due > 0 && a.status === 'overdue' ? html` <span class="muted">(${a.days_past_due} days ago)</span>` : ''}</dd>
 <dt>${a.direction === 'hub_pays' ? 'The hub pays you' : 'Amount due'}</dt><dd>${a.amount_due} ${a.currency}</dd>${!isZeroAmount(a.charges) ? html`<dt>Late fee</dt><dd>${a.charges} ${a.currency}</dd>` : ''}<dt>Paid</dt><dd>${a.paid} ${a.currency}</dd>${!isZeroAmount(a.refunded) ? html`<dt>Refunded</dt><dd>${a.refunded} ${a.currency} <span class="muted">(disputes won; netted on a later statement)</span></dd>` : ''}${!isZeroAmount(a.refunds_pending) ? html`<dt>Refunds on their way</dt><dd>${a.refunds_pending} ${a.currency} <span class="muted">(not counted against you until PayPal has paid them)</span></dd>` : ''}<dt>Balance</dt><dd><strong>${a.balance} ${a.currency}</strong></dd></dl>
-${payment(a)}
+${payment(a, content.settlement.method)}
 </section>
 <section class="card" aria-labelledby="dl-h"><h2 id="dl-h">Documents</h2>
 <p><a class="button" href="/portal/statements/${id}/pdf" download>Download PDF</a> <a class="button secondary" href="/portal/statements/${id}/csv" download>Download CSV</a></p>
