@@ -148,6 +148,30 @@ describe('a CommandResult the eMSP does not take at once', () => {
   });
 });
 
+describe('a requester that throttles (429 with Retry-After)', () => {
+  // The relay backoff here is 100 ms: a retry that ignored Retry-After would come at once.
+  it.each([
+    ['seconds, with an OCPI envelope', '/emsp/results/throttled-seconds', 'CBR-AUTH-7', () => '2', { status_code: 2000, status_message: 'slow down', timestamp: now() }],
+    ['an HTTP date three seconds ahead, without an envelope (a proxy)', '/emsp/results/throttled-date', 'CBR-AUTH-8', () => new Date(Date.now() + 3000).toUTCString(), { error: 'too many requests' }],
+  ])('Retry-After in %s: the next attempt waits that long, and the result is taken once', async (_name, path, reference, retryAfter, body) => {
+    const times: number[] = [];
+    const previous = emsp.responder;
+    emsp.responder = (r) => {
+      if (!r.path.startsWith(path)) return previous?.(r);
+      times.push(Date.now());
+      return times.length === 1 ? { status: 429, headers: { 'Retry-After': retryAfter() }, body } : { body: { status_code: 1000, timestamp: now() } };
+    };
+    const { hubUrl } = await startSession(`${emsp.url}${path}`, reference);
+    expect((await postResult(hubUrl, { result: 'ACCEPTED' })).body.status_code).toBe(1000);
+    await waitFor(() => times.length >= 2, { what: 'the attempt after the 429', timeoutMs: 15_000 });
+    // An HTTP date has whole seconds: three seconds ahead is at least two from the 429.
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(1900);
+    await settle(1500);
+    expect(times).toHaveLength(2);
+    expect(await relayRows(hubUrl)).toEqual([expect.objectContaining({ state: 'relayed', attempts: 2 })]);
+  });
+});
+
 describe('a charging profile result the SCSP does not take at once', () => {
   it('ChargingProfileResult: 500 twice, then 200, reaches the SCSP exactly once; the CPO hears 1000 with no data', async () => {
     const path = '/scsp/profiles/twice-500';

@@ -51,6 +51,23 @@ export interface Relayed {
   headers: Record<string, string>;
   /** The receiver's `Link` header, not relayed as is: it points into the receiver's system (see forwardList). */
   link?: string;
+  /** The receiver's Retry-After, not relayed: only a caller that tries again itself (callbackRelay) waits for it. */
+  retryAfter?: string;
+}
+
+/**
+ * A receiver's answer the hub cannot relay (no OCPI envelope, the hub's credentials refused). The
+ * sender sees the same OCPI error; a caller that tries again (callbackRelay) also learns the HTTP
+ * status and Retry-After, so a requester throttling with 429 is left alone as long as it asks.
+ */
+export class UnrelayableAnswerError extends HubError {
+  override name = 'UnrelayableAnswerError';
+  constructor(
+    error: HubError,
+    readonly answer: { httpStatus: number; retryAfter?: string },
+  ) {
+    super(error.message, error.ocpiStatus, error.httpStatus);
+  }
 }
 
 export const toPartyRef = (routing: RoutingHeaders['to']): PartyRef | undefined =>
@@ -133,9 +150,10 @@ export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
     { receiver: name, method: leg.method, forwardedRequestId: reply.requestId, httpStatus: reply.httpStatus, ocpiStatus: reply.envelope?.status_code, latencyMs: Math.round(performance.now() - started) },
     'synchronous forward',
   );
+  const retryAfter = reply.headers.get('retry-after') ?? undefined;
   if (outcome.kind === 'error') {
     fact(outcome.error.ocpiStatus, false, reply.httpStatus);
-    throw outcome.error;
+    throw new UnrelayableAnswerError(outcome.error, { httpStatus: reply.httpStatus, ...(retryAfter === undefined ? {} : { retryAfter }) });
   }
   fact(outcome.envelope.status_code, true, reply.httpStatus);
   return {
@@ -143,6 +161,7 @@ export async function exchange(deps: HubDeps, leg: Exchange): Promise<Relayed> {
     body: outcome.envelope,
     headers: { ...outcome.headers, ...routingHeadersBack(leg.sender, leg.receiver) },
     ...(outcome.link === undefined ? {} : { link: outcome.link }),
+    ...(retryAfter === undefined ? {} : { retryAfter }),
   };
 }
 

@@ -10,9 +10,9 @@ import type { PartyRef } from '../../bus/messages.ts';
 import { partyKey } from '../../bus/subjects.ts';
 import { assertPartnerUrl } from '../../partners/urlGuard.ts';
 import { HubError } from '../../errors.ts';
-import { exchange, type Relayed } from '../forwardSync.ts';
+import { exchange, UnrelayableAnswerError, type Relayed } from '../forwardSync.ts';
 import type { DirectoryParty } from '../partyDirectory.ts';
-import { backoffDelay, classifyReply, type BackoffOptions, type DeliveryVerdict } from '../delivery/retryPolicy.ts';
+import { backoffDelay, classifyReply, parseRetryAfter, type BackoffOptions, type DeliveryVerdict } from '../delivery/retryPolicy.ts';
 
 /** A row of `callbacks`: the requester's response_url the hub stands in for. */
 export interface CallbackRow {
@@ -58,8 +58,8 @@ export async function registeredRequester(deps: HubDeps, callback: Pick<Callback
  * responder TO the requester, the original X-Correlation-ID and a new X-Request-ID (exchange, the
  * same leg as every synchronous forward). Whatever keeps the result from being taken now (the
  * requester suspended or unregistered, unreachable, a timeout, 5xx, 429, a refusal of the hub's
- * token, an answer without an OCPI envelope) is a retry; only the requester's own 2xxx refuses it
- * for good.
+ * token, an answer without an OCPI envelope) is a retry, after the Retry-After of a 429 when it
+ * gives one; only the requester's own 2xxx refuses it for good.
  */
 export async function attemptRelay(deps: HubDeps, callback: CallbackRow, body: unknown, log: Logger): Promise<RelayAttempt> {
   const parties = await deps.directory.all();
@@ -88,9 +88,13 @@ export async function attemptRelay(deps: HubDeps, callback: CallbackRow, body: u
     });
   } catch (err) {
     if (!(err instanceof HubError)) throw err;
+    // A 429 from whatever answers for the requester (no envelope) still says when to come back.
+    if (err instanceof UnrelayableAnswerError && err.answer.httpStatus === 429) {
+      return { verdict: { kind: 'retry', reason: err.message, retryAfterMs: parseRetryAfter(err.answer.retryAfter) }, responder };
+    }
     return retry(err.message);
   }
-  return { verdict: classifyReply({ httpStatus: relayed.httpStatus, ocpiStatus: relayed.body.status_code }), relayed, responder };
+  return { verdict: classifyReply({ httpStatus: relayed.httpStatus, ocpiStatus: relayed.body.status_code, retryAfter: relayed.retryAfter }), relayed, responder };
 }
 
 export type RelayStep =
