@@ -31,7 +31,7 @@ afterAll(async () => {
 
 const now = () => new Date().toISOString();
 const ok = (data?: unknown) => ({ body: { ...(data === undefined ? {} : { data }), status_code: 1000, timestamp: now() } });
-const on = (method: string, pathPart: string, answer: { status?: number; body?: unknown }) => (r: ReceivedRequest) =>
+const on = (method: string, pathPart: string, answer: { status?: number; body?: unknown; headers?: Record<string, string> }) => (r: ReceivedRequest) =>
   r.method === method && r.path.includes(pathPart) ? answer : undefined;
 
 const owned = <T extends Record<string, unknown>>(object: T, p: TestPartner, overrides: Record<string, unknown> = {}): T => ({
@@ -117,6 +117,14 @@ describe('real-time authorization', () => {
     expect(sent.body.status_message).toBe('unknown token');
     expect(sent.body.data).toBeUndefined();
     expect(emsp1.requestsTo('/NO-SUCH-UID/authorize')[0].path).toBe('/ocpi/2.2.1/sender/tokens/NO-SUCH-UID/authorize');
+  });
+
+  it("relays the eMSP's 429 with its Retry-After, so the CPO knows when to ask again", async () => {
+    emsp1.responder = on('POST', '/sender/tokens/THROTTLED-UID/authorize', { status: 429, headers: { 'Retry-After': '7' }, body: { status_code: 2000, status_message: 'slow down', timestamp: now() } });
+    const sent = await net.send(cpo1, 'POST', '/sender/tokens/THROTTLED-UID/authorize', { to: party(emsp1) });
+    expect(sent.status).toBe(429);
+    expect(sent.body.status_code).toBe(2000);
+    expect(sent.headers.get('retry-after')).toBe('7');
   });
 
   it('routes to the eMSP that owns the token when OCPI-to-* is omitted (open routing)', async () => {

@@ -248,8 +248,12 @@ export type RelayOutcome =
   | { kind: 'relay'; httpStatus: number; envelope: Envelope; headers: Record<string, string>; link?: string }
   | { kind: 'error'; error: HubError };
 
-/** Pagination headers relayed as they are; Link is kept apart (it points into the receiver's system). */
-const RELAYED_HEADERS = ['x-total-count', 'x-limit'] as const;
+/**
+ * Headers relayed as they are, under the names the sender reads: pagination, and Retry-After, without
+ * which a sender relayed the receiver's 429 (or 503) could only guess when to ask again. Link is kept
+ * apart (it points into the receiver's system).
+ */
+const RELAYED_HEADERS = { 'x-total-count': 'X-Total-Count', 'x-limit': 'X-Limit', 'retry-after': 'Retry-After' } as const;
 
 /**
  * What the sender sees of a receiver's answer (pure). The receiver's envelope, its 1xxx/2xxx/3xxx
@@ -266,9 +270,9 @@ export function relayOf(reply: Pick<OcpiReply, 'httpStatus' | 'envelope' | 'head
     return { kind: 'error', error: new HubError(`${receiverName} answered HTTP ${reply.httpStatus} without an OCPI response`, OcpiStatus.HubError) };
   }
   const headers: Record<string, string> = {};
-  for (const name of RELAYED_HEADERS) {
+  for (const [name, relayedAs] of Object.entries(RELAYED_HEADERS)) {
     const value = reply.headers.get(name);
-    if (value) headers[name === 'x-total-count' ? 'X-Total-Count' : 'X-Limit'] = value;
+    if (value) headers[relayedAs] = value;
   }
   const link = reply.headers.get('link') ?? undefined;
   return { kind: 'relay', httpStatus: reply.httpStatus, envelope: reply.envelope, headers, ...(link === undefined ? {} : { link }) };
