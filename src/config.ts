@@ -84,6 +84,12 @@ const EnvSchema = z.object({
   // Requests per second and burst per partner platform (per web process); over it: HTTP 429 with Retry-After. 0 turns it off.
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(2000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(4000),
+  // Proxies (load balancers) in front of the web role that append the address they received a
+  // request from to X-Forwarded-For. 0: the socket address is the client's (nothing may stand in
+  // front). N: the client is the address the outermost of N proxies saw, read the way Koa's
+  // proxy/maxIpsCount do, so entries a client sends itself are ignored. Only the client address is
+  // taken from the proxies: public URLs come from HUB_PUBLIC_URL, never from X-Forwarded-Host/Proto.
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   // Failed admin credentials per minute per client address (bursts of twice that); past it the admin API answers 429. 0 turns it off.
   ADMIN_AUTH_FAILURES_PER_MINUTE: z.coerce.number().min(0).default(10),
   // Clearing settlement through PayPal: sandbox or production, or the local stand-in (tests, demo).

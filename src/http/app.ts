@@ -31,7 +31,9 @@ import { chargingPreferencesRouter } from './modules/sender/chargingPreferencesR
 import { callbacksRouter } from './modules/callbacks/router.ts';
 
 export function createApp(deps: HubDeps): Koa {
-  const app = new Koa({ proxy: false });
+  // Behind TRUSTED_PROXY_HOPS proxies ctx.ip is the client's; see config.ts for what else is trusted.
+  const hops = deps.config.TRUSTED_PROXY_HOPS;
+  const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
   app.use(requestContext(deps.log));
   app.use(requestLog());
   app.use(renderErrors());
