@@ -9,7 +9,8 @@ import type { StatementFormat } from '../clearing/statementFiles.ts';
 import { paymentsOf, settleCycles } from '../clearing/settlement.ts';
 import { reconcileCycle } from '../clearing/reconcile.ts';
 import { issueRefunds, listRefunds } from '../clearing/refunds.ts';
-import { paypalOf } from '../clearing/paypal/fromConfig.ts';
+import { paypalOf, unconfiguredPayPal } from '../clearing/paypal/fromConfig.ts';
+import { missingPayPalVariables, settleRefusal } from '../clearing/paypal/configured.ts';
 import { progressBar } from '../clearing/progress.ts';
 import { parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
@@ -71,8 +72,16 @@ export async function runStatements(args: string[]): Promise<number> {
 export async function runSettle(args: string[]): Promise<number> {
   const { values } = parseOptions(args, selector);
   return withDeps(async (deps) => {
-    const paypal = await paypalOf(deps.config);
-    const reports = await settleCycles(deps.db, paypal, await chosen(deps, values), { onProgress: progressBar('settling') });
+    const cycles = await chosen(deps, values);
+    const refusal = settleRefusal(deps.config, cycles);
+    if (refusal) {
+      process.stderr.write(`hub: ${refusal}\n`);
+      return 1;
+    }
+    // Only bank-transfer cycles: no PayPal account is needed, and none is reached.
+    const missing = missingPayPalVariables(deps.config);
+    const paypal = missing.length ? unconfiguredPayPal(missing) : await paypalOf(deps.config);
+    const reports = await settleCycles(deps.db, paypal, cycles, { onProgress: progressBar('settling') });
     print(reports);
     return reports.some((r) => r.errors.length) ? 1 : 0;
   });

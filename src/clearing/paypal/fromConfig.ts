@@ -15,3 +15,15 @@ export function paypalOf(config: Config): Promise<PayPalGateway> {
   }
   return gateway;
 }
+
+/**
+ * Stands in for PayPal when it is not configured and the run needs none (cycles settled by bank
+ * transfer): any call rejects naming what is missing, as a plain error, so nothing takes it for
+ * PayPal's answer.
+ */
+export function unconfiguredPayPal(missing: string[]): PayPalGateway {
+  const refuse = async (): Promise<never> => {
+    throw new Error(`PayPal is not configured (set ${missing.join(' and ')})`);
+  };
+  return { createOrder: refuse, getOrder: refuse, captureOrder: refuse, refundCapture: refuse, getRefund: refuse, createPayout: refuse, getPayout: refuse, searchTransactions: refuse };
+}
