@@ -153,6 +153,14 @@ describe('real-time authorization', () => {
     expect(emsp1.received.length + emsp2.received.length).toBe(before);
   });
 
+  it('refuses a ?type given twice with 2001 naming type, instead of asking about the RFID token', async () => {
+    const before = emsp1.received.length;
+    const twice = await net.send(cpo1, 'POST', '/sender/tokens/TWICE-UID/authorize?type=APP_USER&type=APP_USER', { to: party(emsp1) });
+    expect(twice.body.status_code).toBe(2001);
+    expect(twice.body.status_message).toMatch(/type/);
+    expect(emsp1.received.length).toBe(before);
+  });
+
   it('answers 4002 when the eMSP does not answer within FORWARD_TIMEOUT_MS', async () => {
     const restore = delayAnswers(emsp1, '/SLOW-UID/authorize', 1500);
     try {

@@ -15,8 +15,8 @@ import { DEFAULT_TOKEN_TYPE } from './tokenIdentity.ts';
 
 export interface AuthorizeRequest {
   uid: string;
-  /** `?type=` as sent; the eMSP applies the RFID default, so an absent type is passed on absent. */
-  type?: string;
+  /** `?type=` as sent (repeated: an array); the eMSP applies the RFID default, so an absent type is passed on absent. */
+  type?: string | string[];
   /** Optional LocationReferences. */
   body?: unknown;
   caller: Caller;
@@ -26,6 +26,8 @@ export interface AuthorizeRequest {
 }
 
 export async function forwardAuthorize(deps: HubDeps, request: AuthorizeRequest): Promise<Relayed> {
+  // Taken as absent, a repeated type would ask the eMSP about the RFID token of that uid.
+  if (Array.isArray(request.type)) throw new InvalidParametersError('type given more than once', [{ path: 'type', message: 'given more than once' }]);
   if (request.type !== undefined && !TokenTypeSchema.safeParse(request.type).success) {
     throw new InvalidParametersError(`type must be one of ${TokenTypeSchema.options.join(', ')}`, [{ path: 'type', message: 'unknown TokenType' }]);
   }

@@ -13,8 +13,7 @@ export function tokensAuthorizeRouter(deps: HubDeps): Router {
   router.use(authenticate(deps, { allowInvite: false }));
   router.post('/:uid/authorize', async function authorizeToken(ctx) {
     const state = ctx.state.request as RequestState;
-    const type = typeof ctx.query.type === 'string' ? ctx.query.type : undefined;
-    const relayed = await forwardAuthorize(deps, { uid: ctx.params.uid, type, body: ctx.state.body, caller: ctx.state.caller as Caller, routing: state.routing, correlationId: state.correlationId, log: state.log });
+    const relayed = await forwardAuthorize(deps, { uid: ctx.params.uid, type: ctx.query.type, body: ctx.state.body, caller: ctx.state.caller as Caller, routing: state.routing, correlationId: state.correlationId, log: state.log });
     writeRelay(ctx, relayed);
   });
   return router;
