@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { AdminUnauthorizedError } from '../../errors.ts';
+import type { AdminAuthFailureState } from '../middlewares/rateLimit.ts';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -15,6 +16,7 @@ export function adminAuth(adminToken: string, onRefused: (attempt: { ip: string;
     const header = ctx.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match || !timingSafeEqual(digest(match[1]), expected)) {
+      (ctx.state as AdminAuthFailureState).countAdminAuthFailure?.();
       await onRefused({ ip: ctx.ip || 'unknown', method: ctx.method, path: ctx.path, reason: header ? (match ? 'wrong admin token' : 'not a Bearer credential') : 'no Authorization header' });
       throw new AdminUnauthorizedError();
     }

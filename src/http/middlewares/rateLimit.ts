@@ -86,11 +86,23 @@ export function adminAuthFailureLimit(config: Config): Middleware {
       ctx.set('Retry-After', String(wait));
       throw new RateLimitedError(wait);
     }
+    // adminAuth counts a failure the moment it sees one, before it awaits the audit write: counted
+    // only once the refusal comes back here, every guess sent in parallel would pass the peek.
+    let counted = false;
+    (ctx.state as AdminAuthFailureState).countAdminAuthFailure = () => {
+      if (!counted) failures.take(client);
+      counted = true;
+    };
     try {
       await next();
     } catch (err) {
-      if (err instanceof AdminUnauthorizedError) failures.take(client);
+      if (err instanceof AdminUnauthorizedError && !counted) failures.take(client);
       throw err;
     }
   };
+}
+
+/** What adminAuthFailureLimit leaves in ctx.state for adminAuth. */
+export interface AdminAuthFailureState {
+  countAdminAuthFailure?: () => void;
 }
