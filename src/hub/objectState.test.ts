@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyLocationChange, patchSession, ObjectStateError } from './objectState.ts';
+import { applyLocationChange, compareDateTime, patchSession, ObjectStateError } from './objectState.ts';
 
 const location = {
   id: 'LOC1',
@@ -83,5 +83,25 @@ describe('applyLocationChange', () => {
       expect(err).toBeInstanceOf(ObjectStateError);
       expect((err as ObjectStateError).path).toBe(path);
     }
+  });
+});
+
+describe('compareDateTime', () => {
+  it.each([
+    ['2024-02-01T00:00:00.500Z', '2024-02-01T00:00:00Z', 1],
+    ['2024-02-01T00:00:00Z', '2024-02-01T00:00:00.000Z', 0],
+    ['2024-02-01T00:00:00', '2024-02-01T00:00:00Z', 0],
+    ['2024-02-01T00:00:00.1Z', '2024-02-01T00:00:00.099999Z', 1],
+    ['2024-01-31T23:59:59.999Z', '2024-02-01T00:00:00Z', -1],
+  ])('%s against %s: %i (as instants, not as text)', (a, b, order) => {
+    expect(compareDateTime(a, b)).toBe(order);
+  });
+});
+
+describe('applyLocationChange: parent last_updated', () => {
+  it('takes a child change within the same second (a fraction sorts before Z as text)', () => {
+    const current = { ...location, last_updated: '2024-02-01T00:00:00Z' };
+    const next = applyLocationChange(current, ['LOC1', 'E1'], { status: 'CHARGING', last_updated: '2024-02-01T00:00:00.500Z' }, 'patch');
+    expect(next.last_updated).toBe('2024-02-01T00:00:00.500Z');
   });
 });

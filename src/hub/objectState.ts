@@ -15,7 +15,29 @@ export class ObjectStateError extends Error {
   }
 }
 
-const laterOf = (a: unknown, b: unknown): unknown => (typeof a === 'string' && typeof b === 'string' ? (a > b ? a : b) : (b ?? a));
+/**
+ * Orders two OCPI DateTimes as instants (undefined when either is not one). Not as strings: a
+ * fraction sorts before the `Z` ("…09.5Z" < "…09Z" as text, though half a second later), and the
+ * `Z` may be left out (still UTC).
+ */
+export function compareDateTime(a: unknown, b: unknown): number | undefined {
+  const x = instant(a);
+  const y = instant(b);
+  if (!x || !y) return undefined;
+  return x[0] !== y[0] ? Math.sign(x[0] - y[0]) : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0;
+}
+
+/** Whole seconds (ms since the epoch) and the fraction's digits, padded so they compare as text. */
+function instant(value: unknown): [number, string] | undefined {
+  const match = typeof value === 'string' ? /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z?$/.exec(value) : null;
+  const seconds = match ? Date.parse(`${match[1]}Z`) : NaN;
+  return Number.isNaN(seconds) ? undefined : [seconds, (match![2] ?? '').padEnd(12, '0')];
+}
+
+const laterOf = (a: unknown, b: unknown): unknown => {
+  const order = compareDateTime(a, b);
+  return order === undefined ? (b ?? a) : order > 0 ? a : b;
+};
 
 /** PATCH merge: fields present replace, fields absent stay (transport_and_format §PATCH). */
 export function mergePatch(current: Json, patch: Json): Json {
