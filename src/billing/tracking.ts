@@ -10,6 +10,7 @@ import { conflict, invalid, notFound } from '../clearing/errors.ts';
 import { formatUnits, minorExponent, toMinorUnits, toUnits } from '../clearing/money.ts';
 import { parsePartyRef, partyRef } from '../clearing/parties.ts';
 import { listRefunds } from '../clearing/refunds.ts';
+import { bankTransferBooking, bankTransferWay } from './bankTransfer.ts';
 import { balanceOf, daysPastDue, DEFAULT_SCHEDULE, statusOf, type Schedule, type StatementStatus } from './status.ts';
 
 type Executor = Db | Knex.Transaction;
@@ -236,16 +237,19 @@ function minorAmount(value: string, currency: string, field: string): bigint {
 }
 
 /**
- * A bank transfer the settlement team received for a statement, with the bank's reference.
- * Idempotent per (statement, reference); refuses more than the balance. Booked in the ledger:
- * cash at the hub up, the party's settlement account down.
+ * A bank transfer on a statement, with the bank's reference: the party's to the hub, or the hub's
+ * own to the party where PayPal does not take the currency (bankTransfer.ts says which). The one way
+ * the CLI, the admin API and the portal record either. Idempotent per (statement, reference);
+ * refuses more than the balance. Booked in the ledger between the hub's cash and the party's
+ * settlement account.
  */
 export async function recordBankTransfer(db: Db, input: { statementId: string; amount: string; reference: string; receivedAt?: Date; actor: string; note?: string }) {
   const reference = input.reference.trim();
   if (!reference || reference.length > 200) throw invalid('reference: the bank reference is required (at most 200 characters)');
   return db.transaction(async (trx) => {
     const account = await lockedAccount(trx, input.statementId);
-    if (account.direction !== 'party_pays') throw conflict(`statement ${account.statement_id}: the party owes nothing (${account.direction}); payouts are tracked from PayPal`);
+    const found = bankTransferWay(account);
+    if ('refused' in found) throw conflict(found.refused);
     const amount = minorAmount(input.amount, account.currency, 'amount');
     const existing = await trx('billing_payments').where({ statement_id: account.statement_id, method: 'bank_transfer', reference }).first();
     if (existing) {
@@ -258,19 +262,9 @@ export async function recordBankTransfer(db: Db, input: { statementId: string; a
     const [payment] = await trx('billing_payments')
       .insert({ statement_id: account.statement_id, method: 'bank_transfer', amount: amount.toString(), reference, received_at: input.receivedAt ?? new Date(), recorded_by: input.actor, note: input.note ?? null })
       .returning('id');
-    await postEntries(db, trx, [
-      {
-        kind: 'billing.bank_transfer',
-        ref: `billing:payment:${payment.id}`,
-        cycleId: account.cycle_id,
-        memo: `bank transfer ${reference} for ${account.statement_id}`,
-        lines: [
-          { owner: HUB, kind: 'cash', currency: account.currency, amount },
-          { owner: account.party, kind: 'settlement', currency: account.currency, amount: -amount },
-        ],
-      },
-    ]);
-    await audit(trx, input.actor, 'billing.payment.record', account.statement_id, { method: 'bank_transfer', amount: formatMoney(amount, account.currency), reference });
+    const booking = bankTransferBooking(found.way, account, amount, reference);
+    await postEntries(db, trx, [{ kind: booking.kind, ref: `billing:payment:${payment.id}`, cycleId: account.cycle_id, memo: booking.memo, lines: booking.lines }]);
+    await audit(trx, input.actor, booking.action, account.statement_id, { method: 'bank_transfer', amount: formatMoney(amount, account.currency), reference });
     return { payment_id: String(payment.id), duplicate: false, account: await getAccount(trx, account.statement_id) };
   });
 }

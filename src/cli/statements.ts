@@ -10,7 +10,6 @@ import type { HubDeps } from '../deps.ts';
 import { accountHistory, ensureTracked, getAccount, listAccounts, presentTerms, recordBankTransfer, setTerms, termsFor, writeOff, normaliseParty, isZeroAmount, type StatementAccount } from '../billing/tracking.ts';
 import { addContact, listContacts, removeContact } from '../billing/contacts.ts';
 import { billingTick } from '../billing/reminders.ts';
-import { recordBankPayout } from '../clearing/bankPayouts.ts';
 import { CliUsageError, parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
@@ -80,9 +79,7 @@ export async function runWith(deps: HubDeps, args: string[], io: Io = process): 
       const receivedAt = values.date ? new Date(`${values.date}T12:00:00Z`) : undefined;
       if (receivedAt && Number.isNaN(receivedAt.getTime())) throw new CliUsageError('--date must be YYYY-MM-DD');
       const transfer = { statementId: id, amount: requireOption(values.amount, 'amount'), reference: requireOption(values.reference, 'reference'), receivedAt, note: values.note, actor: 'cli' };
-      // The hub's own bank transfer to a receiver, where PayPal does not take the currency.
-      const hubPays = (await getAccount(deps.db, id)).direction === 'hub_pays';
-      const result = hubPays ? await recordBankPayout(deps.db, transfer) : await recordBankTransfer(deps.db, transfer);
+      const result = await recordBankTransfer(deps.db, transfer);
       io.stdout.write(`${result.duplicate ? 'already recorded' : 'recorded'}: ${result.account.statement_id} balance ${result.account.balance} ${result.account.currency}, ${result.account.status}\n`);
       return 0;
     }
