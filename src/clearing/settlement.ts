@@ -10,6 +10,8 @@
 // issued first: the cycle's payout to the eMSP already leaves them out. A statement the payer paid
 // by bank transfer (recorded with `hub statements pay`) is never collected through PayPal as well.
 // A cycle in a currency PayPal does not take is settled by bank transfers only (bankSettlement.ts).
+// An order that expired before it was captured is replaced by a fresh one (orderExpiry.ts), whose
+// link replaces the old one on the statement.
 import type { Db } from '../store/db.ts';
 import { HUB, postEntries, linesOf, reversedLines } from './ledger.ts';
 import { atLeast, type Cycle } from './cycles.ts';
@@ -17,7 +19,9 @@ import { conflict } from './errors.ts';
 import { formatUnits, minorExponent, paypalValue, unitsFromPaypal } from './money.ts';
 import { statementId } from './statements.ts';
 import { issueRefunds } from './refunds.ts';
-import type { PayPalGateway } from './paypal/client.ts';
+import type { OrderView, PayPalGateway } from './paypal/client.ts';
+import { PayPalApiError } from './paypal/errors.ts';
+import { nextOrderRequestId, orderExpired, orderRequestId } from './orderExpiry.ts';
 import { paypalSupports } from './paypal/currencies.ts';
 import { bankTransfers, settleByBankTransfer, type OutsidePayPal } from './bankSettlement.ts';
 
@@ -25,6 +29,8 @@ export interface SettleReport {
   cycle: string;
   state: string;
   orders_created: number;
+  /** Statements whose order expired uncaptured and got a fresh one (and a new pay link). */
+  orders_renewed: RenewedOrder[];
   captured: number;
   awaiting_approval: number;
   payouts_sent: number;
@@ -37,6 +43,26 @@ export interface SettleReport {
   /** Set when PayPal does not take the cycle's currency: each statement's bank transfer, awaited or recorded. */
   outside_paypal?: OutsidePayPal;
   errors: string[];
+}
+
+export interface RenewedOrder {
+  statement: string;
+  party: string;
+  /** The order that expired (null when it was replaced in an earlier, interrupted run). */
+  expired_order: string | null;
+  order: string;
+  approval_url: string | null;
+}
+
+/** The order as PayPal shows it, or null when it expired (and can never be paid). */
+async function orderUnlessExpired(paypal: PayPalGateway, orderId: string): Promise<OrderView | null> {
+  try {
+    const order = await paypal.getOrder(orderId);
+    return orderExpired({ status: order.status }) ? null : order;
+  } catch (err) {
+    if (err instanceof PayPalApiError && orderExpired({ refused: { status: err.status, name: err.body?.name, issue: err.issue } })) return null;
+    throw err;
+  }
 }
 
 const FAILED_ITEM = new Set(['FAILED', 'RETURNED', 'REVERSED', 'BLOCKED', 'REFUNDED', 'DENIED']);
@@ -57,7 +83,7 @@ export async function settleCycles(db: Db, paypal: PayPalGateway, cycles: Cycle[
 
 async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgress?: (done: number, total: number, what: string) => void): Promise<SettleReport> {
   const cycle = await db('clearing_cycles').where({ id: cycleId }).first();
-  const report: SettleReport = { cycle: cycleId, state: cycle.state, orders_created: 0, captured: 0, awaiting_approval: 0, payouts_sent: 0, payouts_completed: 0, payouts_pending: 0, payouts_failed: 0, refunds_completed: 0, missing_payee: [], errors: [] };
+  const report: SettleReport = { cycle: cycleId, state: cycle.state, orders_created: 0, orders_renewed: [], captured: 0, awaiting_approval: 0, payouts_sent: 0, payouts_completed: 0, payouts_pending: 0, payouts_failed: 0, refunds_completed: 0, missing_payee: [], errors: [] };
   if (!atLeast(cycle.state, 'netted') || !cycle.statements_at) throw conflict(`cycle ${cycle.period} ${cycle.currency.trim()} needs netting and statements before settlement (it is ${cycle.state})`);
   const refunds = await issueRefunds(db, paypal, { bookedIn: cycleId });
   report.refunds_completed = refunds.refunds.filter((r) => r.state === 'completed').length;
@@ -82,7 +108,7 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
       if (live.has(`${pos.party}|${direction}`)) continue;
       const st = statementId(label, pos.party);
       if (direction === 'collect') {
-        await trx('clearing_payments').insert({ cycle_id: cycleId, statement_id: st, party: pos.party, currency, direction, amount: (-amount).toString(), status: 'created', request_id: `order-${st}` });
+        await trx('clearing_payments').insert({ cycle_id: cycleId, statement_id: st, party: pos.party, currency, direction, amount: (-amount).toString(), status: 'created', request_id: orderRequestId(st) });
         continue;
       }
       const payee = payees.get(pos.party);
@@ -123,12 +149,25 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
         tick(`collect ${p.party}`);
         continue;
       }
+      let expiredOrder: string | null = null;
+      if (p.order_id && !(await orderUnlessExpired(paypal, p.order_id))) {
+        // Forget the dead link everywhere before asking for a new order: if this run stops in
+        // between, the next one creates the order under the same new request id.
+        expiredOrder = p.order_id;
+        const requestId = nextOrderRequestId(p.statement_id, p.request_id);
+        await db.transaction(async (trx) => {
+          await trx('clearing_payments').where({ id: p.id }).update({ request_id: requestId, order_id: null, approval_url: null, status: 'created', paypal_status: null, error: JSON.stringify({ message: `order ${expiredOrder} expired uncaptured; replaced by a fresh order` }), updated_at: trx.fn.now() });
+          await trx('clearing_statements').where({ id: p.statement_id }).update({ approval_url: null });
+        });
+        Object.assign(p, { request_id: requestId, order_id: null, status: 'created' });
+      }
       if (!p.order_id) {
         const order = await paypal.createOrder({ requestId: p.request_id, amount: { currency, value: paypalValue(BigInt(p.amount), currency) }, invoiceId: p.statement_id, customId: cycleId, referenceId: p.party, description: `Clearing statement ${p.statement_id}` });
         await db('clearing_payments').where({ id: p.id }).update({ order_id: order.id, approval_url: order.approvalUrl, status: 'pending', paypal_status: order.status, updated_at: db.fn.now() });
         await db('clearing_statements').where({ id: p.statement_id }).update({ approval_url: order.approvalUrl });
         Object.assign(p, { order_id: order.id, status: 'pending' });
-        report.orders_created += 1;
+        if (p.request_id === orderRequestId(p.statement_id)) report.orders_created += 1;
+        else report.orders_renewed.push({ statement: p.statement_id, party: p.party, expired_order: expiredOrder, order: order.id, approval_url: order.approvalUrl });
       }
       let order = await paypal.getOrder(p.order_id);
       if (order.status === 'APPROVED') order = await paypal.captureOrder(p.order_id, `capture-${p.statement_id}`);

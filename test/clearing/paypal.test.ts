@@ -30,10 +30,15 @@ describe('PayPal client against the stand-in', () => {
     expect(replay.capture?.id).toBe(captured.capture?.id);
   });
 
-  it('is refused what PayPal refuses: three decimals, a reused invoice id, the same request id with another body', async () => {
+  it('is refused what PayPal refuses: three decimals, a second payment of an invoice id, the same request id with another body', async () => {
     await expect(paypal.createOrder({ requestId: 'r-3dec', amount: { currency: 'EUR', value: '1.234' }, invoiceId: 'ST-3dec', customId: 'c', referenceId: 'x', description: 'd' })).rejects.toMatchObject({ status: 422, issue: 'DECIMAL_PRECISION' });
-    await paypal.createOrder({ requestId: 'r-inv-1', amount: { currency: 'EUR', value: '1.00' }, invoiceId: 'ST-dup', customId: 'c', referenceId: 'x', description: 'd' });
-    await expect(paypal.createOrder({ requestId: 'r-inv-2', amount: { currency: 'EUR', value: '1.00' }, invoiceId: 'ST-dup', customId: 'c', referenceId: 'x', description: 'd' })).rejects.toMatchObject({ issue: 'DUPLICATE_INVOICE_ID' });
+    // PayPal checks invoice ids when money moves: two orders may carry one, only one is captured.
+    const one = await paypal.createOrder({ requestId: 'r-inv-1', amount: { currency: 'EUR', value: '1.00' }, invoiceId: 'ST-dup', customId: 'c', referenceId: 'x', description: 'd' });
+    const two = await paypal.createOrder({ requestId: 'r-inv-2', amount: { currency: 'EUR', value: '1.00' }, invoiceId: 'ST-dup', customId: 'c', referenceId: 'x', description: 'd' });
+    standIn.approve(one.id);
+    standIn.approve(two.id);
+    expect((await paypal.captureOrder(one.id, 'capture-inv-1')).capture?.status).toBe('COMPLETED');
+    await expect(paypal.captureOrder(two.id, 'capture-inv-2')).rejects.toMatchObject({ status: 422, issue: 'DUPLICATE_INVOICE_ID' });
     await expect(paypal.createOrder({ requestId: 'r-inv-1', amount: { currency: 'EUR', value: '2.00' }, invoiceId: 'ST-dup2', customId: 'c', referenceId: 'x', description: 'd' })).rejects.toMatchObject({ issue: 'DUPLICATE_REQUEST_ID' });
   });
 
@@ -41,6 +46,15 @@ describe('PayPal client against the stand-in', () => {
     await expect(paypal.createOrder({ requestId: 'r-kwd', amount: { currency: 'KWD', value: '1.00' }, invoiceId: 'ST-kwd', customId: 'c', referenceId: 'x', description: 'd' })).rejects.toMatchObject({ status: 422, issue: 'CURRENCY_NOT_SUPPORTED' });
     await expect(paypal.createPayout({ senderBatchId: 'cycle-krw-r0', subject: 'Clearing', items: [{ senderItemId: 'k1', receiver: 'good@example.com', recipientType: 'EMAIL', amount: { currency: 'KRW', value: '100' }, note: 'n' }] })).rejects.toMatchObject({ status: 422, issue: 'CURRENCY_NOT_SUPPORTED' });
     expect([...standIn.orders.values()].filter((o) => o.purchase_units[0].invoice_id === 'ST-kwd')).toEqual([]);
+  });
+
+  it('expires an order nobody captured as PayPal does: 404 RESOURCE_NOT_FOUND / INVALID_RESOURCE_ID on GET and capture', async () => {
+    const order = await paypal.createOrder({ requestId: 'r-expire', amount: { currency: 'EUR', value: '3.00' }, invoiceId: 'ST-expire', customId: 'c', referenceId: 'x', description: 'd' });
+    standIn.approve(order.id);
+    standIn.expire(order.id);
+    const gone = { status: 404, issue: 'INVALID_RESOURCE_ID', body: { name: 'RESOURCE_NOT_FOUND', message: 'The specified resource does not exist.', links: [{ href: 'https://developer.paypal.com/docs/api/orders/v2/#error-INVALID_RESOURCE_ID', rel: 'information_link', method: 'GET' }] } };
+    await expect(paypal.getOrder(order.id)).rejects.toMatchObject(gone);
+    await expect(paypal.captureOrder(order.id, 'capture-expire')).rejects.toMatchObject(gone);
   });
 
   it('retries 5xx, 429 and timeouts with the same ids', async () => {

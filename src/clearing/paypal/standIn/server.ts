@@ -1,8 +1,10 @@
 // A local PayPal stand-in for tests and the demo: OAuth token, Orders v2 (create/get/capture),
 // Payments (refund create/get), Payouts v1 (create/get/item) and Transaction Search. Strict about request
 // shapes (PayPal-style error bodies), enforces PayPal-Request-Id idempotency and sender_batch_id
-// uniqueness, refuses the currencies PayPal does not take (CURRENCY_NOT_SUPPORTED, 422), and
-// injects failures (5xx, 429, timeouts) on request.
+// uniqueness, refuses the currencies PayPal does not take (CURRENCY_NOT_SUPPORTED, 422), refuses
+// to capture a second payment with an invoice_id already paid (DUPLICATE_INVOICE_ID, 422, as
+// PayPal does at capture for accounts requiring unique invoice ids), expires orders on request
+// (as PayPal does with orders nobody captured), and injects failures (5xx, 429, timeouts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { toUnits } from '../../money.ts';
@@ -114,6 +116,22 @@ export class PayPalStandIn {
     const order = this.orders.get(orderId);
     if (!order) throw new Error(`no order ${orderId}`);
     if (order.status === 'CREATED') order.status = 'APPROVED';
+  }
+
+  /**
+   * PayPal expiring an order nobody captured in time: from then on PayPal answers for it as for an
+   * id it never issued (GET and capture: 404 RESOURCE_NOT_FOUND, issue INVALID_RESOURCE_ID).
+   */
+  expire(orderId: string): void {
+    const order = this.orders.get(orderId);
+    if (!order) throw new Error(`no order ${orderId}`);
+    if (order.status === 'COMPLETED') throw new Error(`order ${orderId} is captured; it does not expire`);
+    this.orders.delete(orderId);
+  }
+
+  /** PayPal forgetting the PayPal-Request-Ids it stored (Orders keep them 6 hours by default). */
+  forgetRequestIds(): void {
+    this.idempotency.clear();
   }
 
   /** PayPal finishing a PENDING refund: it becomes COMPLETED and shows in Transaction Search. */
@@ -229,10 +247,8 @@ export class PayPalStandIn {
     units.forEach((u: Json, i: number) => {
       this.checkAmount(u.amount, `/purchase_units/@reference_id=='${u.reference_id ?? 'default'}'/amount`, 'currency_code');
       if (u.invoice_id !== undefined && (typeof u.invoice_id !== 'string' || u.invoice_id.length > 127)) throw validation([{ field: `/purchase_units/${i}/invoice_id`, issue: 'INVALID_STRING_LENGTH', description: 'The value of a field is either too short or too long.' }]);
-      if (u.invoice_id && this.invoiceIds.has(u.invoice_id)) throw validation([{ field: `/purchase_units/${i}/invoice_id`, issue: 'DUPLICATE_INVOICE_ID', description: 'Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting requires that Invoice Id be unique for each transaction.' }], 422, 'UNPROCESSABLE_ENTITY');
     });
     const orderId = id();
-    for (const u of units) if (u.invoice_id) this.invoiceIds.add(u.invoice_id);
     const order = {
       id: orderId,
       intent: body.intent,
@@ -251,7 +267,7 @@ export class PayPalStandIn {
 
   private order(orderId: string): Json {
     const order = this.orders.get(orderId);
-    if (!order) throw new PayPalError(404, { name: 'RESOURCE_NOT_FOUND', message: 'The specified resource does not exist.', debug_id: debugId(), details: [{ issue: 'INVALID_RESOURCE_ID', description: 'Specified resource ID does not exist. Please check the resource ID and try again.' }] });
+    if (!order) throw new PayPalError(404, { name: 'RESOURCE_NOT_FOUND', details: [{ issue: 'INVALID_RESOURCE_ID', description: 'Specified resource ID does not exist. Please check the resource ID and try again.' }], message: 'The specified resource does not exist.', debug_id: debugId(), links: [{ href: 'https://developer.paypal.com/docs/api/orders/v2/#error-INVALID_RESOURCE_ID', rel: 'information_link', method: 'GET' }] });
     return order;
   }
 
@@ -260,6 +276,9 @@ export class PayPalStandIn {
     if (order.status === 'COMPLETED') throw validation([{ field: '', issue: 'ORDER_ALREADY_CAPTURED', description: 'Order already captured.If \'intent=CAPTURE\' only one capture per order is allowed.' }], 422, 'UNPROCESSABLE_ENTITY');
     if (order.status !== 'APPROVED') throw validation([{ field: '', issue: 'ORDER_NOT_APPROVED', description: 'Payer has not yet approved the Order for payment.' }], 422, 'UNPROCESSABLE_ENTITY');
     const unit = order.purchase_units[0];
+    // Invoice ids are unique per payment, checked when money moves: several orders may carry one.
+    if (unit.invoice_id && this.invoiceIds.has(unit.invoice_id)) throw validation([{ field: '', issue: 'DUPLICATE_INVOICE_ID', description: 'Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting requires that Invoice Id be unique for each transaction.' }], 422, 'UNPROCESSABLE_ENTITY');
+    if (unit.invoice_id) this.invoiceIds.add(unit.invoice_id);
     const capture = { id: id(), status: 'COMPLETED', amount: unit.amount, invoice_id: unit.invoice_id, custom_id: unit.custom_id, final_capture: true, create_time: new Date().toISOString() };
     this.captures.set(capture.id, capture);
     order.status = 'COMPLETED';
