@@ -12,7 +12,7 @@ import type { TokenType } from '../../ocpi/schemas/enums.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
 import { findObject, saveObject, type ObjectRef, type StoredObject } from '../store/objects.ts';
-import { applyLocationChange, mergePatch, ObjectStateError, patchSession } from './objectState.ts';
+import { applyLocationChange, mergePatch, ObjectStateError, patchSession, refuseOlderThanStored } from './objectState.ts';
 import { tokenOwner } from './ownership.ts';
 import { decideRoute, type KnownParty, type RouteDecision } from './routing.ts';
 import { publishPush } from './publishPush.ts';
@@ -209,6 +209,7 @@ function checkBody(request: PushRequest, tokenType: TokenType | undefined): Json
 function nextState(request: PushRequest, current: Json | undefined, body: Json | undefined): Json {
   try {
     if (request.event === 'delete') return { ...(current ?? {}) };
+    refuseOlderThanStored(current, request.ids, body!);
     if (request.module === 'locations') return applyLocationChange(current, request.ids, body!, request.event === 'put' ? 'put' : 'patch');
     if (request.event === 'put') return body!;
     if (!current) throw new ObjectStateError(`unknown object ${request.ids[0]}: PUT it first`, 'object_id');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyLocationChange, compareDateTime, patchSession, ObjectStateError } from './objectState.ts';
+import { applyLocationChange, compareDateTime, patchSession, ObjectStateError, refuseOlderThanStored } from './objectState.ts';
 
 const location = {
   id: 'LOC1',
@@ -103,5 +103,39 @@ describe('applyLocationChange: parent last_updated', () => {
     const current = { ...location, last_updated: '2024-02-01T00:00:00Z' };
     const next = applyLocationChange(current, ['LOC1', 'E1'], { status: 'CHARGING', last_updated: '2024-02-01T00:00:00.500Z' }, 'patch');
     expect(next.last_updated).toBe('2024-02-01T00:00:00.500Z');
+  });
+});
+
+describe('refuseOlderThanStored', () => {
+  const stored = { ...location, last_updated: '2024-03-01T00:00:00Z', evses: [{ ...location.evses[0], last_updated: '2024-02-01T00:00:00Z' }] };
+  const refused = (current: any, ids: string[], lastUpdated: string) => {
+    try {
+      refuseOlderThanStored(current, ids, { last_updated: lastUpdated });
+      return false;
+    } catch (err) {
+      expect((err as ObjectStateError).path).toBe('last_updated');
+      return true;
+    }
+  };
+
+  it.each([
+    ['the Location, older', ['LOC1'], '2024-02-15T00:00:00Z', true],
+    ['the Location, the same date (a push sent again)', ['LOC1'], '2024-03-01T00:00:00Z', false],
+    ['an EVSE, older than itself', ['LOC1', 'E1'], '2024-01-15T00:00:00Z', true],
+    ['an EVSE, older than its Location but newer than itself', ['LOC1', 'E1'], '2024-02-15T00:00:00Z', false],
+    ['a Connector, older than itself', ['LOC1', 'E1', '1'], '2023-12-31T23:59:59.999Z', true],
+    ['an EVSE the hub does not hold yet', ['LOC1', 'E2'], '2000-01-01T00:00:00Z', false],
+    ['a Connector the hub does not hold yet', ['LOC1', 'E1', '2'], '2000-01-01T00:00:00Z', false],
+  ])('%s: refused %s', (_what, ids, lastUpdated, expected) => {
+    expect(refused(stored, ids, lastUpdated)).toBe(expected);
+  });
+
+  it('passes anything for an object the hub does not hold', () => {
+    expect(refused(undefined, ['S1'], '2000-01-01T00:00:00Z')).toBe(false);
+  });
+
+  it('compares instants: a fraction within the stored second is newer', () => {
+    expect(refused({ id: 'S1', last_updated: '2024-01-01T00:00:00Z' }, ['S1'], '2024-01-01T00:00:00.5Z')).toBe(false);
+    expect(refused({ id: 'S1', last_updated: '2024-01-01T00:00:00.5Z' }, ['S1'], '2024-01-01T00:00:00Z')).toBe(true);
   });
 });

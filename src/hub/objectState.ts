@@ -39,6 +39,32 @@ const laterOf = (a: unknown, b: unknown): unknown => {
   return order === undefined ? (b ?? a) : order > 0 ? a : b;
 };
 
+/**
+ * A PUT or PATCH dated before the hub's copy of what it addresses (the Location, EVSE or Connector
+ * of the URL; the session, tariff or token) is refused: a late retry overtaken by a newer change
+ * would otherwise roll the hub's copy and every receiver back (an EVSE AVAILABLE again while it
+ * charges, a blocked token valid again, a completed session ACTIVE, a deleted tariff back), and a
+ * Location patched with an older date than its EVSEs' would drop out of GET-all's date_from window.
+ * The sender hears 2001 naming last_updated; nothing is stored or forwarded. An equal date passes:
+ * a push sent again, or several changes within one timestamp.
+ */
+export function refuseOlderThanStored(current: Json | undefined, ids: string[], body: Json): void {
+  const stored = current && addressed(current, ids);
+  if (!stored || (compareDateTime(body.last_updated, stored.last_updated) ?? 0) >= 0) return;
+  throw new ObjectStateError(
+    `last_updated ${String(body.last_updated)} is older than the hub's copy (${String(stored.last_updated)}): a newer change was accepted first, so this one was neither stored nor forwarded; push the current state with a later last_updated`,
+    'last_updated',
+  );
+}
+
+/** The stored part a URL addresses: the object, or a Location's EVSE (uid) or that EVSE's Connector (id). */
+function addressed(current: Json, [, evseUid, connectorId]: string[]): Json | undefined {
+  if (evseUid === undefined) return current;
+  const evse = ((current.evses as Json[]) ?? []).find((e) => e.uid === evseUid);
+  if (!evse || connectorId === undefined) return evse;
+  return ((evse.connectors as Json[]) ?? []).find((c) => c.id === connectorId);
+}
+
 /** PATCH merge: fields present replace, fields absent stay (transport_and_format §PATCH). */
 export function mergePatch(current: Json, patch: Json): Json {
   return { ...current, ...patch };
