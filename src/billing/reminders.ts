@@ -52,12 +52,24 @@ export interface ReminderReport {
   escalations: number;
   skipped: number;
   late_fees: number;
+  /** Reminder steps that came due while the party had no billing contacts (recorded, nobody reminded). */
+  no_contacts: number;
+}
+
+/**
+ * Records a step as fired, once: true when this call recorded it. A step recorded as reminding
+ * nobody ('no_contacts') is taken over by the first call that has someone to send it to.
+ */
+async function claimStep(deps: HubDeps, statementId: string, s: { step: string; days: number }, outcome: 'sent' | 'no_contacts', now: Date): Promise<boolean> {
+  const upgrade = outcome === 'sent' ? "DO UPDATE SET outcome = 'sent', at = EXCLUDED.at WHERE billing_reminders.outcome = 'no_contacts'" : 'DO NOTHING';
+  const result = await deps.db.raw(`INSERT INTO billing_reminders (statement_id, step, days_after_due, outcome, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (statement_id, step) ${upgrade} RETURNING step`, [statementId, s.step, s.days, outcome, now]);
+  return result.rows.length > 0;
 }
 
 /** Fires due reminder steps of overdue payers' statements; stops for a statement once its balance is zero. */
 export async function runReminders(deps: HubDeps, now = new Date()): Promise<ReminderReport> {
   const { db, config } = deps;
-  const report: ReminderReport = { reminders: 0, escalations: 0, skipped: 0, late_fees: 0 };
+  const report: ReminderReport = { reminders: 0, escalations: 0, skipped: 0, late_fees: 0, no_contacts: 0 };
   const candidates: { statement_id: string; agreement_id: string | null }[] = await db('billing_statements')
     .where({ direction: 'party_pays' })
     .whereNull('written_off_at')
@@ -68,15 +80,18 @@ export async function runReminders(deps: HubDeps, now = new Date()): Promise<Rem
     if (account.status !== 'overdue') continue;
     const terms = await termsFor(db, c.agreement_id);
     const steps: { step: string; outcome: string }[] = await db('billing_reminders').where({ statement_id: c.statement_id }).select('step', 'outcome');
-    const done = new Set<string>(steps.map((r) => r.step));
+    // A step that reminded nobody (no billing contacts then) is not done: it goes once a contact exists.
+    const done = new Set<string>(steps.filter((r) => r.outcome !== 'no_contacts').map((r) => r.step));
     const { fire, skip } = dueSteps(terms, account.days_past_due, done);
     for (const s of skip) {
-      await db('billing_reminders').insert({ statement_id: c.statement_id, step: s.step, days_after_due: s.days, outcome: 'skipped', at: now }).onConflict(['statement_id', 'step']).ignore();
-      report.skipped += 1;
+      // One that reminded nobody keeps saying so.
+      const skipped = await db('billing_reminders').insert({ statement_id: c.statement_id, step: s.step, days_after_due: s.days, outcome: 'skipped', at: now }).onConflict(['statement_id', 'step']).ignore().returning('step');
+      report.skipped += skipped.length;
     }
     for (const s of fire) {
-      const claimed = await db('billing_reminders').insert({ statement_id: c.statement_id, step: s.step, days_after_due: s.days, outcome: 'sent', at: now }).onConflict(['statement_id', 'step']).ignore().returning('step');
-      if (claimed.length === 0) continue; // another worker fired it
+      const contacts: { email: string }[] = s.kind === 'reminder' ? await db('billing_contacts').where({ party: account.party }).orderBy('id').select('email') : [];
+      const outcome = s.kind === 'reminder' && contacts.length === 0 ? 'no_contacts' : 'sent';
+      if (!(await claimStep(deps, c.statement_id, s, outcome, now))) continue; // another worker fired it, or nobody to remind yet again
       if (s.kind === 'reminder') {
         const step = 10n ** BigInt(Math.max(0, SCALE - minorExponent(account.currency)));
         // On what the party really owed: not on refunds the statement charges that it has not received yet.
@@ -86,7 +101,11 @@ export async function runReminders(deps: HubDeps, now = new Date()): Promise<Rem
           report.late_fees += 1;
           account = await getAccount(db, c.statement_id, now);
         }
-        const contacts: { email: string }[] = await db('billing_contacts').where({ party: account.party }).orderBy('id').select('email');
+        if (outcome === 'no_contacts') {
+          await db('audit_log').insert({ actor: 'billing', action: 'billing.reminder.no_contacts', subject: c.statement_id, details: JSON.stringify({ step: s.step, days_past_due: account.days_past_due, party: account.party }) });
+          report.no_contacts += 1;
+          continue;
+        }
         for (const k of contacts) {
           await queueMessage(db, {
             dedupeKey: `reminder:${c.statement_id}:${s.step}:${k.email.toLowerCase()}`,
@@ -149,7 +168,7 @@ export function startReminders(deps: HubDeps): { stop(): Promise<void> } {
     intervalMs: deps.config.BILLING_INTERVAL_MS,
     async run(log) {
       const report = await billingTick(deps);
-      if (report.queued || report.delivery.sent || report.delivery.failed || report.reminders.reminders || report.reminders.escalations) log.info(report, 'billing tick');
+      if (report.queued || report.delivery.sent || report.delivery.failed || report.reminders.reminders || report.reminders.escalations || report.reminders.no_contacts) log.info(report, 'billing tick');
     },
   });
 }

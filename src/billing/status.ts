@@ -85,3 +85,9 @@ export function lateFee(amountDue: bigint, fixed: bigint, ppm: number, minorStep
   const raw = fixed + (amountDue * BigInt(ppm)) / 1_000_000n;
   return (raw / minorStep) * minorStep;
 }
+
+/** How a reminder step's outcome reads for the operator (portal statement page, `hub statements show`). */
+export function reminderOutcomeText(outcome: string): string {
+  if (outcome === 'no_contacts') return 'not sent: no billing contacts';
+  return outcome;
+}

@@ -10,6 +10,7 @@ import type { HubDeps } from '../deps.ts';
 import { accountHistory, ensureTracked, getAccount, listAccounts, presentTerms, recordBankTransfer, setTerms, termsFor, writeOff, normaliseParty, isZeroAmount, type StatementAccount } from '../billing/tracking.ts';
 import { addContact, listContacts, removeContact } from '../billing/contacts.ts';
 import { billingTick } from '../billing/reminders.ts';
+import { reminderOutcomeText } from '../billing/status.ts';
 import { CliUsageError, parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
@@ -68,7 +69,7 @@ export async function runWith(deps: HubDeps, args: string[], io: Io = process): 
         if (account.pay_url) io.stdout.write(`pay link ${account.pay_url}\n`);
         for (const p of history.payments) io.stdout.write(`  payment ${p.received_at.slice(0, 10)} ${p.method} ${p.amount} ref ${p.reference} (by ${p.recorded_by})\n`);
         for (const r of history.refunds) io.stdout.write(`  refund ${r.amount} ${r.state}${r.relation === 'of_payment' ? ` of this statement's payment, netted on ${r.netted_on_statement ?? 'the next statement'}` : ` of the payment on ${r.paid_with_statement}, netted here`} (dispute ${r.dispute_id})\n`);
-        for (const r of history.reminders) io.stdout.write(`  ${r.step} ${r.outcome} ${r.at.slice(0, 10)} (${r.days_after_due} days after due)\n`);
+        for (const r of history.reminders) io.stdout.write(`  ${r.step} ${reminderOutcomeText(r.outcome)} ${r.at.slice(0, 10)} (${r.days_after_due} days after due)\n`);
         for (const m of history.messages) io.stdout.write(`  email ${m.kind} to ${m.recipient}: ${m.status}${m.sent_at ? ` ${m.sent_at}` : ''}${m.last_error ? ` (${m.last_error})` : ''}\n`);
       }
       return 0;

@@ -10,6 +10,7 @@ import { getStatement, statementCsv } from '../../clearing/statements.ts';
 import { statementPdf } from '../../clearing/statementPdf.ts';
 import { ClearingError } from '../../clearing/errors.ts';
 import { bankTransferOpen } from '../../billing/bankTransfer.ts';
+import { reminderOutcomeText } from '../../billing/status.ts';
 
 const STATUSES = ['open', 'partially_paid', 'overdue', 'paid', 'written_off'] as const;
 export const badge = (value: string) => html`<span class="badge ${value}">${value.replace(/_/g, ' ')}</span>`;
@@ -94,7 +95,7 @@ ${history.payments.length ? html`<div class="table-wrap"><table><thead><tr><th s
 ${history.refunds.length ? html`<h2>Refunds</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">CDR</th><th scope="col">Refund</th><th scope="col">State</th><th scope="col" class="num">Amount</th></tr></thead><tbody>${history.refunds.map((r) => html`<tr><td>${r.cdr}</td><td>${r.relation === 'of_payment' ? html`of this statement's payment; netted on ${r.netted_on_statement ?? 'the next statement'}` : html`of the payment on ${r.paid_with_statement}; netted here`}</td><td>${badge(r.state)}</td><td class="num">${r.amount} ${a.currency}</td></tr>`)}</tbody></table></div>` : ''}
 <h2>Reminders and emails</h2>
-${history.messages.length || history.reminders.length ? html`<ul>${history.reminders.map((r) => html`<li>${r.at.slice(0, 10)}: ${r.step} (${r.days_after_due} days after due) ${r.outcome}</li>`)}${history.messages.map((m) => html`<li>${utcMinute(m.sent_at ?? m.created_at)}: ${m.kind} to ${m.recipient} ${badge(m.status)}</li>`)}</ul>` : html`<p class="muted">No emails sent yet.</p>`}
+${history.messages.length || history.reminders.length ? html`<ul>${history.reminders.map((r) => html`<li>${r.at.slice(0, 10)}: ${r.step} (${r.days_after_due} days after due) ${reminderOutcomeText(r.outcome)}</li>`)}${history.messages.map((m) => html`<li>${utcMinute(m.sent_at ?? m.created_at)}: ${m.kind} to ${m.recipient} ${badge(m.status)}</li>`)}</ul>` : html`<p class="muted">No emails sent yet.</p>`}
 ${user.isAdmin && bankTransferOpen(a)
   ? html`<div class="grid"><form method="post" action="/portal/statements/${id}/payments" class="card" aria-labelledby="bank-h"><h2 id="bank-h">${a.direction === 'hub_pays' ? "Record the hub's bank transfer" : 'Record a bank transfer'}</h2><input type="hidden" name="_csrf" value="${s.csrf}">
 <label for="amount">Amount (${a.currency})</label><input id="amount" name="amount" type="text" inputmode="decimal" required value="${a.balance}">
