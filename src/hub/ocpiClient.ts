@@ -35,6 +35,12 @@ export interface OcpiRequest {
   allowPrivate: boolean;
 }
 
+/**
+ * Replies are held in memory whole, so a partner streaming without end could exhaust the hub's
+ * memory within the timeout. Generous for a page of Locations (1000 with EVSEs are a few MB).
+ */
+export const MAX_REPLY_BYTES = 32 * 1024 * 1024;
+
 /** Response headers by case-insensitive name (a WHATWG Headers per delivery costs more than the rest of the reply). */
 export interface ReplyHeaders {
   get(name: string): string | null;
@@ -87,7 +93,8 @@ export async function ocpiRequest(request: OcpiRequest): Promise<OcpiReply> {
     return { httpStatus: response.status, requestId, envelope: parseEnvelope(response.body), headers: response.headers, rawBody: response.body };
   } catch (err) {
     const timedOut = err instanceof Error && err.name === 'TimeoutError';
-    const what = timedOut ? `timed out after ${request.timeoutMs} ms` : 'could not be reached';
+    const tooLarge = err instanceof Error && err.name === 'ReplyTooLargeError';
+    const what = timedOut ? `timed out after ${request.timeoutMs} ms` : tooLarge ? err.message : 'could not be reached';
     throw new PartnerUnreachableError(`${request.method} ${request.url} ${what}`, timedOut, { cause: err });
   }
 }
@@ -128,7 +135,17 @@ function send(url: string, method: string, headers: Record<string, string>, body
       { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, agent, lookup: allowPrivate ? undefined : publicOnlyLookup },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_REPLY_BYTES) return void chunks.push(chunk);
+          chunks.length = 0;
+          clearTimeout(timer);
+          const error = new Error(`answered more than ${MAX_REPLY_BYTES} bytes`);
+          error.name = 'ReplyTooLargeError';
+          req.destroy(error);
+          reject(error);
+        });
         res.on('end', () => {
           clearTimeout(timer);
           const raw = res.headers;
