@@ -62,6 +62,17 @@ describe('locations', () => {
     await settle();
     expect(pushesFor(emsp, 'locations', 'QLC', 'QL-LOC1').map((r) => `${r.method} ${(r.body as Json).last_updated}`)).toEqual([`PUT ${at(0)}`, `PATCH ${at(5)}`, `PATCH ${at(2)}`]);
   });
+
+
+  it('accepts a full PUT whose Location date was left as it was but whose EVSE carries the newest change', async () => {
+    const location = { ...example('location_example.json'), country_code: 'NL', party_id: 'QLC', id: 'QL-LOC2', last_updated: at(0) };
+    await accepted(cpo, 'PUT', '/receiver/locations/NL/QLC/QL-LOC2', location);
+    await accepted(cpo, 'PATCH', '/receiver/locations/NL/QLC/QL-LOC2/3256', { status: 'CHARGING', last_updated: at(5) });
+    const [evse, ...others] = location.evses;
+    await accepted(cpo, 'PUT', '/receiver/locations/NL/QLC/QL-LOC2', { ...location, evses: [{ ...evse, status: 'CHARGING', last_updated: at(5) }, ...others] });
+    // The same PUT from before the status change is a late retry.
+    await refusedAsOlder(cpo, 'PUT', '/receiver/locations/NL/QLC/QL-LOC2', location);
+  });
 });
 
 describe('tokens', () => {

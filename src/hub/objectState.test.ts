@@ -130,6 +130,14 @@ describe('refuseOlderThanStored', () => {
     expect(refused(stored, ids, lastUpdated)).toBe(expected);
   });
 
+  it('dates a Location or EVSE by its newest part: a CPO that leaves the Location’s own date as it was is not refused', () => {
+    const evse = { ...stored.evses[0], status: 'CHARGING', last_updated: '2024-03-01T00:00:00Z' };
+    expect(refused(stored, ['LOC1'], '2024-01-01T00:00:00Z')).toBe(true);
+    expect(() => refuseOlderThanStored(stored, ['LOC1'], { ...stored, last_updated: '2024-01-01T00:00:00Z', evses: [evse] })).not.toThrow();
+    const sloppy = { ...stored, last_updated: '2024-01-01T00:00:00Z', evses: [evse] };
+    expect(refused(sloppy, ['LOC1'], '2024-02-15T00:00:00Z')).toBe(true);
+  });
+
   it('passes anything for an object the hub does not hold', () => {
     expect(refused(undefined, ['S1'], '2000-01-01T00:00:00Z')).toBe(false);
   });

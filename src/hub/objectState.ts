@@ -50,11 +50,24 @@ const laterOf = (a: unknown, b: unknown): unknown => {
  */
 export function refuseOlderThanStored(current: Json | undefined, ids: string[], body: Json): void {
   const stored = current && addressed(current, ids);
-  if (!stored || (compareDateTime(body.last_updated, stored.last_updated) ?? 0) >= 0) return;
+  if (!stored) return;
+  const [pushed, held] = [latestIn(body), latestIn(stored)];
+  if ((compareDateTime(pushed, held) ?? 0) >= 0) return;
   throw new ObjectStateError(
-    `last_updated ${String(body.last_updated)} is older than the hub's copy (${String(stored.last_updated)}): a newer change was accepted first, so this one was neither stored nor forwarded; push the current state with a later last_updated`,
+    `last_updated ${String(pushed)} is older than the hub's copy (${String(held)}): a newer change was accepted first, so this one was neither stored nor forwarded; push the current state with a later last_updated`,
     'last_updated',
   );
+}
+
+/**
+ * The newest last_updated in an object and its EVSEs and Connectors. A Location is last updated
+ * when one of its EVSEs is, but many CPOs leave the Location's own date as it was: their full PUT
+ * carrying today's EVSE status is current, not a late retry.
+ */
+function latestIn(object: Json): unknown {
+  const list = (value: unknown) => (Array.isArray(value) ? (value as Json[]) : []);
+  const children = [...list(object.evses), ...list(object.connectors)];
+  return children.reduce((latest, child) => laterOf(latest, latestIn(child)), object.last_updated);
 }
 
 /** The stored part a URL addresses: the object, or a Location's EVSE (uid) or that EVSE's Connector (id). */
