@@ -8,6 +8,8 @@ import { assertPartnerUrl } from './urlGuard.ts';
 
 export const SUPPORTED_VERSION = '2.2.1';
 
+const MAX_URL_LENGTH = 255;
+
 export interface PartnerVersions {
   version: string;
   endpoints: Endpoint[];
@@ -74,6 +76,9 @@ function parseEndpoints(value: unknown): Endpoint[] {
     if (typeof e?.identifier !== 'string' || (e.role !== 'SENDER' && e.role !== 'RECEIVER') || typeof e.url !== 'string') {
       throw new ClientApiError(`version details endpoints[${i}] is not an Endpoint {identifier, role, url}`);
     }
+    // OCPI's URL is a string(255). Held to it: every forward to the partner works on this string,
+    // and a megabyte of it (slashes, say) made that work take seconds per request.
+    if (e.url.length > MAX_URL_LENGTH) throw new ClientApiError(`version details endpoints[${i}].url is longer than ${MAX_URL_LENGTH} characters`);
     return { identifier: e.identifier, role: e.role, url: e.url };
   });
 }

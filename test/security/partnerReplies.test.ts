@@ -3,6 +3,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REPLY_BYTES, ocpiRequest, PartnerUnreachableError } from '../../src/hub/ocpiClient.ts';
+import { fetchPartnerVersions } from '../../src/partners/partnerVersions.ts';
+import { ClientApiError } from '../../src/errors.ts';
 
 let server: http.Server;
 let base: string;
@@ -50,5 +52,40 @@ describe('replies from partners', () => {
   it('takes an ordinary reply', async () => {
     const reply = await get('/small');
     expect(reply.envelope?.status_code).toBe(1000);
+  });
+});
+
+describe('endpoint URLs in version details', () => {
+  let partner: http.Server;
+  let root: string;
+  let endpointUrl = '';
+  beforeAll(async () => {
+    partner = http.createServer((req, res) => {
+      const data =
+        req.url === '/versions'
+          ? [{ version: '2.2.1', url: `${root}/details` }]
+          : { version: '2.2.1', endpoints: [{ identifier: 'credentials', role: 'RECEIVER', url: `${root}/credentials` }, { identifier: 'locations', role: 'RECEIVER', url: endpointUrl }] };
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ status_code: 1000, data, timestamp: new Date().toISOString() }));
+    });
+    await new Promise<void>((resolve) => partner.listen(0, '127.0.0.1', resolve));
+    root = `http://127.0.0.1:${(partner.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise((resolve) => partner.close(resolve)));
+
+  const read = () => fetchPartnerVersions({ versionsUrl: `${root}/versions`, token: 'QHtoken', encoding: 'base64', allowPrivate: true, timeoutMs: 5000 });
+
+  it('refuses one longer than OCPI’s string(255), naming it (forwarding once spent seconds on such a URL)', async () => {
+    endpointUrl = `${root}/locations/${'/'.repeat(100_000)}x`;
+    const err = await read().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientApiError);
+    expect((err as Error).message).toBe('version details endpoints[1].url is longer than 255 characters');
+  });
+
+  it('takes one of 255 characters', async () => {
+    endpointUrl = `${root}/locations/`;
+    endpointUrl += 'a'.repeat(255 - endpointUrl.length);
+    const versions = await read();
+    expect(versions.endpoints[1].url).toBe(endpointUrl);
   });
 });
