@@ -11,7 +11,9 @@
 // by bank transfer (recorded with `hub statements pay`) is never collected through PayPal as well.
 // A cycle in a currency PayPal does not take is settled by bank transfers only (bankSettlement.ts).
 // An order that expired before it was captured is replaced by a fresh one (orderExpiry.ts), whose
-// link replaces the old one on the statement.
+// link replaces the old one on the statement. An order whose creation's answer a stopped run lost
+// is asked for again under the same PayPal-Request-Id; past PayPal's window for it the run reports
+// the first one as a possible orphan (orderIntent.ts says why it cannot be paid).
 import type { Db } from '../store/db.ts';
 import { HUB, postEntries, linesOf, reversedLines } from './ledger.ts';
 import { atLeast, type Cycle } from './cycles.ts';
@@ -22,6 +24,7 @@ import { issueRefunds } from './refunds.ts';
 import type { OrderView, PayPalGateway } from './paypal/client.ts';
 import { PayPalApiError } from './paypal/errors.ts';
 import { nextOrderRequestId, orderExpired, orderRequestId } from './orderExpiry.ts';
+import { mayOrphanOrder, possibleOrphan, type PossibleOrphanOrder } from './orderIntent.ts';
 import { paypalSupports } from './paypal/currencies.ts';
 import { bankTransfers, settleByBankTransfer, type OutsidePayPal } from './bankSettlement.ts';
 
@@ -31,6 +34,8 @@ export interface SettleReport {
   orders_created: number;
   /** Statements whose order expired uncaptured and got a fresh one (and a new pay link). */
   orders_renewed: RenewedOrder[];
+  /** Orders an interrupted earlier run may have left at PayPal, unpayable, that cannot be looked up. */
+  possible_orphan_orders: PossibleOrphanOrder[];
   captured: number;
   awaiting_approval: number;
   payouts_sent: number;
@@ -83,7 +88,7 @@ export async function settleCycles(db: Db, paypal: PayPalGateway, cycles: Cycle[
 
 async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgress?: (done: number, total: number, what: string) => void): Promise<SettleReport> {
   const cycle = await db('clearing_cycles').where({ id: cycleId }).first();
-  const report: SettleReport = { cycle: cycleId, state: cycle.state, orders_created: 0, orders_renewed: [], captured: 0, awaiting_approval: 0, payouts_sent: 0, payouts_completed: 0, payouts_pending: 0, payouts_failed: 0, refunds_completed: 0, missing_payee: [], errors: [] };
+  const report: SettleReport = { cycle: cycleId, state: cycle.state, orders_created: 0, orders_renewed: [], possible_orphan_orders: [], captured: 0, awaiting_approval: 0, payouts_sent: 0, payouts_completed: 0, payouts_pending: 0, payouts_failed: 0, refunds_completed: 0, missing_payee: [], errors: [] };
   if (!atLeast(cycle.state, 'netted') || !cycle.statements_at) throw conflict(`cycle ${cycle.period} ${cycle.currency.trim()} needs netting and statements before settlement (it is ${cycle.state})`);
   const refunds = await issueRefunds(db, paypal, { bookedIn: cycleId });
   report.refunds_completed = refunds.refunds.filter((r) => r.state === 'completed').length;
@@ -156,12 +161,17 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
         expiredOrder = p.order_id;
         const requestId = nextOrderRequestId(p.statement_id, p.request_id);
         await db.transaction(async (trx) => {
-          await trx('clearing_payments').where({ id: p.id }).update({ request_id: requestId, order_id: null, approval_url: null, status: 'created', paypal_status: null, error: JSON.stringify({ message: `order ${expiredOrder} expired uncaptured; replaced by a fresh order` }), updated_at: trx.fn.now() });
+          await trx('clearing_payments').where({ id: p.id }).update({ request_id: requestId, order_id: null, approval_url: null, status: 'created', paypal_status: null, order_requested_at: null, error: JSON.stringify({ message: `order ${expiredOrder} expired uncaptured; replaced by a fresh order` }), updated_at: trx.fn.now() });
           await trx('clearing_statements').where({ id: p.statement_id }).update({ approval_url: null });
         });
         Object.assign(p, { request_id: requestId, order_id: null, status: 'created' });
       }
       if (!p.order_id) {
+        // Recorded before PayPal is asked: PayPal's request-id window runs from the first ask, and
+        // an ask after it may create a second order (the first one cannot be looked up).
+        const askedAt: Date | null = p.order_requested_at ? new Date(p.order_requested_at) : null;
+        if (askedAt && mayOrphanOrder(askedAt, new Date())) report.possible_orphan_orders.push(possibleOrphan(p as { statement_id: string; party: string; request_id: string }, askedAt));
+        if (!askedAt || mayOrphanOrder(askedAt, new Date())) await db('clearing_payments').where({ id: p.id }).update({ order_requested_at: db.fn.now(), updated_at: db.fn.now() });
         const order = await paypal.createOrder({ requestId: p.request_id, amount: { currency, value: paypalValue(BigInt(p.amount), currency) }, invoiceId: p.statement_id, customId: cycleId, referenceId: p.party, description: `Clearing statement ${p.statement_id}` });
         await db('clearing_payments').where({ id: p.id }).update({ order_id: order.id, approval_url: order.approvalUrl, status: 'pending', paypal_status: order.status, updated_at: db.fn.now() });
         await db('clearing_statements').where({ id: p.statement_id }).update({ approval_url: order.approvalUrl });
