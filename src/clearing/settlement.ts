@@ -155,7 +155,8 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
         continue;
       }
       let expiredOrder: string | null = null;
-      if (p.order_id && !(await orderUnlessExpired(paypal, p.order_id))) {
+      const shown = p.order_id ? await orderUnlessExpired(paypal, p.order_id) : null;
+      if (p.order_id && !shown) {
         // Forget the dead link everywhere before asking for a new order: if this run stops in
         // between, the next one creates the order under the same new request id.
         expiredOrder = p.order_id;
@@ -179,7 +180,7 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
         if (p.request_id === orderRequestId(p.statement_id)) report.orders_created += 1;
         else report.orders_renewed.push({ statement: p.statement_id, party: p.party, expired_order: expiredOrder, order: order.id, approval_url: order.approvalUrl });
       }
-      let order = await paypal.getOrder(p.order_id);
+      let order = shown ?? (await paypal.getOrder(p.order_id));
       if (order.status === 'APPROVED') order = await paypal.captureOrder(p.order_id, `capture-${p.statement_id}`);
       if (order.status === 'COMPLETED' && order.capture?.status === 'COMPLETED') {
         const captured = unitsFromPaypal(order.capture.amount.value);
