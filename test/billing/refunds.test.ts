@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDeps, closeDeps } from '../../src/bootstrap.ts';
 import type { HubDeps } from '../../src/deps.ts';
 import { createLogger } from '../../src/logger.ts';
+import { addContact } from '../../src/billing/contacts.ts';
 import { runReminders } from '../../src/billing/reminders.ts';
 import { accountHistory, ensureTracked, getAccount, recordBankTransfer, setTerms } from '../../src/billing/tracking.ts';
 import { openDispute, resolveDispute } from '../../src/clearing/disputes.ts';
@@ -123,6 +124,7 @@ describe('refunds in payment tracking', () => {
     expect(await getAccount(db, refund.statement_id)).toMatchObject({ status: 'paid', balance: '0.00', refunded: '0.00' });
 
     // Reminded for what it owes without the refund, and the late fee (10 %) on that too.
+    await addContact(db, { party: paid.emsp, email: `ap-${paid.emsp.toLowerCase()}@refunds.example`, actor: 'test' });
     await runReminders(deps, daysAfter(due, 3));
     expect((await accountHistory(db, next)).reminders).toEqual([expect.objectContaining({ step: 'reminder-1', outcome: 'sent' })]);
     const lateFee = ((amountDue - refunded) / 10n / 100n) * 100n;
