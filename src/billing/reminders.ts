@@ -8,6 +8,7 @@ import { startPeriodicJob } from '../periodicJob.ts';
 import { minorExponent, SCALE, toUnits } from '../clearing/money.ts';
 import { settlementMethod } from '../clearing/statements.ts';
 import { queueMessage, deliverPending, type DeliverOptions, type DeliverReport } from './mailer.ts';
+import { reminderCandidates } from './reminderCandidates.ts';
 import { dueSteps, lateFee } from './status.ts';
 import { bookLateFee, getAccount, syncClearingPayments, syncStatements, termsFor } from './tracking.ts';
 
@@ -70,11 +71,7 @@ async function claimStep(deps: HubDeps, statementId: string, s: { step: string; 
 export async function runReminders(deps: HubDeps, now = new Date()): Promise<ReminderReport> {
   const { db, config } = deps;
   const report: ReminderReport = { reminders: 0, escalations: 0, skipped: 0, late_fees: 0, no_contacts: 0 };
-  const candidates: { statement_id: string; agreement_id: string | null }[] = await db('billing_statements')
-    .where({ direction: 'party_pays' })
-    .whereNull('written_off_at')
-    .where('due_date', '<', now.toISOString().slice(0, 10))
-    .select('statement_id', 'agreement_id');
+  const candidates = await reminderCandidates(db, now.toISOString().slice(0, 10));
   for (const c of candidates) {
     let account = await getAccount(db, c.statement_id, now);
     if (account.status !== 'overdue') continue;
