@@ -122,6 +122,24 @@ describe('tokens named in commands', () => {
     expect(sessionAt(emsp1, 'KT-S-9')).toBeUndefined();
   });
 
+  it.each([
+    ['START_SESSION', ['country_code', 'party_id'], (t: Record<string, unknown>) => ({ response_url: `${emsp1.url}/ocpi/2.2.1/emsp/commands/START_SESSION/x`, token: t, location_id: 'KT-LOC-1' })],
+    ['RESERVE_NOW', ['party_id'], (t: Record<string, unknown>) => ({ response_url: `${emsp1.url}/ocpi/2.2.1/emsp/commands/RESERVE_NOW/x`, token: t, expiry_date: new Date(Date.now() + 3_600_000).toISOString(), reservation_id: 'KT-RES-F', location_id: 'KT-LOC-1' })],
+  ] as const)("refuses %s with another eMSP's token (2001 naming token.%s): nothing forwarded, nothing recorded", async (command, fields, bodyOf) => {
+    const uid = `KT-FOREIGN-${command}`;
+    // KTN's token (FR-KTN), sent by KTM (DE-KTM); for RESERVE_NOW only the party differs (DE-KTN).
+    const token = { ...appToken(emsp2, uid, `FR-KTN-${uid}`), ...(fields.length === 1 ? { country_code: 'DE' } : {}) };
+    const before = cpo.received.length;
+    const sent = await net.send(emsp1, 'POST', `/receiver/commands/${command}`, { body: bodyOf(token), to: party(cpo) });
+    expect(sent.body.status_code, sent.text).toBe(2001);
+    expect(sent.body.data.errors.map((e: { path: string }) => e.path)).toEqual(fields.map((f) => `token.${f}`));
+    expect(cpo.received.slice(before).filter((r) => r.path.includes('/commands/'))).toEqual([]);
+    expect(await net.hub.deps.db('command_tokens').where({ value: uid }).first()).toBeUndefined();
+    // The same command with KTM's own token goes through.
+    const own = await net.send(emsp1, 'POST', `/receiver/commands/${command}`, { body: bodyOf(appToken(emsp1, uid, `DE-KTM-${uid}`)), to: party(cpo) });
+    expect(own.body.status_code, own.text).toBe(1000);
+  });
+
   it('forgets a token no command has refreshed for the retention, keeping the others', async () => {
     await startSession(emsp1, appToken(emsp1, 'KT-OLD-UID-1', 'DE-KTM-OLD-1'));
     await startSession(emsp1, appToken(emsp1, 'KT-NEW-UID-1', 'DE-KTM-NEW-1'));

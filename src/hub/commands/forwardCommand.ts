@@ -20,6 +20,7 @@ import { callingParty } from '../senderParty.ts';
 import { checkResponseUrl, registerCallback } from './callbacks.ts';
 import { recordCommandToken } from './commandTokens.ts';
 import { checkSessionControl } from '../sessionControl.ts';
+import { refuseForeignToken } from './ownToken.ts';
 
 type Json = Record<string, unknown>;
 
@@ -51,6 +52,7 @@ export async function forwardCommand(deps: HubDeps, request: CommandRequest): Pr
   const responseUrl = await checkResponseUrl(deps, body.response_url);
 
   const sender = await callingParty(deps, request.caller, request.routing, COMMAND_SENDERS);
+  refuseForeignToken(command, body.token, sender);
   const to = toPartyRef(request.routing.to);
   const owner = to ? undefined : await commandOwner(deps.db, command, body);
   const target = { module: 'commands', receiverInterface: 'RECEIVER', sender, to, owner } as const;
