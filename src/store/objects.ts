@@ -34,6 +34,12 @@ export async function findObject(db: Db | Knex.Transaction, ref: ObjectRef, opti
   return query;
 }
 
+/**
+ * An OCPI DateTime as Postgres must read it: a missing `Z` still means UTC (types.asciidoc), but a
+ * timestamptz without a zone is taken in the session's time zone, hours off on a server not in UTC.
+ */
+export const utcDateTime = (value: string) => (/T\d{2}:\d{2}:\d{2}(\.\d+)?$/.test(value) ? `${value}Z` : value);
+
 /** Writes the new state; returns whether the object was created (HTTP 201) or replaced (200). */
 export async function saveObject(
   trx: Knex.Transaction,
@@ -50,7 +56,7 @@ export async function saveObject(
        broadcast = ocpi_objects.broadcast OR EXCLUDED.broadcast,
        deleted = EXCLUDED.deleted
      RETURNING (xmax = 0) AS created`,
-    [ref.module, ref.countryCode.toUpperCase(), ref.partyId.toUpperCase(), ref.objectId, JSON.stringify(state.data), state.lastUpdated, state.receivers, state.broadcast, state.deleted ?? false],
+    [ref.module, ref.countryCode.toUpperCase(), ref.partyId.toUpperCase(), ref.objectId, JSON.stringify(state.data), utcDateTime(state.lastUpdated), state.receivers, state.broadcast, state.deleted ?? false],
   );
   return result.rows[0].created as boolean;
 }
