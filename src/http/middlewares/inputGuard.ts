@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { InvalidParametersError } from '../../errors.ts';
+import { assertCanonicalPrefix } from './pathCase.ts';
 
 /** OCPI objects nest a few levels (a Tariff's restrictions sit at depth 6); far deeper is an attack. */
 export const MAX_BODY_DEPTH = 32;
@@ -12,10 +13,12 @@ const UNSAFE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\
  * Refuses, before any handler sees it, text the stores cannot keep and nesting the validators should
  * not walk: a NUL or an unpaired surrogate in the path, the query or any body string or key, and
  * bodies nested deeper than MAX_BODY_DEPTH. OCPI 2001 naming where (found by test/security/fuzz.test.ts:
- * these were 3000s from Postgres and stack overflows).
+ * these were 3000s from Postgres and stack overflows). Also turns away protocol prefixes spelt in
+ * other than lower case, which would slip past the routers' authentication (pathCase.ts).
  */
 export function inputGuard(): Middleware {
   return async function inputGuardMiddleware(ctx, next) {
+    assertCanonicalPrefix(ctx.method, ctx.path);
     if (UNSAFE.test(decoded(ctx.path)) || UNSAFE.test(decoded(ctx.querystring))) {
       throw new InvalidParametersError('the URL contains a NUL character or invalid UTF-8', [{ path: 'url', message: 'NUL or invalid UTF-8' }]);
     }
