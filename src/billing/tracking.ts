@@ -162,13 +162,28 @@ export interface AccountFilter {
   today?: Date;
 }
 
-export async function listAccounts(db: Executor, filter: AccountFilter = {}): Promise<StatementAccount[]> {
-  const q = accountQuery(db).orderBy([{ column: 'b.issued_at', order: 'desc' }, { column: 'b.statement_id' }]);
-  if (filter.parties) q.whereIn('b.party', filter.parties.length ? filter.parties : ['-']);
-  if (filter.cycle) q.where('b.cycle_id', filter.cycle);
+/**
+ * Newest first. With `limit`, at most that many, after the statement `before` (the last one of the
+ * page before): a status is computed, not stored, so a filtered page is read in chunks until full.
+ */
+export async function listAccounts(db: Executor, filter: AccountFilter & { before?: string; limit?: number } = {}): Promise<StatementAccount[]> {
   const today = filter.today ?? new Date();
-  const accounts = (await q).map((r: Record<string, any>) => toAccount(r, today));
-  return filter.status ? accounts.filter((a) => a.status === filter.status) : accounts;
+  const out: StatementAccount[] = [];
+  for (let after = filter.before; ; ) {
+    const q = accountQuery(db).orderBy([{ column: 'b.issued_at', order: 'desc' }, { column: 'b.statement_id' }]);
+    if (filter.parties) q.whereIn('b.party', filter.parties.length ? filter.parties : ['-']);
+    if (filter.cycle) q.where('b.cycle_id', filter.cycle);
+    if (after !== undefined) {
+      const at = db('billing_statements').where({ statement_id: after }).select('issued_at');
+      q.where((w) => w.where('b.issued_at', '<', at).orWhere((same) => same.where('b.issued_at', '=', at).where('b.statement_id', '>', after as string)));
+    }
+    if (filter.limit) q.limit(filter.limit);
+    const chunk = (await q).map((r: Record<string, any>) => toAccount(r, today));
+    out.push(...(filter.status ? chunk.filter((a) => a.status === filter.status) : chunk));
+    if (!filter.limit || chunk.length < filter.limit || out.length >= filter.limit) break;
+    after = chunk.at(-1)!.statement_id;
+  }
+  return filter.limit ? out.slice(0, filter.limit) : out;
 }
 
 export async function getAccount(db: Executor, statementId: string, today = new Date()): Promise<StatementAccount> {

@@ -2,6 +2,7 @@
 // validation findings and the hub's price breakdown, and disputes: open one on a booked CDR
 // within the agreement's window, follow it; operators resolve.
 import type Router from '@koa/router';
+import { pageOf, pager } from '../paging.ts';
 import type { Context } from 'koa';
 import { html, seg } from '../html.ts';
 import { utcMinute, utcSecond } from '../format.ts';
@@ -89,10 +90,9 @@ export function cdrRoutes(router: Router) {
     const before = typeof ctx.query.before === 'string' && /^\d{1,18}$/.test(ctx.query.before) ? ctx.query.before : undefined;
     const q = scopeCdrs(s.deps.db('cdrs'), scopeOf(user)).orderBy([{ column: 'last_updated', order: 'desc' }, { column: 'seq', order: 'desc' }]).limit(CDR_PAGE + 1);
     if (before) q.whereRaw('(last_updated, seq) < (SELECT last_updated, seq FROM cdrs WHERE seq = ?)', [before]);
-    const found = await q.select('seq', 'country_code', 'party_id', 'cdr_id', 'receiver', 'validation', 'data', 'last_updated');
-    const rows = found.slice(0, CDR_PAGE);
-    const older = found.length > CDR_PAGE ? html`<a href="/portal/cdrs?before=${String(rows.at(-1).seq)}" rel="next">Older CDRs</a>` : '';
-    const pager = before || older ? html`<nav aria-label="CDR pages"><p>${before ? html`<a href="/portal/cdrs">Newest CDRs</a> ` : ''}${older}</p></nav>` : '';
+    const found: any[] = await q.select('seq', 'country_code', 'party_id', 'cdr_id', 'receiver', 'validation', 'data', 'last_updated');
+    const { rows, more } = pageOf(found, CDR_PAGE);
+    const nav = pager({ label: 'CDR pages', path: '/portal/cdrs', before, olderBefore: more ? String(rows.at(-1).seq) : undefined, newest: 'Newest CDRs', older: 'Older CDRs' });
     render(
       ctx,
       'CDRs',
@@ -100,9 +100,9 @@ export function cdrRoutes(router: Router) {
         ? html`<p class="muted">${before ? `${rows.length} older CDRs` : `The latest ${rows.length} CDRs`}. Open one to see why it costs what it costs, and to dispute it.</p><div class="table-wrap"><table><thead><tr><th scope="col">CDR</th><th scope="col">CPO</th><th scope="col" class="hide-sm">eMSP</th><th scope="col">Ended</th><th scope="col" class="num">Total (incl. VAT)</th><th scope="col">Findings</th></tr></thead><tbody>${rows.map((r: any) => {
             const findings = (r.validation ?? []) as Finding[];
             return html`<tr><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td>${r.country_code}-${r.party_id}</td><td class="hide-sm">${r.receiver ?? '-'}</td><td>${r.data?.end_date_time ? utcMinute(r.data.end_date_time) : ''}</td><td class="num">${totalCell(r.data)}</td><td>${findings.length ? badge(`${findings.length} finding${findings.length > 1 ? 's' : ''}`) : html`<span class="muted">none</span>`}</td></tr>`;
-          })}</tbody></table></div>${pager}`
+          })}</tbody></table></div>${nav}`
         : before
-          ? html`<p class="muted">No older CDRs.</p>${pager}`
+          ? html`<p class="muted">No older CDRs.</p>${nav}`
           : html`<p class="muted">No CDRs yet.</p>`,
       '/portal/cdrs',
     );
@@ -177,16 +177,15 @@ ${mine.length > 1 ? html`<label for="as">Dispute as</label><select id="as" name=
     if (parties) q.where((w) => w.whereIn('b.cpo', parties).orWhereIn('b.emsp', parties));
     if (before) q.whereRaw('(d.opened_at, d.id) < (SELECT opened_at, id FROM clearing_disputes WHERE id = ?)', [before]);
     const found = await q;
-    const rows = found.slice(0, DISPUTE_PAGE);
-    const older = found.length > DISPUTE_PAGE ? html`<a href="/portal/disputes?before=${seg(rows.at(-1).id)}" rel="next">Older disputes</a>` : '';
-    const pager = before || older ? html`<nav aria-label="Dispute pages"><p>${before ? html`<a href="/portal/disputes">Newest disputes</a> ` : ''}${older}</p></nav>` : '';
+    const { rows, more } = pageOf(found, DISPUTE_PAGE);
+    const nav = pager({ label: 'Dispute pages', path: '/portal/disputes', before, olderBefore: more ? String(rows.at(-1).id) : undefined, newest: 'Newest disputes', older: 'Older disputes' });
     render(
       ctx,
       'Disputes',
       rows.length
-        ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Opened</th><th scope="col">CDR</th><th scope="col" class="hide-sm">CPO → eMSP</th><th scope="col">Reason</th><th scope="col">Status</th></tr></thead><tbody>${rows.map((r: any) => html`<tr><td><a href="/portal/disputes/${seg(r.id)}">${new Date(r.opened_at).toISOString().slice(0, 10)}</a></td><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td class="hide-sm">${r.cpo} → ${r.emsp}</td><td>${r.reason}</td><td>${badge(r.status)}</td></tr>`)}</tbody></table></div>${pager}`
+        ? html`<div class="table-wrap"><table><thead><tr><th scope="col">Opened</th><th scope="col">CDR</th><th scope="col" class="hide-sm">CPO → eMSP</th><th scope="col">Reason</th><th scope="col">Status</th></tr></thead><tbody>${rows.map((r: any) => html`<tr><td><a href="/portal/disputes/${seg(r.id)}">${new Date(r.opened_at).toISOString().slice(0, 10)}</a></td><td><a href="${cdrHref(r.country_code, r.party_id, r.cdr_id)}">${r.cdr_id}</a></td><td class="hide-sm">${r.cpo} → ${r.emsp}</td><td>${r.reason}</td><td>${badge(r.status)}</td></tr>`)}</tbody></table></div>${nav}`
         : before
-          ? html`<p class="muted">No older disputes.</p>${pager}`
+          ? html`<p class="muted">No older disputes.</p>${nav}`
           : html`<p class="muted">No disputes. To dispute a charge, open the CDR from the CDRs page.</p>`,
       '/portal/disputes',
     );

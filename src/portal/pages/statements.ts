@@ -11,8 +11,11 @@ import { statementPdf } from '../../clearing/statementPdf.ts';
 import { ClearingError } from '../../clearing/errors.ts';
 import { bankTransferOpen } from '../../billing/bankTransfer.ts';
 import { reminderOutcomeText } from '../../billing/status.ts';
+import { pageOf, pager } from '../paging.ts';
 
 const STATUSES = ['open', 'partially_paid', 'overdue', 'paid', 'written_off'] as const;
+/** Statements per page of the statement list. */
+export const STATEMENT_PAGE = 100;
 export const badge = (value: string) => html`<span class="badge ${value}">${value.replace(/_/g, ' ')}</span>`;
 
 export function statementsTable(accounts: StatementAccount[], showParty: boolean) {
@@ -57,12 +60,16 @@ export function statementRoutes(router: Router) {
     await ensureTracked(s.deps.db);
     const status = STATUSES.find((x) => x === ctx.query.status);
     const cycle = typeof ctx.query.cycle === 'string' && /^[0-9a-f-]{36}$/i.test(ctx.query.cycle) ? ctx.query.cycle : undefined;
-    const accounts = await listAccounts(s.deps.db, { parties: scopeOf(user), status, cycle });
+    // Newest first, a page at a time: `before` is the id of the last statement of the previous page.
+    const before = typeof ctx.query.before === 'string' && ctx.query.before.length <= 200 ? ctx.query.before : undefined;
+    const { rows, more } = pageOf(await listAccounts(s.deps.db, { parties: scopeOf(user), status, cycle, before, limit: STATEMENT_PAGE + 1 }), STATEMENT_PAGE);
+    const filters = new URLSearchParams({ ...(status && { status }), ...(cycle && { cycle }) }).toString();
+    const nav = pager({ label: 'Statement pages', path: `/portal/statements${filters ? `?${filters}` : ''}`, before, olderBefore: more ? rows.at(-1)!.statement_id : undefined, newest: 'Newest statements', older: 'Older statements' });
     render(
       ctx,
       'Statements',
       html`<form method="get" action="/portal/statements" class="card"><label for="status">Status</label><select id="status" name="status"><option value="">all</option>${STATUSES.map((x) => html`<option value="${x}"${status === x ? html` selected` : ''}>${x.replace('_', ' ')}</option>`)}</select> <button type="submit" class="secondary">Filter</button></form>
-${statementsTable(accounts, user.isAdmin || user.parties.length > 1)}`,
+${rows.length || !before ? statementsTable(rows, user.isAdmin || user.parties.length > 1) : html`<p class="muted">No older statements.</p>`}${nav}`,
       '/portal/statements',
     );
   });
