@@ -175,6 +175,9 @@ function buildMatrix(): Cell[] {
     cells.push({ group: 'forged OCPI-from-*', actor: s.rightRole, method: s.method, path: s.path, body: s.body, from: s.forgeAs, to: s.to, ...refused2001 });
   }
 
+  // A command naming another eMSP's token (the spec: an eMSP uses only its own tokens).
+  cells.push({ group: 'another party’s token in a command', actor: 'emspB', method: 'POST', path: '/receiver/commands/START_SESSION', body: { ...startSession, token: owned('token', EMSP_A, 'TOK-A') }, to: CPO_A, ...refused2001 });
+
   // Callbacks: only the responder may post a result to the hub's response_url.
   for (const actor of ['cpoB', 'emspA', 'emspB'] as const) {
     cells.push({ group: 'post a result to another party’s callback', actor, method: 'POST', path: callbackPath, body: sampleOf('command_result'), http: 404, ocpi: 2001 });
@@ -327,7 +330,7 @@ beforeAll(async () => {
   ];
   for (const p of broadcasts) expect(p.body.status_code, p.text).toBe(1000);
   // A command from emspA to cpoA gives a hub callback URL only cpoA may post to.
-  const command = await net.send(emspA, 'POST', '/receiver/commands/START_SESSION', { body: { ...sampleOf('start_session'), response_url: `${emspA.url}/cb/1` }, to: CPO_A });
+  const command = await net.send(emspA, 'POST', '/receiver/commands/START_SESSION', { body: { ...sampleOf('start_session'), token: owned('token', EMSP_A, 'TOK-CMD'), response_url: `${emspA.url}/cb/1` }, to: CPO_A });
   expect(command.body.status_code).toBe(1000);
   const forwarded = await waitFor(() => cpoA.received.find((r) => r.path.includes('/commands/START_SESSION')));
   callbackPath = new URL((forwarded.body as { response_url: string }).response_url).pathname.replace('/ocpi/2.2.1', '');
