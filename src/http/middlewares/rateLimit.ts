@@ -22,7 +22,25 @@ export class TokenBuckets {
     readonly ratePerSecond: number,
     readonly burst: number,
     private readonly now: () => number = () => performance.now(),
+    // Keys can be client addresses, which a caller with an IPv6 prefix has without end: past this
+    // many buckets, those with most tokens left are dropped (a full one is no different from none),
+    // so an address that used up its bucket stays limited.
+    private readonly maxKeys = 100_000,
   ) {}
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private prune(now: number): void {
+    const tokens = (b: { tokens: number; at: number }) => b.tokens + ((now - b.at) / 1000) * this.ratePerSecond;
+    const fullest = [...this.buckets].sort(([, a], [, b]) => tokens(b) - tokens(a));
+    const keep = Math.floor(this.maxKeys * 0.9);
+    for (const [key, bucket] of fullest) {
+      if (this.buckets.size <= keep && tokens(bucket) < this.burst) break;
+      this.buckets.delete(key);
+    }
+  }
 
   /** Seconds until `key` has a whole token again (0: it has one now); takes nothing. */
   peek(key: string): number {
@@ -37,6 +55,7 @@ export class TokenBuckets {
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
     bucket.at = now;
+    if (!this.buckets.has(key) && this.buckets.size >= this.maxKeys) this.prune(now);
     this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
