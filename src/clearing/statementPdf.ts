@@ -4,6 +4,7 @@
 import PDFDocument from 'pdfkit';
 import type { Executor } from './ledger.ts';
 import { getStatement, statementCdrLines } from './statements.ts';
+import { currentPayLink } from '../billing/payLink.ts';
 
 const MAX_CDR_LINES_IN_PDF = 2000;
 
@@ -57,7 +58,9 @@ export async function statementPdf(db: Executor, id: string): Promise<Buffer> {
   doc.font('Helvetica').fontSize(10);
   if (s.settlement.direction === 'party_pays') {
     doc.text(`Please pay ${money(s.settlement.amount)} ${s.settlement.method === 'bank_transfer' ? 'by bank transfer (PayPal does not take this currency) ' : ''}by ${s.due_date}, quoting ${s.statement_id}.`);
-    if (s.settlement.approval_url) doc.fillColor('#1a4fa0').text(`Pay with PayPal: ${s.settlement.approval_url}`, { link: s.settlement.approval_url, underline: true }).fillColor('#000');
+    // Only while the portal would offer it: after a bank transfer PayPal's order is never captured.
+    const payLink = await currentPayLink(db, s);
+    if (payLink) doc.fillColor('#1a4fa0').text(`Pay with PayPal: ${payLink}`, { link: payLink, underline: true }).fillColor('#000');
   } else if (s.settlement.direction === 'hub_pays') {
     doc.text(`The hub pays you ${money(s.settlement.amount)} ${s.settlement.method === 'bank_transfer' ? 'by bank transfer' : 'through PayPal Payouts'}, reference ${s.statement_id}.`);
   } else doc.text('Nothing to pay this cycle.');
