@@ -8,6 +8,8 @@ import { call } from '../support/hub.ts';
 import type { SmtpSink } from '../../src/sim/smtpSink.ts';
 import { LIMITS } from '../../src/portal/auth.ts';
 import { Browserish, aUser, startPortalHub } from './support.ts';
+import { Network } from '../support/network.ts';
+import type { TestPartner } from '../support/testPartner.ts';
 
 // Documentation ranges (RFC 5737): no other test signs in from these.
 const LOCKED = '198.51.100.71';
@@ -75,5 +77,31 @@ describe('without trusted proxies (the default)', () => {
     const email = await aUser(hub.deps.db, null);
     const signedIn = await forwarded(new Browserish(hub.url), '198.51.100.75').login(email);
     expect(signedIn.status).toBe(303);
+  });
+});
+
+describe('partners behind one trusted proxy', () => {
+  let net: Network;
+  let one: TestPartner;
+  let two: TestPartner;
+  const proxied = { 'X-Forwarded-For': '198.51.100.76', 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'https' };
+  beforeAll(async () => {
+    net = await Network.start({ TRUSTED_PROXY_HOPS: '1', RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
+    one = await net.join([{ role: 'CPO', country_code: 'NL', party_id: 'QW1' }]);
+    two = await net.join([{ role: 'EMSP', country_code: 'NL', party_id: 'QW2' }]);
+  });
+  afterAll(async () => {
+    await net?.stop();
+  });
+
+  it('keep a rate limit each, from the same client address, and page links on HUB_PUBLIC_URL', async () => {
+    // Registration used part of the buckets; wait for them to refill.
+    await new Promise((r) => setTimeout(r, 3100));
+    const first = await net.send(one, 'GET', '/sender/hubclientinfo?limit=1', { headers: proxied });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('link')).toMatch(new RegExp(`^<${net.hub.config.HUB_PUBLIC_URL.replace(/[.]/g, '\\.')}/ocpi/2\\.2\\.1/sender/hubclientinfo\\?`));
+    for (let i = 0; i < 4; i++) await net.send(one, 'GET', '/sender/hubclientinfo?limit=1', { headers: proxied });
+    expect((await net.send(one, 'GET', '/sender/hubclientinfo?limit=1', { headers: proxied })).status).toBe(429);
+    expect((await net.send(two, 'GET', '/sender/hubclientinfo?limit=1', { headers: proxied })).status).toBe(200);
   });
 });
