@@ -161,3 +161,11 @@ describe('nextLinkTarget', () => {
     expect(nextLinkTarget(header)).toBeUndefined();
   });
 });
+
+describe('nextLinkTarget on what partners may send', () => {
+  it('finds nothing in a header of 16,000 "<" and still finds a next link after stray ones', () => {
+    expect(nextLinkTarget('<'.repeat(16_000))).toBeUndefined();
+    expect(nextLinkTarget(`${'<'.repeat(100)}<https://p.example/cdrs?offset=50>; rel="next"`)).toBe('https://p.example/cdrs?offset=50');
+  });
+});
+

@@ -197,7 +197,7 @@ export function parsePageCursor(
  */
 export function nextLinkTarget(header: string | null | undefined): string | undefined {
   if (!header) return undefined;
-  for (const match of header.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
+  for (const match of header.matchAll(/<([^<>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
     const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(match[2]);
     const types = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
     if (types.includes('next')) return match[1].trim();

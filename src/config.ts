@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { appendFileSync } from 'node:fs';
 import { z } from 'zod';
+import { trimTrailingSlashes } from './trimTrailingSlashes.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const url = (protocols: string[]) =>
@@ -145,7 +146,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const parsed = result.data;
-  const publicUrl = (parsed.HUB_PUBLIC_URL ?? `http://127.0.0.1:${parsed.PORT}`).replace(/\/+$/, '');
+  const publicUrl = trimTrailingSlashes(parsed.HUB_PUBLIC_URL ?? `http://127.0.0.1:${parsed.PORT}`);
   return Object.freeze({ ...parsed, HUB_PUBLIC_URL: publicUrl });
 }
 

@@ -24,6 +24,7 @@ import { OWNER_ROLES, type ListModule } from './listForReader.ts';
 import type { DirectoryParty } from './partyDirectory.ts';
 import { routeError } from './routeErrors.ts';
 import { decideRoute, sameParty } from './routing.ts';
+import { trimTrailingSlashes } from '../trimTrailingSlashes.ts';
 
 export interface ListRequest {
   module: ListModule;
@@ -104,7 +105,7 @@ export function hubNextLink(link: string, endpointUrl: string, listUrl: string):
     return { ok: false, reason: 'not a URL' };
   }
   const endpoint = new URL(endpointUrl);
-  const path = (u: URL) => u.pathname.replace(/\/+$/, '');
+  const path = (u: URL) => trimTrailingSlashes(u.pathname);
   if (next.origin !== endpoint.origin || path(next) !== path(endpoint)) return { ok: false, reason: 'points away from the list endpoint' };
   if (!next.search) return { ok: false, reason: 'carries no query' };
   const hub = new URL(listUrl);

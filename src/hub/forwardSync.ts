@@ -19,6 +19,7 @@ import { decideRoute, sameParty } from './routing.ts';
 import { routeError } from './routeErrors.ts';
 import { senderParty } from './senderParty.ts';
 import type { PushRequest } from './acceptPush.ts';
+import { trimTrailingSlashes } from '../trimTrailingSlashes.ts';
 
 export interface SyncTarget {
   module: ModuleId;
@@ -104,7 +105,7 @@ export async function forwardTo(deps: HubDeps, receiver: DirectoryParty, target:
     const error = new HubError(`${receiver.country_code}-${receiver.party_id} lists no ${target.module} ${target.receiverInterface.toLowerCase()} endpoint`, OcpiStatus.HubError);
     throw notForwarded(deps, { module: target.module, event: call.event, sender: target.sender, receiver }, error);
   }
-  const url = [endpoint.url.replace(/\/+$/, ''), ...call.path.map(encodeURIComponent)].join('/') + (call.query ? `?${call.query}` : '');
+  const url = [trimTrailingSlashes(endpoint.url), ...call.path.map(encodeURIComponent)].join('/') + (call.query ? `?${call.query}` : '');
   return exchange(deps, { ...call, url, module: target.module, sender: target.sender, receiver });
 }
 

@@ -15,6 +15,7 @@ import {
 } from '@paypal/paypal-server-sdk';
 import type { Config } from '../../config.ts';
 import { PayPalApiError } from './errors.ts';
+import { trimTrailingSlashes } from '../../trimTrailingSlashes.ts';
 
 export { PayPalApiError };
 
@@ -105,7 +106,7 @@ export function paypalOptionsFromConfig(config: Config, overrides: Partial<PayPa
 export function createPayPal(options: PayPalClientOptions): PayPalGateway {
   const timeout = options.timeoutMs ?? 10_000;
   const sdkHost = options.environment === 'production' ? HOSTS.production : HOSTS.sandbox;
-  const baseUrl = (options.environment === 'standin' ? (options.baseUrl as string) : (options.baseUrl ?? sdkHost)).replace(/\/+$/, '');
+  const baseUrl = trimTrailingSlashes(options.environment === 'standin' ? (options.baseUrl as string) : (options.baseUrl ?? sdkHost));
   const client = new Client({
     environment: options.environment === 'production' ? Environment.Production : Environment.Sandbox,
     clientCredentialsAuthCredentials: { oAuthClientId: options.clientId, oAuthClientSecret: options.clientSecret },

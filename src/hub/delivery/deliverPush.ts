@@ -4,6 +4,7 @@ import type { OcpiPushMessage } from '../../bus/messages.ts';
 import { PartnerUnreachableError } from '../ocpiClient.ts';
 import { platformAuth, requestWithPlatformAuth } from '../platformAuth.ts';
 import { classifyReply, type DeliveryVerdict } from './retryPolicy.ts';
+import { trimTrailingSlashes } from '../../trimTrailingSlashes.ts';
 
 const methodOf = { put: 'PUT', patch: 'PATCH', post: 'POST', delete: 'DELETE' } as const;
 
@@ -25,7 +26,7 @@ export async function deliverPush(deps: HubDeps, message: OcpiPushMessage): Prom
   if (!receiver || receiver.platformState !== 'REGISTERED' || !endpoint || !platform) {
     return { verdict: { kind: 'retry', reason: 'receiver not registered or without this module' }, latencyMs: 0 };
   }
-  const url = [endpoint.url.replace(/\/+$/, ''), ...message.path.map(encodeURIComponent)].join('/') + (message.query ? `?${message.query}` : '');
+  const url = [trimTrailingSlashes(endpoint.url), ...message.path.map(encodeURIComponent)].join('/') + (message.query ? `?${message.query}` : '');
   const routed = !CONFIGURATION_MODULES.has(message.module);
   try {
     const reply = await requestWithPlatformAuth(deps, receiver.platformId, platform, {
