@@ -217,11 +217,16 @@ export interface StoredFinding {
  */
 export async function standingCdrFindings(client: ClickHouseClient, types: readonly string[], keys: readonly string[]): Promise<StoredFinding[]> {
   if (keys.length === 0 || types.length === 0) return [];
+  return findingsWhere(client, `type IN (${types.map(quote).join(',')}) AND finding_key IN (${keys.map(quote).join(',')}) AND withdrawn_at = toDateTime(0)`);
+}
+
+/** Stored findings as they stand (FINAL), matching `where`. */
+async function findingsWhere(client: ClickHouseClient, where: string): Promise<StoredFinding[]> {
   const found = await rows<Record<string, unknown>>(
     client,
     `SELECT finding_key, type, severity, country_code, party_id, cdr_id, currency, amount_at_risk, evidence,
        toUInt32(accepted_at) AS accepted_at, toUInt32(detected_at) AS detected_at, toUInt32(withdrawn_at) AS withdrawn_at, withdrawn_reason
-     FROM anomalies FINAL WHERE type IN (${types.map(quote).join(',')}) AND finding_key IN (${keys.map(quote).join(',')}) AND withdrawn_at = toDateTime(0)`,
+     FROM anomalies FINAL WHERE ${where}`,
   );
   return found.map((r) => ({
     ...(r as unknown as StoredFinding),
@@ -243,17 +248,5 @@ export async function storedDriftFindings(client: ClickHouseClient, which: { key
   const list = 'keys' in which ? which.keys : which.parties;
   if (list.length === 0) return [];
   const where = 'keys' in which ? `finding_key IN (${which.keys.map(quote).join(',')})` : `(country_code, party_id, currency) IN (${tupleList(which.parties)})`;
-  const found = await rows<Record<string, unknown>>(
-    client,
-    `SELECT finding_key, type, severity, country_code, party_id, cdr_id, currency, amount_at_risk, evidence,
-       toUInt32(accepted_at) AS accepted_at, toUInt32(detected_at) AS detected_at, toUInt32(withdrawn_at) AS withdrawn_at, withdrawn_reason
-     FROM anomalies FINAL WHERE type = 'party_volume_drift' AND ${where}`,
-  );
-  return found.map((r) => ({
-    ...(r as unknown as StoredFinding),
-    amount_at_risk: Number(r.amount_at_risk),
-    accepted_at: Number(r.accepted_at),
-    detected_at: Number(r.detected_at),
-    withdrawn_at: Number(r.withdrawn_at),
-  }));
+  return findingsWhere(client, `type = 'party_volume_drift' AND ${where}`);
 }
