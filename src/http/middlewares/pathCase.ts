@@ -5,7 +5,7 @@ import { NotFoundError } from '../../errors.ts';
  * (`router.use(authenticate)` under /ocpi/2.2.1/<sender|receiver>/<module>, adminAuth under /admin).
  * No route parameter sits this early.
  */
-const GUARDED_PREFIX_SEGMENTS: Record<string, number> = { ocpi: 4, admin: 1 };
+const GUARDED_PREFIX_SEGMENTS: ReadonlyMap<string, number> = new Map([['ocpi', 4], ['admin', 1]]);
 
 /**
  * @koa/router matches routes without regard to case but a router's prefix middleware with it:
@@ -15,7 +15,7 @@ const GUARDED_PREFIX_SEGMENTS: Record<string, number> = { ocpi: 4, admin: 1 };
  */
 export function assertCanonicalPrefix(method: string, path: string): void {
   const segments = path.split('/');
-  const depth = GUARDED_PREFIX_SEGMENTS[(segments[1] ?? '').toLowerCase()];
+  const depth = GUARDED_PREFIX_SEGMENTS.get((segments[1] ?? '').toLowerCase());
   if (depth === undefined) return;
   const prefix = segments.slice(1, depth + 1).join('/');
   if (prefix !== prefix.toLowerCase()) throw new NotFoundError(`no such endpoint: ${method} ${path.slice(0, 200)}`);
