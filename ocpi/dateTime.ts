@@ -11,6 +11,11 @@ export function isOcpiDateTime(value: string): boolean {
   return d >= 1 && d <= daysInMonth;
 }
 
-export function parseOcpiDateTime(value: string): Date {
-  return new Date(value.endsWith('Z') ? value : `${value}Z`);
+/**
+ * An OCPI DateTime with its UTC zone written out: a missing `Z` still means UTC, but `Date` and a
+ * Postgres timestamptz would read a value without a zone in the host's or the session's time zone.
+ * Anything else (a value with a zone, or no date-time) is returned as it is.
+ */
+export function withUtcZone(value: string): string {
+  return /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
 }

@@ -11,6 +11,7 @@ import { HUB, postEntries, type EntrySpec, type LineSpec } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
 import { periodOf } from './periods.ts';
 import { partyRef } from './parties.ts';
+import { withUtcZone } from '../../ocpi/dateTime.ts';
 
 export type HoldReason = 'no_receiver' | 'no_agreement' | 'original_unknown' | 'original_held' | 'original_disputed';
 
@@ -172,10 +173,6 @@ interface Planned {
   reverses?: BookingRow;
 }
 
-/**
- * OCPI DateTimes are UTC with the Z optional: one without a zone is never read as the host's local
- * time (nor, stored as it came, in the database session's time zone).
- */
 /** The fields the clearing house stores, in the shapes OCPI gives them (CiString(36) id, ISO 4217 currency, DateTimes). */
 export function malformedFields(cdr: CdrFields): string[] {
   const wrong: string[] = [];
@@ -190,8 +187,9 @@ export function malformedFields(cdr: CdrFields): string[] {
   return wrong;
 }
 
+/** An OCPI DateTime, never read in the host's time zone (withUtcZone). */
 function utcDate(value: string): Date {
-  return new Date(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value);
+  return new Date(withUtcZone(value));
 }
 
 /** An OCPI DateTime as an ISO string with its zone, so Postgres does not read it in the session's time zone. */

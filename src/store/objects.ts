@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './db.ts';
 import type { PageEnd, PageRequest } from '../../ocpi/pagination.ts';
+import { withUtcZone } from '../../ocpi/dateTime.ts';
 
 export interface StoredObject {
   seq: string;
@@ -34,12 +35,6 @@ export async function findObject(db: Db | Knex.Transaction, ref: ObjectRef, opti
   return query;
 }
 
-/**
- * An OCPI DateTime as Postgres must read it: a missing `Z` still means UTC (types.asciidoc), but a
- * timestamptz without a zone is taken in the session's time zone, hours off on a server not in UTC.
- */
-export const utcDateTime = (value: string) => (/T\d{2}:\d{2}:\d{2}(\.\d+)?$/.test(value) ? `${value}Z` : value);
-
 /** Writes the new state; returns whether the object was created (HTTP 201) or replaced (200). */
 export async function saveObject(
   trx: Knex.Transaction,
@@ -56,7 +51,7 @@ export async function saveObject(
        broadcast = ocpi_objects.broadcast OR EXCLUDED.broadcast,
        deleted = EXCLUDED.deleted
      RETURNING (xmax = 0) AS created`,
-    [ref.module, ref.countryCode.toUpperCase(), ref.partyId.toUpperCase(), ref.objectId, JSON.stringify(state.data), utcDateTime(state.lastUpdated), state.receivers, state.broadcast, state.deleted ?? false],
+    [ref.module, ref.countryCode.toUpperCase(), ref.partyId.toUpperCase(), ref.objectId, JSON.stringify(state.data), withUtcZone(state.lastUpdated), state.receivers, state.broadcast, state.deleted ?? false],
   );
   return result.rows[0].created as boolean;
 }
