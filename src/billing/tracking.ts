@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
 import { HUB, postEntries } from '../clearing/ledger.ts';
 import { conflict, invalid, notFound } from '../clearing/errors.ts';
-import { formatUnits, minorExponent, toMinorUnits, toUnits } from '../clearing/money.ts';
+import { formatMoney, formatUnits, minorExponent, toMinorUnits, toUnits } from '../clearing/money.ts';
 import { parsePartyRef, partyRef } from '../clearing/parties.ts';
 import { listRefunds } from '../clearing/refunds.ts';
 import { bankTransferBooking, bankTransferWay } from './bankTransfer.ts';
@@ -115,7 +115,6 @@ const accountQuery = (db: Executor) =>
     );
 
 /** Units at scale 4 as the currency writes them: 3 decimals in KWD, none in JPY, 2 in EUR. */
-export const formatMoney = (units: bigint, currency: string) => formatUnits(units, minorExponent(currency));
 
 /** Whether a formatted amount is nothing, whatever the currency's decimals ("0", "0.00", "0.000"). */
 export const isZeroAmount = (value: string) => !/[1-9]/.test(value);

@@ -4,7 +4,7 @@
 // statement, what is still awaited, and the cycle is settled once every statement is paid.
 import type { Db } from '../store/db.ts';
 import { HUB, type Executor } from './ledger.ts';
-import { formatUnits, minorExponent } from './money.ts';
+import { formatMoney } from './money.ts';
 import { statementId } from './statements.ts';
 
 export type BankSettlementState = 'awaiting_bank_transfer' | 'partly_paid_by_bank_transfer' | 'paid_by_bank_transfer';
@@ -44,7 +44,7 @@ export async function bankTransfers(db: Executor, statement: string): Promise<bi
 export async function bankSettlements(db: Executor, cycle: { id: string; period: string; currency: string }): Promise<BankSettlement[]> {
   const currency = cycle.currency.trim();
   const positions: { party: string; settle_amount: string }[] = await db('clearing_positions').where({ cycle_id: cycle.id }).whereNot({ party: HUB }).whereNot({ settle_amount: 0 }).orderBy('party');
-  const money = (units: bigint) => `${formatUnits(units, minorExponent(currency))} ${currency}`;
+  const money = (units: bigint) => `${formatMoney(units, currency)} ${currency}`;
   const out: BankSettlement[] = [];
   for (const pos of positions) {
     const settle = BigInt(pos.settle_amount);

@@ -14,7 +14,7 @@ import { cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retryi
 import { linesOf, postEntries, reversedLines } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
 import { conflict, invalid, notFound } from './errors.ts';
-import { formatUnits, minorExponent } from './money.ts';
+import { formatMoney } from './money.ts';
 import { parsePartyRef, PartyRefSchema, partyRef } from './parties.ts';
 import { periodOf, periodRange } from './periods.ts';
 import { refundOfDispute, reserveRefund, type PayPalSource, type Refund } from './refunds.ts';
@@ -215,6 +215,6 @@ export async function listDisputes(db: Db, filter: { status?: string } = {}): Pr
   if (filter.status) q.where('d.status', filter.status);
   return (await q).map((r: Record<string, any>) => {
     const currency = r.refund_currency?.trim();
-    return { ...present(r), refund: r.refund_id ? { id: String(r.refund_id), amount: formatUnits(BigInt(r.refund_amount), minorExponent(currency)), currency, state: r.refund_state } : null };
+    return { ...present(r), refund: r.refund_id ? { id: String(r.refund_id), amount: formatMoney(BigInt(r.refund_amount), currency), currency, state: r.refund_state } : null };
   });
 }

@@ -32,6 +32,11 @@ export function formatUnits(units: bigint | string, decimals = SCALE): string {
   return d.toFixed(decimals, Decimal.ROUND_HALF_EVEN);
 }
 
+/** An amount at scale 4 written to its currency's minor unit (JPY 3630, EUR 72.60, KWD 12.106). */
+export function formatMoney(units: bigint | string, currency: string): string {
+  return formatUnits(units, minorExponent(currency));
+}
+
 /**
  * Splits an amount at scale 4 into what can be paid in the currency's minor unit (rounded toward
  * zero, so the hub never pays or asks more than owed) and the residual that is carried forward.
@@ -47,7 +52,7 @@ export function toMinorUnits(units: bigint, currency: string): { settle: bigint;
 export function paypalValue(units: bigint, currency: string): string {
   const { residual } = toMinorUnits(units, currency);
   if (residual !== 0n) throw new RangeError(`amount ${formatUnits(units)} ${currency} is not in minor units`);
-  return formatUnits(units < 0n ? -units : units, minorExponent(currency));
+  return formatMoney(units < 0n ? -units : units, currency);
 }
 
 export function unitsFromPaypal(value: string): bigint {

@@ -5,7 +5,7 @@
 // differs, a balance left in "in transit" for a payment that is not pending.
 import type { Db } from '../store/db.ts';
 import { getCycle } from './cycles.ts';
-import { formatUnits, minorExponent, toUnits } from './money.ts';
+import { formatMoney, toUnits } from './money.ts';
 import { HUB } from './ledger.ts';
 import type { PayPalGateway, TransactionView } from './paypal/client.ts';
 
@@ -32,7 +32,7 @@ export interface ReconcileReport {
 const DAY = 86_400_000;
 
 /** An amount as the currency writes it (KWD 3 decimals, JPY none), as PayPal and the statements show it. */
-const shown = (units: bigint, currency: string) => `${formatUnits(units, minorExponent(currency))} ${currency}`;
+const shown = (units: bigint, currency: string) => `${formatMoney(units, currency)} ${currency}`;
 
 export async function reconcileCycle(db: Db, paypal: PayPalGateway, cycleId: string, now = new Date()): Promise<ReconcileReport> {
   const cycle = await getCycle(db, cycleId);

@@ -25,7 +25,7 @@ import type { Db } from '../store/db.ts';
 import { cdrKey, postBookingEntries, retrying, reversalOf, rowAmounts, type BookingRow } from './booking.ts';
 import { HUB, postEntries, type Executor } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
-import { formatUnits, minorExponent, paypalValue, toMinorUnits } from './money.ts';
+import { formatMoney, paypalValue, toMinorUnits } from './money.ts';
 import type { PayPalGateway, RefundView } from './paypal/client.ts';
 import { PayPalApiError } from './paypal/errors.ts';
 
@@ -64,7 +64,7 @@ const present = (r: Record<string, any>): Refund => {
     cdr: cdrKey(r.country_code, r.party_id, r.original_cdr_id),
     party: r.party,
     currency,
-    amount: formatUnits(BigInt(r.amount), minorExponent(currency)),
+    amount: formatMoney(BigInt(r.amount), currency),
     state: r.status,
     paypal_refund_id: r.refund_id ?? null,
     paypal_status: r.paypal_status ?? null,

@@ -18,7 +18,7 @@ import type { Db } from '../store/db.ts';
 import { HUB, postEntries, linesOf, reversedLines } from './ledger.ts';
 import { atLeast, type Cycle } from './cycles.ts';
 import { conflict } from './errors.ts';
-import { formatUnits, minorExponent, paypalValue, unitsFromPaypal } from './money.ts';
+import { formatMoney, paypalValue, unitsFromPaypal } from './money.ts';
 import { statementId } from './statements.ts';
 import { issueRefunds } from './refunds.ts';
 import type { OrderView, PayPalGateway } from './paypal/client.ts';
@@ -148,7 +148,7 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
       // must not create or capture it, even if the payer approves it later.
       const bank = await bankTransfers(db, p.statement_id);
       if (bank > 0n) {
-        const message = bank >= BigInt(p.amount) ? 'paid by bank transfer; the PayPal order is not captured' : `partly paid by bank transfer (${formatUnits(bank, minorExponent(currency))} of ${formatUnits(BigInt(p.amount), minorExponent(currency))} ${currency}); the PayPal order is not captured: record the rest by bank transfer`;
+        const message = bank >= BigInt(p.amount) ? 'paid by bank transfer; the PayPal order is not captured' : `partly paid by bank transfer (${formatMoney(bank, currency)} of ${formatMoney(BigInt(p.amount), currency)} ${currency}); the PayPal order is not captured: record the rest by bank transfer`;
         await db('clearing_payments').where({ id: p.id }).update({ error: JSON.stringify({ message }), updated_at: db.fn.now() });
         if (bank < BigInt(p.amount)) report.errors.push(`${p.party} order: statement ${p.statement_id} ${message}`);
         tick(`collect ${p.party}`);

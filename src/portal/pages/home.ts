@@ -4,7 +4,8 @@ import type Router from '@koa/router';
 import { html } from '../html.ts';
 import { render, requireUser, state } from '../context.ts';
 import { barChart } from '../chart.ts';
-import { ensureTracked, formatMoney, isZeroAmount, listAccounts } from '../../billing/tracking.ts';
+import { ensureTracked, isZeroAmount, listAccounts } from '../../billing/tracking.ts';
+import { formatMoney } from '../../clearing/money.ts';
 import { statementsTable } from './statements.ts';
 
 export async function monthlySeries(db: any, parties: string[]) {
