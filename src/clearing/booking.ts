@@ -173,10 +173,13 @@ interface Planned {
   reverses?: BookingRow;
 }
 
-/** The fields the clearing house stores, in the shapes OCPI gives them (CiString(36) id, ISO 4217 currency, DateTimes). */
+/**
+ * The fields the clearing house stores, in the shapes OCPI gives them: a CDR id is CiString(39), not
+ * 36, so that a credit CDR can append to its original's id; ISO 4217 currency; DateTimes.
+ */
 export function malformedFields(cdr: CdrFields): string[] {
   const wrong: string[] = [];
-  if (typeof cdr.id !== 'string' || cdr.id.length === 0 || cdr.id.length > 36) wrong.push('id: must be a string of 1 to 36 characters');
+  if (typeof cdr.id !== 'string' || cdr.id.length === 0 || cdr.id.length > 39) wrong.push('id: must be a string of 1 to 39 characters');
   if (typeof cdr.country_code !== 'string' || !/^[A-Za-z]{2}$/.test(cdr.country_code)) wrong.push('country_code: must be 2 letters');
   if (typeof cdr.party_id !== 'string' || !/^[A-Za-z0-9]{3}$/.test(cdr.party_id)) wrong.push('party_id: must be 3 letters or digits');
   if (typeof cdr.currency !== 'string' || !/^[A-Za-z]{3}$/.test(cdr.currency)) wrong.push('currency: must be an ISO 4217 code of 3 letters');
