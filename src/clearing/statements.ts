@@ -42,7 +42,17 @@ export interface StatementContent {
     receivable: string;
     payable: string;
     hub_fees: string;
+    /**
+     * VAT magnitudes of both roles added together: meaningless for a party that is CPO and eMSP,
+     * kept only for readers of older statements; use vat_receivable / vat_payable / vat_net.
+     */
     vat: string;
+    /** VAT in the charging values owed to the party (its CPO lines, net of credits). */
+    vat_receivable: string;
+    /** VAT in the charging values the party owes (its eMSP lines, net of credits). */
+    vat_payable: string;
+    /** vat_receivable minus vat_payable: positive when the party charged more VAT than it was charged. */
+    vat_net: string;
     carried_in: string;
     net: string;
     settle_amount: string;
@@ -76,6 +86,21 @@ export interface StatementRefund {
 export type SettlementMethod = 'paypal' | 'bank_transfer';
 
 export const settlementMethod = (currency: string): SettlementMethod => (paypalSupports(currency) ? 'paypal' : 'bank_transfer');
+
+/**
+ * VAT per direction from the counterparty lines, whose VAT is signed like their amount (positive
+ * on CPO lines, negative on eMSP lines): VAT a party charged as CPO and VAT it was charged as eMSP
+ * are different things, so they are only ever offset in the net figure, never added.
+ */
+export function vatByDirection(lines: Pick<CounterpartyLine, 'role' | 'vat'>[]): { vat_receivable: string; vat_payable: string; vat_net: string } {
+  let receivable = 0n;
+  let payable = 0n;
+  for (const l of lines) {
+    if (l.role === 'CPO') receivable += toUnits(l.vat);
+    else payable -= toUnits(l.vat);
+  }
+  return { vat_receivable: formatUnits(receivable), vat_payable: formatUnits(payable), vat_net: formatUnits(receivable - payable) };
+}
 
 export const statementId = (cycle: Pick<Cycle, 'period' | 'currency'>, party: string) => `ST-${cycle.period}-${cycle.currency}-${party}`;
 
@@ -171,6 +196,7 @@ export async function generateStatements(db: Db, ids: string[], hub: { name: str
             payable: formatUnits(BigInt(pos.payable)),
             hub_fees: formatUnits(BigInt(pos.fees)),
             vat: formatUnits(vat),
+            ...vatByDirection(lines),
             carried_in: formatUnits(BigInt(pos.carried_in)),
             net: formatUnits(BigInt(pos.net)),
             settle_amount: formatUnits(settle),
@@ -204,7 +230,8 @@ export async function getStatement(db: Executor, id: string): Promise<StatementC
   const row = await db('clearing_statements').where({ id }).first('content', 'approval_url');
   if (!row) throw notFound(`statement ${id}`);
   const content = row.content as StatementContent;
-  return { ...content, approval_url: row.approval_url, settlement: { ...content.settlement, method: content.settlement.method ?? settlementMethod(content.currency), approval_url: row.approval_url } };
+  // Statements issued before VAT was split by direction get it from their own lines.
+  return { ...content, totals: { ...content.totals, ...vatByDirection(content.counterparties) }, approval_url: row.approval_url, settlement: { ...content.settlement, method: content.settlement.method ?? settlementMethod(content.currency), approval_url: row.approval_url } };
 }
 
 export async function listStatements(db: Executor, filter: { cycle?: string; party?: string }) {
@@ -285,8 +312,9 @@ const csvCell = (v: unknown) => {
 export async function* statementCsv(db: Executor, id: string): AsyncGenerator<string> {
   const s = await getStatement(db, id);
   const row = (...cells: unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;
-  yield row('record', 'statement_id', 'party', 'currency', 'period', 'issued_at', 'due_date', 'net', 'settle_amount', 'carry_out', 'direction');
-  yield row('statement', s.statement_id, s.party, s.currency, s.period, s.issued_at, s.due_date, s.totals.net, s.totals.settle_amount, s.totals.carry_out, s.settlement.direction);
+  // New columns go at the end, so a reader of the older layout keeps finding its columns.
+  yield row('record', 'statement_id', 'party', 'currency', 'period', 'issued_at', 'due_date', 'net', 'settle_amount', 'carry_out', 'direction', 'vat_receivable', 'vat_payable', 'vat_net');
+  yield row('statement', s.statement_id, s.party, s.currency, s.period, s.issued_at, s.due_date, s.totals.net, s.totals.settle_amount, s.totals.carry_out, s.settlement.direction, s.totals.vat_receivable, s.totals.vat_payable, s.totals.vat_net);
   yield row('record', 'counterparty', 'counterparty_name', 'role', 'cdr_count', 'energy_kwh', 'amount_excl_vat', 'vat', 'amount', 'hub_fee', 'net');
   for (const l of s.counterparties) yield row('counterparty', l.counterparty, l.counterparty_name, l.role, l.cdr_count, l.energy_kwh, l.amount_excl_vat, l.vat, l.amount, l.hub_fee, l.net);
   if (s.refunds?.length) {

@@ -92,7 +92,7 @@ ${payment(a, content.settlement.method)}
 </section>
 <section class="card" aria-labelledby="dl-h"><h2 id="dl-h">Documents</h2>
 <p><a class="button" href="/portal/statements/${id}/pdf" download>Download PDF</a> <a class="button secondary" href="/portal/statements/${id}/csv" download>Download CSV</a></p>
-<dl class="facts"><dt>Net position</dt><dd>${money(content.totals.net)} ${a.currency}</dd><dt>Hub fees</dt><dd>${money(content.totals.hub_fees)} ${a.currency}</dd><dt>Carried forward</dt><dd>${money(content.totals.carry_out)} ${a.currency}</dd></dl>
+<dl class="facts"><dt>Net position</dt><dd>${money(content.totals.net)} ${a.currency}</dd><dt>Hub fees</dt><dd>${money(content.totals.hub_fees)} ${a.currency}</dd><dt>VAT owed to you (as CPO)</dt><dd>${money(content.totals.vat_receivable)} ${a.currency}</dd><dt>VAT you owe (as eMSP)</dt><dd>${money(content.totals.vat_payable)} ${a.currency}</dd><dt>Net VAT</dt><dd>${money(content.totals.vat_net)} ${a.currency}</dd><dt>Carried forward</dt><dd>${money(content.totals.carry_out)} ${a.currency}</dd></dl>
 </section></div>
 <h2>Per counterparty</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">Counterparty</th><th scope="col">Role</th><th scope="col" class="num">CDRs</th><th scope="col" class="num hide-sm">kWh</th><th scope="col" class="num">Amount</th><th scope="col" class="num">Hub fee</th><th scope="col" class="num">Net</th></tr></thead>
