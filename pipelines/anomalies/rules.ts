@@ -452,6 +452,7 @@ export function takenBackByCredits(credits: readonly CdrLite[], near: readonly C
 export interface DailyVolume {
   /** YYYY-MM-DD (UTC, the day sessions ended). */
   day: string;
+  /** Charging sessions billed: a credited original and its re-issue are one, a credit CDR none (queries.ts dailyVolumes). */
   cdrs: number;
   revenue: number;
   /** Unix seconds of the latest acceptance among the day's CDRs. */
