@@ -1,8 +1,10 @@
 // A partner whose registration answer (token C) was lost repeats its POST with token A. The hub
 // answers that repeat when it carries the same token B, versions URL and roles as the registration
 // it made, for REGISTRATION_RETRY_WINDOW_S after registering and only until the partner first uses
-// a token C (then the answer evidently arrived). Anything else with a used token A is refused as an
-// unknown token (401), as before. The use case is answerRegistrationAgain (credentials.ts).
+// a token C (then the answer evidently arrived). Under the same conditions the used token A also
+// gets GET versions and GET version details, with which most partners start the handshake over
+// (versions router). Anything else with a used token A is refused as an unknown token (401), as
+// before. The use case is answerRegistrationAgain (credentials.ts).
 import type { PartyRole } from '../store/platforms.ts';
 
 /**

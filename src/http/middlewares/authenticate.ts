@@ -14,16 +14,17 @@ import { assertRoutingHeaders } from './routingHeaderCheck.ts';
 /**
  * OCPI token authentication. Token A (invite) is accepted only where `allowInvite` is set
  * (versions and credentials); anywhere else it is a 401, as the spec requires. A token A that has
- * registered its platform is, for a while, good for one thing only: a POST where
- * `allowRegistrationRetry` is set, repeating that registration (src/partners/registrationRetry.ts);
- * anywhere else it is unknown. Each platform is then held to its rate limit (429 with Retry-After,
+ * registered its platform is, for a while, good for one thing only: repeating that registration
+ * (src/partners/registrationRetry.ts), with the method `allowRegistrationRetry` names there (the
+ * POST on credentials; the GETs of versions and version details that most partners send before
+ * it); anywhere else it is unknown. Each platform is then held to its rate limit (429 with Retry-After,
  * see rateLimit.ts).
  */
-export function authenticate(deps: HubDeps, options: { allowInvite: boolean; allowRegistrationRetry?: boolean }): Middleware {
+export function authenticate(deps: HubDeps, options: { allowInvite: boolean; allowRegistrationRetry?: 'GET' | 'POST' }): Middleware {
   return async function authenticateMiddleware(ctx, next) {
     const caller = await identify(deps, ctx.get('authorization'));
     if (!caller) throw new UnauthorizedError();
-    if (caller.kind === 'invite_used' && !(options.allowRegistrationRetry && ctx.method === 'POST')) throw new UnauthorizedError();
+    if (caller.kind === 'invite_used' && ctx.method !== options.allowRegistrationRetry) throw new UnauthorizedError();
     partnerRateLimit(ctx, deps.config, caller.platform.id);
     if (caller.kind === 'invite' && !options.allowInvite) {
       throw new UnauthorizedError('credentials token A is only valid on versions and credentials');

@@ -18,7 +18,7 @@ import { OCPI_VERSION } from '../versions/endpoints.ts';
 /** The hub's credentials endpoint (SPEC-DIGEST §2.7). PATCH is not part of the module: 405. */
 export function credentialsRouter(deps: HubDeps): Router {
   const router = new Router({ prefix: `/ocpi/${OCPI_VERSION}/credentials` });
-  router.use(authenticate(deps, { allowInvite: true, allowRegistrationRetry: true }));
+  router.use(authenticate(deps, { allowInvite: true, allowRegistrationRetry: 'POST' }));
 
   router.get('/', function getCredentials(ctx) {
     // The token field is the one the caller authenticates with: the hub keeps only its hash.
