@@ -9,9 +9,9 @@ import type { HubDeps } from '../deps.ts';
 import type { Db } from '../store/db.ts';
 import { statementPdf } from '../clearing/statementPdf.ts';
 import { getStatement, statementCsv } from '../clearing/statements.ts';
-import { getAccount, isZeroAmount } from './tracking.ts';
+import { getAccount, isZeroAmount, type StatementAccount } from './tracking.ts';
 
-export type MessageKind = 'statement' | 'reminder' | 'escalation' | 'login_link';
+export type MessageKind = 'statement' | 'reminder' | 'escalation' | 'login_link' | 'pay_link';
 
 export interface QueuedMessage {
   dedupeKey: string;
@@ -56,7 +56,7 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
   }
   // A party's statements and reminders go to its billing contacts as they are now: an address
   // removed while its email waited (for a retry, a pay link, SMTP_URL) gets nothing more.
-  if ((row.kind === 'statement' || row.kind === 'reminder') && row.party) {
+  if ((row.kind === 'statement' || row.kind === 'reminder' || row.kind === 'pay_link') && row.party) {
     const contact = await deps.db('billing_contacts').where({ party: row.party }).whereRaw('lower(email) = lower(?)', [row.recipient]).first('id');
     if (!contact) return { text: '', attachments: [], cancel: `no longer a billing contact of ${row.party}` };
   }
@@ -95,6 +95,7 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
       ],
     };
   }
+  if (row.kind === 'pay_link') return renderPayLink(deps, row, account, portal);
   if (row.kind === 'reminder') {
     if (account.status === 'paid' || account.status === 'written_off') return { text: '', attachments: [], cancel: `statement is ${account.status}` };
     const text = [
@@ -129,6 +130,31 @@ async function render(deps: HubDeps, row: Record<string, any>, now: Date): Promi
     ].join('\n'),
     attachments: [],
   };
+}
+
+/**
+ * The new PayPal link after an expired order was replaced (payLinkEmails.ts), as it stands when the
+ * email goes: not once the statement is settled, the link is gone (paid in part by bank transfer),
+ * or a later replacement superseded it (that one has its own email).
+ */
+async function renderPayLink(deps: HubDeps, row: Record<string, any>, account: StatementAccount, portal: string): Promise<Rendered> {
+  if (account.status === 'paid' || account.status === 'written_off') return { text: '', attachments: [], cancel: `statement is ${account.status}` };
+  const current = await deps.db('clearing_payments').where({ statement_id: row.statement_id, direction: 'collect' }).whereNot({ status: 'failed' }).orderBy('id', 'desc').first('request_id');
+  if (current?.request_id !== row.payload?.request_id) return { text: '', attachments: [], cancel: 'superseded by a newer PayPal order' };
+  if (!account.pay_url) return { text: '', attachments: [], cancel: 'no PayPal link to offer any more' };
+  const id = account.statement_id;
+  const text = [
+    `Hello,`,
+    ``,
+    `The PayPal link we sent earlier for statement ${id} (${account.period}, ${account.currency}) has expired and no longer works.`,
+    `Amount to pay: ${money(account.amount_due, account.currency)}, due ${account.due_date}, reference ${id}.`,
+    `Pay with PayPal using the new link: ${account.pay_url}`,
+    `You can also pay by bank transfer quoting ${id}.`,
+    ``,
+    `Statement and payment history: ${portal}`,
+    ``,
+  ];
+  return { text: text.join('\n'), attachments: [] };
 }
 
 /** SMTP reply codes 4xx and connection trouble are temporary; 5xx and malformed envelopes are not. */

@@ -9,6 +9,7 @@ import { minorExponent, SCALE, toUnits } from '../clearing/money.ts';
 import { settlementMethod } from '../clearing/statements.ts';
 import { queueMessage, deliverPending, type DeliverOptions, type DeliverReport } from './mailer.ts';
 import { reminderCandidates } from './reminderCandidates.ts';
+import { queuePayLinkEmails, type PayLinkReport } from './payLinkEmails.ts';
 import { dueSteps, lateFee } from './status.ts';
 import { bookLateFee, getAccount, syncClearingPayments, syncStatements, termsFor } from './tracking.ts';
 
@@ -143,6 +144,8 @@ export interface TickReport {
   statements: number;
   payments: number;
   queued: number;
+  /** New PayPal links emailed after an expired order was replaced. */
+  pay_links: PayLinkReport;
   reminders: ReminderReport;
   delivery: DeliverReport;
 }
@@ -153,9 +156,11 @@ export async function billingTick(deps: HubDeps, options: { now?: Date; deliver?
   const statements = await syncStatements(deps.db);
   const payments = await syncClearingPayments(deps.db);
   const queued = await queueStatementEmails(deps, now);
+  // After the statement emails: a contact whose statement email is queued gets the new link in it.
+  const payLinks = await queuePayLinkEmails(deps, now);
   const reminders = await runReminders(deps, now);
   const delivery = await deliverPending(deps, { ...options.deliver, now });
-  return { statements, payments, queued, reminders, delivery };
+  return { statements, payments, queued, pay_links: payLinks, reminders, delivery };
 }
 
 /** The worker role's billing scheduler: a tick every BILLING_INTERVAL_MS, one worker at a time. */
@@ -165,7 +170,7 @@ export function startReminders(deps: HubDeps): { stop(): Promise<void> } {
     intervalMs: deps.config.BILLING_INTERVAL_MS,
     async run(log) {
       const report = await billingTick(deps);
-      if (report.queued || report.delivery.sent || report.delivery.failed || report.reminders.reminders || report.reminders.escalations || report.reminders.no_contacts) log.info(report, 'billing tick');
+      if (report.queued || report.pay_links.queued || report.pay_links.no_contacts || report.delivery.sent || report.delivery.failed || report.reminders.reminders || report.reminders.escalations || report.reminders.no_contacts) log.info(report, 'billing tick');
     },
   });
 }

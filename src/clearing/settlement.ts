@@ -165,7 +165,8 @@ async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgr
           await trx('clearing_payments').where({ id: p.id }).update({ request_id: requestId, order_id: null, approval_url: null, status: 'created', paypal_status: null, order_requested_at: null, error: JSON.stringify({ message: `order ${expiredOrder} expired uncaptured; replaced by a fresh order` }), updated_at: trx.fn.now() });
           await trx('clearing_statements').where({ id: p.statement_id }).update({ approval_url: null });
         });
-        Object.assign(p, { request_id: requestId, order_id: null, status: 'created' });
+        // The fresh order's ask is recorded afresh below (the orphan check and billing's new-link email read it).
+        Object.assign(p, { request_id: requestId, order_id: null, status: 'created', order_requested_at: null });
       }
       if (!p.order_id) {
         // Recorded before PayPal is asked: PayPal's request-id window runs from the first ask, and
