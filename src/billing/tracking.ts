@@ -185,6 +185,63 @@ export async function listAccounts(db: Executor, filter: AccountFilter & { befor
   return filter.limit ? out.slice(0, filter.limit) : out;
 }
 
+export interface AccountPage {
+  rows: StatementAccount[];
+  /** Statements matching the filter, all pages together. */
+  total: number;
+  /** Whether a statement follows the page's last one. */
+  more: boolean;
+}
+
+/**
+ * One page of listAccounts' order (newest first, then statement id: stable, every statement once),
+ * for operators walking every statement: `offset` rows skipped, or (`after`, the last statement of
+ * the page before) the page starts past that statement, so statements issued during the walk
+ * neither shift it nor repeat. A status is computed, not stored: with one, the filter walks the
+ * list in chunks to count and to skip.
+ */
+export async function pageAccounts(db: Executor, filter: AccountFilter, page: { offset: number; limit: number; after?: string }): Promise<AccountPage> {
+  if (page.after !== undefined && !(await db('billing_statements').where({ statement_id: page.after }).first('statement_id'))) throw invalid(`after: no statement ${page.after.slice(0, 80)}`);
+  const scoped = <Q extends Knex.QueryBuilder>(q: Q): Q => {
+    if (filter.parties) q.whereIn('b.party', filter.parties.length ? filter.parties : ['-']);
+    if (filter.cycle) q.where('b.cycle_id', filter.cycle);
+    return q;
+  };
+  if (!filter.status) {
+    const [{ count }] = await scoped(db('billing_statements as b').count<{ count: string }[]>({ count: '*' }));
+    const rows =
+      page.after !== undefined
+        ? await listAccounts(db, { ...filter, before: page.after, limit: page.limit + 1 })
+        : (await scoped(accountQuery(db).orderBy([{ column: 'b.issued_at', order: 'desc' }, { column: 'b.statement_id' }])).offset(page.offset).limit(page.limit + 1)).map((r: Record<string, any>) => toAccount(r, filter.today ?? new Date()));
+    return { rows: rows.slice(0, page.limit), total: Number(count), more: rows.length > page.limit };
+  }
+  const CHUNK = 500;
+  const rows: StatementAccount[] = [];
+  let total = 0;
+  let skip = page.after === undefined ? page.offset : 0;
+  let passedAfter = page.after === undefined;
+  let more = false;
+  for (let before: string | undefined; ; ) {
+    const chunk = await listAccounts(db, { ...filter, status: undefined, before, limit: CHUNK });
+    for (const a of chunk) {
+      const matches = a.status === filter.status;
+      if (matches) total += 1;
+      if (!passedAfter) {
+        // `after` itself may no longer have the status: it is found among all statements.
+        passedAfter = a.statement_id === page.after;
+        continue;
+      }
+      if (!matches) continue;
+      if (skip > 0) skip -= 1;
+      else if (rows.length < page.limit) rows.push(a);
+      else more = true;
+    }
+    if (chunk.length < CHUNK) break;
+    before = chunk.at(-1)!.statement_id;
+  }
+  return { rows, total, more };
+}
+
 export async function getAccount(db: Executor, statementId: string, today = new Date()): Promise<StatementAccount> {
   const row = await accountQuery(db).where('b.statement_id', statementId).first();
   if (!row) throw notFound(`statement ${statementId}`);

@@ -234,7 +234,7 @@ export async function getStatement(db: Executor, id: string): Promise<StatementC
   return { ...content, totals: { ...content.totals, ...vatByDirection(content.counterparties) }, approval_url: row.approval_url, settlement: { ...content.settlement, method: content.settlement.method ?? settlementMethod(content.currency), approval_url: row.approval_url } };
 }
 
-export async function listStatements(db: Executor, filter: { cycle?: string; party?: string }) {
+export function listStatements(db: Executor, filter: { cycle?: string; party?: string }) {
   const q = db('clearing_statements').orderBy('id').select('id', 'cycle_id', 'party', 'currency', 'due_date', 'approval_url', db.raw("content->'totals'->>'net' AS net"), db.raw("content->'settlement'->>'direction' AS direction"));
   if (filter.cycle) q.where({ cycle_id: filter.cycle });
   if (filter.party) {
@@ -242,6 +242,19 @@ export async function listStatements(db: Executor, filter: { cycle?: string; par
     q.where({ party: `${p.country_code}-${p.party_id}` });
   }
   return q;
+}
+
+/**
+ * One page of listStatements (ordered by statement id, unique, so every statement once): `offset`
+ * rows skipped, or the page starts past statement `after` (the last of the page before).
+ */
+export async function pageStatements(db: Executor, filter: { cycle?: string; party?: string }, page: { offset: number; limit: number; after?: string }) {
+  const q = listStatements(db, filter);
+  const [{ count }] = await q.clone().clearSelect().clearOrder().count<{ count: string }[]>({ count: '*' });
+  if (page.after !== undefined) q.where('id', '>', page.after);
+  else q.offset(page.offset);
+  const rows = await q.limit(page.limit + 1);
+  return { rows: rows.slice(0, page.limit), total: Number(count), more: rows.length > page.limit };
 }
 
 export interface CdrLine {

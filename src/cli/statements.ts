@@ -1,4 +1,5 @@
-// hub statements list [--party CC-PID] [--status S] [--cycle ID] [--json]
+// hub statements list [--party CC-PID] [--status S] [--cycle ID] [--limit N] [--offset N] [--json]
+//                    (a page, newest first: --limit defaults to 100, at most PAGE_LIMIT_MAX)
 //                show ID [--json]
 //                pay ID --amount X --reference REF [--date YYYY-MM-DD]   (a bank transfer received, or made
 //                    by the hub where PayPal does not take the currency)
@@ -7,7 +8,7 @@
 //                terms --agreement ID [--reminders 3,10,20] [--escalate DAYS] [--late-fee AMOUNT] [--late-fee-percent P]
 //                send   (one billing pass now: track, email statements, remind, deliver the outbox)
 import type { HubDeps } from '../deps.ts';
-import { accountHistory, ensureTracked, getAccount, listAccounts, presentTerms, recordBankTransfer, setTerms, termsFor, writeOff, normaliseParty, isZeroAmount, type StatementAccount } from '../billing/tracking.ts';
+import { accountHistory, ensureTracked, getAccount, pageAccounts, presentTerms, recordBankTransfer, setTerms, termsFor, writeOff, normaliseParty, isZeroAmount, type StatementAccount } from '../billing/tracking.ts';
 import { addContact, listContacts, removeContact } from '../billing/contacts.ts';
 import { billingTick } from '../billing/reminders.ts';
 import { reminderOutcomeText } from '../billing/status.ts';
@@ -18,7 +19,14 @@ export interface Io {
   stdout: { write(chunk: string): unknown };
 }
 
-const USAGE = 'usage: hub statements list [--party P] [--status S] [--json] | show ID [--json] | pay ID --amount X --reference REF [--date D] | write-off ID --note TEXT | contacts [list|add|remove] | terms --agreement ID [...] | send';
+const USAGE = 'usage: hub statements list [--party P] [--status S] [--cycle ID] [--limit N] [--offset N] [--json] | show ID [--json] | pay ID --amount X --reference REF [--date D] | write-off ID --note TEXT | contacts [list|add|remove] | terms --agreement ID [...] | send';
+
+/** A whole number of an option from `min`, or its default. */
+function wholeNumber(value: string | undefined, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min) throw new CliUsageError(`--${name} must be a whole number from ${min}`);
+  return Number(value);
+}
 
 function table(rows: StatementAccount[]): string {
   const head = ['statement', 'party', 'period', 'due', 'amount', 'paid', 'balance', 'status'];
@@ -33,6 +41,8 @@ export async function runWith(deps: HubDeps, args: string[], io: Io = process): 
     party: { type: 'string' },
     status: { type: 'string' },
     cycle: { type: 'string' },
+    limit: { type: 'string' },
+    offset: { type: 'string' },
     json: { type: 'boolean' },
     amount: { type: 'string' },
     reference: { type: 'string' },
@@ -51,9 +61,14 @@ export async function runWith(deps: HubDeps, args: string[], io: Io = process): 
   await ensureTracked(deps.db);
   switch (sub) {
     case 'list': {
-      const rows = await listAccounts(deps.db, { parties: values.party ? [normaliseParty(values.party)] : undefined, status: values.status as never, cycle: values.cycle });
+      const page = { offset: wholeNumber(values.offset, 'offset', 0, 0), limit: Math.min(wholeNumber(values.limit, 'limit', 100, 1), deps.config.PAGE_LIMIT_MAX) };
+      const { rows, total, more } = await pageAccounts(deps.db, { parties: values.party ? [normaliseParty(values.party)] : undefined, status: values.status as never, cycle: values.cycle }, page);
+      // JSON stays the page's statements; a script pages on until a page is shorter than --limit.
       if (values.json) out(rows);
-      else io.stdout.write(rows.length ? table(rows) : 'no statements\n');
+      else {
+        io.stdout.write(rows.length ? table(rows) : 'no statements\n');
+        if (rows.length) io.stdout.write(`statements ${page.offset + 1}-${page.offset + rows.length} of ${total}${more ? `; next page: --offset ${page.offset + rows.length}` : ''}\n`);
+      }
       return 0;
     }
     case 'show': {

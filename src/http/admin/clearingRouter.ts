@@ -4,7 +4,7 @@
 //   GET  /clearing/disputes                   POST /clearing/disputes          POST /clearing/disputes/:id/resolve
 //   GET  /clearing/cycles                     POST /clearing/cycles (open)     GET  /clearing/cycles/:id
 //   POST /clearing/cycles/:id/close|net|statements|settle                     GET  /clearing/cycles/:id/reconcile
-//   GET  /clearing/cycles/:id/statements      GET  /clearing/statements/:id[.csv|.pdf]
+//   GET  /clearing/cycles/:id/statements (paged: limit, offset, after)      GET  /clearing/statements/:id[.csv|.pdf]
 //   GET  /clearing/refunds[?cycle=ID]         POST /clearing/refunds/retry     (refunds of disputes won after payment)
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
@@ -15,7 +15,7 @@ import { AgreementInputSchema, agreementHistory, createAgreement, endAgreement, 
 import { listDisputes, openDispute, OpenDisputeSchema, resolveAndRefund } from '../../clearing/disputes.ts';
 import { closeCycles, getCycle, listCycles, openCycles, presentCycle } from '../../clearing/cycles.ts';
 import { netCycles } from '../../clearing/cycleNetter.ts';
-import { generateStatements, getStatement, listStatements, statementCsv } from '../../clearing/statements.ts';
+import { generateStatements, getStatement, pageStatements, statementCsv } from '../../clearing/statements.ts';
 import { statementPdf } from '../../clearing/statementPdf.ts';
 import { paymentsOf, settleCycles } from '../../clearing/settlement.ts';
 import { reconcileCycle } from '../../clearing/reconcile.ts';
@@ -25,6 +25,7 @@ import { isPeriod } from '../../clearing/periods.ts';
 import { ClearingError } from '../../clearing/errors.ts';
 import { InvalidParametersError } from '../../errors.ts';
 import { parseInput } from './parseInput.ts';
+import { setStatementPageHeaders, statementPageRequest } from './statementPages.ts';
 
 const parse = parseInput;
 const dateTime = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an RFC 3339 date-time');
@@ -124,7 +125,10 @@ export function clearingAdminRouter(deps: HubDeps): Router {
     ctx.body = success(await reconcileCycle(deps.db, await gateway(), (await getCycle(deps.db, ctx.params.id)).id));
   });
   router.get('/cycles/:id/statements', async function listStatementsRoute(ctx) {
-    ctx.body = success(await listStatements(deps.db, { cycle: (await getCycle(deps.db, ctx.params.id)).id }));
+    const page = statementPageRequest(ctx, deps.config);
+    const found = await pageStatements(deps.db, { cycle: (await getCycle(deps.db, ctx.params.id)).id }, page);
+    setStatementPageHeaders(ctx, deps.config, page, { total: found.total, more: found.more, lastId: found.rows.at(-1)?.id });
+    ctx.body = success(found.rows);
   });
   router.get('/statements/:file', async function statementRoute(ctx) {
     const match = /^(.+?)(\.csv|\.pdf|\.json)?$/.exec(ctx.params.file)!;

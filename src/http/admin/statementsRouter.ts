@@ -5,11 +5,13 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { success } from '../../../ocpi/envelope.ts';
 import type { HubDeps } from '../../deps.ts';
-import { invalid } from '../../clearing/errors.ts';
-import { accountHistory, ensureTracked, getAccount, listAccounts, presentTerms, recordBankTransfer, setTerms, termsFor, writeOff } from '../../billing/tracking.ts';
+import { ClearingError, invalid } from '../../clearing/errors.ts';
+import { InvalidParametersError } from '../../errors.ts';
+import { accountHistory, ensureTracked, getAccount, pageAccounts, presentTerms, recordBankTransfer, setTerms, termsFor, writeOff } from '../../billing/tracking.ts';
 import { addContact, listContacts, removeContact } from '../../billing/contacts.ts';
 import { listMessages } from '../../billing/mailer.ts';
 import { normaliseParty } from '../../billing/tracking.ts';
+import { setStatementPageHeaders, statementPageRequest } from './statementPages.ts';
 
 const parse = <T extends z.ZodType>(schema: T, body: unknown): z.infer<T> => {
   const result = schema.safeParse(body ?? {});
@@ -32,7 +34,14 @@ export function statementsAdminRouter(deps: HubDeps): Router {
     const status = STATUSES.find((s) => s === ctx.query.status);
     const party = typeof ctx.query.party === 'string' ? normaliseParty(ctx.query.party) : undefined;
     const cycle = typeof ctx.query.cycle === 'string' ? ctx.query.cycle : undefined;
-    ctx.body = success(await listAccounts(deps.db, { status, parties: party ? [party] : undefined, cycle }));
+    const page = statementPageRequest(ctx, deps.config);
+    const found = await pageAccounts(deps.db, { status, parties: party ? [party] : undefined, cycle }, page).catch((err: unknown) => {
+      // The only input pageAccounts refuses is an `after` naming no statement: bad input, 2001.
+      if (err instanceof ClearingError && err.code === 'invalid') throw new InvalidParametersError(err.message, [{ path: 'after', message: err.message.replace(/^after: /, '') }]);
+      throw err;
+    });
+    setStatementPageHeaders(ctx, deps.config, page, { total: found.total, more: found.more, lastId: found.rows.at(-1)?.statement_id });
+    ctx.body = success(found.rows);
   });
   router.get('/statements/:id', async function statement(ctx) {
     await ensureTracked(deps.db);
