@@ -66,6 +66,15 @@ describe('cdrRows', () => {
     expect([out.locations[0].latitude, out.locations[0].longitude, out.connectors[0].max_electric_power]).toEqual([0, 4.9, 4_294_967_295]);
   });
 
+  // Charging hours are total_time − total_parking_time (migrations/clickhouse/0016): an absent or null parking time is 0.
+  it.each([
+    ['given', { ...cdr }, 0.75, 0.25],
+    ['absent', { ...cdr, total_parking_time: undefined }, 0.75, 0],
+    ['null', { ...cdr, total_parking_time: null }, 0.75, 0],
+  ])('keeps total_time whole and total_parking_time %s apart', (_name, body, total, parking) => {
+    expect(cdrRows(msg({ body }), { seq: 1, ingestedAt: 1 }).cdr).toMatchObject({ total_time: total, total_parking_time: parking });
+  });
+
   it('keys a session by session_id when given', () => {
     expect(sessionKey({ ...cdr, session_id: 'S9' })).toBe('NL*CPA*S*S9');
   });

@@ -1,11 +1,12 @@
-// The statements that recompute the dashboard rollups (migrations/clickhouse/0006, 0009, 0010) for
-// a set of days, from cdr_facts FINAL: one row per CDR however often it was delivered. Each
-// statement rebuilds every group of those days with one version; the replacing tables keep the
-// newest. Days are UTC days (cdr_facts.day is the UTC day the session ended).
+// The statements that recompute the dashboard rollups (migrations/clickhouse/0006, 0009, 0010,
+// 0016) for a set of days, from cdr_facts FINAL: one row per CDR however often it was delivered.
+// Each statement rebuilds every group of those days with one version; the replacing tables keep
+// the newest. Days are UTC days (cdr_facts.day is the UTC day the session ended).
 //
-// Sessions, energy, charging time and prices count only the sessions that stand: a CDR that is no
-// credit CDR and that no credit CDR credits (cdr_credits). Revenue counts every CDR, so a credit
-// cancels its original's. Groups are formed from every CDR of the day (as before), never from the
+// Charging hours are the time charging (OCPI total_time − total_parking_time), connected hours
+// the whole total_time (0016). Sessions, energy, both times and prices count only the sessions
+// that stand: a CDR that is no credit CDR and that no credit CDR credits (cdr_credits). Revenue
+// counts every CDR, so a credit cancels its original's. Groups are formed from every CDR of the day (as before), never from the
 // standing ones only: a group must not empty when a credit arrives, or its old row would remain.
 import { quote } from '../../src/store/clickhouse.ts';
 
@@ -42,8 +43,8 @@ export function recomputeStatements(days: readonly string[], version: number): s
        count(), countIf(stands), sum(revenue_excl), sum(revenue_incl), sumIf(energy_kwh, stands), quantilesState(0.5)(if(stands, toFloat64(revenue_excl), nan)), ${v}
      FROM ${factsOfDays(inDays)}
      GROUP BY day, country_code, party_id, emsp_country_code, emsp_party_id, currency, credit`,
-    `INSERT INTO location_hourly (day, hour, country_code, party_id, location_id, sessions, energy_kwh, charging_hours, version)
-     SELECT day, start_hour, country_code, party_id, location_id, countIf(stands), sumIf(energy_kwh, stands), sumIf(charging_hours, stands), ${v}
+    `INSERT INTO location_hourly (day, hour, country_code, party_id, location_id, sessions, energy_kwh, charging_hours, connected_hours, version)
+     SELECT day, start_hour, country_code, party_id, location_id, countIf(stands), sumIf(energy_kwh, stands), sumIf(charging_hours, stands), sumIf(connected_hours, stands), ${v}
      FROM ${factsOfDays(inDays)}
      GROUP BY day, start_hour, country_code, party_id, location_id`,
     ppkStatement('ppk_tariff_daily', 'tariff_id', inDays, v),

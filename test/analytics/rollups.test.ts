@@ -1,8 +1,9 @@
 // The dashboard rollups (revenue per party/currency/day, sessions and energy per location/hour,
 // price per kWh per tariff and location) against ClickHouse 18.16: CDRs delivered two and three
 // times count once in every group, a run recomputes only the days that received CDRs, a credited
-// and re-issued session counts once in sessions and energy while revenue nets the credit, and the
-// Revenue and utilisation panels show those numbers.
+// and re-issued session counts once in sessions and energy while revenue nets the credit, charging
+// hours leave out parking (connected hours keep it), and the Revenue and utilisation panels show
+// those numbers.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -110,7 +111,8 @@ const truthLocationHours = (cdrs: CdrRow[]) => {
   return groupBy(
     cdrs,
     (c) => [hour(c.start_ts), c.country_code, c.party_id, c.location_id].join('|'),
-    (c) => (stands(c) ? [1, c.total_energy, c.total_time] : [0, 0, 0]),
+    // Charging hours leave out parking (total_time − total_parking_time); connected hours are total_time.
+    (c) => (stands(c) ? [1, c.total_energy, Math.max(0, c.total_time - c.total_parking_time), c.total_time] : [0, 0, 0, 0]),
   );
 };
 const truthTariffPrices = (cdrs: CdrRow[]) => {
@@ -133,9 +135,9 @@ async function rollupRevenue(ch: ClickHouseClient) {
 async function rollupLocationHours(ch: ClickHouseClient) {
   const rows = await select<any>(
     ch,
-    'SELECT toString(hour) AS h, country_code, party_id, location_id, sum(sessions) AS n, toFloat64(sum(energy_kwh)) AS kwh, toFloat64(sum(charging_hours)) AS hours FROM location_hourly FINAL GROUP BY h, country_code, party_id, location_id',
+    'SELECT toString(hour) AS h, country_code, party_id, location_id, sum(sessions) AS n, toFloat64(sum(energy_kwh)) AS kwh, toFloat64(sum(charging_hours)) AS hours, toFloat64(sum(connected_hours)) AS connected FROM location_hourly FINAL GROUP BY h, country_code, party_id, location_id',
   );
-  return new Map(rows.map((r) => [[r.h, r.country_code, r.party_id, r.location_id].join('|'), [Number(r.n), r.kwh, r.hours]]));
+  return new Map(rows.map((r) => [[r.h, r.country_code, r.party_id, r.location_id].join('|'), [Number(r.n), r.kwh, r.hours, r.connected]]));
 }
 
 async function rollupTariffPrices(ch: ClickHouseClient) {

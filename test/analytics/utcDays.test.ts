@@ -106,7 +106,7 @@ describe('calendar functions name UTC (static)', () => {
         if (/^INSERT INTO/.test(statement) && Number(file.slice(0, 4)) > 8) inserts.push(statement);
       }
     }
-    expect([...views.keys()]).toEqual(expect.arrayContaining(['cdr_facts_mv', 'rollup_touched_days_mv', 'cdr_credits_mv']));
+    expect([...views.keys()]).toEqual(expect.arrayContaining(['cdr_facts_charging_mv', 'rollup_touched_days_mv', 'cdr_credits_mv']));
     for (const [name, sql] of views) expect(zonelessCalls(sql), name).toEqual([]);
     for (const sql of inserts) expect(zonelessCalls(sql), sql).toEqual([]);
   });
