@@ -12,6 +12,7 @@ import type { TokenType } from '../../ocpi/schemas/enums.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
 import { findObject, saveObject, type ObjectRef, type StoredObject } from '../store/objects.ts';
+import { sameCi } from '../store/ciKey.ts';
 import { applyLocationChange, mergePatch, ObjectStateError, patchSession, refuseOlderThanStored } from './objectState.ts';
 import { tokenOwner } from './ownership.ts';
 import { decideRoute, type KnownParty, type RouteDecision } from './routing.ts';
@@ -95,7 +96,8 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
     path: [request.countryCode, request.partyId, ...request.ids],
     query: request.query,
     body,
-    // Ordered per top-level object: an EVSE update never overtakes its Location; a token is its uid and type.
+    // Ordered per top-level object, whatever the case of its id: an EVSE update never overtakes its
+    // Location, a PATCH of `loc1` never its PUT as `LOC1`; a token is its uid and type.
     object_key: pushObjectKey(request.module, request.countryCode, request.partyId, request.ids[0], tokenType),
     sender: senderRef,
     from: decision.mode === 'broadcast' ? hub : senderRef,
@@ -192,7 +194,7 @@ function checkBody(request: PushRequest, tokenType: TokenType | undefined): Json
   const mismatch = (field: string, expected: string, actual: unknown) =>
     new InvalidParametersError(`${field} in the body (${String(actual)}) does not match the URL (${expected})`, [{ path: field, message: `must equal ${expected} from the URL` }]);
   const urlId = request.ids[request.ids.length - 1];
-  if (body[idField] !== undefined && body[idField] !== urlId) throw mismatch(idField, urlId, body[idField]);
+  if (body[idField] !== undefined && !sameCi(body[idField], urlId)) throw mismatch(idField, urlId, body[idField]);
   if (owned) {
     for (const [field, expected] of [['country_code', request.countryCode], ['party_id', request.partyId]] as const) {
       const value = body[field];
@@ -207,6 +209,13 @@ function checkBody(request: PushRequest, tokenType: TokenType | undefined): Json
 }
 
 function nextState(request: PushRequest, current: Json | undefined, body: Json | undefined): Json {
+  const next = changedState(request, current, body);
+  // The id is a CiString: a push spelling it otherwise changes the object, not the id it was stored by.
+  const { idField } = bodyType(request.module, 1);
+  return current && typeof current[idField] === 'string' ? { ...next, [idField]: current[idField] } : next;
+}
+
+function changedState(request: PushRequest, current: Json | undefined, body: Json | undefined): Json {
   try {
     if (request.event === 'delete') return { ...(current ?? {}) };
     refuseOlderThanStored(current, request.ids, body!);

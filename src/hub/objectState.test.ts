@@ -69,6 +69,15 @@ describe('applyLocationChange', () => {
     expect(next.last_updated).toBe('2024-03-01T00:00:00Z');
   });
 
+  it('finds an EVSE and a Connector by their ids in any case (CiStrings), keeping the stored spelling', () => {
+    const patched = applyLocationChange(location, ['loc1', 'e1'], { status: 'CHARGING', last_updated: '2024-02-01T00:00:00Z' }, 'patch');
+    expect(patched.evses).toEqual([expect.objectContaining({ uid: 'E1', status: 'CHARGING' })]);
+    const put = applyLocationChange(location, ['loc1', 'e1'], { ...location.evses[0], uid: 'e1', status: 'BLOCKED', last_updated: '2024-02-01T00:00:00Z' }, 'put');
+    expect(put.evses).toEqual([expect.objectContaining({ uid: 'E1', status: 'BLOCKED' })]);
+    const connector = applyLocationChange({ ...location, evses: [{ ...location.evses[0], connectors: [{ id: 'C-a', last_updated: 'x' }] }] }, ['LOC1', 'e1', 'c-A'], { id: 'c-A', standard: 'CHADEMO', last_updated: '2024-03-01T00:00:00Z' }, 'put');
+    expect((connector.evses as any)[0].connectors).toEqual([{ id: 'C-a', standard: 'CHADEMO', last_updated: '2024-03-01T00:00:00Z' }]);
+  });
+
   it.each([
     [undefined, ['LOC9', 'E1'], 'put', 'location_id'],
     [undefined, ['LOC9'], 'patch', 'location_id'],
@@ -136,6 +145,11 @@ describe('refuseOlderThanStored', () => {
     expect(() => refuseOlderThanStored(stored, ['LOC1'], { ...stored, last_updated: '2024-01-01T00:00:00Z', evses: [evse] })).not.toThrow();
     const sloppy = { ...stored, last_updated: '2024-01-01T00:00:00Z', evses: [evse] };
     expect(refused(sloppy, ['LOC1'], '2024-02-15T00:00:00Z')).toBe(true);
+  });
+
+  it('dates an EVSE addressed by its uid in another case by the stored one', () => {
+    const stored = { ...location, evses: [{ ...location.evses[0], last_updated: '2024-02-01T00:00:00Z' }] };
+    expect(() => refuseOlderThanStored(stored, ['loc1', 'e1'], { status: 'AVAILABLE', last_updated: '2024-01-15T00:00:00Z' })).toThrow(ObjectStateError);
   });
 
   it('passes anything for an object the hub does not hold', () => {

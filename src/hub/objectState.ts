@@ -2,6 +2,7 @@
 // The forwarded body is never changed; these rules only maintain the stored state that GET-all
 // via hub and replays read.
 import { isDeepStrictEqual } from 'node:util';
+import { sameCi } from '../store/ciKey.ts';
 
 type Json = Record<string, unknown>;
 
@@ -70,12 +71,12 @@ function latestIn(object: Json): unknown {
   return children.reduce((latest, child) => laterOf(latest, latestIn(child)), object.last_updated);
 }
 
-/** The stored part a URL addresses: the object, or a Location's EVSE (uid) or that EVSE's Connector (id). */
+/** The stored part a URL addresses: the object, or a Location's EVSE (uid) or that EVSE's Connector (id); CiStrings. */
 function addressed(current: Json, [, evseUid, connectorId]: string[]): Json | undefined {
   if (evseUid === undefined) return current;
-  const evse = ((current.evses as Json[]) ?? []).find((e) => e.uid === evseUid);
+  const evse = ((current.evses as Json[]) ?? []).find((e) => sameCi(e.uid, evseUid));
   if (!evse || connectorId === undefined) return evse;
-  return ((evse.connectors as Json[]) ?? []).find((c) => c.id === connectorId);
+  return ((evse.connectors as Json[]) ?? []).find((c) => sameCi(c.id, connectorId));
 }
 
 /** PATCH merge: fields present replace, fields absent stay (transport_and_format §PATCH). */
@@ -114,18 +115,19 @@ export function applyLocationChange(current: Json | undefined, ids: string[], bo
   }
   if (!current) throw new ObjectStateError(`unknown location ${ids[0]}: PUT the Location first`, 'location_id');
   const evses = [...((current.evses as Json[]) ?? [])];
-  const evseIndex = evses.findIndex((e) => e.uid === evseUid);
+  // EVSE uid and Connector id are CiStrings: a push to `evse-1` changes the EVSE stored as `EVSE-1`.
+  const evseIndex = evses.findIndex((e) => sameCi(e.uid, evseUid));
   let evse: Json;
   if (connectorId === undefined) {
     if (mode === 'patch' && evseIndex < 0) throw new ObjectStateError(`unknown EVSE ${evseUid}: PUT it before patching`, 'evse_uid');
-    evse = mode === 'put' ? body : mergePatch(evses[evseIndex], body);
+    evse = mode === 'put' ? keepId(body, evses[evseIndex], 'uid') : mergePatch(evses[evseIndex], body);
   } else {
     if (evseIndex < 0) throw new ObjectStateError(`unknown EVSE ${evseUid}: PUT the EVSE first`, 'evse_uid');
     const parent = evses[evseIndex];
     const connectors = [...((parent.connectors as Json[]) ?? [])];
-    const connectorIndex = connectors.findIndex((c) => c.id === connectorId);
+    const connectorIndex = connectors.findIndex((c) => sameCi(c.id, connectorId));
     if (mode === 'patch' && connectorIndex < 0) throw new ObjectStateError(`unknown connector ${connectorId}: PUT it before patching`, 'connector_id');
-    const connector = mode === 'put' ? body : mergePatch(connectors[connectorIndex], body);
+    const connector = mode === 'put' ? keepId(body, connectors[connectorIndex], 'id') : mergePatch(connectors[connectorIndex], body);
     if (connectorIndex < 0) connectors.push(connector);
     else connectors[connectorIndex] = connector;
     evse = { ...parent, connectors, last_updated: laterOf(parent.last_updated, connector.last_updated) };
@@ -134,3 +136,6 @@ export function applyLocationChange(current: Json | undefined, ids: string[], bo
   else evses[evseIndex] = evse;
   return { ...current, evses, last_updated: laterOf(current.last_updated, evse.last_updated) };
 }
+
+/** A child PUT again under another case of its id (a CiString) keeps the id it was stored by. */
+const keepId = (body: Json, stored: Json | undefined, field: string): Json => (stored && typeof stored[field] === 'string' ? { ...body, [field]: stored[field] } : body);

@@ -2,6 +2,7 @@
 import type { Db } from '../store/db.ts';
 import type { PartyRef } from '../bus/messages.ts';
 import { matchPrefixes } from './tokenPrefixes.ts';
+import { ciKey } from '../store/ciKey.ts';
 import { commandTokenOwners } from './commands/commandTokens.ts';
 
 /**
@@ -73,7 +74,8 @@ export async function sessionOwner(db: Db, sessionId: string): Promise<PartyRef 
   return uniqueOwner(db, 'sessions', sessionId);
 }
 
+/** Ids are CiStrings: `loc1` finds the location stored as `LOC1`. */
 async function uniqueOwner(db: Db, module: string, objectId: string): Promise<PartyRef | undefined> {
-  const rows = await db('ocpi_objects').where({ module, object_id: objectId, deleted: false }).limit(2).select('country_code', 'party_id');
+  const rows = await db('ocpi_objects').where({ module, object_id_ci: ciKey(objectId), deleted: false }).limit(2).select('country_code', 'party_id');
   return rows.length === 1 ? rows[0] : undefined;
 }

@@ -17,6 +17,7 @@ import type { PartyRef } from '../bus/messages.ts';
 import { OcpiStatus } from '../../ocpi/statusCodes.ts';
 import { InvalidParametersError, NotFoundError } from '../errors.ts';
 import { visibleParts } from '../store/objects.ts';
+import { ciKey } from '../store/ciKey.ts';
 import { forwardTo, hubParty, notForwarded, toPartyRef, type Relayed } from './forwardSync.ts';
 import { readingParty } from './forwardList.ts';
 import { addressedOwner, audienceOf, readerParties } from './listForReader.ts';
@@ -76,10 +77,10 @@ async function storedLocationObject(deps: HubDeps, request: LocationGet): Promis
   const ownerFilter = owner ? { sql: ' AND upper(country_code) = upper(?) AND upper(party_id) = upper(?)', bindings: [owner.country_code, owner.party_id] } : { sql: '', bindings: [] };
   const { rows } = (await deps.db.raw(
     `SELECT data FROM ocpi_objects
-      WHERE module = 'locations' AND NOT deleted AND object_id = ?${ownerFilter.sql}
+      WHERE module = 'locations' AND NOT deleted AND object_id_ci = ?${ownerFilter.sql}
         AND (${parts.map((p) => `(${p.sql})`).join(' OR ')})
       LIMIT 2`,
-    [locationId, ...ownerFilter.bindings, ...parts.flatMap((p) => p.bindings)],
+    [ciKey(locationId), ...ownerFilter.bindings, ...parts.flatMap((p) => p.bindings)],
   )) as { rows: { data: Json }[] };
   if (rows.length === 0) throw missing();
   if (rows.length > 1) {

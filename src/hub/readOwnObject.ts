@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors.ts';
 import { findObject } from '../store/objects.ts';
 import type { PushRequest } from './acceptPush.ts';
 import { senderParty } from './senderParty.ts';
+import { pick } from './readLocation.ts';
 import { describeToken, urlToken } from './tokenIdentity.ts';
 
 type Json = Record<string, unknown>;
@@ -20,9 +21,8 @@ export async function readOwnObject(deps: HubDeps, request: PushRequest): Promis
   const what = token ? describeToken(token.uid, token.type) : request.ids.join('/');
   const missing = () => new NotFoundError(`no ${request.module} object ${what} for ${request.countryCode}-${request.partyId}`);
   if (!stored || stored.deleted) throw missing();
-  let value: Json | undefined = stored.data;
-  if (request.ids[1] !== undefined) value = ((value.evses as Json[]) ?? []).find((e) => e.uid === request.ids[1]);
-  if (value && request.ids[2] !== undefined) value = ((value.connectors as Json[]) ?? []).find((c) => c.id === request.ids[2]);
+  // EVSE uid and Connector id are CiStrings, as the Location id is (findObject).
+  const value = pick(stored.data, request.ids[1], request.ids[2]);
   if (!value) throw missing();
   return value;
 }

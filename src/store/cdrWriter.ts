@@ -9,6 +9,7 @@
 // which JetStream's duplicate window drops.
 import type { Db } from './db.ts';
 import { contentHash, type StoredCdr } from './cdrs.ts';
+import { ciKey } from './ciKey.ts';
 
 export interface NewCdr {
   countryCode: string;
@@ -33,7 +34,7 @@ export type WrittenCdr = Pick<StoredCdr, 'seq' | 'country_code' | 'party_id' | '
   published: boolean;
 };
 
-const key = (cc: string, pid: string, id: string) => `${cc.toUpperCase()}|${pid.toUpperCase()}|${id}`;
+const key = (cc: string, pid: string, id: string) => `${cc.toUpperCase()}|${pid.toUpperCase()}|${ciKey(id)}`;
 
 export class CdrWriter {
   private queue: Pending[] = [];
@@ -93,7 +94,7 @@ export class CdrWriter {
       const inserted = await this.db.raw(
         `INSERT INTO cdrs (country_code, party_id, cdr_id, data, content_hash, receiver, routing, validation, last_updated)
          VALUES ${values.map(() => '(?, ?, ?, ?::jsonb, ?, ?, ?, ?::jsonb, ?)').join(', ')}
-         ON CONFLICT (upper(country_code), upper(party_id), cdr_id) DO NOTHING
+         ON CONFLICT (upper(country_code), upper(party_id), cdr_id_ci) DO NOTHING
          RETURNING seq, country_code, party_id, cdr_id, content_hash, false AS published`,
         values.flat(),
       );
@@ -104,11 +105,11 @@ export class CdrWriter {
         const rows: WrittenCdr[] = await this.db('cdrs')
           .select('seq', 'country_code', 'party_id', 'cdr_id', 'content_hash', this.db.raw('EXISTS (SELECT 1 FROM cdr_publications p WHERE p.seq = cdrs.seq) AS published'))
           .where((q) => {
-            for (const { cdr } of missing) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?) AND cdr_id = ?)', [cdr.countryCode, cdr.partyId, cdr.id]);
+            for (const { cdr } of missing) q.orWhereRaw('(upper(country_code) = upper(?) AND upper(party_id) = upper(?) AND cdr_id_ci = ?)', [cdr.countryCode, cdr.partyId, ciKey(cdr.id)]);
           });
         for (const r of rows) existing.set(key(r.country_code, r.party_id, r.cdr_id), r);
       }
-      // Within one batch the first of two identical ids wins; the second sees it as existing.
+      // Within one batch the first of two identical ids (in any case) wins; the second sees it as existing.
       const handedOut = new Set<string>();
       for (const { cdr, resolve } of batch) {
         const k = key(cdr.countryCode, cdr.partyId, cdr.id);

@@ -1,9 +1,11 @@
 // The hub's copy of every CDR it accepted. CDRs are immutable: a second POST of the same
-// (country_code, party_id, id) is a duplicate when identical and refused when different.
+// (country_code, party_id, id), the id in any case (a CiString), is a duplicate when identical and
+// refused when different.
 import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
 import type { PageRequest } from '../../ocpi/pagination.ts';
 import { cursorTime, pageEnd, pageTake } from './objects.ts';
+import { ciKey } from './ciKey.ts';
 
 export interface StoredCdr {
   seq: string;
@@ -25,7 +27,7 @@ export function contentHash(value: unknown): string {
 }
 
 export async function findCdr(db: Db, countryCode: string, partyId: string, id: string): Promise<StoredCdr | undefined> {
-  return db<StoredCdr>('cdrs').whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?) AND cdr_id = ?', [countryCode, partyId, id]).first();
+  return db<StoredCdr>('cdrs').whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?) AND cdr_id_ci = ?', [countryCode, partyId, ciKey(id)]).first();
 }
 
 export interface CdrAudience {

@@ -3,12 +3,14 @@ import type { Knex } from 'knex';
 import type { Db } from './db.ts';
 import type { PageEnd, PageRequest } from '../../ocpi/pagination.ts';
 import { withUtcZone } from '../../ocpi/dateTime.ts';
+import { ciKey } from './ciKey.ts';
 
 export interface StoredObject {
   seq: string;
   module: string;
   country_code: string;
   party_id: string;
+  /** As its owner spelled it first; the object is identified by its ciKey (object_id_ci). */
   object_id: string;
   data: Record<string, unknown>;
   last_updated: Date;
@@ -26,8 +28,9 @@ export interface ObjectRef {
   objectId: string;
 }
 
+// Ids are CiStrings: a push naming `loc1` reaches the Location PUT as `LOC1`.
 const identity = (q: Knex.QueryBuilder, ref: ObjectRef) =>
-  q.where({ module: ref.module, object_id: ref.objectId }).whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?)', [ref.countryCode, ref.partyId]);
+  q.where({ module: ref.module, object_id_ci: ciKey(ref.objectId) }).whereRaw('upper(country_code) = upper(?) AND upper(party_id) = upper(?)', [ref.countryCode, ref.partyId]);
 
 export async function findObject(db: Db | Knex.Transaction, ref: ObjectRef, options: { lock?: boolean } = {}): Promise<StoredObject | undefined> {
   const query = identity(db<StoredObject>('ocpi_objects'), ref).first();
@@ -35,7 +38,11 @@ export async function findObject(db: Db | Knex.Transaction, ref: ObjectRef, opti
   return query;
 }
 
-/** Writes the new state; returns whether the object was created (HTTP 201) or replaced (200). */
+/**
+ * Writes the new state; returns whether the object was created (HTTP 201) or replaced (200). An
+ * object keeps the id its first PUT spelled: a later push spelling it otherwise replaces its state
+ * (as pushed), not its object_id.
+ */
 export async function saveObject(
   trx: Knex.Transaction,
   ref: ObjectRef,
@@ -44,7 +51,7 @@ export async function saveObject(
   const result = await trx.raw(
     `INSERT INTO ocpi_objects (module, country_code, party_id, object_id, data, last_updated, receivers, broadcast, deleted)
      VALUES (?, ?, ?, ?, ?::jsonb, ?, ?::text[], ?, ?)
-     ON CONFLICT (module, upper(country_code), upper(party_id), object_id) DO UPDATE SET
+     ON CONFLICT (module, object_id_ci, upper(country_code), upper(party_id)) DO UPDATE SET
        data = EXCLUDED.data,
        last_updated = EXCLUDED.last_updated,
        receivers = ARRAY(SELECT DISTINCT unnest(ocpi_objects.receivers || EXCLUDED.receivers)),
