@@ -9,11 +9,14 @@
 // A pending result is never deleted, however old: it is the worker's to relay or give up.
 // Deletes go in batches, each its own statement, so a first run over a year's backlog holds no
 // lock for long and autovacuum keeps up; a run cut short is finished by the next.
-// The same run deletes the command tokens (commandTokens) no command has refreshed for as long.
+// The same run deletes the command tokens (commandTokens) no command has refreshed for as long, and,
+// whatever the retention (even 0), the reservations remembered for open routing (reservations)
+// past their expiry_date plus CALLBACK_TTL_HOURS: routing state with an end, not history.
 import type { HubDeps } from '../../deps.ts';
 import type { Db } from '../../store/db.ts';
 import { startPeriodicJob } from '../../periodicJob.ts';
 import { pruneCommandTokens } from './commandTokens.ts';
+import { pruneReservations } from './reservations.ts';
 
 const BATCH = 1000;
 const INTERVAL_MS = 3_600_000;
@@ -67,11 +70,13 @@ export async function pruneCallbacks(db: Db, options: { retentionS: number; batc
 
 export function startCallbackRetention(deps: Pick<HubDeps, 'db' | 'log' | 'config'>): { stop(): Promise<void> } {
   const retentionS = deps.config.CALLBACK_RETENTION_S;
-  if (retentionS === 0) return { stop: async () => undefined };
   return startPeriodicJob(deps, {
     name: 'callback-retention',
     intervalMs: INTERVAL_MS,
     async run(log) {
+      const reservations = await pruneReservations(deps.db);
+      if (reservations) log.info({ reservations }, 'reservations past their expiry forgotten');
+      if (retentionS === 0) return;
       const pruned = await pruneCallbacks(deps.db, { retentionS });
       if (pruned.relays || pruned.callbacks) log.info({ ...pruned, retentionS }, 'callbacks and results past their retention pruned');
       const commandTokens = await pruneCommandTokens(deps.db, { retentionS });

@@ -18,6 +18,7 @@ import { OCPI_VERSION } from '../../http/modules/versions/endpoints.ts';
 import { OutgoingHeader } from '../../../ocpi/headers.ts';
 import { success, toOcpiDateTime } from '../../../ocpi/envelope.ts';
 import { notForwarded, type Relayed } from '../forwardSync.ts';
+import { applyCommandResult } from './reservations.ts';
 import { attemptRelay, claimLeaseS, partyOfKey, registeredRequester, settleRelay, type CallbackRow, type RelayRow } from './callbackRelay.ts';
 
 export type CallbackModule = 'commands' | 'chargingprofiles';
@@ -64,6 +65,9 @@ export async function registerCallback(deps: HubDeps, callback: NewCallback): Pr
   return `${deps.config.HUB_PUBLIC_URL}/ocpi/${OCPI_VERSION}/callbacks/${callback.module}/${id}`;
 }
 
+/** The callback id in a hub callback URL registerCallback made (pure). */
+export const callbackIdOf = (hubUrl: string): string => hubUrl.slice(hubUrl.lastIndexOf('/') + 1);
+
 /** When a callback stops taking results (pure): the TTL after now, or after resultsUntil when later. */
 export function callbackExpiry(ttlHours: number, resultsUntil?: Date, now = new Date()): Date {
   const until = resultsUntil && Number.isFinite(resultsUntil.getTime()) ? Math.max(resultsUntil.getTime(), now.getTime()) : now.getTime();
@@ -105,6 +109,7 @@ export async function relayCallback(deps: HubDeps, result: CallbackResult): Prom
   if (row.completed_at) log.info({ callback: row.id, completedAt: row.completed_at }, 'callback already relayed once: relaying a further result');
 
   const relay = await storeRelay(deps, row.id, result.body);
+  if (row.module === 'commands') await noteReservationResult(deps, row.id, log);
   if (!relay.first) {
     log.info({ callback: row.id, relay: relay.row.id }, 'callback result queued behind an earlier one');
     return taken(row, responder, requester, 'queued behind an earlier result for this request');
@@ -114,6 +119,19 @@ export async function relayCallback(deps: HubDeps, result: CallbackResult): Prom
   if ((step.state === 'relayed' || step.state === 'refused') && attempt.relayed) return attempt.relayed;
   if (step.state === 'expired') throw new ReceiverNotConnectedError(`the requester ${row.requester} did not take the result`);
   return taken(row, responder, requester, 'the requester did not take it now; the hub retries');
+}
+
+/**
+ * What the result says about a reservation the hub remembers for open routing (reservations). The
+ * result is stored already and is the requester's in any case: a failure here is logged, not the
+ * responder's to see (it would post the result again, and the requester get it twice).
+ */
+async function noteReservationResult(deps: HubDeps, callbackId: string, log: Logger): Promise<void> {
+  try {
+    await applyCommandResult(deps.db, callbackId);
+  } catch (err) {
+    log.error({ err, callback: callbackId }, 'reservation state not updated from a command result');
+  }
 }
 
 /**
