@@ -9,7 +9,7 @@ import { jsonBody } from './middlewares/jsonBody.ts';
 import { inputGuard } from './middlewares/inputGuard.ts';
 import { adminAuthFailureLimit } from './middlewares/rateLimit.ts';
 import { adminAuth } from './admin/adminAuth.ts';
-import { audit } from '../store/platforms.ts';
+import { audit } from '../store/audit.ts';
 import { partnersAdminRouter } from './admin/partnersRouter.ts';
 import { deliveriesAdminRouter } from './admin/deliveriesRouter.ts';
 import { statementsAdminRouter } from './admin/statementsRouter.ts';

@@ -6,7 +6,7 @@ import type { Db } from '../store/db.ts';
 import type { PartyRef } from '../bus/messages.ts';
 import { InvalidParametersError, NotFoundError } from '../errors.ts';
 import { parsePartyRef, partyRef } from '../clearing/parties.ts';
-import { audit } from '../store/platforms.ts';
+import { audit } from '../store/audit.ts';
 
 export interface TokenPrefix {
   prefix: string;

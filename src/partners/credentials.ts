@@ -5,9 +5,9 @@
 import type { HubDeps } from '../deps.ts';
 import { ClientApiError, InvalidParametersError, MethodNotAllowedError, UnauthorizedError } from '../errors.ts';
 import { ocpiRequest, PartnerUnreachableError } from '../hub/ocpiClient.ts';
+import { audit } from '../store/audit.ts';
 import {
   addToken,
-  audit,
   createPlatform,
   findPlatform,
   partiesOf,

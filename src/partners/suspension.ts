@@ -6,7 +6,8 @@ import type { HubDeps } from '../deps.ts';
 import type { PartyRef } from '../bus/messages.ts';
 import { InvalidParametersError, NotFoundError } from '../errors.ts';
 import { setPartyStatus } from '../hub/clientInfoPush.ts';
-import { audit, type ConnectionStatus } from '../store/platforms.ts';
+import { type ConnectionStatus } from '../store/platforms.ts';
+import { audit } from '../store/audit.ts';
 
 export interface PartyStatusView {
   country_code: string;

@@ -266,7 +266,3 @@ export async function addToken(db: Db, platformId: string, tokenHash: string, ki
 export async function setAuthEncoding(db: Db, platformId: string, encoding: TokenEncoding): Promise<void> {
   await db('platforms').where({ id: platformId }).update({ auth_encoding: encoding, updated_at: db.fn.now() });
 }
-
-export async function audit(db: Db, entry: { actor: string; action: string; subject?: string; details?: Record<string, unknown> }): Promise<void> {
-  await db('audit_log').insert({ actor: entry.actor, action: entry.action, subject: entry.subject ?? null, details: JSON.stringify(entry.details ?? {}) });
-}
