@@ -38,7 +38,7 @@ export interface DriftPass {
 }
 
 export interface DriftTracker {
-  /** Records the (party, currency, UTC day the session ended) of CDRs just judged. */
+  /** Records the (party, currency, UTC day the session ended) of CDRs just judged, and of the originals their credit CDRs name. */
   touch(rows: readonly { country_code: string; party_id: string; currency: string; end_ts: number }[]): void;
   /** Whether a pass has anything to do at `nowMs` (CDRs touched, another day up for judgement, or no pass yet). */
   due(nowMs: number): boolean;

@@ -5,7 +5,7 @@
 // Findings go to ClickHouse, NATS and Postgres review_items before the batch is acknowledged.
 // Schema validity is not judged here: acceptance rejects schema-invalid CDRs before they reach the
 // stream. Party drift runs on its own, slower timer over cdr_facts, re-reading only the days that
-// received CDRs since its last pass (./drift.ts), and waits while the detector is catching up on a
+// received CDRs since its last pass, or lost a session to a credit CDR (./drift.ts), and waits while the detector is catching up on a
 // backlog (a day half replayed would look like an outage). A drift finding that a day judged again
 // no longer supports (late CDRs filled in an outage) is withdrawn, not deleted (./sink.ts); so is
 // a duplicate_session or overlapping_sessions finding once a credit CDR for the earlier CDR arrives
@@ -129,7 +129,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     }
   };
 
-  const judge = async (subjectsIn: Subject[]): Promise<{ findings: Finding[]; withdrawals: Withdrawal[] }> => {
+  const judge = async (subjectsIn: Subject[]): Promise<{ findings: Finding[]; withdrawals: Withdrawal[]; credited: CdrLite[] }> => {
     const rows = subjectsIn.map((s) => s.row);
     const tariffKeys = new Map<string, [string, string, string]>();
     const connectorKeys = new Map<string, [string, string, string, string, string]>();
@@ -206,8 +206,11 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     const takenBack = new Map(takenBackByCredits(credits, near).map((t) => [t.key, t]));
     const standing = await standingCdrFindings(clickhouse, ['duplicate_session', 'overlapping_sessions'], [...takenBack.keys()]);
     const withdrawals: Withdrawal[] = standing.map((finding) => ({ finding, reason: takenBack.get(finding.finding_key)!.reason, rejudged: { credit_cdr_id: takenBack.get(finding.finding_key)!.credit_cdr_id } }));
+    // The originals the credit CDRs name (in their session group): each is a session less on its
+    // own day, which may not be the credit's, so drift reads that day again too.
+    const credited = credits.map((c) => stored.get(`${c.country_code}*${c.party_id}*${c.credit_reference_id}`)).filter((c): c is CdrLite => c !== undefined);
     log.debug({ lookups_ms: q1 - q0, rules_ms: q2 - q1, ppk_ms: Date.now() - q2, statistical: statistical.length }, 'judge timings');
-    return { findings, withdrawals };
+    return { findings, withdrawals, credited };
   };
 
   const consumer = await runBatchConsumer(
@@ -240,12 +243,12 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       }
       if (batch.size === 0) return;
       const t2 = Date.now();
-      const { findings, withdrawals } = await judge([...batch.values()]);
+      const { findings, withdrawals, credited } = await judge([...batch.values()]);
       const t3 = Date.now();
       await writeFindings(deps, clickhouse, findings);
       await withdrawFindings(deps, clickhouse, withdrawals);
       log.debug({ cdrs: batch.size, findings: findings.length, wait_ingest_ms: t1 - t0, parse_ms: t2 - t1, judge_ms: t3 - t2, write_ms: Date.now() - t3 }, 'anomaly batch judged');
-      drift.touch([...batch.values()].map((s) => s.row));
+      drift.touch([...[...batch.values()].map((s) => s.row), ...credited]);
       stats.cdrs += batch.size;
       stats.findings += findings.length;
       stats.withdrawn += withdrawals.length;

@@ -3,25 +3,41 @@
 // usually a corrected re-issue. The original and its re-issue are one session, the credit none,
 // and an original credited without a re-issue (yet) none. Counting every non-credit CDR doubled a
 // day of corrections, and the drift rule flagged it as a surge.
+//
+// The running detector re-reads the day of the original a credit CDR names when the credit is
+// dated another day: the original's day now counts a session less, and a surge the re-issues
+// caused there (sent before their credits) is withdrawn.
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
+import { buildDeps, closeDeps } from '../../src/bootstrap.ts';
+import { createLogger } from '../../src/logger.ts';
+import { deleteStreams } from '../../src/bus/nats.ts';
+import type { HubDeps } from '../../src/deps.ts';
 import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse } from '../../src/store/clickhouse.ts';
 import { addOcpiMessage, emptyRows } from '../../pipelines/ingest/transform.ts';
 import { writeRows } from '../../pipelines/ingest/sink.ts';
+import { startPipelines } from '../../pipelines/index.ts';
+import { INGEST_DURABLE } from '../../pipelines/ingest/index.ts';
+import { ANOMALIES_DURABLE } from '../../pipelines/anomalies/index.ts';
 import { dailyVolumes } from '../../pipelines/anomalies/queries.ts';
 import { judgeAllDrift } from '../../pipelines/anomalies/drift.ts';
 import { driftFindingKey } from '../../pipelines/anomalies/rules.ts';
+import type { AnomalyEvent, AnomalyWithdrawnEvent } from '../../pipelines/anomalies/sink.ts';
+import { publishOcpi, waitForConsumers } from '../../pipelines/evaluate/run.ts';
 import { testConfig } from '../support/hub.ts';
 
 const base = testConfig({ PORT: '18080' });
-let opened: { ch: ClickHouseClient; database: string } | null = null;
+const opened: { ch: ClickHouseClient; database: string; deps?: HubDeps }[] = [];
 
 afterAll(async () => {
-  if (!opened) return;
-  await opened.ch.close();
-  await dropClickHouseDatabase(base.CLICKHOUSE_URL, opened.database);
+  for (const { ch, database, deps } of opened) {
+    await ch.close();
+    if (deps) await deleteStreams(deps.bus).catch(() => undefined);
+    await dropClickHouseDatabase(base.CLICKHOUSE_URL, database);
+    if (deps) await closeDeps(deps);
+  }
 });
 
 const cpo = { country_code: 'NL', party_id: 'DCX' };
@@ -83,7 +99,7 @@ describe('party drift counts charging sessions billed', () => {
     const database = `${base.CLICKHOUSE_DATABASE}_dc${randomBytes(3).toString('hex')}`;
     await ensureClickHouseDatabase(base.CLICKHOUSE_URL, database);
     const ch = createClickHouse(base.CLICKHOUSE_URL, database);
-    opened = { ch, database };
+    opened.push({ ch, database });
     await migrateClickHouse(ch);
 
     // 28 days of history, 10 sessions of 5 EUR a day; then the day judged, 2026-02-17.
@@ -117,4 +133,67 @@ describe('party drift counts charging sessions billed', () => {
     expect(findings.filter((f) => f.party_id === 'DCX').map((f) => f.key)).not.toContain(driftFindingKey(party, judged));
     expect(findings.filter((f) => f.party_id === 'DCX')).toEqual([]);
   });
+});
+
+async function until<T>(what: string, probe: () => T, done: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('party drift in the running detector, when credit CDRs come dated another day', () => {
+  it('re-reads the credited originals\' day: a surge of re-issues sent before their credits is withdrawn once the credits arrive', async () => {
+    const suffix = randomBytes(3).toString('hex');
+    const config = testConfig({ PORT: '18080', ANOMALY_DRIFT_GRACE_H: '6', NATS_STREAM_PREFIX: `${base.NATS_STREAM_PREFIX}_${suffix.toUpperCase()}`.slice(0, 32), CLICKHOUSE_DATABASE: `${base.CLICKHOUSE_DATABASE}_dt${suffix}` });
+    await ensureClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+    const ch = createClickHouse(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
+    await migrateClickHouse(ch);
+    const deps = await buildDeps(config, createLogger({ level: 'silent' }), 'drift-credits-test');
+    opened.push({ ch, database: config.CLICKHOUSE_DATABASE, deps });
+
+    // 28 days of 10 sessions of 5 EUR; the judged day D (three days ago) has 12 sessions billed at
+    // 0.50 EUR and their re-issues at 5 EUR (the credits not sent yet): 24 CDRs, a surge. The two
+    // days after it have 10 sessions each. Six hours into today every day up to yesterday is judged.
+    const today = Math.floor(Date.now() / DAY) * DAY;
+    const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const d = dayOf(today - 3 * DAY);
+    const cdrs: Record<string, any>[] = [];
+    for (let h = -28; h <= 2; h++) if (h !== 0) for (let n = 0; n < 10; n++) cdrs.push(aCdr(`T${h + 28}-${n}`, dayAfter(d, h), n, 5));
+    const originals = Array.from({ length: 12 }, (_, n) => aCdr(`D-${n}`, d, 20 + n, 0.5));
+    cdrs.push(...originals, ...originals.map((o) => reissueOf(o, 5)));
+    const publish = async (list: Record<string, any>[]) => {
+      for (const cdr of list) await publishOcpi(deps, 'cdrs', cdr, [], cpo, emsp, `cdrs:NL*DCX*${cdr.id}`, 'post').done;
+    };
+    const anomalies: AnomalyEvent[] = [];
+    const withdrawn: AnomalyWithdrawnEvent[] = [];
+    const subs = [deps.bus.nc.subscribe(deps.bus.subjects.events('anomaly')), deps.bus.nc.subscribe(deps.bus.subjects.events('anomaly_withdrawn'))];
+    void (async () => {
+      for await (const m of subs[0]) anomalies.push(m.json<AnomalyEvent>());
+    })();
+    void (async () => {
+      for await (const m of subs[1]) withdrawn.push(m.json<AnomalyWithdrawnEvent>());
+    })();
+    await publish(cdrs);
+    const pipelines = await startPipelines(deps, { only: ['ingest', 'anomalies'], ingest: { batchSize: 500, maxDelayMs: 50 }, anomalies: { batchSize: 500, maxDelayMs: 50, driftEveryMs: 200, now: () => today + 6 * HOUR } });
+    try {
+      const key = driftFindingKey(party, d);
+      await waitForConsumers(deps, [INGEST_DURABLE, ANOMALIES_DURABLE], 60_000);
+      const drifts = () => anomalies.filter((e) => e.type === 'party_volume_drift').map((e) => e.finding_key);
+      await until('the surge on D flagged', drifts, (k) => k.includes(key), 30_000);
+      expect(drifts()).toEqual([key]);
+
+      // The credits, dated the day after D: D holds 12 sessions again.
+      await publish(originals.map((o) => creditOf(o, dayAfter(d, 1))));
+      const event = await until('the surge withdrawn', () => withdrawn.find((e) => e.finding_key === key), (e) => e !== undefined, 30_000);
+      expect(event).toMatchObject({ type: 'party_volume_drift', rejudged: { day: d } });
+      expect(drifts()).toEqual([key]);
+    } finally {
+      for (const sub of subs) sub.unsubscribe();
+      await pipelines.stop();
+    }
+  }, 180_000);
 });
