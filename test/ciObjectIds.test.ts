@@ -1,15 +1,16 @@
 // OCPI object ids are CiStrings (case-insensitive), with real partner servers: a push naming an
-// object in another case than its PUT reaches the hub's copy, is delivered with its path as sent,
-// and GET-all lists one object under the id its first PUT spelled. A token uid likewise. Rows
-// stored before, differing only in case, become one object in the migration.
+// object in another case than its PUT reaches the hub's copy, is delivered after that PUT (one
+// lane) with its path as sent, and GET-all lists one object under the id its first PUT spelled. A
+// token uid likewise. Rows stored before, differing only in case, become one object in the migration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, Network, party, waitFor } from './support/network.ts';
-import type { TestPartner } from './support/testPartner.ts';
+import { delayAnswers, type TestPartner } from './support/testPartner.ts';
 import { ownNamespace, type OwnNamespace } from './support/namespace.ts';
 import { createDb, type Db } from '../src/store/db.ts';
 import { findObject } from '../src/store/objects.ts';
 import { findCdr } from '../src/store/cdrs.ts';
 import { ciKey } from '../src/store/ciKey.ts';
+import { laneOf } from '../src/bus/subjects.ts';
 import * as migration from '../migrations/20261204000000_ci_object_ids.ts';
 
 type Json = Record<string, any>;
@@ -41,13 +42,21 @@ async function accepted(p: TestPartner, method: string, path: string, body?: Jso
 }
 
 describe('locations', () => {
-  it('a PATCH of yc-loc1 updates the Location PUT as YC-Loc1 and reaches the eMSP as sent', async () => {
-    await accepted(cpo, 'PUT', '/receiver/locations/NL/YCC/YC-Loc1', locationOf('YC-Loc1'));
-    await accepted(cpo, 'PATCH', '/receiver/locations/NL/YCC/yc-loc1', { name: 'patched in lower case', last_updated: at(1) });
-    await waitFor(() => arrived(emsp, 'locations/NL/YCC/YC-LOC1').length === 2, { what: 'the PUT and the PATCH at the eMSP' });
-    expect(arrived(emsp, 'locations/NL/YCC/YC-LOC1').map((r) => `${r.method} ${r.path}`).sort()).toEqual([
-      'PATCH /ocpi/2.2.1/receiver/locations/NL/YCC/yc-loc1',
+  it('a PATCH of YC-loc1 updates the Location PUT as YC-Loc1 and reaches the eMSP after that PUT, as sent', async () => {
+    // The PUT's delivery is held up: a PATCH on another lane would arrive first (as spelled, the two
+    // ids hash to different lanes).
+    expect(laneOf('locations', 'locations:NL-YCC:YC-Loc1', net.hub.config.DELIVERY_PARTITIONS)).not.toBe(laneOf('locations', 'locations:NL-YCC:YC-loc1', net.hub.config.DELIVERY_PARTITIONS));
+    const undo = delayAnswers(emsp, '/locations/NL/YCC/YC-Loc1', 1500);
+    try {
+      await accepted(cpo, 'PUT', '/receiver/locations/NL/YCC/YC-Loc1', locationOf('YC-Loc1'));
+      await accepted(cpo, 'PATCH', '/receiver/locations/NL/YCC/YC-loc1', { name: 'patched in lower case', last_updated: at(1) });
+      await waitFor(() => arrived(emsp, 'locations/NL/YCC/YC-LOC1').length === 2, { what: 'the PUT and the PATCH at the eMSP' });
+    } finally {
+      undo();
+    }
+    expect(arrived(emsp, 'locations/NL/YCC/YC-LOC1').map((r) => `${r.method} ${r.path}`)).toEqual([
       'PUT /ocpi/2.2.1/receiver/locations/NL/YCC/YC-Loc1',
+      'PATCH /ocpi/2.2.1/receiver/locations/NL/YCC/YC-loc1',
     ]);
 
     const stored = await findObject(net.hub.deps.db, { module: 'locations', countryCode: 'NL', partyId: 'YCC', objectId: 'YC-LOC1' });
@@ -109,11 +118,17 @@ describe('tokens', () => {
     ...overrides,
   });
 
-  it('a PATCH of YC-TOK1 changes the token PUT as yc-tok1, and reaches the CPO; an APP_USER token of that uid stays its own', async () => {
-    await accepted(emsp, 'PUT', '/receiver/tokens/NL/YCE/yc-tok1', tokenOf('yc-tok1'));
-    await accepted(emsp, 'PATCH', '/receiver/tokens/NL/YCE/YC-TOK1', { valid: false, last_updated: at(1) });
-    await waitFor(() => arrived(cpo, 'tokens/NL/YCE/YC-TOK1').length === 2, { what: 'the PUT and the PATCH at the CPO' });
-    expect(arrived(cpo, 'tokens/NL/YCE/YC-TOK1').map((r) => `${r.method} ${r.path}`).sort()).toEqual(['PATCH /ocpi/2.2.1/receiver/tokens/NL/YCE/YC-TOK1', 'PUT /ocpi/2.2.1/receiver/tokens/NL/YCE/yc-tok1']);
+  it('a PATCH of YC-TOK1 changes the token PUT as yc-tok1, after it at the CPO; an APP_USER token of that uid stays its own', async () => {
+    expect(laneOf('tokens', 'tokens:NL-YCE:yc-tok1', net.hub.config.DELIVERY_PARTITIONS)).not.toBe(laneOf('tokens', 'tokens:NL-YCE:YC-TOK1', net.hub.config.DELIVERY_PARTITIONS));
+    const undo = delayAnswers(cpo, '/tokens/NL/YCE/yc-tok1', 1500);
+    try {
+      await accepted(emsp, 'PUT', '/receiver/tokens/NL/YCE/yc-tok1', tokenOf('yc-tok1'));
+      await accepted(emsp, 'PATCH', '/receiver/tokens/NL/YCE/YC-TOK1', { valid: false, last_updated: at(1) });
+      await waitFor(() => arrived(cpo, 'tokens/NL/YCE/YC-TOK1').length === 2, { what: 'the PUT and the PATCH at the CPO' });
+    } finally {
+      undo();
+    }
+    expect(arrived(cpo, 'tokens/NL/YCE/YC-TOK1').map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /ocpi/2.2.1/receiver/tokens/NL/YCE/yc-tok1', 'PATCH /ocpi/2.2.1/receiver/tokens/NL/YCE/YC-TOK1']);
 
     await accepted(emsp, 'PUT', '/receiver/tokens/NL/YCE/YC-Tok1?type=APP_USER', tokenOf('YC-Tok1', { type: 'APP_USER' }));
     const listed = await net.send(cpo, 'GET', '/sender/tokens?limit=1000');

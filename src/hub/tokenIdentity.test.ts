@@ -67,6 +67,9 @@ describe('pushObjectKey', () => {
     ['a location (type ignored)', ['locations', 'nl', 'cpo', 'LOC1', undefined], 'locations:NL-CPO:LOC1'],
     ['an RFID token: the key it always had', ['tokens', 'NL', 'EMP', 'UID1', 'RFID'], 'tokens:NL-EMP:UID1'],
     ['an APP_USER token', ['tokens', 'NL', 'EMP', 'UID1', 'APP_USER'], 'tokens:NL-EMP/APP_USER:UID1'],
+    ['a location id in another case: the key (and lane) of LOC1', ['locations', 'NL', 'CPO', 'loc1', undefined], 'locations:NL-CPO:LOC1'],
+    ['an RFID uid in another case', ['tokens', 'NL', 'EMP', 'uid1', 'RFID'], 'tokens:NL-EMP:UID1'],
+    ['an APP_USER uid in another case', ['tokens', 'NL', 'EMP', 'Uid1', 'APP_USER'], 'tokens:NL-EMP/APP_USER:UID1'],
   ] as const)('%s', (_name, [module, cc, pid, id, type], expected) => {
     expect(pushObjectKey(module, cc, pid, id, type)).toBe(expected);
   });

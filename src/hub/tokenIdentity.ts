@@ -1,10 +1,12 @@
 // A Token's identity. OCPI 2.2.1 names a Token by country_code, party_id, uid AND type
 // (`{tokens}/{cc}/{pid}/{uid}[?type=]`, type RFID when absent; mod_tokens): an eMSP may issue an
 // RFID card and an APP_USER token with the same uid, and they are two tokens. The hub keys its copy
-// of a token (ocpi_objects.object_id) and the stream's per-object order (object_key) by both. Pure.
+// of a token (ocpi_objects.object_id) and the stream's per-object order (object_key) by both. The
+// uid is a CiString: `abc` and `ABC` of one type are one token (compared by ciKey). Pure.
 import { TokenTypeSchema, type TokenType } from '../../ocpi/schemas/enums.ts';
 import { partyKey } from '../bus/subjects.ts';
 import { InvalidParametersError } from '../errors.ts';
+import { ciKey } from '../store/ciKey.ts';
 
 /** The type a token URL means when it names none (mod_tokens: `type` defaults to RFID). */
 export const DEFAULT_TOKEN_TYPE: TokenType = 'RFID';
@@ -57,11 +59,13 @@ export function urlToken(uid: string, query: string | undefined): { uid: string;
  * owner and top-level id, `tokens:NL-ABC:UID1`; for a token of another type than RFID the type
  * follows the owner, `tokens:NL-ABC/APP_USER:UID1`. An owner key is [A-Z0-9_-] only, so the `/`
  * tells the two apart whatever the uid holds, and RFID tokens keep the key they had (messages
- * already on the stream stay in order with new ones).
+ * already on the stream stay in order with new ones). The id is a CiString, keyed by its ciKey:
+ * pushes to `loc1` and `LOC1` are one object's and take one lane, in order.
  */
 export function pushObjectKey(module: string, countryCode: string, partyId: string, id: string, tokenType?: string): string {
   const owner = partyKey(countryCode, partyId);
-  return module === 'tokens' && tokenType !== undefined && tokenType !== 'RFID' ? `${module}:${owner}/${tokenType}:${id}` : `${module}:${owner}:${id}`;
+  const key = ciKey(id);
+  return module === 'tokens' && tokenType !== undefined && tokenType !== 'RFID' ? `${module}:${owner}/${tokenType}:${key}` : `${module}:${owner}:${key}`;
 }
 
 /** A token as error messages name it: `UID1 (APP_USER)`. */
