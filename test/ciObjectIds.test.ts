@@ -1,7 +1,9 @@
 // OCPI object ids are CiStrings (case-insensitive), with real partner servers: a push naming an
 // object in another case than its PUT reaches the hub's copy, is delivered after that PUT (one
 // lane) with its path as sent, and GET-all lists one object under the id its first PUT spelled. A
-// token uid likewise. Rows stored before, differing only in case, become one object in the migration.
+// CDR POSTed again with its id in another case is that CDR: identical, it is not delivered again;
+// different, it is refused with 2001. A token uid likewise. Rows stored before, differing only in
+// case, become one object in the migration.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, Network, party, waitFor } from './support/network.ts';
 import { delayAnswers, type TestPartner } from './support/testPartner.ts';
@@ -103,6 +105,44 @@ describe('locations', () => {
     const other = await net.send(cpo, 'PUT', '/receiver/locations/NL/YCC/YC-LOC5', { body: locationOf('YC-LOC4'), to: party(emsp) });
     expect(other.body.status_code).toBe(2001);
     expect(other.body.data.errors.map((e: Json) => e.path)).toEqual(['id']);
+  });
+});
+
+describe('CDRs', () => {
+  const cdrOf = (id: string, overrides: Json = {}): Json => ({
+    ...example('cdr_example.json'),
+    country_code: 'NL',
+    party_id: 'YCC',
+    id,
+    cdr_token: { country_code: 'NL', party_id: 'YCE', uid: 'YC-T1', type: 'RFID', contract_id: 'NL-YCE-1' },
+    ...overrides,
+  });
+  const atEmsp = () => emsp.received.filter((r) => r.method === 'POST' && ciKey(String((r.body as Json)?.id)) === 'YC-CDR1');
+
+  it('POSTed again as yc-cdr1, identical: 1000, not delivered again, Location and GET name the stored YC-Cdr1', async () => {
+    const first = await net.send(cpo, 'POST', '/receiver/cdrs', { body: cdrOf('YC-Cdr1'), to: party(emsp) });
+    expect(first.status).toBe(201);
+    await waitFor(() => atEmsp().length === 1, { what: 'the CDR at the eMSP' });
+
+    const again = await net.send(cpo, 'POST', '/receiver/cdrs', { body: cdrOf('yc-cdr1'), to: party(emsp) });
+    expect(again.body.status_code, again.text).toBe(1000);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('location')).toBe(`${net.hub.url}/ocpi/2.2.1/receiver/cdrs/NL/YCC/YC-Cdr1`);
+    const read = await net.send(cpo, 'GET', '/receiver/cdrs/NL/YCC/yc-CDR1');
+    expect(read.body.data).toMatchObject({ id: 'YC-Cdr1' });
+
+    await settle();
+    expect(atEmsp().map((r) => (r.body as Json).id)).toEqual(['YC-Cdr1']);
+    expect(await net.hub.deps.db('cdrs').whereRaw("upper(party_id) = 'YCC' AND upper(cdr_id) = 'YC-CDR1'").count<{ count: string }[]>('* as count')).toEqual([{ count: '1' }]);
+  });
+
+  it('POSTed again as YC-CDR1 with other content: 2001 naming id, nothing stored or delivered', async () => {
+    const changed = await net.send(cpo, 'POST', '/receiver/cdrs', { body: cdrOf('YC-CDR1', { total_energy: 99 }), to: party(emsp) });
+    expect(changed.body.status_code).toBe(2001);
+    expect(changed.body.data.errors.map((e: Json) => e.path)).toEqual(['id']);
+    expect((await findCdr(net.hub.deps.db, 'NL', 'YCC', 'YC-CDR1'))?.data).toMatchObject({ id: 'YC-Cdr1', total_energy: cdrOf('x').total_energy });
+    await settle();
+    expect(atEmsp()).toHaveLength(1);
   });
 });
 

@@ -75,7 +75,9 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
     validation: findings,
     lastUpdated: String(cdr.last_updated),
   });
-  if (!inserted && row.content_hash !== contentHash(cdr)) {
+  // The id is a CiString: `cdr1` POSTed after `CDR1` is that CDR again, identical when its content
+  // is with the stored spelling of the id.
+  if (!inserted && row.content_hash !== contentHash(cdr) && row.content_hash !== contentHash({ ...cdr, id: row.cdr_id })) {
     throw new InvalidParametersError(`CDR ${owner.country_code}-${owner.party_id}-${cdr.id} exists with different content: CDRs are immutable, send a credit CDR to correct one`, [
       { path: 'id', message: 'a different CDR with this id was already accepted' },
     ]);
@@ -89,7 +91,8 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
       event: 'post',
       path: [],
       body: cdr,
-      object_key: cdrObjectKey(owner.country_code, owner.party_id, String(cdr.id)),
+      // The stored spelling: a duplicate published again carries the first one's message id, which JetStream drops.
+      object_key: cdrObjectKey(owner.country_code, owner.party_id, row.cdr_id),
       sender: senderRef,
       from: senderRef,
       receiver: receiverRef,
@@ -102,7 +105,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
     await publishPush(deps, [message], cdrMessageId);
     deps.cdrWriter.markPublished(row.seq);
   }
-  return { created: inserted, countryCode: owner.country_code, partyId: owner.party_id, id: String(cdr.id), receiver: receiverRef, findings };
+  return { created: inserted, countryCode: owner.country_code, partyId: owner.party_id, id: row.cdr_id, receiver: receiverRef, findings };
 }
 
 /**
