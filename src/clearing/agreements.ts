@@ -1,7 +1,10 @@
 // Roaming agreements (billing contracts) between a CPO and an eMSP through the hub. Rows are never
-// deleted; every change bumps the version and the database writes the history row.
+// deleted; every change bumps the version and the database writes the history row. Creating and
+// ending one also writes an audit row in the same transaction: the history says what the agreement
+// was at each version, the audit log is where an operator looks for who did what across the hub.
 import { z } from 'zod';
 import type { Db } from '../store/db.ts';
+import { audit } from '../store/audit.ts';
 import type { Executor } from './ledger.ts';
 import { conflict, invalid, notFound } from './errors.ts';
 import { formatUnits, toUnits } from './money.ts';
@@ -183,7 +186,10 @@ export async function createAgreement(db: Db, body: unknown, actor: string): Pro
         created_by: actor,
       } as never)
       .returning('*');
-    return toAgreement(row);
+    const created = toAgreement(row);
+    const { id: _id, created_at: _at, created_by: _by, ended_at: _ended, ...terms } = presentAgreement(created);
+    await audit(trx, { actor, action: 'clearing.agreement_create', subject: created.id, details: terms });
+    return created;
   });
   const { releaseHeldBookings } = await import('./booking.ts');
   await releaseHeldBookings(db, { cpo: agreement.cpo, emsp: agreement.emsp });
@@ -212,16 +218,24 @@ export async function getAgreement(db: Executor, id: string): Promise<Agreement>
 /** Ends an agreement at `at` (default now): CDRs that ended before stay covered; later ones are held. */
 export async function endAgreement(db: Db, id: string, options: { at?: Date; actor: string; reason?: string }): Promise<Agreement> {
   const current = await getAgreement(db, id);
-  if (current.status === 'ENDED') return current;
+  const label = { cpo: current.cpo, emsp: current.emsp, reference: current.reference };
+  if (current.status === 'ENDED') {
+    await audit(db, { actor: options.actor, action: 'clearing.agreement_end', subject: id, details: { ...label, repeated: true, valid_to: current.validTo?.toISOString() ?? null, version: current.version } });
+    return current;
+  }
   const at = options.at ?? new Date();
   if (at <= current.validFrom) throw invalid('end: must be after valid_from');
   const validTo = current.validTo && current.validTo < at ? current.validTo : at;
-  const [row] = await db<AgreementRow>('clearing_agreements')
-    .where({ id, version: current.version })
-    .update({ status: 'ENDED', valid_to: validTo, ended_at: new Date(), ended_by: options.actor, end_reason: options.reason ?? null, version: current.version + 1 } as never)
-    .returning('*');
-  if (!row) throw conflict(`agreement ${id} changed meanwhile; retry`);
-  return toAgreement(row);
+  return db.transaction(async (trx) => {
+    const [row] = await trx<AgreementRow>('clearing_agreements')
+      .where({ id, version: current.version })
+      .update({ status: 'ENDED', valid_to: validTo, ended_at: new Date(), ended_by: options.actor, end_reason: options.reason ?? null, version: current.version + 1 } as never)
+      .returning('*');
+    if (!row) throw conflict(`agreement ${id} changed meanwhile; retry`);
+    const details = { ...label, valid_to_before: current.validTo?.toISOString() ?? null, valid_to: validTo.toISOString(), reason: options.reason ?? null, version: row.version };
+    await audit(trx, { actor: options.actor, action: 'clearing.agreement_end', subject: id, details });
+    return toAgreement(row);
+  });
 }
 
 export async function agreementHistory(db: Executor, id: string) {

@@ -2,13 +2,15 @@
 // bilateral and multilateral nets (pure, netting.ts), positions rounded to the minor unit with the
 // residual carried forward (the hub absorbs the rounding of the whole), the direct-settlement
 // instructions, and one ledger entry moving each party's cycle amounts into its settlement account.
+// An operator's netting (an `actor` given) writes one audit row per cycle in the same transaction.
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
+import { audit } from '../store/audit.ts';
 import { HUB, postEntries, type EntrySpec, type LineSpec } from './ledger.ts';
 import { net, type NettingResult } from './netting.ts';
-import { toMinorUnits } from './money.ts';
+import { formatUnits, toMinorUnits } from './money.ts';
 import { conflict } from './errors.ts';
-import { withCycleLocks, type Cycle } from './cycles.ts';
+import { cycleLabel, withCycleLocks, type Cycle } from './cycles.ts';
 
 interface PairRow {
   cycle_id: string;
@@ -39,25 +41,40 @@ export interface NetReport {
   instructions?: number;
 }
 
-export async function netCycles(db: Db, ids: string[]): Promise<NetReport[]> {
+export async function netCycles(db: Db, ids: string[], actor?: string): Promise<NetReport[]> {
   return withCycleLocks(db, ids, async (trx, cycles) => {
     const open = cycles.filter((c) => c.state === 'open');
     if (open.length) throw conflict(`close the cycle first: ${open.map((c) => `${c.period} ${c.currency}`).join(', ')} is open`);
-    const todo = cycles.filter((c) => c.state === 'closed');
-    const reports: NetReport[] = cycles.filter((c) => c.state !== 'closed').map((c) => ({ cycle: c.id, period: c.period, currency: c.currency, skipped: `already ${c.state}` }));
-    if (todo.length === 0) return reports;
-    const todoIds = todo.map((c) => c.id);
-    // One pass over the bookings of every cycle being netted.
-    await trx.raw(
-      `INSERT INTO clearing_pairs (cycle_id, emsp, cpo, cdr_count, amount, amount_excl_vat, amount_incl_vat, fee_cpo, fee_emsp, energy_kwh)
-       SELECT cycle_id, emsp, cpo, count(*), sum(amount), sum(amount_excl_vat), sum(COALESCE(amount_incl_vat, amount_excl_vat)), sum(fee_cpo), sum(fee_emsp), sum(energy_kwh)
-         FROM clearing_bookings WHERE cycle_id = ANY(?::uuid[]) AND status = 'booked' GROUP BY cycle_id, emsp, cpo`,
-      [todoIds],
-    );
-    const pairs: PairRow[] = await trx('clearing_pairs').whereIn('cycle_id', todoIds);
-    for (const cycle of todo) reports.push(await netOne(db, trx, cycle, pairs.filter((p) => p.cycle_id === cycle.id)));
+    const reports = await netClosed(db, trx, cycles);
+    if (actor) for (const r of reports) await audit(trx, { actor, action: 'clearing.cycle_net', subject: r.cycle, details: auditDetails(r, cycles.find((c) => c.id === r.cycle)!) });
     return reports;
   });
+}
+
+const AMOUNTS = new Set(['gross_value', 'bilateral_value', 'multilateral_value', 'hub_fees']);
+
+/** The audit row's view of a netting: the report with its amounts as decimal strings (units at scale 4 in the report). */
+function auditDetails(r: NetReport, before: Cycle): Record<string, unknown> {
+  const { cycle: _id, period: _period, currency: _currency, ...rest } = r;
+  const shown = Object.entries(rest).map(([k, v]) => [k, AMOUNTS.has(k) && typeof v === 'string' ? formatUnits(v) : v]);
+  return { ...cycleLabel(before), state_before: before.state, state: r.skipped ? before.state : 'netted', ...Object.fromEntries(shown) };
+}
+
+async function netClosed(db: Db, trx: Knex.Transaction, cycles: Cycle[]): Promise<NetReport[]> {
+  const todo = cycles.filter((c) => c.state === 'closed');
+  const reports: NetReport[] = cycles.filter((c) => c.state !== 'closed').map((c) => ({ cycle: c.id, period: c.period, currency: c.currency, skipped: `already ${c.state}` }));
+  if (todo.length === 0) return reports;
+  const todoIds = todo.map((c) => c.id);
+  // One pass over the bookings of every cycle being netted.
+  await trx.raw(
+    `INSERT INTO clearing_pairs (cycle_id, emsp, cpo, cdr_count, amount, amount_excl_vat, amount_incl_vat, fee_cpo, fee_emsp, energy_kwh)
+     SELECT cycle_id, emsp, cpo, count(*), sum(amount), sum(amount_excl_vat), sum(COALESCE(amount_incl_vat, amount_excl_vat)), sum(fee_cpo), sum(fee_emsp), sum(energy_kwh)
+       FROM clearing_bookings WHERE cycle_id = ANY(?::uuid[]) AND status = 'booked' GROUP BY cycle_id, emsp, cpo`,
+    [todoIds],
+  );
+  const pairs: PairRow[] = await trx('clearing_pairs').whereIn('cycle_id', todoIds);
+  for (const cycle of todo) reports.push(await netOne(db, trx, cycle, pairs.filter((p) => p.cycle_id === cycle.id)));
+  return reports;
 }
 
 async function netOne(db: Db, trx: Knex.Transaction, cycle: Cycle, pairs: PairRow[]): Promise<NetReport> {

@@ -1,9 +1,11 @@
 // Clearing cycles: one per settlement period and currency, open → closed → netted → settling →
 // settled. Bookings join the open cycle of their period (created on demand); once a cycle is
 // closed, late CDRs go to the next period's cycle. Operators work one at a time per cycle
-// (advisory lock), and every step is safe to rerun.
+// (advisory lock), and every step is safe to rerun. An operator's step (an `actor` given) writes
+// one audit row per cycle in the step's transaction: a refused step leaves none.
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
+import { audit } from '../store/audit.ts';
 import type { Executor } from './ledger.ts';
 import { conflict, invalid, notFound } from './errors.ts';
 import { nextPeriod, periodRange } from './periods.ts';
@@ -79,9 +81,11 @@ export function presentCycle(c: Cycle) {
 
 export const atLeast = (state: CycleState, wanted: CycleState) => ORDER.indexOf(state) >= ORDER.indexOf(wanted);
 
-async function ensureCycleRow(executor: Executor, period: string, currency: string): Promise<void> {
+/** Whether the row was created (false: the cycle existed). */
+async function ensureCycleRow(executor: Executor, period: string, currency: string): Promise<boolean> {
   const { start, end } = periodRange(period);
-  await executor('clearing_cycles').insert({ period, currency, period_start: start, period_end: end }).onConflict(['period', 'currency']).ignore();
+  const created = await executor('clearing_cycles').insert({ period, currency, period_start: start, period_end: end }).onConflict(['period', 'currency']).ignore().returning('id');
+  return created.length > 0;
 }
 
 /**
@@ -128,7 +132,7 @@ export async function selectCycles(db: Executor, selector: { cycle?: string; per
  * Opens the cycles of a period: for one currency, or for every currency an agreement settles in
  * (and any currency that already has bookings in that period). Idempotent.
  */
-export async function openCycles(db: Db, period: string, currency?: string): Promise<Cycle[]> {
+export async function openCycles(db: Db, period: string, currency?: string, actor?: string): Promise<Cycle[]> {
   periodRange(period);
   let currencies: string[];
   if (currency) currencies = [currency.toUpperCase()];
@@ -137,9 +141,21 @@ export async function openCycles(db: Db, period: string, currency?: string): Pro
     currencies = [...new Set(rows.map((r) => r.currency))].sort();
     if (currencies.length === 0) throw invalid('no agreement names a currency yet: pass --currency');
   }
-  for (const c of currencies) await ensureCycleRow(db, period, c);
-  return listCycles(db, { period }).then((all) => all.filter((c) => currencies.includes(c.currency) || !currency));
+  return db.transaction(async (trx) => {
+    const created = new Set<string>();
+    for (const c of currencies) if (await ensureCycleRow(trx, period, c)) created.add(c);
+    const opened = (await listCycles(trx, { period })).filter((c) => currencies.includes(c.currency) || !currency);
+    if (actor) {
+      for (const c of opened.filter((o) => currencies.includes(o.currency))) {
+        await audit(trx, { actor, action: 'clearing.cycle_open', subject: c.id, details: { ...cycleLabel(c), period_start: c.periodStart.toISOString(), period_end: c.periodEnd.toISOString(), created: created.has(c.currency), state: c.state } });
+      }
+    }
+    return opened;
+  });
 }
+
+/** What every clearing audit row says about its cycle. */
+export const cycleLabel = (c: Pick<Cycle, 'period' | 'currency'>) => ({ period: c.period, currency: c.currency });
 
 /**
  * Runs `work` holding the advisory locks of the cycles (sorted, so two operators never deadlock),
@@ -155,7 +171,7 @@ export async function withCycleLocks<T>(db: Db, ids: string[], work: (trx: Knex.
 }
 
 /** Cut-off: nothing new enters a closed cycle; late CDRs go to the next period's cycle. */
-export async function closeCycles(db: Db, ids: string[]): Promise<Cycle[]> {
+export async function closeCycles(db: Db, ids: string[], actor?: string): Promise<Cycle[]> {
   return withCycleLocks(db, ids, async (trx, cycles) => {
     const toClose = cycles.filter((c) => c.state === 'open').map((c) => c.id);
     if (toClose.length) {
@@ -171,7 +187,13 @@ export async function closeCycles(db: Db, ids: string[]): Promise<Cycle[]> {
         await trx.raw(`UPDATE clearing_cycles SET summary = summary || ?::jsonb WHERE id = ?`, [JSON.stringify({ at_close: summary }), id]);
       }
     }
-    const rows = await trx<CycleRow>('clearing_cycles').whereIn('id', ids).orderBy(['period', 'currency']);
-    return rows.map(toCycle);
+    const after = (await trx<CycleRow>('clearing_cycles').whereIn('id', ids).orderBy(['period', 'currency'])).map(toCycle);
+    if (actor) {
+      for (const c of after) {
+        const before = cycles.find((b) => b.id === c.id)!;
+        await audit(trx, { actor, action: 'clearing.cycle_close', subject: c.id, details: { ...cycleLabel(c), state_before: before.state, state: c.state, ...(toClose.includes(c.id) ? { at_close: c.summary.at_close } : {}) } });
+      }
+    }
+    return after;
   });
 }

@@ -6,15 +6,18 @@
 // already paid that cycle through PayPal, its credit is refunded to the capture (refunds.ts).
 // eMSPs dispute within the agreement's dispute window (counted from the CDR's end). A CDR already
 // reversed (by its credit CDR or an upheld dispute) cannot be disputed: it would be credited twice.
+// Opened or resolved by the settlement team (admin API, CLI), a dispute gets its audit row in the
+// same transaction; the portal writes its own (portal.dispute.*), so it does not ask for one here.
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
+import { audit } from '../store/audit.ts';
 import type { HubDeps } from '../deps.ts';
 import { cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retrying, reversalOf, rowAmounts, type BookingRow } from './booking.ts';
 import { linesOf, postEntries, reversedLines } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
 import { conflict, invalid, notFound } from './errors.ts';
-import { formatMoney } from './money.ts';
+import { formatMoney, formatUnits } from './money.ts';
 import { parsePartyRef, PartyRefSchema, partyRef } from './parties.ts';
 import { periodOf, periodRange } from './periods.ts';
 import { refundOfDispute, reserveRefund, type PayPalSource, type Refund } from './refunds.ts';
@@ -50,6 +53,8 @@ export interface ResolveOptions {
   /** PayPal, to issue a refund right away. */
   paypal?: PayPalSource;
   now?: Date;
+  /** Write the clearing.dispute_resolve audit row (as `actor`) in the resolving transaction. */
+  audit?: boolean;
 }
 
 const present = (r: Record<string, any>): Dispute => ({
@@ -65,7 +70,8 @@ const present = (r: Record<string, any>): Dispute => ({
   adjustment_booking_id: r.adjustment_booking_id ? String(r.adjustment_booking_id) : null,
 });
 
-export async function openDispute(db: Db, body: unknown, options: { now?: Date; operator?: boolean } = {}): Promise<Dispute> {
+/** `actor`: the settlement team member opening it, for the clearing.dispute_open audit row. */
+export async function openDispute(db: Db, body: unknown, options: { now?: Date; operator?: boolean; actor?: string } = {}): Promise<Dispute> {
   const parsed = OpenDisputeSchema.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   const input = parsed.data;
@@ -106,6 +112,10 @@ export async function openDispute(db: Db, body: unknown, options: { now?: Date; 
         { kind: 'dispute.suspend', ref: `dispute:${row.id}:suspend`, bookingId: booking.id, memo: input.reason, lines: [...reversedLines(bookingLines(amounts)), ...bookingLines(amounts, 'suspense')] },
       ]);
     }
+    if (options.actor) {
+      const details = { cdr: cdrKey(booking.country_code, booking.party_id, booking.cdr_id), opened_by: openedBy, reason: input.reason, operator: Boolean(options.operator), suspended, amount: formatUnits(rowAmounts(booking).amount), currency: booking.currency.trim(), evidence: input.evidence.length, findings: input.findings.length };
+      await audit(trx, { actor: options.actor, action: 'clearing.dispute_open', subject: row.id, details });
+    }
     return present({ ...row, country_code: booking.country_code, party_id: booking.party_id, cdr_id: booking.cdr_id });
   });
 }
@@ -141,7 +151,7 @@ export async function addDisputeFindings(db: Db, id: string, findings: readonly 
 
 /** Resolves a dispute; a rerun returns the same outcome and issues a refund still outstanding. */
 export async function resolveDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string, options: ResolveOptions = {}): Promise<ResolvedDispute> {
-  const dispute = await settleDispute(db, id, outcome, actor, note, options.now ?? new Date());
+  const dispute = await settleDispute(db, id, outcome, actor, note, options.now ?? new Date(), Boolean(options.audit));
   if (outcome === 'rejected') {
     // The CDR is back in clearing: a credit CDR held while it was disputed can now reverse it.
     const booking: BookingRow | undefined = await db('clearing_bookings').where({ id: dispute.booking_id }).first();
@@ -155,23 +165,27 @@ export async function resolveDispute(db: Db, id: string, outcome: 'upheld' | 're
  * a refund the outcome makes due goes to the configured PayPal at once. Without PayPal configured it
  * stays reserved, with the reason, for the worker's retries or the settlement of the cycle netting it.
  */
-export function resolveAndRefund(deps: Pick<HubDeps, 'db' | 'config'>, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string): Promise<ResolvedDispute> {
-  return resolveDispute(deps.db, id, outcome, actor, note, { paypal: () => paypalOf(deps.config) });
+export function resolveAndRefund(deps: Pick<HubDeps, 'db' | 'config'>, id: string, outcome: 'upheld' | 'rejected', actor: string, note?: string, options: Pick<ResolveOptions, 'audit'> = {}): Promise<ResolvedDispute> {
+  return resolveDispute(deps.db, id, outcome, actor, note, { paypal: () => paypalOf(deps.config), audit: options.audit });
 }
 
 /** The later of two period labels of the same kind. */
 const laterPeriod = (a: string, b: string) => (periodRange(a).start >= periodRange(b).start ? a : b);
 
-async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note: string | undefined, now: Date): Promise<Dispute> {
+async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected', actor: string, note: string | undefined, now: Date, audited: boolean): Promise<Dispute> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound(`dispute ${id}`);
   return retrying(db, async (trx) => {
     const dispute = await trx('clearing_disputes').where({ id }).forUpdate().first();
     if (!dispute) throw notFound(`dispute ${id}`);
     const booking: BookingRow & { cycle_period: string } = await trx('clearing_bookings as b').join('clearing_cycles as c', 'c.id', 'b.cycle_id').where('b.id', dispute.booking_id).forUpdate('b').first('b.*', 'c.period as cycle_period');
+    const cdr = cdrKey(booking.country_code, booking.party_id, booking.cdr_id);
+    const resolved = (details: Record<string, unknown>) => (audited ? audit(trx, { actor, action: 'clearing.dispute_resolve', subject: id, details: { cdr, outcome, note: note ?? null, ...details } }) : undefined);
     if (dispute.status !== 'open') {
-      if (dispute.status === outcome) return present({ ...dispute, country_code: booking.country_code, party_id: booking.party_id, cdr_id: booking.cdr_id });
-      throw conflict(`dispute already ${dispute.status}`);
+      if (dispute.status !== outcome) throw conflict(`dispute already ${dispute.status}`);
+      await resolved({ repeated: true });
+      return present({ ...dispute, country_code: booking.country_code, party_id: booking.party_id, cdr_id: booking.cdr_id });
     }
+    let refundId: string | null = null;
     let adjustmentId: string | null = null;
     const amounts = rowAmounts(booking);
     const kind = booking.cycle_period.includes('W') ? 'WEEKLY' : 'MONTHLY';
@@ -196,12 +210,20 @@ async function settleDispute(db: Db, id: string, outcome: 'upheld' | 'rejected',
         .returning('*');
       await postBookingEntries(db, trx, [adjustment]);
       adjustmentId = adjustment.id;
-      await reserveRefund(db, trx, id, booking, adjustment);
+      refundId = await reserveRefund(db, trx, id, booking, adjustment);
     }
     const [row] = await trx('clearing_disputes')
       .where({ id })
       .update({ status: outcome, resolved_at: trx.fn.now(), resolved_by: actor, resolution_note: note ?? null, adjustment_booking_id: adjustmentId })
       .returning('*');
+    const refund = refundId ? await trx('clearing_refunds').where({ id: refundId }).first('amount', 'currency') : undefined;
+    await resolved({
+      suspended: dispute.suspended,
+      amount: formatUnits(amounts.amount),
+      currency: booking.currency.trim(),
+      adjustment_booking: adjustmentId ? String(adjustmentId) : null,
+      refund: refund ? { id: refundId, amount: formatMoney(BigInt(refund.amount), booking.currency.trim()), state: 'reserved' } : null,
+    });
     return present({ ...row, country_code: booking.country_code, party_id: booking.party_id, cdr_id: booking.cdr_id });
   });
 }

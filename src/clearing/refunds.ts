@@ -22,6 +22,7 @@
 // refs) and safe to rerun; the database refuses refunds beyond the capture.
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
+import { audit } from '../store/audit.ts';
 import { cdrKey, postBookingEntries, retrying, reversalOf, rowAmounts, type BookingRow } from './booking.ts';
 import { HUB, postEntries, type Executor } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
@@ -182,6 +183,20 @@ export async function issueRefunds(db: Db, paypal: PayPalGateway, filter: Pick<R
     if (error) errors.push(`refund ${r.id} (${r.party}): ${error}`);
   }
   return { refunds: outstanding.length ? await listRefunds(db, { ids: outstanding.map((r) => String(r.id)) }) : [], errors };
+}
+
+/**
+ * `hub clearing refunds --retry` and POST /admin/clearing/refunds/retry: issueRefunds, then one
+ * clearing.refunds_retry audit row (subject the cycle, or none for every cycle) saying what came of
+ * it. Written after the run: each refund commits on its own around its PayPal call, so there is no
+ * one transaction to share; a run that could not start (no PayPal) writes none.
+ */
+export async function retryRefunds(db: Db, paypal: PayPalGateway, filter: { cycle?: string }, actor: string): Promise<IssueReport> {
+  const report = await issueRefunds(db, paypal, filter);
+  const count = (state: RefundState) => report.refunds.filter((r) => r.state === state).length;
+  const details = { cycle: filter.cycle ?? null, refunds: report.refunds.map((r) => ({ id: r.id, dispute: r.dispute_id, amount: r.amount, currency: r.currency, state: r.state })), completed: count('completed'), pending: count('pending') + count('created'), failed: count('failed'), errors: report.errors.length };
+  await audit(db, { actor, action: 'clearing.refunds_retry', subject: filter.cycle ?? null, details });
+  return report;
 }
 
 const isOutstanding = (r: Record<string, any>) => r.status === 'created' || r.status === 'pending';

@@ -14,7 +14,11 @@
 // link replaces the old one on the statement. An order whose creation's answer a stopped run lost
 // is asked for again under the same PayPal-Request-Id; past PayPal's window for it the run reports
 // the first one as a possible orphan (orderIntent.ts says why it cannot be paid).
+// An operator's run (an `actor` given) writes one audit row per cycle when the run ends, with what
+// it did and what money has moved so far; a run refused at the start (no statements yet) writes none.
+import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
+import { audit } from '../store/audit.ts';
 import { HUB, postEntries, linesOf, reversedLines } from './ledger.ts';
 import { atLeast, type Cycle } from './cycles.ts';
 import { conflict } from './errors.ts';
@@ -73,17 +77,56 @@ async function orderUnlessExpired(paypal: PayPalGateway, orderId: string): Promi
 const FAILED_ITEM = new Set(['FAILED', 'RETURNED', 'REVERSED', 'BLOCKED', 'REFUNDED', 'DENIED']);
 
 /** Holds the cycles' advisory locks for the whole run (PayPal calls included), writing through the pool. */
-async function withRunLock<T>(db: Db, ids: string[], work: () => Promise<T>): Promise<T> {
+async function withRunLock<T>(db: Db, ids: string[], work: (lock: Knex.Transaction) => Promise<T>): Promise<T> {
   return db.transaction(async (trx) => {
     for (const id of [...new Set(ids)].sort()) await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`clearing:cycle:${id}`]);
-    return work();
+    return work(trx);
   });
 }
 
-export async function settleCycles(db: Db, paypal: PayPalGateway, cycles: Cycle[], options: { onProgress?: (done: number, total: number, what: string) => void } = {}): Promise<SettleReport[]> {
+export async function settleCycles(db: Db, paypal: PayPalGateway, cycles: Cycle[], options: { onProgress?: (done: number, total: number, what: string) => void; actor?: string } = {}): Promise<SettleReport[]> {
   const reports: SettleReport[] = [];
-  for (const cycle of cycles) reports.push(await withRunLock(db, [cycle.id], () => settleOne(db, paypal, cycle.id, options.onProgress)));
+  for (const cycle of cycles) {
+    reports.push(
+      await withRunLock(db, [cycle.id], async (lock) => {
+        const report = await settleOne(db, paypal, cycle.id, options.onProgress);
+        if (options.actor) await audit(lock, { actor: options.actor, action: 'clearing.settle', subject: cycle.id, details: await settleAuditDetails(lock, cycle, report) });
+        return report;
+      }),
+    );
+  }
   return reports;
+}
+
+/**
+ * What an auditor needs of a settlement run: its counts, and the money moved in the cycle so far
+ * (completed collections and payouts; outside PayPal, the statements paid by bank transfer) as decimal strings. PayPal's error
+ * texts stay in the report and the payment rows; the row counts them.
+ */
+async function settleAuditDetails(db: Knex.Transaction, before: Cycle, r: SettleReport): Promise<Record<string, unknown>> {
+  const moved: { direction: string; total: string | null }[] = await db('clearing_payments').where({ cycle_id: before.id, status: 'completed' }).groupBy('direction').select('direction').sum({ total: 'amount' });
+  const total = (direction: string) => formatMoney(BigInt(moved.find((m) => m.direction === direction)?.total ?? 0), before.currency);
+  return {
+    period: before.period,
+    currency: before.currency,
+    state_before: before.state,
+    state: r.state,
+    orders_created: r.orders_created,
+    orders_renewed: r.orders_renewed.length,
+    captured: r.captured,
+    awaiting_approval: r.awaiting_approval,
+    payouts_sent: r.payouts_sent,
+    payouts_completed: r.payouts_completed,
+    payouts_pending: r.payouts_pending,
+    payouts_failed: r.payouts_failed,
+    refunds_completed: r.refunds_completed,
+    missing_payee: r.missing_payee,
+    possible_orphan_orders: r.possible_orphan_orders.length,
+    collected: total('collect'),
+    paid_out: total('payout'),
+    ...(r.outside_paypal ? { outside_paypal: { statements: r.outside_paypal.statements.length, paid_by_bank_transfer: r.outside_paypal.statements.filter((s) => s.state === 'paid_by_bank_transfer').length } } : {}),
+    errors: r.errors.length,
+  };
 }
 
 async function settleOne(db: Db, paypal: PayPalGateway, cycleId: string, onProgress?: (done: number, total: number, what: string) => void): Promise<SettleReport> {

@@ -2,11 +2,12 @@
 // fees, VAT, totals, due date and the payment instruction. Stored as JSON once per cycle (rerun
 // safe); per-CDR lines are read from the bookings when a statement is rendered (JSON, CSV, PDF).
 import type { Db } from '../store/db.ts';
+import { audit } from '../store/audit.ts';
 import type { Executor } from './ledger.ts';
 import { HUB } from './ledger.ts';
 import { conflict, notFound } from './errors.ts';
-import { formatUnits, toUnits } from './money.ts';
-import { atLeast, withCycleLocks, type Cycle } from './cycles.ts';
+import { formatMoney, formatUnits, toUnits } from './money.ts';
+import { atLeast, cycleLabel, withCycleLocks, type Cycle } from './cycles.ts';
 import { parsePartyRef } from './parties.ts';
 import { listRefunds } from './refunds.ts';
 import { paypalSupports } from './paypal/currencies.ts';
@@ -125,8 +126,11 @@ async function paymentTerms(db: Executor, parties: string[], currency: string): 
   return terms;
 }
 
-/** Creates the statements of netted cycles (idempotent: existing statements are kept as issued). */
-export async function generateStatements(db: Db, ids: string[], hub: { name: string; party: string }): Promise<{ cycle: string; statements: number }[]> {
+/**
+ * Creates the statements of netted cycles (idempotent: existing statements are kept as issued). An
+ * operator's run (an `actor` given) writes one audit row per cycle in the same transaction.
+ */
+export async function generateStatements(db: Db, ids: string[], hub: { name: string; party: string }, actor?: string): Promise<{ cycle: string; statements: number }[]> {
   return withCycleLocks(db, ids, async (trx, cycles) => {
     const notNetted = cycles.filter((c) => !atLeast(c.state, 'netted'));
     if (notNetted.length) throw conflict(`net the cycle first: ${notNetted.map((c) => `${c.period} ${c.currency}`).join(', ')} is ${notNetted[0].state}`);
@@ -208,9 +212,16 @@ export async function generateStatements(db: Db, ids: string[], hub: { name: str
         };
         return { id, cycle_id: cycle.id, party, currency: cycle.currency, issued_at: issuedAt, due_date: content.due_date, content: JSON.stringify(content) };
       });
-      for (let i = 0; i < rows.length; i += 1000) await trx('clearing_statements').insert(rows.slice(i, i + 1000)).onConflict('id').ignore();
+      let issued = 0;
+      for (let i = 0; i < rows.length; i += 1000) issued += (await trx('clearing_statements').insert(rows.slice(i, i + 1000)).onConflict('id').ignore().returning('id')).length;
       await trx('clearing_cycles').where({ id: cycle.id }).whereNull('statements_at').update({ statements_at: trx.fn.now() });
       out.push({ cycle: cycle.id, statements: rows.length });
+      if (actor) {
+        const settles = positions.map((p) => BigInt(p.settle_amount));
+        const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n);
+        const details = { ...cycleLabel(cycle), state: cycle.state, statements: rows.length, issued_now: issued, hub_pays: formatMoney(sum(settles.filter((s) => s > 0n)), cycle.currency), parties_pay: formatMoney(-sum(settles.filter((s) => s < 0n)), cycle.currency) };
+        await audit(trx, { actor, action: 'clearing.statements', subject: cycle.id, details });
+      }
     }
     return out;
   });

@@ -1,4 +1,6 @@
 // hub clearing open|close|net|statements|settle|status|reconcile|refunds
+// Each step that changes something writes its audit row (clearing.*) as the actor `cli`, as the
+// other operator commands do; status, reconcile and a refunds listing only read.
 import type { HubDeps } from '../deps.ts';
 import { atLeast, closeCycles, getCycle, listCycles, openCycles, presentCycle, selectCycles } from '../clearing/cycles.ts';
 import { bankSettlements, outsidePayPalReason } from '../clearing/bankSettlement.ts';
@@ -8,7 +10,7 @@ import { generateStatements, listStatements } from '../clearing/statements.ts';
 import type { StatementFormat } from '../clearing/statementFiles.ts';
 import { paymentsOf, settleCycles } from '../clearing/settlement.ts';
 import { reconcileCycle } from '../clearing/reconcile.ts';
-import { issueRefunds, listRefunds } from '../clearing/refunds.ts';
+import { listRefunds, retryRefunds } from '../clearing/refunds.ts';
 import { paypalOf, unconfiguredPayPal } from '../clearing/paypal/fromConfig.ts';
 import { missingPayPalVariables, settleRefusal } from '../clearing/paypal/configured.ts';
 import { progressBar } from '../clearing/progress.ts';
@@ -16,6 +18,7 @@ import { parseOptions, requireOption } from './args.ts';
 import { withDeps } from './withDeps.ts';
 
 const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+const ACTOR = 'cli';
 const selector = { cycle: { type: 'string' }, period: { type: 'string' }, currency: { type: 'string' } } as const;
 
 async function chosen(deps: HubDeps, values: { cycle?: string; period?: string; currency?: string }) {
@@ -27,7 +30,7 @@ export const hubOf = (deps: HubDeps) => ({ name: deps.config.HUB_NAME, party: `$
 export async function runOpen(args: string[]): Promise<number> {
   const { values } = parseOptions(args, { period: { type: 'string' }, currency: { type: 'string' } });
   return withDeps(async (deps) => {
-    print((await openCycles(deps.db, requireOption(values.period, 'period'), values.currency)).map(presentCycle));
+    print((await openCycles(deps.db, requireOption(values.period, 'period'), values.currency, ACTOR)).map(presentCycle));
     return 0;
   });
 }
@@ -35,7 +38,7 @@ export async function runOpen(args: string[]): Promise<number> {
 export async function runClose(args: string[]): Promise<number> {
   const { values } = parseOptions(args, selector);
   return withDeps(async (deps) => {
-    print((await closeCycles(deps.db, (await chosen(deps, values)).map((c) => c.id))).map(presentCycle));
+    print((await closeCycles(deps.db, (await chosen(deps, values)).map((c) => c.id), ACTOR)).map(presentCycle));
     return 0;
   });
 }
@@ -46,7 +49,7 @@ export async function runNet(args: string[]): Promise<number> {
     const bar = progressBar('netting');
     const cycles = await chosen(deps, values);
     bar(0, cycles.length);
-    const report = await netCycles(deps.db, cycles.map((c) => c.id));
+    const report = await netCycles(deps.db, cycles.map((c) => c.id), ACTOR);
     bar(cycles.length, cycles.length);
     print(report);
     return 0;
@@ -57,7 +60,7 @@ export async function runStatements(args: string[]): Promise<number> {
   const { values } = parseOptions(args, { ...selector, out: { type: 'string' }, format: { type: 'string', multiple: true } });
   return withDeps(async (deps) => {
     const cycles = await chosen(deps, values);
-    const generated = await generateStatements(deps.db, cycles.map((c) => c.id), hubOf(deps));
+    const generated = await generateStatements(deps.db, cycles.map((c) => c.id), hubOf(deps), ACTOR);
     if (values.out) {
       const formats = (values.format ?? ['json', 'csv', 'pdf']).flatMap((f) => f.split(',')) as StatementFormat[];
       const all = (await Promise.all(cycles.map((c) => listStatements(deps.db, { cycle: c.id })))).flat();
@@ -81,7 +84,7 @@ export async function runSettle(args: string[]): Promise<number> {
     // Only bank-transfer cycles: no PayPal account is needed, and none is reached.
     const missing = missingPayPalVariables(deps.config);
     const paypal = missing.length ? unconfiguredPayPal(missing) : await paypalOf(deps.config);
-    const reports = await settleCycles(deps.db, paypal, cycles, { onProgress: progressBar('settling') });
+    const reports = await settleCycles(deps.db, paypal, cycles, { onProgress: progressBar('settling'), actor: ACTOR });
     print(reports);
     return reports.some((r) => r.errors.length) ? 1 : 0;
   });
@@ -121,7 +124,7 @@ export async function runRefunds(args: string[]): Promise<number> {
   return withDeps(async (deps) => {
     const cycle = values.cycle ? (await getCycle(deps.db, values.cycle)).id : undefined;
     let errors: string[] = [];
-    if (values.retry) errors = (await issueRefunds(deps.db, await paypalOf(deps.config), { cycle })).errors;
+    if (values.retry) errors = (await retryRefunds(deps.db, await paypalOf(deps.config), { cycle }, ACTOR)).errors;
     print(await listRefunds(deps.db, { cycle }));
     for (const e of errors) process.stderr.write(`hub: ${e}\n`);
     return errors.length ? 1 : 0;

@@ -18,7 +18,7 @@ export async function runOpen(args: string[]): Promise<number> {
     findings: values.findings ? JSON.parse(readFileSync(values.findings, 'utf8')) : [],
   };
   return withDeps(async (deps) => {
-    print(await openDispute(deps.db, body, { operator: values.operator }));
+    print(await openDispute(deps.db, body, { operator: values.operator, actor: 'cli' }));
     return 0;
   });
 }
@@ -30,7 +30,7 @@ export async function runResolve(args: string[]): Promise<number> {
   const outcome = requireOption(values.outcome, 'outcome');
   if (outcome !== 'upheld' && outcome !== 'rejected') throw new CliUsageError('--outcome is upheld (the eMSP is right) or rejected (the CDR stands)');
   return withDeps(async (deps) => {
-    print(await resolveAndRefund(deps, id, outcome, 'cli', values.note));
+    print(await resolveAndRefund(deps, id, outcome, 'cli', values.note, { audit: true }));
     return 0;
   });
 }

@@ -6,6 +6,7 @@
 //   POST /clearing/cycles/:id/close|net|statements|settle                     GET  /clearing/cycles/:id/reconcile
 //   GET  /clearing/cycles/:id/statements (paged: limit, offset, after)      GET  /clearing/statements/:id[.csv|.pdf]
 //   GET  /clearing/refunds[?cycle=ID]         POST /clearing/refunds/retry     (refunds of disputes won after payment)
+// Every POST writes its audit row (clearing.*) as the admin actor, inside the use case; reads write none.
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
@@ -20,7 +21,7 @@ import { statementPdf } from '../../clearing/statementPdf.ts';
 import { paymentsOf, settleCycles } from '../../clearing/settlement.ts';
 import { reconcileCycle } from '../../clearing/reconcile.ts';
 import { paypalOf } from '../../clearing/paypal/fromConfig.ts';
-import { issueRefunds, listRefunds } from '../../clearing/refunds.ts';
+import { listRefunds, retryRefunds } from '../../clearing/refunds.ts';
 import { isPeriod } from '../../clearing/periods.ts';
 import { ClearingError } from '../../clearing/errors.ts';
 import { InvalidParametersError } from '../../errors.ts';
@@ -81,11 +82,11 @@ export function clearingAdminRouter(deps: HubDeps): Router {
   router.post('/disputes', async function openDisputeRoute(ctx) {
     parse(OpenDisputeSchema, ctx.state.body);
     ctx.status = 201;
-    ctx.body = success(await openDispute(deps.db, ctx.state.body, { operator: true }));
+    ctx.body = success(await openDispute(deps.db, ctx.state.body, { operator: true, actor: actor(ctx) }));
   });
   router.post('/disputes/:id/resolve', async function resolveDisputeRoute(ctx) {
     const body = parse(z.object({ outcome: z.enum(['upheld', 'rejected']), note: z.string().max(1000).optional() }), ctx.state.body);
-    ctx.body = success(await resolveAndRefund(deps, ctx.params.id, body.outcome, actor(ctx), body.note));
+    ctx.body = success(await resolveAndRefund(deps, ctx.params.id, body.outcome, actor(ctx), body.note, { audit: true }));
   });
 
   router.get('/refunds', async function listRefundsRoute(ctx) {
@@ -94,7 +95,7 @@ export function clearingAdminRouter(deps: HubDeps): Router {
   });
   router.post('/refunds/retry', async function retryRefundsRoute(ctx) {
     const body = parse(z.object({ cycle: uuid.optional() }), ctx.state.body);
-    ctx.body = success(await issueRefunds(deps.db, await gateway(), { cycle: body.cycle ? (await getCycle(deps.db, body.cycle)).id : undefined }));
+    ctx.body = success(await retryRefunds(deps.db, await gateway(), { cycle: body.cycle ? (await getCycle(deps.db, body.cycle)).id : undefined }, actor(ctx)));
   });
 
   router.get('/cycles', async function listCyclesRoute(ctx) {
@@ -103,23 +104,23 @@ export function clearingAdminRouter(deps: HubDeps): Router {
   router.post('/cycles', async function openCyclesRoute(ctx) {
     const body = parse(z.object({ period: z.string().refine(isPeriod, 'must be YYYY-MM or YYYY-Www'), currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code').optional() }), ctx.state.body);
     ctx.status = 201;
-    ctx.body = success((await openCycles(deps.db, body.period, body.currency)).map(presentCycle));
+    ctx.body = success((await openCycles(deps.db, body.period, body.currency, actor(ctx))).map(presentCycle));
   });
   router.get('/cycles/:id', async function cycleStatusRoute(ctx) {
     const cycle = await getCycle(deps.db, ctx.params.id);
     ctx.body = success({ ...presentCycle(cycle), payments: await paymentsOf(deps.db, cycle.id), refunds: await listRefunds(deps.db, { cycle: cycle.id }) });
   });
   router.post('/cycles/:id/close', async function closeCycleRoute(ctx) {
-    ctx.body = success((await closeCycles(deps.db, [(await getCycle(deps.db, ctx.params.id)).id])).map(presentCycle));
+    ctx.body = success((await closeCycles(deps.db, [(await getCycle(deps.db, ctx.params.id)).id], actor(ctx))).map(presentCycle));
   });
   router.post('/cycles/:id/net', async function netCycleRoute(ctx) {
-    ctx.body = success(await netCycles(deps.db, [(await getCycle(deps.db, ctx.params.id)).id]));
+    ctx.body = success(await netCycles(deps.db, [(await getCycle(deps.db, ctx.params.id)).id], actor(ctx)));
   });
   router.post('/cycles/:id/statements', async function statementsRoute(ctx) {
-    ctx.body = success(await generateStatements(deps.db, [(await getCycle(deps.db, ctx.params.id)).id], hub));
+    ctx.body = success(await generateStatements(deps.db, [(await getCycle(deps.db, ctx.params.id)).id], hub, actor(ctx)));
   });
   router.post('/cycles/:id/settle', async function settleRoute(ctx) {
-    ctx.body = success(await settleCycles(deps.db, await gateway(), [await getCycle(deps.db, ctx.params.id)]));
+    ctx.body = success(await settleCycles(deps.db, await gateway(), [await getCycle(deps.db, ctx.params.id)], { actor: actor(ctx) }));
   });
   router.get('/cycles/:id/reconcile', async function reconcileRoute(ctx) {
     ctx.body = success(await reconcileCycle(deps.db, await gateway(), (await getCycle(deps.db, ctx.params.id)).id));
