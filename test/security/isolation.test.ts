@@ -309,6 +309,9 @@ beforeAll(async () => {
   const nsp = await new TestPartner([{ role: 'NSP', country_code: 'NL', party_id: 'NS1' }]).start();
   expect((await nsp.register(used.body.data.versions_url, staleTokenA)).body.status_code).toBe(1000);
   net.partners.push(nsp);
+  // Its first use of token C ends token A's registration retry window (which lets a used token A
+  // GET versions and repeat its POST until then): from here on token A is stale everywhere.
+  expect((await call(`${net.hub.url}/ocpi/versions`, { token: nsp.hubToken })).status).toBe(200);
 
   // The victims' objects, each addressed to emspA (or cpoA for the token).
   const { cpoA, emspA } = partners;
