@@ -262,7 +262,17 @@ export function coveringAgreement(candidates: readonly Agreement[], cdr: { cpo: 
     .sort((a, b) => b.validFrom.getTime() - a.validFrom.getTime())[0];
 }
 
-export async function setPayee(db: Db, party: string, receiver: string, recipientType: 'EMAIL' | 'PHONE' | 'PAYPAL_ID' = 'EMAIL'): Promise<void> {
+/**
+ * Where a party's payouts go. Changing it redirects money, so it is audited with the receiver it
+ * replaces, in the same transaction.
+ */
+export async function setPayee(db: Db, party: string, receiver: string, options: { actor: string; recipientType?: 'EMAIL' | 'PHONE' | 'PAYPAL_ID' }): Promise<void> {
   const ref = partyRef(parsePartyRef(party).country_code, parsePartyRef(party).party_id);
-  await db('clearing_payees').insert({ party: ref, paypal_receiver: receiver, recipient_type: recipientType }).onConflict('party').merge({ paypal_receiver: receiver, recipient_type: recipientType, updated_at: db.fn.now() });
+  const recipientType = options.recipientType ?? 'EMAIL';
+  await db.transaction(async (trx) => {
+    const before = await trx('clearing_payees').where({ party: ref }).forUpdate().first('paypal_receiver', 'recipient_type');
+    await trx('clearing_payees').insert({ party: ref, paypal_receiver: receiver, recipient_type: recipientType }).onConflict('party').merge({ paypal_receiver: receiver, recipient_type: recipientType, updated_at: trx.fn.now() });
+    const previous = before ? { receiver: before.paypal_receiver, recipient_type: before.recipient_type } : null;
+    await audit(trx, { actor: options.actor, action: 'clearing.payee_set', subject: ref, details: { receiver, recipient_type: recipientType, previous } });
+  });
 }

@@ -44,8 +44,8 @@ export async function runCreate(args: string[]): Promise<number> {
       };
   return withDeps(async (deps) => {
     const agreement = await createAgreement(deps.db, body, 'cli');
-    if (values['cpo-paypal']) await setPayee(deps.db, agreement.cpo, values['cpo-paypal']);
-    if (values['emsp-paypal']) await setPayee(deps.db, agreement.emsp, values['emsp-paypal']);
+    if (values['cpo-paypal']) await setPayee(deps.db, agreement.cpo, values['cpo-paypal'], { actor: 'cli' });
+    if (values['emsp-paypal']) await setPayee(deps.db, agreement.emsp, values['emsp-paypal'], { actor: 'cli' });
     print(presentAgreement(agreement));
     return 0;
   });

@@ -100,7 +100,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     // A platform that is both CPO and eMSP has one party reference, one payee and one contact.
     for (const ref of new Set([...network.cpos, ...network.emsps].map((p) => partyRef(p.owner.country_code, p.owner.party_id)))) {
-      await setPayee(deps.db, ref, `billing@${ref.toLowerCase()}.example`);
+      await setPayee(deps.db, ref, `billing@${ref.toLowerCase()}.example`, { actor: 'demo' });
       await addContact(deps.db, { party: ref, email: `billing@${ref.toLowerCase()}.example`, actor: 'demo' });
     }
     await network.publishCatalogue();

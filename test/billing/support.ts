@@ -77,7 +77,7 @@ export async function aBilledCycle(db: Db, options: { period?: string; cdrs?: nu
 
 /** Settlement through the stand-in: creates the payer's PayPal order (the pay link) and pays the payee. */
 export async function settle(db: Db, standIn: PayPalStandIn, cycle: BilledCycle) {
-  await setPayee(db, cycle.cpo, `${cycle.cpo.toLowerCase()}@partners.example`);
+  await setPayee(db, cycle.cpo, `${cycle.cpo.toLowerCase()}@partners.example`, { actor: 'test' });
   const paypal = createPayPal({ environment: 'standin', clientId: 'cid', clientSecret: 'secret', baseUrl: standIn.url, backoffMs: 5, timeoutMs: 2000 });
   const { listCycles } = await import('../../src/clearing/cycles.ts');
   const cycles = (await listCycles(db, { period: cycle.period })).filter((c) => cycle.cycleIds.includes(c.id));

@@ -115,7 +115,7 @@ describe('clearing admin API', () => {
     const cpo = await aParty(db, ['CPO']);
     const emsp = await aParty(db, ['EMSP'], 'BE');
     await anAgreementOverApi(cpo, emsp);
-    for (const p of [cpo, emsp]) await setPayee(db, p, `${p.toLowerCase()}@api.example`);
+    for (const p of [cpo, emsp]) await setPayee(db, p, `${p.toLowerCase()}@api.example`, { actor: 'test' });
     const cdrs = ['40.0000', '15.2500'].map((excl, i) => aCdr(cpo, { currency: CURRENCY, excl, end: `${period}-0${i + 3}T18:00:00Z` }));
     await bookCdrs(db, cdrs.map((c) => cdrMessage(c, emsp)));
 

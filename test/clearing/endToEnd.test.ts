@@ -154,7 +154,7 @@ describe('a clearing month end to end', () => {
     expect(netReport.every((r) => typeof r.efficiency === 'number')).toBe(true);
 
     // Settlement: payees for receivers; one of them fails at PayPal first.
-    for (const p of [c1, x, e1]) await setPayee(db, p, `${p.toLowerCase()}@partners.example`);
+    for (const p of [c1, x, e1]) await setPayee(db, p, `${p.toLowerCase()}@partners.example`, { actor: 'test' });
     standIn.failingReceivers.add(`${c1.toLowerCase()}@partners.example`);
     standIn.inject({ match: /POST \/v1\/payments\/payouts$/, kind: 503 });
     const paypal = createPayPal({ environment: 'standin', clientId: 'cid', clientSecret: 'secret', baseUrl: standIn.url, backoffMs: 5, timeoutMs: 2000 });

@@ -38,7 +38,7 @@ async function aNettedMonth(currency: string) {
   const cpo = await aParty(db, ['CPO']);
   const emsp = await aParty(db, ['EMSP'], 'BE');
   await anAgreement(db, cpo, emsp, { currencies: [currency], fee_payer: 'SPLIT' });
-  for (const p of [cpo, emsp]) await setPayee(db, p, `${p.toLowerCase()}@np.example`);
+  for (const p of [cpo, emsp]) await setPayee(db, p, `${p.toLowerCase()}@np.example`, { actor: 'test' });
   const cdrs = ['25.000', '7.125'].map((e, i) => aCdr(cpo, { currency, excl: e, end: `${PERIOD}-${String(10 + i).padStart(2, '0')}T12:00:00Z` }));
   await bookCdrs(db, cdrs.map((c) => cdrMessage(c, emsp)));
   const [cycle] = await openCycles(db, PERIOD, currency);

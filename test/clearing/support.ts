@@ -140,7 +140,7 @@ export async function aPaidCycle(db: Db, paypal: PayPalGateway, standIn: PayPalS
   const cpo = await aParty(db, ['CPO']);
   const emsp = await aParty(db, ['EMSP'], 'BE');
   await anAgreement(db, cpo, emsp, { currencies: [o.currency], fee_payer: 'SPLIT' });
-  for (const p of [cpo, emsp]) await setPayee(db, p, `${p.toLowerCase()}@paid.example`);
+  for (const p of [cpo, emsp]) await setPayee(db, p, `${p.toLowerCase()}@paid.example`, { actor: 'test' });
   const cdrs = o.excl.map((excl, i) => aCdr(cpo, { currency: o.currency, excl, end: `${o.period}-${String(10 + i).padStart(2, '0')}T12:00:00Z` }));
   await bookCdrs(db, cdrs.map((c) => cdrMessage(c, emsp)));
   const [cycle] = await openCycles(db, o.period, o.currency);

@@ -135,7 +135,7 @@ async function runWorkload(ops: Op[], bookers: number, failPayout: boolean): Pro
   }
 
   // Settle with payout failures on the first round, then retries until settled.
-  for (const p of [a, b, c]) await setPayee(db, p, `${p.toLowerCase()}@pt.example`);
+  for (const p of [a, b, c]) await setPayee(db, p, `${p.toLowerCase()}@pt.example`, { actor: 'test' });
   if (failPayout) standIn.failingReceivers.add(`${b.toLowerCase()}@pt.example`);
   const paypal = createPayPal({ environment: 'standin', clientId: 'cid', clientSecret: 'secret', baseUrl: standIn.url, backoffMs: 1 });
   await settleUntilDone(paypal, period);

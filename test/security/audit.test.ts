@@ -125,7 +125,7 @@ describe('audit log of the clearing house', () => {
     const created = await api('/agreements', { method: 'POST', body: { cpo, emsp, valid_from: '2063-01-01T00:00:00Z', currencies: [CURRENCY], fee_fixed: '0.05', fee_percent: '1', fee_payer: 'SPLIT', reference: 'AUD-1' } });
     expect(created.status).toBe(201);
     const agreement = created.body.data.id as string;
-    for (const p of [cpo, emsp]) await setPayee(db, p, `${p.toLowerCase()}@audit.example`);
+    for (const p of [cpo, emsp]) await setPayee(db, p, `${p.toLowerCase()}@audit.example`, { actor: 'test' });
     const cdrs = ['40.0000', '15.2500'].map((excl, i) => aCdr(cpo, { currency: CURRENCY, excl, end: `${period}-0${i + 3}T18:00:00Z` }));
     await bookCdrs(db, cdrs.map((c) => cdrMessage(c, emsp)));
 
@@ -230,5 +230,18 @@ describe('audit log of the clearing house', () => {
       ['cli', 'clearing.cycle_close'],
     ]);
     expect(rows[1].details).toMatchObject({ period: '2063-09', currency: CURRENCY, state_before: 'open', state: 'closed' });
+
+    // Setting where a party's payouts go redirects money: audited with the receiver it replaces.
+    const db = hub.deps.db;
+    const cpo = await aParty(db, ['CPO']);
+    const emsp = await aParty(db, ['EMSP'], 'BE');
+    await setPayee(db, cpo, 'first@payee.example', { actor: 'test' });
+    const created = await hubCli('agreements', 'create', '--cpo', cpo, '--emsp', emsp, '--currency', CURRENCY, '--from', '2063-01-01T00:00:00Z', '--cpo-paypal', 'second@payee.example');
+    expect(created.code).toBe(0);
+    const payeeRows = await db('audit_log').where({ subject: cpo, action: 'clearing.payee_set' }).orderBy('id').select('actor', 'details');
+    expect(payeeRows).toEqual([
+      { actor: 'test', details: { receiver: 'first@payee.example', recipient_type: 'EMAIL', previous: null } },
+      { actor: 'cli', details: { receiver: 'second@payee.example', recipient_type: 'EMAIL', previous: { receiver: 'first@payee.example', recipient_type: 'EMAIL' } } },
+    ]);
   });
 });
