@@ -1,6 +1,7 @@
 // Booking CDRs into the ledger: "eMSP owes CPO" for the CDR's value plus the hub fees per the
-// agreement, idempotently keyed by (country_code, party_id, cdr id). A credit CDR reverses its
-// original. A CDR without a covering agreement (or without a known receiver) is kept, flagged
+// agreement, idempotently keyed by (country_code, party_id, cdr id). The id is a CiString: `CDR1`
+// and `cdr1` are one CDR (keyed by ciKey, the column cdr_id_ci), and a credit CDR reverses its
+// original whatever the case its credit_reference_id is spelled in. A CDR without a covering agreement (or without a known receiver) is kept, flagged
 // and held out of clearing until an agreement covers it (releaseHeldBookings).
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
@@ -12,6 +13,7 @@ import { openCycleFor } from './cycles.ts';
 import { periodOf } from './periods.ts';
 import { partyRef } from './parties.ts';
 import { withUtcZone } from '../../ocpi/dateTime.ts';
+import { ciKey } from '../store/ciKey.ts';
 
 export type HoldReason = 'no_receiver' | 'no_agreement' | 'original_unknown' | 'original_held' | 'original_disputed';
 
@@ -78,6 +80,25 @@ export interface BookingRow {
 
 export const cdrKey = (countryCode: string, partyId: string, cdrId: string) => `${countryCode.toUpperCase()}*${partyId.toUpperCase()}*${cdrId}`;
 
+/** The key one CDR has under any spelling of its id (a CiString), for matching bookings in memory. */
+const identityKey = (countryCode: string, partyId: string, cdrId: string) => cdrKey(countryCode, partyId, ciKey(cdrId));
+
+/** A booking's identity as the index clearing_bookings_cdr holds it: (country_code, party_id, cdr_id_ci). */
+const identity = (countryCode: string, partyId: string, cdrId: string): [string, string, string] => [countryCode.toUpperCase(), partyId.toUpperCase(), ciKey(cdrId)];
+
+/**
+ * The where-clause finding a CDR's booking (table alias `as`) by its id in any case: the booking's
+ * id is a CiString, as the hub's copy of the CDR is (src/store/cdrs.ts findCdr). On the index
+ * clearing_bookings_cdr.
+ */
+export function bookingIdentity(as: string, cdr: { country_code: string; party_id: string; id: string }): Record<string, string | boolean> {
+  const [countryCode, partyId, key] = identity(cdr.country_code, cdr.party_id, cdr.id);
+  return { [`${as}.country_code`]: countryCode, [`${as}.party_id`]: partyId, [`${as}.cdr_id_ci`]: key, [`${as}.case_duplicate`]: false };
+}
+
+/** Bookings stored twice under two spellings before ids were case-insensitive: all but the first are out of the identity. */
+const IDENTITY_CONFLICT = '(country_code, party_id, cdr_id_ci) WHERE NOT case_duplicate';
+
 function parseCdr(message: OcpiPushMessage): Candidate {
   const cdr = message.body as CdrFields | undefined;
   const missing = ['id', 'country_code', 'party_id', 'currency', 'end_date_time', 'total_cost'].filter((f) => !cdr || (cdr as never)[f] == null);
@@ -95,7 +116,7 @@ function parseCdr(message: OcpiPushMessage): Candidate {
     throw new InvalidCdrError(`CDR total_cost: ${(err as Error).message}`);
   }
   return {
-    key: cdrKey(cdr.country_code, cdr.party_id, cdr.id),
+    key: identityKey(cdr.country_code, cdr.party_id, cdr.id),
     cdr,
     cpo: partyRef(cdr.country_code, cdr.party_id),
     emsp: message.receiver ? partyRef(message.receiver.country_code, message.receiver.party_id) : null,
@@ -261,7 +282,10 @@ export async function bookCdrs(db: Db, messages: readonly OcpiPushMessage[]): Pr
   if (originals.length && (await releaseWaitingCredits(db, originals)) > 0) await refreshCreditResults(db, credits, results);
   return messages.map((m) => {
     const c = parseCdr(m);
-    return results.get(c.key) ?? { key: c.key, outcome: 'duplicate' };
+    // Answered under the id as this message spells it; results are kept by the CDR's identity.
+    const key = cdrKey(c.cdr.country_code, c.cdr.party_id, c.cdr.id);
+    const result = results.get(c.key);
+    return result ? { ...result, key } : { key, outcome: 'duplicate' };
   });
 }
 
@@ -273,28 +297,33 @@ export async function bookCdr(db: Db, message: OcpiPushMessage): Promise<BookRes
 async function originalsOfHeldCredits(db: Db, credits: Candidate[]): Promise<BookingRow[]> {
   const out: BookingRow[] = [];
   for (let i = 0; i < credits.length; i += 5000) {
-    const refs = credits.slice(i, i + 5000).map((c) => [c.cdr.country_code.toUpperCase(), c.cdr.party_id.toUpperCase(), c.cdr.credit_reference_id as string]);
+    const refs = credits.slice(i, i + 5000).map((c) => identity(c.cdr.country_code, c.cdr.party_id, c.cdr.credit_reference_id as string));
     const rows: BookingRow[] = await db('clearing_bookings as b')
-      .where({ 'b.kind': 'cdr', 'b.status': 'booked' })
-      .whereIn(['b.country_code', 'b.party_id', 'b.cdr_id'], refs)
-      .whereExists(db('clearing_bookings as c').whereRaw(`c.kind = 'credit' AND c.status = 'held' AND c.country_code = b.country_code AND c.party_id = b.party_id AND c.credit_reference_id = b.cdr_id`))
+      .where({ 'b.kind': 'cdr', 'b.status': 'booked', 'b.case_duplicate': false })
+      .whereIn(['b.country_code', 'b.party_id', 'b.cdr_id_ci'], refs)
+      .whereExists(db('clearing_bookings as c').whereRaw(WAITING_CREDIT))
       .select('b.*');
     out.push(...rows);
   }
   return out;
 }
 
+/** A held credit CDR (c) naming the booking b as its original, in any case. */
+const WAITING_CREDIT = `c.kind = 'credit' AND c.status = 'held' AND c.country_code = b.country_code AND c.party_id = b.party_id AND c.credit_reference_id_ci = b.cdr_id_ci`;
+
 /** After credits were released, the results of this batch's credits say what they are now (booked, not held). */
 async function refreshCreditResults(db: Db, credits: Candidate[], results: Map<string, BookResult>): Promise<void> {
   const stale = credits.filter((c) => results.get(c.key)?.outcome === 'held');
   for (let i = 0; i < stale.length; i += 5000) {
-    const rows: BookingRow[] = await db('clearing_bookings').whereIn(
-      ['country_code', 'party_id', 'cdr_id'],
-      stale.slice(i, i + 5000).map((c) => [c.cdr.country_code.toUpperCase(), c.cdr.party_id.toUpperCase(), c.cdr.id]),
-    );
+    const rows: BookingRow[] = await db('clearing_bookings')
+      .where({ case_duplicate: false })
+      .whereIn(
+        ['country_code', 'party_id', 'cdr_id_ci'],
+        stale.slice(i, i + 5000).map((c) => identity(c.cdr.country_code, c.cdr.party_id, c.cdr.id)),
+      );
     for (const r of rows) {
       if (r.status === 'held') continue;
-      const key = cdrKey(r.country_code, r.party_id, r.cdr_id);
+      const key = identityKey(r.country_code, r.party_id, r.cdr_id);
       results.set(key, { key, outcome: r.status === 'booked' ? 'booked' : 'voided', bookingId: String(r.id) });
     }
   }
@@ -310,11 +339,12 @@ async function existingKeys(trx: Knex.Transaction, keys: [string, string, string
   for (let i = 0; i < keys.length; i += 5000) {
     const q = trx('clearing_bookings as b')
       .leftJoin('clearing_cycles as cy', 'cy.id', 'b.cycle_id')
-      .whereIn(['b.country_code', 'b.party_id', 'b.cdr_id'], keys.slice(i, i + 5000))
+      .where({ 'b.case_duplicate': false })
+      .whereIn(['b.country_code', 'b.party_id', 'b.cdr_id_ci'], keys.slice(i, i + 5000))
       .select('b.*', 'cy.period as cycle_period');
     if (lock) q.orderBy('b.id').forShare('b');
     const rows: BookingRow[] = await q;
-    for (const r of rows) found.set(cdrKey(r.country_code, r.party_id, r.cdr_id), r);
+    for (const r of rows) found.set(identityKey(r.country_code, r.party_id, r.cdr_id), r);
   }
   return found;
 }
@@ -323,7 +353,7 @@ async function bookCandidates(db: Db, trx: Knex.Transaction, candidates: Candida
   // Redeliveries are rare: instead of looking every key up first, INSERT … ON CONFLICT DO NOTHING
   // decides (a key that is not returned was booked before). Credits are looked up, since they need their original.
   const hasCredits = candidates.some((c) => c.cdr.credit);
-  const existing = hasCredits ? await existingKeys(trx, candidates.map((c) => [c.cdr.country_code.toUpperCase(), c.cdr.party_id.toUpperCase(), c.cdr.id])) : new Map<string, BookingRow>();
+  const existing = hasCredits ? await existingKeys(trx, candidates.map((c) => identity(c.cdr.country_code, c.cdr.party_id, c.cdr.id))) : new Map<string, BookingRow>();
   const fresh = candidates.filter((c) => !existing.has(c.key));
   if (fresh.length === 0) return [];
   const agreements = await agreementsForPairs(trx, fresh.filter((c) => c.emsp).map((c) => ({ cpo: c.cpo, emsp: c.emsp as string })));
@@ -364,14 +394,14 @@ async function bookCandidates(db: Db, trx: Knex.Transaction, candidates: Candida
   if (credits.length) {
     const originals = await existingKeys(
       trx,
-      credits.map((c) => [c.cdr.country_code.toUpperCase(), c.cdr.party_id.toUpperCase(), c.cdr.credit_reference_id as string]),
+      credits.map((c) => identity(c.cdr.country_code, c.cdr.party_id, c.cdr.credit_reference_id as string)),
       true,
     );
     const reversed = new Set(
       (await trx('clearing_bookings').whereIn('reverses_booking_id', [...originals.values()].map((o) => o.id)).select('reverses_booking_id')).map((r: { reverses_booking_id: string }) => String(r.reverses_booking_id)),
     );
     for (const c of credits) {
-      const original = originals.get(cdrKey(c.cdr.country_code, c.cdr.party_id, c.cdr.credit_reference_id as string));
+      const original = originals.get(identityKey(c.cdr.country_code, c.cdr.party_id, c.cdr.credit_reference_id as string));
       creditPlans.push(await planCredit(c, original, reversed, cycleOf));
     }
   }
@@ -428,12 +458,12 @@ async function insertBookings(trx: Knex.Transaction, planned: Planned[], results
     const chunk = planned.slice(i, i + 1000);
     const rows: BookingRow[] = await trx('clearing_bookings')
       .insert(chunk.map((p) => p.row))
-      .onConflict(trx.raw('(country_code, party_id, cdr_id)'))
+      .onConflict(trx.raw(IDENTITY_CONFLICT))
       .ignore()
       .returning('*');
     const byKey = new Map(chunk.map((p) => [p.candidate?.key, p]));
     for (const r of rows) {
-      const key = cdrKey(r.country_code, r.party_id, r.cdr_id);
+      const key = identityKey(r.country_code, r.party_id, r.cdr_id);
       const p = byKey.get(key);
       results.set(key, { key, outcome: r.status === 'disputed' ? 'booked' : r.status === 'booked' ? 'booked' : r.status, bookingId: String(r.id), holdReason: (r.hold_reason as HoldReason) ?? p?.holdReason });
       out.push(r);
@@ -500,8 +530,8 @@ export async function releaseHeldBookings(db: Db, filter: { cpo?: string; emsp?:
   }
   if (released) {
     const rows: BookingRow[] = await db('clearing_bookings as b')
-      .where({ 'b.kind': 'cdr', 'b.status': 'booked' })
-      .whereExists(db('clearing_bookings as c').whereRaw(`c.kind = 'credit' AND c.status = 'held' AND c.country_code = b.country_code AND c.party_id = b.party_id AND c.credit_reference_id = b.cdr_id`))
+      .where({ 'b.kind': 'cdr', 'b.status': 'booked', 'b.case_duplicate': false })
+      .whereExists(db('clearing_bookings as c').whereRaw(WAITING_CREDIT))
       .select('b.*');
     await releaseWaitingCredits(db, rows);
   }
@@ -516,13 +546,13 @@ export async function releaseWaitingCredits(db: Db, originals: BookingRow[]): Pr
   const anyWaiting = await db('clearing_bookings').where({ kind: 'credit', status: 'held' }).first('id');
   if (!anyWaiting) return 0;
   return retrying(db, async (trx) => {
-    const keys = bookedOriginals.map((o) => [o.country_code, o.party_id, o.cdr_id]);
+    const keys = bookedOriginals.map((o) => identity(o.country_code, o.party_id, o.cdr_id));
     const waiting: BookingRow[] = await trx('clearing_bookings')
       .where({ kind: 'credit', status: 'held' })
-      .whereIn(['country_code', 'party_id', 'credit_reference_id'], keys)
+      .whereIn(['country_code', 'party_id', 'credit_reference_id_ci'], keys)
       .forUpdate();
     if (waiting.length === 0) return 0;
-    const fresh = await existingKeys(trx, keys as [string, string, string][], true);
+    const fresh = await existingKeys(trx, keys, true);
     const cycles = new Map<string, string>();
     const cycleOf = async (period: string, currency: string) => {
       const k = `${period}|${currency}`;
@@ -532,7 +562,7 @@ export async function releaseWaitingCredits(db: Db, originals: BookingRow[]): Pr
     };
     const updated: BookingRow[] = [];
     for (const w of waiting) {
-      const original = fresh.get(cdrKey(w.country_code, w.party_id, w.credit_reference_id as string));
+      const original = fresh.get(identityKey(w.country_code, w.party_id, w.credit_reference_id as string));
       if (!original || original.status !== 'booked') continue;
       const taken = await trx('clearing_bookings').where({ reverses_booking_id: original.id }).first('id');
       if (taken) {

@@ -13,7 +13,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
 import { audit } from '../store/audit.ts';
 import type { HubDeps } from '../deps.ts';
-import { cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retrying, reversalOf, rowAmounts, type BookingRow } from './booking.ts';
+import { bookingIdentity, cdrKey, bookingLines, postBookingEntries, releaseWaitingCredits, retrying, reversalOf, rowAmounts, type BookingRow } from './booking.ts';
 import { linesOf, postEntries, reversedLines } from './ledger.ts';
 import { openCycleFor } from './cycles.ts';
 import { conflict, invalid, notFound } from './errors.ts';
@@ -80,7 +80,7 @@ export async function openDispute(db: Db, body: unknown, options: { now?: Date; 
   return retrying(db, async (trx) => {
     const booking: (BookingRow & { dispute_window_days: number | null }) | undefined = await trx('clearing_bookings as b')
       .leftJoin('clearing_agreements as a', 'a.id', 'b.agreement_id')
-      .where({ 'b.country_code': input.cdr.country_code.toUpperCase(), 'b.party_id': input.cdr.party_id.toUpperCase(), 'b.cdr_id': input.cdr.id })
+      .where(bookingIdentity('b', input.cdr))
       .forUpdate('b')
       .first('b.*', 'a.dispute_window_days');
     if (!booking) throw notFound(`CDR ${input.cdr.country_code}-${input.cdr.party_id} ${input.cdr.id}`);
@@ -135,7 +135,7 @@ export async function getDispute(db: Db, id: string): Promise<Dispute> {
 
 /** The open dispute on a CDR, if any (a booking has at most one). */
 export async function openDisputeOf(db: Db, cdr: { country_code: string; party_id: string; id: string }): Promise<Dispute | null> {
-  const row = await disputesWithCdr(db).where({ 'd.status': 'open', 'b.kind': 'cdr', 'b.country_code': cdr.country_code.toUpperCase(), 'b.party_id': cdr.party_id.toUpperCase(), 'b.cdr_id': cdr.id }).first();
+  const row = await disputesWithCdr(db).where({ 'd.status': 'open', 'b.kind': 'cdr', ...bookingIdentity('b', cdr) }).first();
   return row ? present(row) : null;
 }
 
