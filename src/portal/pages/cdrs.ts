@@ -11,6 +11,7 @@ import { assertParty, audit, missing, redirect, render, requireAdmin, requireUse
 import { badge } from './statements.ts';
 import { describeCdr } from '../../hub/describeCdr.ts';
 import { openDispute, resolveAndRefund } from '../../clearing/disputes.ts';
+import { bookingIdentity } from '../../clearing/booking.ts';
 import { listRefunds, type Refund } from '../../clearing/refunds.ts';
 import type { PortalUser } from '../auth.ts';
 import { NotFoundError } from '../../errors.ts';
@@ -78,7 +79,7 @@ async function bookingOf(ctx: Context, cc: string, pid: string, id: string) {
     .deps.db('clearing_bookings as b')
     .leftJoin('clearing_agreements as a', 'a.id', 'b.agreement_id')
     .leftJoin('clearing_cycles as c', 'c.id', 'b.cycle_id')
-    .where({ 'b.country_code': cc.toUpperCase(), 'b.party_id': pid.toUpperCase(), 'b.cdr_id': id })
+    .where(bookingIdentity('b', { country_code: cc, party_id: pid, id }))
     .first('b.id', 'b.cpo', 'b.emsp', 'b.status', 'b.end_date_time', 'b.amount', 'b.currency', 'a.dispute_window_days', 'c.period', 'c.state as cycle_state');
 }
 
