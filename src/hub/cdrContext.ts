@@ -5,6 +5,7 @@ import type { Tariff, ConnectorPower, ValidateCdrOptions } from '../../ocpi/tari
 import { findObject } from '../store/objects.ts';
 import { findCdr } from '../store/cdrs.ts';
 import { TtlCache } from '../ttlCache.ts';
+import { sameCi } from '../store/ciKey.ts';
 
 // Locations and tariffs change rarely next to the CDRs that refer to them.
 const objects = new TtlCache<string, Json | undefined>(2000);
@@ -24,8 +25,9 @@ export async function cdrContext(db: Db, cdr: Json, receiverKey: string | null):
   const owner = { countryCode: String(cdr.country_code), partyId: String(cdr.party_id) };
   const cdrLocation = (cdr.cdr_location ?? {}) as Json;
   const location = cdrLocation.id ? ((await cachedObject(db, 'locations', owner, String(cdrLocation.id)))?.data as Json | undefined) : undefined;
-  const evse = (location?.evses as Json[] | undefined)?.find((e) => e.uid === cdrLocation.evse_uid);
-  const connector = (evse?.connectors as Json[] | undefined)?.find((c) => c.id === cdrLocation.connector_id);
+  // EVSE uid and Connector id are CiStrings: the CDR may spell them in another case than the Location.
+  const evse = (location?.evses as Json[] | undefined)?.find((e) => sameCi(e.uid, cdrLocation.evse_uid));
+  const connector = (evse?.connectors as Json[] | undefined)?.find((c) => sameCi(c.id, cdrLocation.connector_id));
 
   let tariffs: Tariff[] | null = Array.isArray(cdr.tariffs) && cdr.tariffs.length > 0 ? (cdr.tariffs as Tariff[]) : null;
   if (!tariffs && Array.isArray(connector?.tariff_ids)) {
