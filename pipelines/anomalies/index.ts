@@ -20,7 +20,9 @@ import { INGEST_DURABLE } from '../ingest/index.ts';
 import { cdrRows, UnmappableMessage, type CdrRow } from '../ingest/transform.ts';
 import { locationFacts, locationPowerScope, neighbours, pricePerKwhStats, standingCdrFindings, tariffsByKey } from './queries.ts';
 import {
+  cdrIdentity,
   checkPrice,
+  creditedIdentity,
   defaultDriftSettings,
   defaultRuleSettings,
   duplicateSessionFinding,
@@ -145,7 +147,8 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       locationFacts(clickhouse, [...connectorKeys.values()]),
       neighbours(clickhouse, sessionKeys, tokens),
     ]);
-    const stored = new Map(near.map((c) => [`${c.country_code}*${c.party_id}*${c.id}`, c]));
+    // By identity (the id in any case): a credit CDR may name its original in another case.
+    const stored = new Map(near.map((c) => [cdrIdentity(c.country_code, c.party_id, c.id), c]));
     const group = (key: (c: CdrLite) => string) => {
       const m = new Map<string, CdrLite[]>();
       for (const c of near) {
@@ -173,7 +176,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       if (statisticsNeeded(price) !== null && !single.some((f) => f.type === 'non_positive_total')) statistical.push({ s, price });
 
       // Set-based: the stored copy carries the arrival order (first stream sequence that stored it).
-      const self = stored.get(`${r.country_code}*${r.party_id}*${r.id}`);
+      const self = stored.get(cdrIdentity(r.country_code, r.party_id, r.id));
       if (self) {
         // Credit CDRs of this session are in its session group (a credit copies the session).
         const duplicate = duplicateSessionFinding(self, bySession.get(self.session_key) ?? []);
@@ -202,13 +205,13 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       }
     }
     // A credit arriving after a re-issue takes back the duplicate (or overlap) it caused.
-    const credits = subjectsIn.map((s) => stored.get(`${s.row.country_code}*${s.row.party_id}*${s.row.id}`)).filter((c): c is CdrLite => c !== undefined && c.credit === 1);
+    const credits = subjectsIn.map((s) => stored.get(cdrIdentity(s.row.country_code, s.row.party_id, s.row.id))).filter((c): c is CdrLite => c !== undefined && c.credit === 1);
     const takenBack = new Map(takenBackByCredits(credits, near).map((t) => [t.key, t]));
     const standing = await standingCdrFindings(clickhouse, ['duplicate_session', 'overlapping_sessions'], [...takenBack.keys()]);
     const withdrawals: Withdrawal[] = standing.map((finding) => ({ finding, reason: takenBack.get(finding.finding_key)!.reason, rejudged: { credit_cdr_id: takenBack.get(finding.finding_key)!.credit_cdr_id } }));
     // The originals the credit CDRs name (in their session group): each is a session less on its
     // own day, which may not be the credit's, so drift reads that day again too.
-    const credited = credits.map((c) => stored.get(`${c.country_code}*${c.party_id}*${c.credit_reference_id}`)).filter((c): c is CdrLite => c !== undefined);
+    const credited = credits.map((c) => stored.get(creditedIdentity(c))).filter((c): c is CdrLite => c !== undefined);
     log.debug({ lookups_ms: q1 - q0, rules_ms: q2 - q1, ppk_ms: Date.now() - q2, statistical: statistical.length }, 'judge timings');
     return { findings, withdrawals, credited };
   };

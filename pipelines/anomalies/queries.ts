@@ -160,7 +160,10 @@ export type DaySelection = { sinceDays: number; until: string } | { days: readon
  * (migrations/clickhouse/0010_credited_sessions.sql): a CDR that is no credit CDR and that no
  * credit CDR of its party names (cdr_credits), so an original credited and re-issued is one
  * session (the re-issue) and neither the credit nor the credited original adds one. Counting every
- * non-credit CDR made each correction look like an extra session. Copies of a CDR share every
+ * non-credit CDR made each correction look like an extra session. CDR ids are CiStrings, compared
+ * as upper(): ClickHouse's upper folds ASCII letters only, as ciKey (src/store/ciKey.ts) does, so a
+ * credit naming its original in another case credits it, and a copy spelled otherwise is the same
+ * CDR. Copies of a CDR share every
  * column but ingested_at, so they collapse in a GROUP BY on the CDR key (which, unlike FINAL,
  * runs on every core on 18.16). Keyed by party and currency.
  */
@@ -176,12 +179,12 @@ export async function dailyVolumes(client: ClickHouseClient, selection: DaySelec
   const found = await rows<{ country_code: string; party_id: string; currency: string; d: string; n: string; revenue: number; last: string }>(
     client,
     `SELECT country_code, party_id, cur AS currency, toString(day) AS d,
-       countIf(is_credit = 0 AND (country_code, party_id, id) NOT IN (SELECT country_code, party_id, credit_reference_id FROM cdr_credits)) AS n,
+       countIf(is_credit = 0 AND (country_code, party_id, id_key) NOT IN (SELECT country_code, party_id, upper(credit_reference_id) FROM cdr_credits)) AS n,
        toFloat64(sum(rev)) AS revenue, toUInt32(max(accepted)) AS last
      FROM (
-       SELECT day, country_code, party_id, id, any(currency) AS cur, any(credit) AS is_credit, any(revenue_excl) AS rev, max(accepted_at) AS accepted
+       SELECT day, country_code, party_id, upper(id) AS id_key, any(currency) AS cur, any(credit) AS is_credit, any(revenue_excl) AS rev, max(accepted_at) AS accepted
        FROM cdr_facts WHERE ${where}
-       GROUP BY day, country_code, party_id, id
+       GROUP BY day, country_code, party_id, id_key
      )
      GROUP BY country_code, party_id, currency, day ORDER BY d`,
   );

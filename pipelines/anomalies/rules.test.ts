@@ -244,6 +244,10 @@ describe('set-based rules', () => {
     ['the earlier of the two is not flagged', a, [lite({ id: 'B', stream_seq: 2 })], false],
     ['a re-issue after the original was credited', lite({ id: 'B', stream_seq: 3 }), [a, lite({ id: 'A-C', credit: 1, credit_reference_id: 'A', stream_seq: 2 })], false],
     ['a redelivery of the same CDR', lite({ stream_seq: 1 }), [a], false],
+    // CDR ids are CiStrings: the same CDR in another spelling, and a credit naming it so.
+    ['a copy of the CDR spelling its id in another case', lite({ id: 'a', stream_seq: 2 }), [a], false],
+    ['a re-issue after the original was credited under its id in another case', lite({ id: 'B', stream_seq: 3 }), [a, lite({ id: 'A-C', credit: 1, credit_reference_id: 'a', stream_seq: 2 })], false],
+    ['the credited original itself, named in another case', lite({ id: 'Ab', stream_seq: 3 }), [lite({ id: 'X', stream_seq: 1 }), lite({ id: 'A-C', credit: 1, credit_reference_id: 'aB', stream_seq: 2 })], false],
   ])('duplicate session: %s', (_name, subject, others, expected) => {
     expect(duplicateSessionFinding(subject, [subject, ...others]) !== null).toBe(expected);
   });
@@ -283,6 +287,11 @@ describe('set-based rules', () => {
       const keys = takenBackByCredits([credit], [a, reissue, third, credit]).map((t) => t.key);
       expect(keys).toContain('duplicate_session:NL*CPA*B'); // B is now the first standing CDR
       expect(keys).not.toContain('duplicate_session:NL*CPA*C'); // C still duplicates B
+    });
+
+    it('takes back the duplicate when the credit names the original in another case', () => {
+      const lower = { ...credit, credit_reference_id: 'a' };
+      expect(takenBackByCredits([lower], [a, reissue, lower]).map((t) => t.key)).toEqual(['duplicate_session:NL*CPA*B']);
     });
 
     it('leaves a CDR that is no credit alone', () => {

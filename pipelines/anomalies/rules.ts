@@ -7,6 +7,7 @@ import { parseDateTime } from '../../ocpi/tariffs/localTime.ts';
 import { priceCdr } from '../../ocpi/tariffs/price.ts';
 import type { CdrInput, Tariff } from '../../ocpi/tariffs/types.ts';
 import type { CdrRow } from '../ingest/transform.ts';
+import { ciKey } from '../../src/store/ciKey.ts';
 
 export const anomalyTypes = [
   'price_mismatch',
@@ -357,19 +358,26 @@ export type CdrLite = Pick<
   'country_code' | 'party_id' | 'id' | 'session_key' | 'token_country_code' | 'token_party_id' | 'token_uid' | 'token_type' | 'start_ts' | 'end_ts' | 'credit' | 'credit_reference_id' | 'stream_seq' | 'location_id' | 'evse_uid' | 'total_cost_excl' | 'currency' | 'accepted_at'
 >;
 
-const keyOf = (c: CdrLite) => `${c.country_code}*${c.party_id}*${c.id}`;
+/**
+ * A CDR's identity: its id is a CiString, so a credit CDR may name its original (credit_reference_id)
+ * in another case, and a copy may spell the id otherwise (ciKey).
+ */
+export const cdrIdentity = (countryCode: string, partyId: string, id: string) => `${countryCode}*${partyId}*${ciKey(id)}`;
+const keyOf = (c: CdrLite) => cdrIdentity(c.country_code, c.party_id, c.id);
+/** The identity of the CDR a credit CDR credits. */
+export const creditedIdentity = (c: Pick<CdrLite, 'country_code' | 'party_id' | 'credit_reference_id'>) => cdrIdentity(c.country_code, c.party_id, c.credit_reference_id);
 export const tokenKeyOf = (c: Pick<CdrLite, 'token_country_code' | 'token_party_id' | 'token_uid'>) => `${c.token_country_code}*${c.token_party_id}*${c.token_uid}`;
 const iso = (s: number) => new Date(s * 1000).toISOString();
 
 function liveOthers(subject: CdrLite, candidates: readonly CdrLite[]): CdrLite[] {
-  const credited = new Set(candidates.filter((c) => c.credit === 1).map((c) => `${c.country_code}*${c.party_id}*${c.credit_reference_id}`));
+  const credited = new Set(candidates.filter((c) => c.credit === 1).map(creditedIdentity));
   return candidates.filter((c) => c.credit === 0 && keyOf(c) !== keyOf(subject) && !credited.has(keyOf(c)) && c.stream_seq < subject.stream_seq);
 }
 
 /** The same charging session billed again under another CDR id (and the earlier one not credited). */
 export function duplicateSessionFinding(subject: CdrLite, sameSession: readonly CdrLite[]): Finding | null {
   if (subject.credit === 1) return null;
-  if (new Set(sameSession.filter((c) => c.credit === 1).map((c) => c.credit_reference_id)).has(subject.id)) return null;
+  if (new Set(sameSession.filter((c) => c.credit === 1).map(creditedIdentity)).has(keyOf(subject))) return null;
   const earlier = liveOthers(subject, sameSession.filter((c) => c.session_key === subject.session_key));
   if (earlier.length === 0) return null;
   return cdrFinding('duplicate_session', 'high', subject as CdrRow, subject.total_cost_excl, {
@@ -426,8 +434,8 @@ export function takenBackByCredits(credits: readonly CdrLite[], near: readonly C
   const out = new Map<string, TakenBack>();
   for (const credit of credits) {
     if (credit.credit !== 1 || !credit.credit_reference_id) continue;
-    const original = `${credit.country_code}*${credit.party_id}*${credit.credit_reference_id}`;
-    const reason = `${original} was credited by credit CDR ${credit.id}: the session is billed once`;
+    const original = creditedIdentity(credit);
+    const reason = `${credit.country_code}*${credit.party_id}*${credit.credit_reference_id} was credited by credit CDR ${credit.id}: the session is billed once`;
     const before = near.filter((c) => keyOf(c) !== keyOf(credit));
     // What the rule says of x with this credit, and what it said without it.
     const changed = (rule: (x: CdrLite, group: readonly CdrLite[]) => Finding | null, x: CdrLite, inGroup: (c: CdrLite) => boolean) =>

@@ -5,7 +5,8 @@
 //
 // Charging hours are the time charging (OCPI total_time − total_parking_time), connected hours
 // the whole total_time (0016). Sessions, energy, both times and prices count only the sessions
-// that stand: a CDR that is no credit CDR and that no credit CDR credits (cdr_credits). Revenue
+// that stand: a CDR that is no credit CDR and that no credit CDR credits (cdr_credits; ids are
+// CiStrings, compared as upper(), which folds ASCII letters only, as ciKey does). Revenue
 // counts every CDR, so a credit cancels its original's. Groups are formed from every CDR of the day (as before), never from the
 // standing ones only: a group must not empty when a credit arrives, or its old row would remain.
 import { quote } from '../../src/store/clickhouse.ts';
@@ -29,7 +30,7 @@ const unixSeconds = (since: number): string => `toDateTime(${Math.max(0, Math.fl
 
 /** The CDRs of the days, each with `stands`: 1 for a session that counts, 0 for a credit CDR or a credited original. */
 const factsOfDays = (inDays: string, where = ''): string =>
-  `(SELECT *, credit = 0 AND (country_code, party_id, id) NOT IN (SELECT country_code, party_id, credit_reference_id FROM cdr_credits) AS stands
+  `(SELECT *, credit = 0 AND (country_code, party_id, upper(id)) NOT IN (SELECT country_code, party_id, upper(credit_reference_id) FROM cdr_credits) AS stands
        FROM cdr_facts FINAL
        WHERE ${inDays}${where})`;
 
@@ -67,15 +68,16 @@ function ppkStatement(table: string, key: 'tariff_id' | 'location_id', inDays: s
 /**
  * Days to recompute from `since` on (unix seconds, ClickHouse server clock): those that received
  * CDRs, and those of originals that a credit CDR received since credits (a credit may end on
- * another day than the session it cancels). cdrs is ordered by the CDR key, so the look-up reads
- * only the originals' granules.
+ * another day than the session it cancels), named in any case (a CiString, matched by upper()).
+ * cdrs is ordered by the CDR key: the tuple's (country_code, party_id) prefix still selects the
+ * granules read (18.16 as well), so the look-up reads only the credited parties' granules.
  */
 export const touchedDaysSql = (since: number): string =>
   `SELECT DISTINCT toString(day) AS day FROM (
      SELECT day FROM rollup_touched_days WHERE touched_at >= ${unixSeconds(since)}
      UNION ALL
      SELECT toDate(end_ts, 'UTC') AS day FROM cdrs
-     WHERE (country_code, party_id, id) IN (SELECT country_code, party_id, credit_reference_id FROM cdr_credits WHERE touched_at >= ${unixSeconds(since)})
+     WHERE (country_code, party_id, upper(id)) IN (SELECT country_code, party_id, upper(credit_reference_id) FROM cdr_credits WHERE touched_at >= ${unixSeconds(since)})
    ) ORDER BY day`;
 
 /** The last run's watermark and version (zeros before the first run), and the server's clock now. */
