@@ -7,7 +7,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quote } from '../../src/store/clickhouse.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
-import { connectorPowerW, type CdrLite, type ConnectorPower, type DailyVolume, type HubTariff, type RobustStat } from './rules.ts';
+import { cdrIdentity, connectorPowerW, type CdrLite, type ConnectorPower, type DailyVolume, type HubTariff, type RobustStat } from './rules.ts';
 
 const tupleList = (tuples: readonly (readonly string[])[]) => tuples.map((t) => `(${t.map(quote).join(',')})`).join(',');
 
@@ -16,13 +16,17 @@ async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
   return result.json<T>();
 }
 
-const liteColumns = `country_code, party_id, id, session_key, token_country_code, token_party_id, token_uid, token_type,
+// The session key upper()-ed: rows stored before session keys were case-insensitive (0017) carry
+// the session id as spelled; upper() folds a-z only, as the ingest's ciKey does. Under another
+// name: an alias shadows the column in WHERE, and `session_key IN` must stay on the sorting key.
+const liteColumns = `country_code, party_id, id, upper(session_key) AS session_key_ci, token_country_code, token_party_id, token_uid, token_type,
   toUInt32(start_ts) AS start_ts, toUInt32(end_ts) AS end_ts, credit, credit_reference_id, toUInt64(stream_seq) AS stream_seq,
   location_id, evse_uid, toFloat64(total_cost_excl) AS total_cost_excl, currency, toUInt32(accepted_at) AS accepted_at`;
 
-function toLite(r: Record<string, unknown>): CdrLite {
+function toLite({ session_key_ci, ...r }: Record<string, unknown>): CdrLite {
   return {
     ...(r as unknown as CdrLite),
+    session_key: String(session_key_ci),
     start_ts: Number(r.start_ts),
     end_ts: Number(r.end_ts),
     credit: Number(r.credit) ? 1 : 0,
@@ -35,7 +39,8 @@ function toLite(r: Record<string, unknown>): CdrLite {
 /**
  * Stored CDRs sharing a session key or a token with the given ones, from the look-up tables
  * ordered by session key and by token. Deduplicated by CDR key here (the copy with the lowest
- * stream sequence, i.e. the first stored): a CDR is in both tables, and may be stored twice.
+ * stream sequence, i.e. the first stored): a CDR is in both tables, and may be stored twice, under
+ * its id in two cases too.
  */
 export async function neighbours(client: ClickHouseClient, sessionKeys: string[], tokens: [string, string, string][]): Promise<CdrLite[]> {
   const lookups: Promise<Record<string, unknown>[]>[] = [];
@@ -47,7 +52,7 @@ export async function neighbours(client: ClickHouseClient, sessionKeys: string[]
   const found = (await Promise.all(lookups)).flat().map(toLite);
   const first = new Map<string, CdrLite>();
   for (const c of found) {
-    const key = `${c.country_code}*${c.party_id}*${c.id}`;
+    const key = cdrIdentity(c.country_code, c.party_id, c.id);
     const seen = first.get(key);
     if (!seen || c.stream_seq < seen.stream_seq) first.set(key, c);
   }

@@ -78,6 +78,14 @@ describe('cdrRows', () => {
   it('keys a session by session_id when given', () => {
     expect(sessionKey({ ...cdr, session_id: 'S9' })).toBe('NL*CPA*S*S9');
   });
+
+  // Session.id, EVSE uid and Token uid are CiStrings; only a-z fold (as ciKey and ClickHouse's upper()).
+  it.each([
+    ['session_id', { ...cdr, session_id: 'sess-9é' }, { ...cdr, session_id: 'SESS-9é' }],
+    ['EVSE uid and token uid', { ...cdr, cdr_location: { ...cdr.cdr_location, evse_uid: 'e1' }, cdr_token: { ...cdr.cdr_token, uid: 't1' } }, cdr],
+  ])('keys a session by its %s in any case', (_name, a, b) => {
+    expect(sessionKey(a)).toBe(sessionKey(b));
+  });
 });
 
 describe('validation findings', () => {

@@ -5,6 +5,7 @@
 // rather than the whole batch unwritable.
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import { parseDateTime } from '../../ocpi/tariffs/localTime.ts';
+import { ciKey } from '../../src/store/ciKey.ts';
 
 export interface Envelope {
   /** JetStream stream sequence of the message: identifies a redelivery. */
@@ -279,11 +280,14 @@ const int = (value: unknown, min: number, max: number): number => Math.min(max, 
 
 const price = (p: unknown, part: 'excl_vat' | 'incl_vat'): number | undefined => (isObj(p) && p[part] !== undefined && p[part] !== null ? num(p[part], 4) : undefined);
 
-/** The key two CDRs of the same charging session share: session_id when given, else EVSE, token and start. */
+/** The key two CDRs of the same charging session share: session_id when given, else EVSE, token and start, in any case. */
 export function sessionKey(cdr: Obj): string {
   const owner = `${str(cdr.country_code).toUpperCase()}*${str(cdr.party_id).toUpperCase()}`;
-  if (cdr.session_id) return `${owner}*S*${str(cdr.session_id)}`;
-  return `${owner}*E*${str(cdr.cdr_location?.evse_uid)}*${str(cdr.cdr_token?.uid)}*${str(cdr.start_date_time)}`;
+  // Session.id, EVSE uid and Token uid are CiStrings: a re-issue or a credit spelling them in
+  // another case is the same session. ciKey folds a-z only, as ClickHouse's upper() does
+  // (migrations/clickhouse/0017_session_key_ci.sql re-keys rows stored before).
+  if (cdr.session_id) return ciKey(`${owner}*S*${str(cdr.session_id)}`);
+  return ciKey(`${owner}*E*${str(cdr.cdr_location?.evse_uid)}*${str(cdr.cdr_token?.uid)}*${str(cdr.start_date_time)}`);
 }
 
 /** The tariff a CDR was priced with: its first period's tariff_id, else its first embedded tariff. */
