@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { HubDeps } from '../deps.ts';
 import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
 import { NO_RECEIVER, laneOf, partyKey } from '../bus/subjects.ts';
+import { ciKey } from '../store/ciKey.ts';
 
 export interface ImportOptions {
   sender?: PartyRef;
@@ -43,8 +44,10 @@ export async function importCdrs(deps: HubDeps, cdrs: Record<string, any>[], opt
     const token = cdr.cdr_token as { country_code?: string; party_id?: string } | undefined;
     const receiver = options.receiver !== undefined ? options.receiver : token?.country_code && token?.party_id ? { country_code: token.country_code, party_id: token.party_id } : null;
     const message = cdrPushMessage(cdr, options.sender, receiver);
-    // Dedupe key: the CDR's identity (a re-import within the stream's window is stored once).
-    const msgID = `cdr:${message.object_key}:${receiver ? `${receiver.country_code}*${receiver.party_id}` : 'none'}`;
+    // Dedupe key: the CDR's identity (a re-import within the stream's window is stored once), its
+    // id a CiString: CDR1 imported again as cdr1 is the same CDR.
+    const identity = `${String(cdr.country_code).toUpperCase()}*${String(cdr.party_id).toUpperCase()}*${ciKey(String(cdr.id))}`;
+    const msgID = `cdr:${identity}:${receiver ? `${receiver.country_code}*${receiver.party_id}` : 'none'}`;
     const subject = deps.bus.subjects.ocpi('cdrs', 'post', receiver ? partyKey(receiver.country_code, receiver.party_id) : NO_RECEIVER, laneOf('cdrs', message.object_key, deps.config.DELIVERY_PARTITIONS));
     const task = deps.bus.publish(subject, JSON.stringify(message), msgID).then((ack) => {
       if (ack.duplicate) duplicates += 1;
