@@ -1,7 +1,7 @@
-// Object ids are CiStrings: a CDR may name its Location, EVSE, Connector and the CDR it credits
-// in another case than their owner first sent them. Validation must still find them: the stored
-// tariff of the connector to recompute the price with, and the credited CDR (no
-// credit_reference_unknown finding).
+// Object ids are CiStrings: a CDR may name its Location, EVSE, Connector, tariffs and the CDR it
+// credits in another case than their owner first sent them. Validation must still find them: the
+// stored tariff of the connector to recompute the price with, the tariff its charging periods
+// name, and the credited CDR (no credit_reference_unknown finding).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './support/hub.ts';
 import { example, Network, party } from './support/network.ts';
@@ -45,6 +45,17 @@ describe('CDR validation with ids in another case', () => {
     const shown = await admin('/cdrs/BE/BCI/CI-PRICED');
     expect(shown.body.data.hub_price?.result?.tariff?.id).toBe('CI-TAR');
     expect(shown.body.data.hub_price.result.total_cost).toMatchObject({ excl_vat: 4 });
+  });
+
+  it('prices with the tariff its charging periods name in another case, among those it carries', async () => {
+    const right = { ...example('cdr_example.json').tariffs[0], country_code: 'BE', party_id: 'BCI', id: 'CI-T-RIGHT' };
+    const other = { ...right, id: 'CI-T-OTHER', elements: [{ price_components: [{ type: 'TIME', price: 9.0, vat: 10.0, step_size: 300 }] }] };
+    const cdr = cdrWith('CI-TARIFF-REF', { tariffs: [other, right] });
+    cdr.charging_periods = cdr.charging_periods.map((p: Record<string, unknown>) => ({ ...p, tariff_id: 'ci-t-right' }));
+    expect((await net.send(cpo, 'POST', '/receiver/cdrs', { body: cdr, to: party(emsp) })).body.status_code).toBe(1000);
+    const shown = await admin('/cdrs/BE/BCI/CI-TARIFF-REF');
+    expect(shown.body.data.hub_price.result.tariff.id).toBe('CI-T-RIGHT');
+    expect(await rulesOf('CI-TARIFF-REF')).not.toContain('price_mismatch');
   });
 
   it('a credit CDR naming its original in another case gets no credit_reference_unknown finding', async () => {

@@ -30,6 +30,12 @@ export interface SessionFacts {
   periodTariffIds: (string | null | undefined)[];
 }
 
+/**
+ * Tariff.id is a CiString: a charging period may name tariff TAR1 as tar1. Compared by their ASCII
+ * letters upper-cased and nothing else, as the hub keys ids (src/store/ciKey.ts).
+ */
+const idKey = (id: string): string => id.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+
 export function isValidAt(t: CompiledTariff, ms: number): boolean {
   return (t.validFrom === null || t.validFrom <= ms) && (t.validUntil === null || ms <= t.validUntil);
 }
@@ -90,8 +96,9 @@ function fits(t: CompiledTariff, session: SessionFacts): boolean {
 /** Among candidates with this id, one valid at the session start in the CDR's currency, else the first. */
 function pickById(compiled: CompiledTariff[], id: string, session: SessionFacts): CompiledTariff | undefined {
   let first: CompiledTariff | undefined;
+  const key = idKey(id);
   for (const t of compiled) {
-    if (t.tariff.id !== id) continue;
+    if (idKey(t.tariff.id) !== key) continue;
     if (fits(t, session)) return t;
     first ??= t;
   }
@@ -101,13 +108,19 @@ function pickById(compiled: CompiledTariff[], id: string, session: SessionFacts)
 function firstReferenced(compiled: CompiledTariff[], ids: (string | null | undefined)[]): string | null {
   for (const id of ids) {
     if (!id) continue;
-    for (const t of compiled) if (t.tariff.id === id) return id;
+    const key = idKey(id);
+    for (const t of compiled) if (idKey(t.tariff.id) === key) return id;
   }
   return null;
 }
 
 function otherReferences(ids: (string | null | undefined)[], chosen: string): string[] {
   const out: string[] = [];
-  for (const id of ids) if (id && id !== chosen && !out.includes(id)) out.push(id);
+  const seen = new Set([idKey(chosen)]);
+  for (const id of ids) {
+    if (!id || seen.has(idKey(id))) continue;
+    seen.add(idKey(id));
+    out.push(id);
+  }
   return out;
 }
