@@ -120,8 +120,8 @@ const engines: Engine[] = [
   },
 ];
 
-// Each ClickHouse rule gets a fresh database (its rules read the whole hub, not one party) and
-// receivers of its own in it.
+// Each engine gets a database of its own (the rules read the whole hub, not one party); each rule
+// has receivers of its own in it.
 describe.each(engines)('ClickHouse rules on $name', (engine) => {
   let ch: ClickHouseClient;
   let close: () => Promise<void>;
