@@ -28,11 +28,17 @@ const versionOf = (version: number): string => {
 
 const unixSeconds = (since: number): string => `toDateTime(${Math.max(0, Math.floor(since))})`;
 
-/** The CDRs of the days, each with `stands`: 1 for a session that counts, 0 for a credit CDR or a credited original. */
+/**
+ * The CDRs of the days, each with `stands`: 1 for a session that counts, 0 for a credit CDR or a
+ * credited original. A CDR stored under two spellings of its id (a CiString; accepted twice before
+ * the hub compared ids so, or imported again) is one CDR: the first accepted is kept.
+ */
 const factsOfDays = (inDays: string, where = ''): string =>
   `(SELECT *, credit = 0 AND (country_code, party_id, upper(id)) NOT IN (SELECT country_code, party_id, upper(credit_reference_id) FROM cdr_credits) AS stands
        FROM cdr_facts FINAL
-       WHERE ${inDays}${where})`;
+       WHERE ${inDays}${where}
+       ORDER BY accepted_at, id
+       LIMIT 1 BY day, country_code, party_id, upper(id))`;
 
 /** INSERT … SELECT per rollup table for `days` (YYYY-MM-DD, UTC), all written with `version`. */
 export function recomputeStatements(days: readonly string[], version: number): string[] {

@@ -89,3 +89,23 @@ describe('a credit CDR naming its original in another case', () => {
     expect(volumes.get('NL*CIK*EUR')?.series.map((s) => [s.day, s.cdrs])).toEqual([[day, 1]]);
   });
 });
+
+describe('a CDR stored under two spellings of its id', () => {
+  it('counts once in the rollups and in the drift sessions', async () => {
+    const database = `${base.CLICKHOUSE_DATABASE}_cj${randomBytes(3).toString('hex')}`;
+    await ensureClickHouseDatabase(base.CLICKHOUSE_URL, database);
+    const ch = createClickHouse(base.CLICKHOUSE_URL, database);
+    opened.push({ ch, database });
+    await migrateClickHouse(ch);
+
+    // As a hub comparing ids as spelled accepted it twice (or an import published it again).
+    const end = Date.parse(`${new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)}T12:00:00Z`);
+    const day = iso(end).slice(0, 10);
+    await store(ch, [aCdr('CI-TWICE-1', end, 5), aCdr('ci-twice-1', end, 5)], 1);
+    await refreshRollups(ch, { overlapS: 0 });
+    const [row] = await (await ch.query({ query: `SELECT sum(sessions) AS n, sum(cdrs) AS cdrs, toFloat64(sum(revenue_excl)) AS excl FROM revenue_daily FINAL WHERE party_id = 'CIK' AND day = toDate('${day}')`, format: 'JSONEachRow' })).json<{ n: string; cdrs: string; excl: number }>();
+    expect([Number(row.n), Number(row.cdrs), row.excl]).toEqual([1, 1, 5]);
+    const volumes = await dailyVolumes(ch, { days: [day] });
+    expect(volumes.get('NL*CIK*EUR')?.series.map((s) => [s.day, s.cdrs, s.revenue])).toEqual([[day, 1, 5]]);
+  });
+});
