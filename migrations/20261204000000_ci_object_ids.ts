@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 // The hub's copy (ocpi_objects) and its CDRs (cdrs) were unique by the id as spelled, so a PATCH of
 // `loc1` missed the Location PUT as `LOC1`, GET-all listed both spellings, and a CDR POSTed again
 // as `cdr1` was accepted and delivered twice. Each table gets its id's case-insensitive key as a
-// generated column (the rule of ciKey in src/store/ciKey.ts: a-z upper-cased, nothing else, so
+// generated column (the rule of ciKey in ocpi/ciString.ts: a-z upper-cased, nothing else, so
 // no database locale changes it), and its identity index is on that key. The id column keeps the
 // owner's spelling. The identity index leads with (module, key), so a lookup of an id across
 // owners (locationOwner, sessionOwner, GET of a Location by id) uses it and the separate index on

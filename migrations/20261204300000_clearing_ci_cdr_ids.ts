@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 // naming `cdr1` for the original `CDR1` was held as original_unknown (the eMSP was never credited)
 // and a CDR published twice under two spellings (hub cdrs import publishes straight to the stream)
 // was booked twice. Bookings get the case-insensitive keys of their id and of the id they credit
-// as generated columns (the rule of ciKey in src/store/ciKey.ts: a-z upper-cased, nothing else,
+// as generated columns (the rule of ciKey in ocpi/ciString.ts: a-z upper-cased, nothing else,
 // so no database locale changes a key), and the booking identity and the index of credits waiting
 // for their original move onto them.
 //

@@ -11,7 +11,7 @@ import { ownNamespace, type OwnNamespace } from './support/namespace.ts';
 import { createDb, type Db } from '../src/store/db.ts';
 import { findObject } from '../src/store/objects.ts';
 import { findCdr } from '../src/store/cdrs.ts';
-import { ciKey } from '../src/store/ciKey.ts';
+import { ciKey } from '../ocpi/ciString.ts';
 import { laneOf } from '../src/bus/subjects.ts';
 import * as migration from '../migrations/20261204000000_ci_object_ids.ts';
 

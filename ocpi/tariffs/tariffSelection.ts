@@ -13,6 +13,7 @@
 // One tariff prices the whole session: periods referencing another id are priced with it too and
 // a warning names them. Any other oddity of the choice (not valid at the session start, another
 // currency) is priced anyway and reported as a warning, so a settlement team sees it.
+import { ciKey } from '../ciString.ts';
 import { compileTariff, type CompiledTariff } from './compiledTariff.ts';
 import { PricingInputError } from './errors.ts';
 import type { PricingWarning, Tariff, TariffChoiceReason } from './types.ts';
@@ -30,11 +31,6 @@ export interface SessionFacts {
   periodTariffIds: (string | null | undefined)[];
 }
 
-/**
- * Tariff.id is a CiString: a charging period may name tariff TAR1 as tar1. Compared by their ASCII
- * letters upper-cased and nothing else, as the hub keys ids (src/store/ciKey.ts).
- */
-const idKey = (id: string): string => id.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
 
 export function isValidAt(t: CompiledTariff, ms: number): boolean {
   return (t.validFrom === null || t.validFrom <= ms) && (t.validUntil === null || ms <= t.validUntil);
@@ -96,9 +92,9 @@ function fits(t: CompiledTariff, session: SessionFacts): boolean {
 /** Among candidates with this id, one valid at the session start in the CDR's currency, else the first. */
 function pickById(compiled: CompiledTariff[], id: string, session: SessionFacts): CompiledTariff | undefined {
   let first: CompiledTariff | undefined;
-  const key = idKey(id);
+  const key = ciKey(id); // Tariff.id is a CiString: a charging period may name tariff TAR1 as tar1
   for (const t of compiled) {
-    if (idKey(t.tariff.id) !== key) continue;
+    if (ciKey(t.tariff.id) !== key) continue;
     if (fits(t, session)) return t;
     first ??= t;
   }
@@ -108,18 +104,18 @@ function pickById(compiled: CompiledTariff[], id: string, session: SessionFacts)
 function firstReferenced(compiled: CompiledTariff[], ids: (string | null | undefined)[]): string | null {
   for (const id of ids) {
     if (!id) continue;
-    const key = idKey(id);
-    for (const t of compiled) if (idKey(t.tariff.id) === key) return id;
+    const key = ciKey(id);
+    for (const t of compiled) if (ciKey(t.tariff.id) === key) return id;
   }
   return null;
 }
 
 function otherReferences(ids: (string | null | undefined)[], chosen: string): string[] {
   const out: string[] = [];
-  const seen = new Set([idKey(chosen)]);
+  const seen = new Set([ciKey(chosen)]);
   for (const id of ids) {
-    if (!id || seen.has(idKey(id))) continue;
-    seen.add(idKey(id));
+    if (!id || seen.has(ciKey(id))) continue;
+    seen.add(ciKey(id));
     out.push(id);
   }
   return out;

@@ -166,7 +166,7 @@ export type DaySelection = { sinceDays: number; until: string } | { days: readon
  * credit CDR of its party names (cdr_credits), so an original credited and re-issued is one
  * session (the re-issue) and neither the credit nor the credited original adds one. Counting every
  * non-credit CDR made each correction look like an extra session. CDR ids are CiStrings, compared
- * as upper(): ClickHouse's upper folds ASCII letters only, as ciKey (src/store/ciKey.ts) does, so a
+ * as upper(): ClickHouse's upper folds ASCII letters only, as ciKey (ocpi/ciString.ts) does, so a
  * credit naming its original in another case credits it, and a copy spelled otherwise is the same
  * CDR. Copies of a CDR share every
  * column but ingested_at, so they collapse in a GROUP BY on the CDR key (which, unlike FINAL,

@@ -7,7 +7,7 @@ import { parseDateTime } from '../../ocpi/tariffs/localTime.ts';
 import { priceCdr } from '../../ocpi/tariffs/price.ts';
 import type { CdrInput, Tariff } from '../../ocpi/tariffs/types.ts';
 import type { CdrRow } from '../ingest/transform.ts';
-import { ciKey } from '../../src/store/ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 
 export const anomalyTypes = [
   'price_mismatch',

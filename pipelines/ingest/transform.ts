@@ -5,7 +5,7 @@
 // rather than the whole batch unwritable.
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import { parseDateTime } from '../../ocpi/tariffs/localTime.ts';
-import { ciKey } from '../../src/store/ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 
 export interface Envelope {
   /** JetStream stream sequence of the message: identifies a redelivery. */

@@ -13,7 +13,7 @@ import { openCycleFor } from './cycles.ts';
 import { periodOf } from './periods.ts';
 import { partyRef } from './parties.ts';
 import { withUtcZone } from '../../ocpi/dateTime.ts';
-import { ciKey } from '../store/ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 
 export type HoldReason = 'no_receiver' | 'no_agreement' | 'original_unknown' | 'original_held' | 'original_disputed';
 

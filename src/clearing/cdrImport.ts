@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { HubDeps } from '../deps.ts';
 import type { OcpiPushMessage, PartyRef } from '../bus/messages.ts';
 import { NO_RECEIVER, laneOf, partyKey } from '../bus/subjects.ts';
-import { ciKey } from '../store/ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 
 export interface ImportOptions {
   sender?: PartyRef;

@@ -12,7 +12,7 @@ import type { TokenType } from '../../ocpi/schemas/enums.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
 import { findObject, saveObject, type ObjectRef, type StoredObject } from '../store/objects.ts';
-import { sameCi } from '../store/ciKey.ts';
+import { sameCi } from '../../ocpi/ciString.ts';
 import { applyLocationChange, mergePatch, ObjectStateError, patchSession, refuseOlderThanStored } from './objectState.ts';
 import { tokenOwner } from './ownership.ts';
 import { decideRoute, type KnownParty, type RouteDecision } from './routing.ts';

@@ -5,7 +5,7 @@ import type { Tariff, ConnectorPower, ValidateCdrOptions } from '../../ocpi/tari
 import { findObject } from '../store/objects.ts';
 import { findCdr } from '../store/cdrs.ts';
 import { TtlCache } from '../ttlCache.ts';
-import { sameCi } from '../store/ciKey.ts';
+import { sameCi } from '../../ocpi/ciString.ts';
 
 // Locations and tariffs change rarely next to the CDRs that refer to them.
 const objects = new TtlCache<string, Json | undefined>(2000);

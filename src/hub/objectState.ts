@@ -2,7 +2,7 @@
 // The forwarded body is never changed; these rules only maintain the stored state that GET-all
 // via hub and replays read.
 import { isDeepStrictEqual } from 'node:util';
-import { sameCi } from '../store/ciKey.ts';
+import { sameCi } from '../../ocpi/ciString.ts';
 
 type Json = Record<string, unknown>;
 

@@ -2,7 +2,7 @@
 import type { Db } from '../store/db.ts';
 import type { PartyRef } from '../bus/messages.ts';
 import { matchPrefixes } from './tokenPrefixes.ts';
-import { ciKey } from '../store/ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 import { commandTokenOwners } from './commands/commandTokens.ts';
 
 /**

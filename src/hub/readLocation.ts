@@ -17,7 +17,7 @@ import type { PartyRef } from '../bus/messages.ts';
 import { OcpiStatus } from '../../ocpi/statusCodes.ts';
 import { InvalidParametersError, NotFoundError } from '../errors.ts';
 import { visibleParts } from '../store/objects.ts';
-import { ciKey } from '../store/ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 import { forwardTo, hubParty, notForwarded, toPartyRef, type Relayed } from './forwardSync.ts';
 import { readingParty } from './forwardList.ts';
 import { addressedOwner, audienceOf, readerParties } from './listForReader.ts';

@@ -6,7 +6,7 @@
 import { TokenTypeSchema, type TokenType } from '../../ocpi/schemas/enums.ts';
 import { partyKey } from '../bus/subjects.ts';
 import { InvalidParametersError } from '../errors.ts';
-import { ciKey } from '../store/ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 
 /** The type a token URL means when it names none (mod_tokens: `type` defaults to RFID). */
 export const DEFAULT_TOKEN_TYPE: TokenType = 'RFID';

@@ -9,7 +9,7 @@
 // which JetStream's duplicate window drops.
 import type { Db } from './db.ts';
 import { contentHash, type StoredCdr } from './cdrs.ts';
-import { ciKey } from './ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 
 export interface NewCdr {
   countryCode: string;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
 import type { PageRequest } from '../../ocpi/pagination.ts';
 import { cursorTime, pageEnd, pageTake } from './objects.ts';
-import { ciKey } from './ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 
 export interface StoredCdr {
   seq: string;

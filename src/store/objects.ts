@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Db } from './db.ts';
 import type { PageEnd, PageRequest } from '../../ocpi/pagination.ts';
 import { withUtcZone } from '../../ocpi/dateTime.ts';
-import { ciKey } from './ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 
 export interface StoredObject {
   seq: string;

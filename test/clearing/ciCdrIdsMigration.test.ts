@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownNamespace, type OwnNamespace } from '../support/namespace.ts';
 import { createDb, type Db } from '../../src/store/db.ts';
-import { ciKey } from '../../src/store/ciKey.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 import { bookCdrs } from '../../src/clearing/booking.ts';
 import * as migration from '../../migrations/20261204300000_clearing_ci_cdr_ids.ts';
 import { aCdr, cdrMessage } from './support.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ciKey, sameCi } from './ciKey.ts';
+import { ciKey, sameCi } from './ciString.ts';
 
 describe('ciKey', () => {
   it.each([
