@@ -6,6 +6,7 @@
 // through quote().
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quote } from '../../src/store/clickhouse.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 import type { Tariff } from '../../ocpi/tariffs/types.ts';
 import { cdrIdentity, connectorPowerW, type CdrLite, type ConnectorPower, type DailyVolume, type HubTariff, type RobustStat } from './rules.ts';
 
@@ -46,8 +47,10 @@ export async function neighbours(client: ClickHouseClient, sessionKeys: string[]
   const lookups: Promise<Record<string, unknown>[]>[] = [];
   if (sessionKeys.length) lookups.push(rows(client, `SELECT ${liteColumns} FROM cdrs_by_session WHERE session_key IN (${sessionKeys.map(quote).join(',')})`));
   if (tokens.length) {
-    const uids = [...new Set(tokens.map((t) => t[2]))];
-    lookups.push(rows(client, `SELECT ${liteColumns} FROM cdrs_by_token WHERE token_uid IN (${uids.map(quote).join(',')}) AND (token_country_code, token_party_id, token_uid) IN (${tupleList(tokens)})`));
+    // Token uids are CiStrings, stored in cdrs_by_token upper()-ed (0018): asked for as ciKey.
+    const byUid = tokens.map(([country, party, uid]) => [country, party, ciKey(uid)] as const);
+    const uids = [...new Set(byUid.map((t) => t[2]))];
+    lookups.push(rows(client, `SELECT ${liteColumns} FROM cdrs_by_token WHERE token_uid IN (${uids.map(quote).join(',')}) AND (token_country_code, token_party_id, token_uid) IN (${tupleList(byUid)})`));
   }
   const found = (await Promise.all(lookups)).flat().map(toLite);
   const first = new Map<string, CdrLite>();

@@ -261,6 +261,8 @@ describe('set-based rules', () => {
     ['a token of another eMSP with the same uid', lite({ id: 'B', session_key: 'S2', token_party_id: 'MSB', start_ts: 4000, end_ts: 6000, stream_seq: 2 }), [a], false],
     ['the same token, one CDR stored before its type was kept (type unknown)', lite({ id: 'B', session_key: 'S2', start_ts: 4000, end_ts: 6000, stream_seq: 2 }), [lite({ token_type: '' })], true],
     ['the same session (that is a duplicate, not an overlap)', lite({ id: 'B', stream_seq: 2 }), [a], false],
+    // Token.uid is a CiString: the card tok1 is the card TOK1.
+    ['the same token, its uid spelled in another case', lite({ id: 'B', session_key: 'S2', token_uid: 'tok1', start_ts: 4000, end_ts: 6000, stream_seq: 2 }), [a], true],
   ])('overlap: %s', (_name, subject, others, expected) => {
     expect(overlapFinding(subject, [subject, ...others]) !== null).toBe(expected);
   });

@@ -366,7 +366,8 @@ export const cdrIdentity = (countryCode: string, partyId: string, id: string) =>
 const keyOf = (c: CdrLite) => cdrIdentity(c.country_code, c.party_id, c.id);
 /** The identity of the CDR a credit CDR credits. */
 export const creditedIdentity = (c: Pick<CdrLite, 'country_code' | 'party_id' | 'credit_reference_id'>) => cdrIdentity(c.country_code, c.party_id, c.credit_reference_id);
-export const tokenKeyOf = (c: Pick<CdrLite, 'token_country_code' | 'token_party_id' | 'token_uid'>) => `${c.token_country_code}*${c.token_party_id}*${c.token_uid}`;
+/** A token's key: its uid is a CiString, so the card `abc123` is the card `ABC123`. */
+export const tokenKeyOf = (c: Pick<CdrLite, 'token_country_code' | 'token_party_id' | 'token_uid'>) => `${c.token_country_code}*${c.token_party_id}*${ciKey(c.token_uid)}`;
 const iso = (s: number) => new Date(s * 1000).toISOString();
 
 function liveOthers(subject: CdrLite, candidates: readonly CdrLite[]): CdrLite[] {

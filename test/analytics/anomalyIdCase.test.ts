@@ -1,0 +1,90 @@
+// Token.uid is a CiString: the anomaly detector's look-ups (against ClickHouse 18.16) find a stored
+// object whatever the case a CDR spells its id in, also for rows stored before the look-up tables
+// ignored case.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OcpiPushMessage } from '../../src/bus/messages.ts';
+import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse, splitStatements } from '../../src/store/clickhouse.ts';
+import { addOcpiMessage, emptyRows } from '../../pipelines/ingest/transform.ts';
+import { writeRows } from '../../pipelines/ingest/sink.ts';
+import { neighbours } from '../../pipelines/anomalies/queries.ts';
+import { overlapFinding } from '../../pipelines/anomalies/rules.ts';
+import { testConfig } from '../support/hub.ts';
+
+const base = testConfig({ PORT: '18080' });
+const database = `${base.CLICKHOUSE_DATABASE}_ic${randomBytes(3).toString('hex')}`;
+let ch: ClickHouseClient;
+
+beforeAll(async () => {
+  await ensureClickHouseDatabase(base.CLICKHOUSE_URL, database);
+  ch = createClickHouse(base.CLICKHOUSE_URL, database);
+  await migrateClickHouse(ch);
+});
+
+afterAll(async () => {
+  await ch?.close();
+  await dropClickHouseDatabase(base.CLICKHOUSE_URL, database);
+});
+
+const cpo = { country_code: 'NL', party_id: 'ICX' };
+const emsp = { country_code: 'DE', party_id: 'ICY' };
+const HOUR = 3_600_000;
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const today = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000;
+
+function aCdr(id: string, o: { token?: string; session?: string; startH?: number; tariff?: string; location?: string }): Record<string, any> {
+  const start = today + (o.startH ?? 10) * HOUR;
+  return {
+    ...cpo,
+    id,
+    start_date_time: iso(start),
+    end_date_time: iso(start + HOUR),
+    session_id: o.session ?? `S-${id}`,
+    cdr_token: { ...emsp, uid: o.token ?? `TOK-${id}`, type: 'RFID', contract_id: `C-${id}` },
+    auth_method: 'WHITELIST',
+    cdr_location: { id: o.location ?? 'IC-L9', evse_uid: 'E1', evse_id: 'NL*ICX*E1', connector_id: '1', connector_power_type: 'AC_3_PHASE', address: 'a', city: 'c', country: 'NLD', coordinates: { latitude: '52', longitude: '4' } },
+    currency: 'EUR',
+    charging_periods: [{ start_date_time: iso(start), dimensions: [{ type: 'ENERGY', volume: 10 }], ...(o.tariff ? { tariff_id: o.tariff } : {}) }],
+    total_cost: { excl_vat: 5, incl_vat: 6.05 },
+    total_energy: 10,
+    total_time: 1,
+    last_updated: iso(start + HOUR),
+  };
+}
+
+let seq = 1;
+async function store(module: string, event: OcpiPushMessage['event'], body: Record<string, any>, path: string[]): Promise<void> {
+  const rows = emptyRows();
+  const message: OcpiPushMessage = { module, event, path, body, object_key: `${module}:${path.join('/')}`, sender: cpo, from: cpo, receiver: emsp, routing: 'direct', request_id: `r${seq}`, correlation_id: 'c', accepted_at: iso(Date.now()) };
+  addOcpiMessage(rows, message, { seq: seq++, ingestedAt: Math.floor(Date.now() / 1000) });
+  await writeRows(ch, rows);
+}
+const storeCdr = (body: Record<string, any>) => store('cdrs', 'post', body, []);
+
+async function applyMigration(file: string): Promise<void> {
+  const sql = readFileSync(new URL(`../../migrations/clickhouse/${file}`, import.meta.url), 'utf8');
+  for (const statement of splitStatements(sql)) await ch.command({ query: statement });
+}
+
+describe('token uids ignore case (overlapping sessions)', () => {
+  it('the card as abc123 and as ABC123 is one token: its overlapping sessions are found and flagged', async () => {
+    await storeCdr(aCdr('IC-T1', { token: 'abc123', startH: 10 }));
+    await storeCdr(aCdr('IC-T2', { token: 'ABC123', startH: 10.5 }));
+    const near = await neighbours(ch, [], [['DE', 'ICY', 'ABC123']]);
+    expect(near.map((c) => c.id).sort()).toEqual(['IC-T1', 'IC-T2']);
+    const later = near.find((c) => c.id === 'IC-T2')!;
+    expect(overlapFinding(later, near)?.type).toBe('overlapping_sessions');
+  });
+
+  it('finds a CDR stored before, under its uid as spelled, once 0018 re-keyed it', async () => {
+    await ch.command({
+      query: `INSERT INTO cdrs_by_token (token_uid, token_type, token_country_code, token_party_id, country_code, party_id, id, session_key, start_ts, end_ts, credit, credit_reference_id, location_id, evse_uid, total_cost_excl, currency, accepted_at, stream_seq, first_copy)
+              VALUES ('old-tok', 'RFID', 'DE', 'ICY', 'NL', 'ICX', 'IC-OLD', 'NL*ICX*S*IC-OLD', 1772449200, 1772452800, 0, '', 'L1', 'E1', 5, 'EUR', 1772452800, 900, 18446744073709550715)`,
+    });
+    expect(await neighbours(ch, [], [['DE', 'ICY', 'OLD-TOK']])).toEqual([]);
+    await applyMigration('0018_token_uid_ci.sql');
+    expect((await neighbours(ch, [], [['DE', 'ICY', 'Old-Tok']])).map((c) => c.id)).toEqual(['IC-OLD']);
+  });
+});
