@@ -62,22 +62,36 @@ export async function neighbours(client: ClickHouseClient, sessionKeys: string[]
   return [...first.values()];
 }
 
+/**
+ * Object ids are CiStrings: a CDR may name tariff `tar1` for the stored `TAR1`, and a PUT may spell
+ * it otherwise than the one before. The look-ups below match stored rows by the ids upper()-ed
+ * (ClickHouse's upper folds a-z only, as ciKey does) and answer under each key as the caller
+ * spelled it. The tuples keep (country_code, party_id) as they are: the prefix of each table's
+ * sorting key, so only the asked parties' granules are read (the stored keys are not re-keyed).
+ */
+const ciTuple = (t: readonly string[]): string[] => [t[0], t[1], ...t.slice(2).map(ciKey)];
+
 /** The latest version of each tariff (by last_updated) and when it was updated, unless deleted. */
 export async function tariffsByKey(client: ClickHouseClient, keys: [string, string, string][]): Promise<Map<string, HubTariff>> {
   const out = new Map<string, HubTariff>();
   if (keys.length === 0) return out;
-  const found = await rows<{ country_code: string; party_id: string; id: string; body: string; deleted: number; updated: number }>(
+  const found = await rows<{ k: string; body: string; deleted: number; updated: number }>(
     client,
-    `SELECT country_code, party_id, id, argMax(body, last_updated) AS body, argMax(deleted, last_updated) AS deleted, toUInt32(max(last_updated)) AS updated
-     FROM tariffs WHERE (country_code, party_id, id) IN (${tupleList(keys)}) GROUP BY country_code, party_id, id`,
+    `SELECT concat(country_code, '*', party_id, '*', upper(id)) AS k, argMax(body, last_updated) AS body, argMax(deleted, last_updated) AS deleted, toUInt32(max(last_updated)) AS updated
+     FROM tariffs WHERE (country_code, party_id, upper(id)) IN (${tupleList(keys.map(ciTuple))}) GROUP BY k`,
   );
+  const byCi = new Map<string, HubTariff>();
   for (const r of found) {
     if (Number(r.deleted) || !r.body) continue;
     try {
-      out.set(`${r.country_code}*${r.party_id}*${r.id}`, { tariff: JSON.parse(r.body) as Tariff, lastUpdated: Number(r.updated) });
+      byCi.set(r.k, { tariff: JSON.parse(r.body) as Tariff, lastUpdated: Number(r.updated) });
     } catch {
       /* a tariff body that is not JSON cannot be priced with; the CDR is judged by statistics */
     }
+  }
+  for (const k of keys) {
+    const hit = byCi.get(ciTuple(k).join('*'));
+    if (hit) out.set(k.join('*'), hit);
   }
   return out;
 }
@@ -118,11 +132,15 @@ export async function locationFacts(client: ClickHouseClient, connectors: [strin
 /** A CDR's location price scope: its location and kind of power (migrations/clickhouse/0015_price_points_by_power.sql). */
 export const locationPowerScope = (locationId: string, connectorPowerType: string): string => `${locationId}*${connectorPowerType === 'DC' ? 'DC' : 'AC'}`;
 
+/** A price scope's key as stored (0019_price_scope_ci.sql): its tariff or location id upper()-ed. */
+const ciScope = (k: readonly string[]): string[] => [k[0], k[1], ciKey(k[2]), k[3]];
+
 /**
  * Median and MAD of price per kWh (excl. VAT) per location and kind of power (keys name it with
  * locationPowerScope) or per tariff over the last `days` days of
  * stored CDRs with at least `minKwh` kWh, from the price points ordered by location and tariff
- * (one per CDR and scope; copies collapsed with LIMIT 1 BY). MAD is computed with arrays.
+ * (one per CDR and scope; copies collapsed with LIMIT 1 BY). MAD is computed with arrays. Scope
+ * ids are CiStrings, stored upper()-ed; keyed as the caller spelled them.
  */
 export async function pricePerKwhStats(
   client: ClickHouseClient,
@@ -142,7 +160,7 @@ export async function pricePerKwhStats(
          SELECT country_code, party_id, scope_id, currency, ppk
          FROM cdr_price_points
          WHERE scope = ${quote(scope === 'location_power' ? 'location_power' : 'tariff')}
-           AND (country_code, party_id, scope_id, currency) IN (${tupleList(keys)})
+           AND (country_code, party_id, scope_id, currency) IN (${tupleList(keys.map(ciScope))})
            AND total_energy >= ${quote(minKwh)}
            AND end_ts >= now() - INTERVAL ${quote(days)} DAY
          LIMIT 1 BY country_code, party_id, scope_id, currency, id
@@ -150,7 +168,11 @@ export async function pricePerKwhStats(
        GROUP BY k
      )`,
   );
-  for (const r of found) out.set(r.k, { n: Number(r.n), median: Number(r.med), mad: Number(r.mad) });
+  const byCi = new Map(found.map((r) => [r.k, { n: Number(r.n), median: Number(r.med), mad: Number(r.mad) }]));
+  for (const k of keys) {
+    const stat = byCi.get(ciScope(k).join('*'));
+    if (stat) out.set(k.join('*'), stat);
+  }
   return out;
 }
 

@@ -1,6 +1,6 @@
-// Token.uid is a CiString: the anomaly detector's look-ups (against ClickHouse 18.16) find a stored
-// object whatever the case a CDR spells its id in, also for rows stored before the look-up tables
-// ignored case.
+// Token.uid, Tariff.id and Location.id are CiStrings: the anomaly detector's look-ups (against
+// ClickHouse 18.16) find a stored object whatever the case a CDR spells its id in, also for rows
+// stored before the look-up tables ignored case.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -9,7 +9,7 @@ import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse, splitStatements } from '../../src/store/clickhouse.ts';
 import { addOcpiMessage, emptyRows } from '../../pipelines/ingest/transform.ts';
 import { writeRows } from '../../pipelines/ingest/sink.ts';
-import { neighbours } from '../../pipelines/anomalies/queries.ts';
+import { locationPowerScope, neighbours, pricePerKwhStats, tariffsByKey } from '../../pipelines/anomalies/queries.ts';
 import { overlapFinding } from '../../pipelines/anomalies/rules.ts';
 import { testConfig } from '../support/hub.ts';
 
@@ -86,5 +86,40 @@ describe('token uids ignore case (overlapping sessions)', () => {
     expect(await neighbours(ch, [], [['DE', 'ICY', 'OLD-TOK']])).toEqual([]);
     await applyMigration('0018_token_uid_ci.sql');
     expect((await neighbours(ch, [], [['DE', 'ICY', 'Old-Tok']])).map((c) => c.id)).toEqual(['IC-OLD']);
+  });
+});
+
+const tariff = (id: string, price: number) => ({
+  ...cpo,
+  id,
+  currency: 'EUR',
+  elements: [{ price_components: [{ type: 'ENERGY', price, step_size: 1 }] }],
+  last_updated: iso(today),
+});
+
+describe('tariff ids ignore case (price check and price statistics)', () => {
+  it('a CDR naming tariff ic-tar1 is priced with the stored IC-TAR1', async () => {
+    await store('tariffs', 'put', tariff('IC-TAR1', 0.5), ['NL', 'ICX', 'IC-TAR1']);
+    const found = await tariffsByKey(ch, [['NL', 'ICX', 'ic-tar1']]);
+    expect(found.get('NL*ICX*ic-tar1')?.tariff.id).toBe('IC-TAR1');
+  });
+
+  it('statistics of tariff ic-tar2 and location ic-l2 count the CDRs naming IC-TAR2 and IC-L2 in any case', async () => {
+    for (const [i, [t, l]] of [['IC-TAR2', 'IC-L2'], ['ic-tar2', 'ic-l2'], ['Ic-Tar2', 'Ic-L2']].entries()) await storeCdr(aCdr(`IC-P${i}`, { tariff: t, location: l, startH: i }));
+    const byTariff = await pricePerKwhStats(ch, 'tariff_id', [['NL', 'ICX', 'ic-tar2', 'EUR']], 1);
+    expect(byTariff.get('NL*ICX*ic-tar2*EUR')?.n).toBe(3);
+    const scope = locationPowerScope('iC-l2', 'AC_3_PHASE');
+    const byLocation = await pricePerKwhStats(ch, 'location_power', [['NL', 'ICX', scope, 'EUR']], 1);
+    expect(byLocation.get(`NL*ICX*${scope}*EUR`)?.n).toBe(3);
+  });
+
+  it('finds price points stored before, under the tariff id as spelled, once 0019 re-keyed them', async () => {
+    await ch.command({
+      query: `INSERT INTO cdr_price_points (country_code, party_id, scope, scope_id, currency, id, end_ts, total_energy, ppk, stream_seq, first_copy)
+              VALUES ('NL', 'ICX', 'tariff', 'ic-old-tar', 'EUR', 'IC-OLDP', now(), 10, 0.5, 901, 18446744073709550714)`,
+    });
+    expect((await pricePerKwhStats(ch, 'tariff_id', [['NL', 'ICX', 'IC-OLD-TAR', 'EUR']], 1)).size).toBe(0);
+    await applyMigration('0019_price_scope_ci.sql');
+    expect((await pricePerKwhStats(ch, 'tariff_id', [['NL', 'ICX', 'IC-OLD-TAR', 'EUR']], 1)).get('NL*ICX*IC-OLD-TAR*EUR')?.n).toBe(1);
   });
 });
