@@ -63,11 +63,12 @@ export async function neighbours(client: ClickHouseClient, sessionKeys: string[]
 }
 
 /**
- * Object ids are CiStrings: a CDR may name tariff `tar1` for the stored `TAR1`, and a PUT may spell
- * it otherwise than the one before. The look-ups below match stored rows by the ids upper()-ed
- * (ClickHouse's upper folds a-z only, as ciKey does) and answer under each key as the caller
- * spelled it. The tuples keep (country_code, party_id) as they are: the prefix of each table's
- * sorting key, so only the asked parties' granules are read (the stored keys are not re-keyed).
+ * Object ids are CiStrings: a CDR may name tariff `tar1`, location `loc-1` or EVSE `evse-1` for the
+ * stored `TAR1`, `LOC-1`, `EVSE-1`, and a PATCH may spell them otherwise than its PUT. The look-ups
+ * below match stored rows by the ids upper()-ed (ClickHouse's upper folds a-z only, as ciKey does)
+ * and answer under each key as the caller spelled it. The tuples keep (country_code, party_id) as
+ * they are: the prefix of each table's sorting key, so only the asked parties' granules are read
+ * (the stored keys are not re-keyed).
  */
 const ciTuple = (t: readonly string[]): string[] => [t[0], t[1], ...t.slice(2).map(ciKey)];
 
@@ -101,7 +102,8 @@ export async function tariffsByKey(client: ClickHouseClient, keys: [string, stri
  * latest value by last_updated among the rows that carry it (a PATCH carries only what changed;
  * migrations/clickhouse/0011_connector_power.sql), and power is derived from them with
  * connectorPowerW. A connector without a known power is left out. The time zone is the latest by
- * last_updated from PUTs and PATCHes (0013_location_time_zone.sql).
+ * last_updated from PUTs and PATCHes (0013_location_time_zone.sql). Keyed as the caller spelled
+ * the ids (`country*party*location*evse*connector`, `country*party*location`).
  */
 export async function locationFacts(client: ClickHouseClient, connectors: [string, string, string, string, string][]): Promise<{ powerW: Map<string, number>; timeZone: Map<string, string> }> {
   const powerW = new Map<string, number>();
@@ -109,23 +111,32 @@ export async function locationFacts(client: ClickHouseClient, connectors: [strin
   if (connectors.length === 0) return { powerW, timeZone };
   const power = await rows<{ k: string } & Record<keyof ConnectorPower, string | number>>(
     client,
-    `SELECT concat(country_code, '*', party_id, '*', location_id, '*', evse_uid, '*', connector_id) AS k,
+    `SELECT concat(country_code, '*', party_id, '*', upper(location_id), '*', upper(evse_uid), '*', upper(connector_id)) AS k,
        argMaxIf(power_type, last_updated, has_power_type = 1) AS power_type,
        argMaxIf(max_voltage, last_updated, has_max_voltage = 1) AS max_voltage,
        argMaxIf(max_amperage, last_updated, has_max_amperage = 1) AS max_amperage,
        argMaxIf(max_electric_power, last_updated, has_max_electric_power = 1) AS max_electric_power
-     FROM connector_power WHERE (country_code, party_id, location_id, evse_uid, connector_id) IN (${tupleList(connectors)}) GROUP BY k`,
+     FROM connector_power WHERE (country_code, party_id, upper(location_id), upper(evse_uid), upper(connector_id)) IN (${tupleList(connectors.map(ciTuple))}) GROUP BY k`,
   );
+  const powerByCi = new Map<string, number>();
   for (const r of power) {
     const w = connectorPowerW({ power_type: String(r.power_type), max_voltage: Number(r.max_voltage), max_amperage: Number(r.max_amperage), max_electric_power: Number(r.max_electric_power) });
-    if (w !== null) powerW.set(r.k, w);
+    if (w !== null) powerByCi.set(r.k, w);
+  }
+  for (const c of connectors) {
+    const w = powerByCi.get(ciTuple(c).join('*'));
+    if (w !== undefined) powerW.set(c.join('*'), w);
   }
   const locations = [...new Map(connectors.map((c) => [`${c[0]}*${c[1]}*${c[2]}`, [c[0], c[1], c[2]] as const])).values()];
   const zones = await rows<{ k: string; tz: string }>(
     client,
-    `SELECT concat(country_code, '*', party_id, '*', id) AS k, argMax(time_zone, last_updated) AS tz FROM location_time_zone WHERE (country_code, party_id, id) IN (${tupleList(locations)}) GROUP BY k`,
+    `SELECT concat(country_code, '*', party_id, '*', upper(id)) AS k, argMax(time_zone, last_updated) AS tz FROM location_time_zone WHERE (country_code, party_id, upper(id)) IN (${tupleList(locations.map(ciTuple))}) GROUP BY k`,
   );
-  for (const r of zones) if (r.tz) timeZone.set(r.k, r.tz);
+  const zoneByCi = new Map(zones.filter((r) => r.tz).map((r) => [r.k, r.tz]));
+  for (const l of locations) {
+    const tz = zoneByCi.get(ciTuple(l).join('*'));
+    if (tz) timeZone.set(l.join('*'), tz);
+  }
   return { powerW, timeZone };
 }
 

@@ -1,6 +1,6 @@
-// Token.uid, Tariff.id and Location.id are CiStrings: the anomaly detector's look-ups (against
-// ClickHouse 18.16) find a stored object whatever the case a CDR spells its id in, also for rows
-// stored before the look-up tables ignored case.
+// Token.uid, Tariff.id, Location.id, EVSE.uid and Connector.id are CiStrings: the anomaly
+// detector's look-ups (against ClickHouse 18.16) find a stored object whatever the case a CDR or a
+// later push spells its id in, also for rows stored before the look-up tables ignored case.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -9,7 +9,7 @@ import type { OcpiPushMessage } from '../../src/bus/messages.ts';
 import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse, splitStatements } from '../../src/store/clickhouse.ts';
 import { addOcpiMessage, emptyRows } from '../../pipelines/ingest/transform.ts';
 import { writeRows } from '../../pipelines/ingest/sink.ts';
-import { locationPowerScope, neighbours, pricePerKwhStats, tariffsByKey } from '../../pipelines/anomalies/queries.ts';
+import { locationFacts, locationPowerScope, neighbours, pricePerKwhStats, tariffsByKey } from '../../pipelines/anomalies/queries.ts';
 import { overlapFinding } from '../../pipelines/anomalies/rules.ts';
 import { testConfig } from '../support/hub.ts';
 
@@ -121,5 +121,20 @@ describe('tariff ids ignore case (price check and price statistics)', () => {
     expect((await pricePerKwhStats(ch, 'tariff_id', [['NL', 'ICX', 'IC-OLD-TAR', 'EUR']], 1)).size).toBe(0);
     await applyMigration('0019_price_scope_ci.sql');
     expect((await pricePerKwhStats(ch, 'tariff_id', [['NL', 'ICX', 'IC-OLD-TAR', 'EUR']], 1)).get('NL*ICX*IC-OLD-TAR*EUR')?.n).toBe(1);
+  });
+});
+
+describe('location, EVSE and connector ids ignore case (impossible energy, local time)', () => {
+  it('a CDR at ic-l3 / evse-1 / c1 finds the power and time zone of IC-L3 / EVSE-1 / C1, patched under another spelling', async () => {
+    const connector = { id: 'C1', standard: 'IEC_62196_T2', format: 'SOCKET', power_type: 'AC_1_PHASE', max_voltage: 230, max_amperage: 16, max_electric_power: 0, last_updated: iso(today) };
+    await store('locations', 'put', { ...cpo, id: 'IC-L3', time_zone: 'Europe/Amsterdam', evses: [{ uid: 'EVSE-1', connectors: [connector] }], last_updated: iso(today) }, ['NL', 'ICX', 'IC-L3']);
+    const key: [string, string, string, string, string] = ['NL', 'ICX', 'ic-l3', 'evse-1', 'c1'];
+    let facts = await locationFacts(ch, [key]);
+    expect(facts.powerW.get(key.join('*'))).toBe(3680);
+    expect(facts.timeZone.get('NL*ICX*ic-l3')).toBe('Europe/Amsterdam');
+    // A PATCH of the connector spelling the ids otherwise is the same connector's latest power.
+    await store('locations', 'patch', { max_amperage: 32, last_updated: iso(today + HOUR) }, ['NL', 'ICX', 'Ic-L3', 'evse-1', 'c1']);
+    facts = await locationFacts(ch, [key]);
+    expect(facts.powerW.get(key.join('*'))).toBe(7360);
   });
 });
