@@ -166,7 +166,13 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
     const findings: Finding[] = [];
     // CDRs whose price per kWh is judged by statistics (the hub holds no tariff to recompute with).
     const statistical: { s: Subject; price: ReturnType<typeof checkPrice> }[] = [];
-    for (const s of subjectsIn) {
+    for (const subject of subjectsIn) {
+      // Set-based: the stored copy carries the arrival order (first stream sequence that stored it).
+      const self = stored.get(cdrIdentity(subject.row.country_code, subject.row.party_id, subject.row.id));
+      // The CDR id is a CiString: a CDR that reached the stream again under another spelling (`hub
+      // cdrs import` past the stream's dedupe window) is judged under its first stored spelling, so
+      // its findings keep their keys and the sink, idempotent per key, records them once.
+      const s = self && self.id !== subject.row.id ? { ...subject, row: { ...subject.row, id: self.id } } : subject;
       const r = s.row;
       const known = r.tariff_id ? tariffs.get(`${r.country_code}*${r.party_id}*${r.tariff_id}`) : undefined;
       const price = checkPrice(s.body, known ?? null, facts.timeZone.get(`${r.country_code}*${r.party_id}*${r.location_id}`) ?? null, r.tariff_id, settings);
@@ -175,8 +181,6 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
       findings.push(...single);
       if (statisticsNeeded(price) !== null && !single.some((f) => f.type === 'non_positive_total')) statistical.push({ s, price });
 
-      // Set-based: the stored copy carries the arrival order (first stream sequence that stored it).
-      const self = stored.get(cdrIdentity(r.country_code, r.party_id, r.id));
       if (self) {
         // Credit CDRs of this session are in its session group (a credit copies the session).
         const duplicate = duplicateSessionFinding(self, bySession.get(self.session_key) ?? []);
@@ -237,7 +241,7 @@ export async function startDetector(deps: HubDeps, clickhouse: ClickHouseClient,
           const message = msg.json<OcpiPushMessage>();
           if (message.event !== 'post' && message.event !== 'put') continue;
           const { cdr } = cdrRows(message, { seq: msg.seq, ingestedAt: now });
-          const key = `${cdr.country_code}*${cdr.party_id}*${cdr.id}`;
+          const key = cdrIdentity(cdr.country_code, cdr.party_id, cdr.id);
           if (batch.has(key)) continue;
           batch.set(key, { row: cdr, body: message.body as Subject['body'] });
         } catch (err) {
