@@ -101,6 +101,8 @@ describe('per-CDR rules', () => {
       ['a 31 January session without a copy of T1: cannot be priced', session('2026-01-31T10:00:00Z', 6), '2026-02-01T09:00:00Z', [], { kind: 'unpriceable', reason: expect.stringContaining('updated after the session started') }],
       ['a 2 February session billed at the new 0.35: matches the hub', session('2026-02-02T10:00:00Z', 7), '2026-02-03T09:00:00Z', [], { kind: 'matches', source: 'hub' }],
       ['a 2 February session billed at the old 0.30: a mismatch with the hub, whatever it carries', session('2026-02-02T10:00:00Z', 6, [tariff]), '2026-02-03T09:00:00Z', ['price_mismatch'], { kind: 'mismatch', expected: '7.0000', source: 'hub' }],
+      // Tariff.id is a CiString: the CDR's own copy of T1 may spell it t1.
+      ['a 31 January session billed at 0.40 with its copy of T1 spelled t1: a mismatch with its own copy', session('2026-01-31T10:00:00Z', 8, [{ ...tariff, id: 't1' }]), '2026-02-01T09:00:00Z', ['price_mismatch'], { kind: 'mismatch', expected: '6.0000', source: 'cdr' }],
     ])('%s', (_name, cdr, accepted, expected, price) => {
       expect(checkPrice(cdr as any, v2, null, 'T1')).toMatchObject(price);
       expect(types(cdr, { held: v2, accepted })).toEqual(expected);
@@ -124,6 +126,18 @@ describe('per-CDR rules', () => {
     ])('billed 3 + 5 = 8 correctly is no price mismatch: %s', (_name, hubTariff) => {
       expect(checkPrice(switched as any, hubTariff, null, 'T1')).toMatchObject({ kind: 'unpriceable', reason: expect.stringContaining('T1, T2') });
       expect(types(switched, { held: hubTariff })).toEqual([]);
+    });
+
+    it('periods naming T1 and t1 are one tariff: billed 0.40/kWh for T1 at 0.30 is a price mismatch', () => {
+      const spelled = aCdr({
+        charging_periods: [
+          { start_date_time: '2026-01-10T10:00:00Z', dimensions: [{ type: 'ENERGY', volume: 10 }, { type: 'TIME', volume: 1 }], tariff_id: 'T1' },
+          { start_date_time: '2026-01-10T11:00:00Z', dimensions: [{ type: 'ENERGY', volume: 10 }, { type: 'TIME', volume: 1 }], tariff_id: 't1' },
+        ],
+        total_cost: { excl_vat: 8, incl_vat: 9.68 },
+      });
+      expect(checkPrice(spelled as any, held(tariff), null, 'T1')).toMatchObject({ kind: 'mismatch', expected: '6.0000' });
+      expect(types(spelled)).toEqual(['price_mismatch']);
     });
 
     it('free under both tariffs and billed 0: priced (0) and not flagged, as before', () => {

@@ -7,7 +7,7 @@ import { parseDateTime } from '../../ocpi/tariffs/localTime.ts';
 import { priceCdr } from '../../ocpi/tariffs/price.ts';
 import type { CdrInput, Tariff } from '../../ocpi/tariffs/types.ts';
 import type { CdrRow } from '../ingest/transform.ts';
-import { ciKey } from '../../ocpi/ciString.ts';
+import { ciKey, sameCi } from '../../ocpi/ciString.ts';
 
 export const anomalyTypes = [
   'price_mismatch',
@@ -119,7 +119,8 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
   const superseded = held !== null && held.lastUpdated * 1000 > sessionStartMs;
   const source: TariffSource = held && !superseded ? 'hub' : 'cdr';
   const embedded = cdr.tariffs ?? [];
-  const candidates = !held ? embedded : superseded ? embedded.filter((t) => t.id === held.tariff.id) : [held.tariff];
+  // Tariff ids are CiStrings: the CDR's copy of `TAR1` may spell it `tar1`.
+  const candidates = !held ? embedded : superseded ? embedded.filter((t) => sameCi(t.id, held.tariff.id)) : [held.tariff];
   if (superseded && candidates.length === 0) return { kind: 'unpriceable', reason: `tariff ${held.tariff.id} was updated after the session started and the CDR does not carry the version in force` };
   if (candidates.length === 0) return { kind: 'unpriceable', reason: 'tariff unknown to the hub and not in the CDR' };
   const billedRaw = cdr.total_cost?.excl_vat;
@@ -129,7 +130,7 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
   let localTimeInUtc: boolean;
   let notEvaluable: boolean;
   try {
-    const known = tariffId && candidates.some((t) => t.id === tariffId) ? tariffId : null;
+    const known = tariffId && candidates.some((t) => sameCi(t.id, tariffId)) ? tariffId : null;
     const result = priceCdr({ cdr, tariffs: candidates, timeZone, tariffId: known });
     expected = result.total_cost.excl_vat;
     usedTariff = result.tariff.id;
@@ -156,12 +157,12 @@ export function checkPrice(cdr: CdrInput, held: HubTariff | null, timeZone: stri
   return { kind: 'matches', expected, tariffId: usedTariff, source };
 }
 
-/** The distinct tariff_ids the CDR's charging periods name, in the order they first appear. */
+/** The distinct tariff_ids the CDR's charging periods name (in any case: one tariff), in the order they first appear. */
 function tariffIdsOfPeriods(cdr: CdrInput): string[] {
   const ids: string[] = [];
   for (const p of Array.isArray(cdr.charging_periods) ? cdr.charging_periods : []) {
     const id = p && typeof p === 'object' ? (p as { tariff_id?: unknown }).tariff_id : undefined;
-    if (typeof id === 'string' && id !== '' && !ids.includes(id)) ids.push(id);
+    if (typeof id === 'string' && id !== '' && !ids.some((seen) => sameCi(seen, id))) ids.push(id);
   }
   return ids;
 }
