@@ -150,8 +150,9 @@ const ciScope = (k: readonly string[]): string[] => [k[0], k[1], ciKey(k[2]), k[
  * Median and MAD of price per kWh (excl. VAT) per location and kind of power (keys name it with
  * locationPowerScope) or per tariff over the last `days` days of
  * stored CDRs with at least `minKwh` kWh, from the price points ordered by location and tariff
- * (one per CDR and scope; copies collapsed with LIMIT 1 BY). MAD is computed with arrays. Scope
- * ids are CiStrings, stored upper()-ed; keyed as the caller spelled them.
+ * (one per CDR and scope; copies collapsed with LIMIT 1 BY, a CDR id in any case being one CDR).
+ * MAD is computed with arrays. Scope ids are CiStrings, stored upper()-ed; keyed as the caller
+ * spelled them.
  */
 export async function pricePerKwhStats(
   client: ClickHouseClient,
@@ -174,7 +175,7 @@ export async function pricePerKwhStats(
            AND (country_code, party_id, scope_id, currency) IN (${tupleList(keys.map(ciScope))})
            AND total_energy >= ${quote(minKwh)}
            AND end_ts >= now() - INTERVAL ${quote(days)} DAY
-         LIMIT 1 BY country_code, party_id, scope_id, currency, id
+         LIMIT 1 BY country_code, party_id, scope_id, currency, upper(id)
        )
        GROUP BY k
      )`,

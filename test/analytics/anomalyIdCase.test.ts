@@ -113,6 +113,12 @@ describe('tariff ids ignore case (price check and price statistics)', () => {
     expect(byLocation.get(`NL*ICX*${scope}*EUR`)?.n).toBe(3);
   });
 
+  it('counts a CDR stored under two spellings of its id (IC-Q1, ic-q1) once', async () => {
+    await storeCdr(aCdr('IC-Q1', { tariff: 'IC-TAR3' }));
+    await storeCdr(aCdr('ic-q1', { tariff: 'IC-TAR3' }));
+    expect((await pricePerKwhStats(ch, 'tariff_id', [['NL', 'ICX', 'IC-TAR3', 'EUR']], 1)).get('NL*ICX*IC-TAR3*EUR')?.n).toBe(1);
+  });
+
   it('finds price points stored before, under the tariff id as spelled, once 0019 re-keyed them', async () => {
     await ch.command({
       query: `INSERT INTO cdr_price_points (country_code, party_id, scope, scope_id, currency, id, end_ts, total_energy, ppk, stream_seq, first_copy)
