@@ -5,8 +5,9 @@
 // day of corrections, and the drift rule flagged it as a surge.
 //
 // The running detector re-reads the day of the original a credit CDR names when the credit is
-// dated another day: the original's day now counts a session less, and a surge the re-issues
-// caused there (sent before their credits) is withdrawn.
+// dated another day, whatever the case the credit spells the original's id in (a CiString): the
+// original's day now counts a session less, and a surge the re-issues caused there (sent before
+// their credits) is withdrawn.
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,12 +71,15 @@ function aCdr(id: string, day: string, n: number, excl: number, extra: Record<st
   };
 }
 
-/** The credit CDR of `original`: the same session, costs negated, dated `day` (the original's by default). */
-const creditOf = (original: Record<string, any>, day?: string): Record<string, any> => ({
+/**
+ * The credit CDR of `original`: the same session, costs negated, dated `day` (the original's by
+ * default), naming the original as `spell` writes its id (a CiString: any case names it).
+ */
+const creditOf = (original: Record<string, any>, day?: string, spell: (id: string) => string = (id) => id): Record<string, any> => ({
   ...structuredClone(original),
   id: `CR-${original.id}`,
   credit: true,
-  credit_reference_id: original.id,
+  credit_reference_id: spell(original.id),
   total_cost: money(-original.total_cost.excl_vat),
   ...(day ? { end_date_time: `${day}T13:00:00Z`, last_updated: `${day}T13:00:00Z` } : {}),
 });
@@ -146,7 +150,12 @@ async function until<T>(what: string, probe: () => T, done: (v: T) => boolean, t
 }
 
 describe('party drift in the running detector, when credit CDRs come dated another day', () => {
-  it('re-reads the credited originals\' day: a surge of re-issues sent before their credits is withdrawn once the credits arrive', async () => {
+  // Each case bills under a CPO of its own: the review queue both share keeps a finding once per key.
+  it.each([
+    ['naming their originals as spelled', 'DCX', (id: string) => id],
+    ['naming their originals in another case (d-0 for D-0)', 'DIX', (id: string) => id.toLowerCase()],
+  ])('%s: re-reads the credited originals\' day, so a surge of re-issues sent before their credits is withdrawn once the credits arrive', async (_, partyId, spell) => {
+    const owner = { country_code: 'NL', party_id: partyId };
     const suffix = randomBytes(3).toString('hex');
     const config = testConfig({ PORT: '18080', ANOMALY_DRIFT_GRACE_H: '6', NATS_STREAM_PREFIX: `${base.NATS_STREAM_PREFIX}_${suffix.toUpperCase()}`.slice(0, 32), CLICKHOUSE_DATABASE: `${base.CLICKHOUSE_DATABASE}_dt${suffix}` });
     await ensureClickHouseDatabase(config.CLICKHOUSE_URL, config.CLICKHOUSE_DATABASE);
@@ -162,11 +171,11 @@ describe('party drift in the running detector, when credit CDRs come dated anoth
     const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     const d = dayOf(today - 3 * DAY);
     const cdrs: Record<string, any>[] = [];
-    for (let h = -28; h <= 2; h++) if (h !== 0) for (let n = 0; n < 10; n++) cdrs.push(aCdr(`T${h + 28}-${n}`, dayAfter(d, h), n, 5));
-    const originals = Array.from({ length: 12 }, (_, n) => aCdr(`D-${n}`, d, 20 + n, 0.5));
+    for (let h = -28; h <= 2; h++) if (h !== 0) for (let n = 0; n < 10; n++) cdrs.push(aCdr(`T${h + 28}-${n}`, dayAfter(d, h), n, 5, owner));
+    const originals = Array.from({ length: 12 }, (_, n) => aCdr(`D-${n}`, d, 20 + n, 0.5, owner));
     cdrs.push(...originals, ...originals.map((o) => reissueOf(o, 5)));
     const publish = async (list: Record<string, any>[]) => {
-      for (const cdr of list) await publishOcpi(deps, 'cdrs', cdr, [], cpo, emsp, `cdrs:NL*DCX*${cdr.id}`, 'post').done;
+      for (const cdr of list) await publishOcpi(deps, 'cdrs', cdr, [], owner, emsp, `cdrs:NL*${partyId}*${cdr.id}`, 'post').done;
     };
     const anomalies: AnomalyEvent[] = [];
     const withdrawn: AnomalyWithdrawnEvent[] = [];
@@ -180,14 +189,14 @@ describe('party drift in the running detector, when credit CDRs come dated anoth
     await publish(cdrs);
     const pipelines = await startPipelines(deps, { only: ['ingest', 'anomalies'], ingest: { batchSize: 500, maxDelayMs: 50 }, anomalies: { batchSize: 500, maxDelayMs: 50, driftEveryMs: 200, now: () => today + 6 * HOUR } });
     try {
-      const key = driftFindingKey(party, d);
+      const key = driftFindingKey({ ...owner, currency: 'EUR' }, d);
       await waitForConsumers(deps, [INGEST_DURABLE, ANOMALIES_DURABLE], 60_000);
       const drifts = () => anomalies.filter((e) => e.type === 'party_volume_drift').map((e) => e.finding_key);
       await until('the surge on D flagged', drifts, (k) => k.includes(key), 30_000);
       expect(drifts()).toEqual([key]);
 
       // The credits, dated the day after D: D holds 12 sessions again.
-      await publish(originals.map((o) => creditOf(o, dayAfter(d, 1))));
+      await publish(originals.map((o) => creditOf(o, dayAfter(d, 1), spell)));
       const event = await until('the surge withdrawn', () => withdrawn.find((e) => e.finding_key === key), (e) => e !== undefined, 30_000);
       expect(event).toMatchObject({ type: 'party_volume_drift', rejudged: { day: d } });
       expect(drifts()).toEqual([key]);
