@@ -4,6 +4,7 @@
 // more CPU per request than a hub hop, which would make the client the thing being measured.
 //
 // Driven over IPC by bench-routing.ts: { kind: 'closed' | 'open', … } → one result message.
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -160,6 +161,9 @@ async function closedLoop(command: Extract<LoadCommand, { kind: 'closed' }>): Pr
 async function openLoop(command: Extract<LoadCommand, { kind: 'open' }>): Promise<OpenResult> {
   const idle = await connections(command.targets, Math.min(64, Math.max(8, command.rate / 50)));
   const latencies: number[] = [];
+  // BENCH_LATENCY_TRACE=FILE: each accepted request's send time (ms into the phase) and latency, to
+  // see when in the phase the slow ones happen.
+  const trace: string[] | null = process.env.BENCH_LATENCY_TRACE ? [] : null;
   let failed = 0;
   let lateStarts = 0;
   const total = Math.round(command.rate * command.seconds);
@@ -181,7 +185,10 @@ async function openLoop(command: Extract<LoadCommand, { kind: 'open' }>): Promis
     const c = conn;
     const task = c.send(`${command.prefix}${i}`).then(
       (r) => {
-        if (r.status >= 200 && r.status < 300 && ocpiStatus(r.body) === 1000) latencies.push(performance.now() - sent);
+        if (r.status >= 200 && r.status < 300 && ocpiStatus(r.body) === 1000) {
+          latencies.push(performance.now() - sent);
+          trace?.push(`${(sent - started).toFixed(1)} ${(performance.now() - sent).toFixed(2)}`);
+        }
         else failed++;
         idle.push(c);
       },
@@ -192,6 +199,7 @@ async function openLoop(command: Extract<LoadCommand, { kind: 'open' }>): Promis
   }
   await Promise.all(inFlight);
   all.forEach((c) => c.close());
+  if (trace) writeFileSync(process.env.BENCH_LATENCY_TRACE!, `${trace.join('\n')}\n`);
   latencies.sort((a, b) => a - b);
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), count: latencies.length, failed, lateStarts };
 }
