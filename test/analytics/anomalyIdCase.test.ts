@@ -1,32 +1,24 @@
 // Token.uid, Tariff.id, Location.id, EVSE.uid and Connector.id are CiStrings: the anomaly
 // detector's look-ups (against ClickHouse 18.16) find a stored object whatever the case a CDR or a
 // later push spells its id in, also for rows stored before the look-up tables ignored case.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse, splitStatements } from '../../src/store/clickhouse.ts';
+import { splitStatements } from '../../src/store/clickhouse.ts';
 import { addOcpiMessage, emptyRows } from '../../pipelines/ingest/transform.ts';
 import { writeRows } from '../../pipelines/ingest/sink.ts';
 import { locationFacts, locationPowerScope, neighbours, pricePerKwhStats, tariffsByKey } from '../../pipelines/anomalies/queries.ts';
 import { overlapFinding } from '../../pipelines/anomalies/rules.ts';
-import { testConfig } from '../support/hub.ts';
+import { clickHouseDatabases } from './support/clickhouseDatabases.ts';
 
-const base = testConfig({ PORT: '18080' });
-const database = `${base.CLICKHOUSE_DATABASE}_ic${randomBytes(3).toString('hex')}`;
+const databases = clickHouseDatabases();
 let ch: ClickHouseClient;
 
 beforeAll(async () => {
-  await ensureClickHouseDatabase(base.CLICKHOUSE_URL, database);
-  ch = createClickHouse(base.CLICKHOUSE_URL, database);
-  await migrateClickHouse(ch);
+  ch = await databases.open('ic');
 });
-
-afterAll(async () => {
-  await ch?.close();
-  await dropClickHouseDatabase(base.CLICKHOUSE_URL, database);
-});
+afterAll(databases.dropAll);
 
 const cpo = { country_code: 'NL', party_id: 'ICX' };
 const emsp = { country_code: 'DE', party_id: 'ICY' };

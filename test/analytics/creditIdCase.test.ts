@@ -3,26 +3,17 @@
 // rule's daily sessions must leave that original out (the session is billed once, by its
 // re-issue), and the next rollup run must revisit the original's day when the credit is dated
 // another day.
-import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse } from '../../src/store/clickhouse.ts';
 import { addOcpiMessage, emptyRows } from '../../pipelines/ingest/transform.ts';
 import { writeRows } from '../../pipelines/ingest/sink.ts';
 import { refreshRollups } from '../../pipelines/rollups/index.ts';
 import { dailyVolumes } from '../../pipelines/anomalies/queries.ts';
-import { testConfig } from '../support/hub.ts';
+import { clickHouseDatabases } from './support/clickhouseDatabases.ts';
 
-const base = testConfig({ PORT: '18080' });
-const opened: { ch: ClickHouseClient; database: string }[] = [];
-
-afterAll(async () => {
-  for (const { ch, database } of opened) {
-    await ch.close();
-    await dropClickHouseDatabase(base.CLICKHOUSE_URL, database);
-  }
-});
+const databases = clickHouseDatabases();
+afterAll(databases.dropAll);
 
 const cpo = { country_code: 'NL', party_id: 'CIK' };
 const emsp = { country_code: 'DE', party_id: 'CIM' };
@@ -62,11 +53,7 @@ async function store(ch: ClickHouseClient, cdrs: Record<string, any>[], seq: num
 
 describe('a credit CDR naming its original in another case', () => {
   it('leaves the original out of the rollups and of the drift sessions, and the rollups revisit its day', async () => {
-    const database = `${base.CLICKHOUSE_DATABASE}_ci${randomBytes(3).toString('hex')}`;
-    await ensureClickHouseDatabase(base.CLICKHOUSE_URL, database);
-    const ch = createClickHouse(base.CLICKHOUSE_URL, database);
-    opened.push({ ch, database });
-    await migrateClickHouse(ch);
+    const ch = await databases.open('ci');
 
     // Yesterday noon: the original and its corrected re-issue (sent before the credit).
     const end = Date.parse(`${new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)}T12:00:00Z`);
@@ -92,11 +79,7 @@ describe('a credit CDR naming its original in another case', () => {
 
 describe('a CDR stored under two spellings of its id', () => {
   it('counts once in the rollups and in the drift sessions', async () => {
-    const database = `${base.CLICKHOUSE_DATABASE}_cj${randomBytes(3).toString('hex')}`;
-    await ensureClickHouseDatabase(base.CLICKHOUSE_URL, database);
-    const ch = createClickHouse(base.CLICKHOUSE_URL, database);
-    opened.push({ ch, database });
-    await migrateClickHouse(ch);
+    const ch = await databases.open('cj');
 
     // As a hub comparing ids as spelled accepted it twice (or an import published it again).
     const end = Date.parse(`${new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)}T12:00:00Z`);

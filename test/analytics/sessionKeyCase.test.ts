@@ -1,32 +1,24 @@
 // Session.id is a CiString: a re-issue whose session_id says `sk-sess-1` where its original said
 // `SK-SESS-1` bills the same charging session again, and the anomaly detector must see them in one
 // session group (against ClickHouse 18.16), also for CDRs stored before session keys ignored case.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OcpiPushMessage } from '../../src/bus/messages.ts';
-import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse, splitStatements } from '../../src/store/clickhouse.ts';
+import { splitStatements } from '../../src/store/clickhouse.ts';
 import { addOcpiMessage, emptyRows, sessionKey } from '../../pipelines/ingest/transform.ts';
 import { writeRows } from '../../pipelines/ingest/sink.ts';
 import { neighbours } from '../../pipelines/anomalies/queries.ts';
 import { duplicateSessionFinding } from '../../pipelines/anomalies/rules.ts';
-import { testConfig } from '../support/hub.ts';
+import { clickHouseDatabases } from './support/clickhouseDatabases.ts';
 
-const base = testConfig({ PORT: '18080' });
-const database = `${base.CLICKHOUSE_DATABASE}_sk${randomBytes(3).toString('hex')}`;
+const databases = clickHouseDatabases();
 let ch: ClickHouseClient;
 
 beforeAll(async () => {
-  await ensureClickHouseDatabase(base.CLICKHOUSE_URL, database);
-  ch = createClickHouse(base.CLICKHOUSE_URL, database);
-  await migrateClickHouse(ch);
+  ch = await databases.open('sk');
 });
-
-afterAll(async () => {
-  await ch?.close();
-  await dropClickHouseDatabase(base.CLICKHOUSE_URL, database);
-});
+afterAll(databases.dropAll);
 
 const cpo = { country_code: 'NL', party_id: 'SKC' };
 const emsp = { country_code: 'DE', party_id: 'SKM' };
