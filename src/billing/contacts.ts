@@ -1,4 +1,5 @@
 // Billing contacts per party (several allowed): who receives statements and reminders by email.
+import { audit } from '../store/audit.ts';
 import type { Db } from '../store/db.ts';
 import { conflict, invalid, notFound } from '../clearing/errors.ts';
 import { normaliseParty } from './tracking.ts';
@@ -37,7 +38,7 @@ export async function addContact(db: Db, input: { party: string; email: string; 
   const inserted = await db.raw('INSERT INTO billing_contacts (party, email, name, created_by) VALUES (?, ?, ?, ?) ON CONFLICT (party, lower(email)) DO NOTHING RETURNING *', [party, email, name, input.actor]);
   const row = inserted.rows[0];
   if (!row) throw conflict(`${email} is already a billing contact of ${party}`);
-  await db('audit_log').insert({ actor: input.actor, action: 'billing.contact.add', subject: party, details: JSON.stringify({ email }) });
+  await audit(db, { actor: input.actor, action: 'billing.contact.add', subject: party, details: { email } });
   return present(row);
 }
 
@@ -46,5 +47,5 @@ export async function removeContact(db: Db, input: { party: string; id: string; 
   if (!/^\d+$/.test(input.id)) throw notFound(`contact ${input.id}`);
   const removed = await db('billing_contacts').where({ id: input.id, party }).delete().returning('email');
   if (removed.length === 0) throw notFound(`contact ${input.id} of ${party}`);
-  await db('audit_log').insert({ actor: input.actor, action: 'billing.contact.remove', subject: party, details: JSON.stringify({ email: removed[0].email }) });
+  await audit(db, { actor: input.actor, action: 'billing.contact.remove', subject: party, details: { email: removed[0].email } });
 }

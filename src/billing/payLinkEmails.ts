@@ -4,6 +4,7 @@
 // link per replacement (the request id is in the dedupe key). A contact whose statement email goes
 // (or went) after the replacement already has the new link and gets nothing more; a party without
 // billing contacts is recorded once per replacement, and a contact added later is told then.
+import { audit } from '../store/audit.ts';
 import type { HubDeps } from '../deps.ts';
 import { queueMessage } from './mailer.ts';
 
@@ -49,7 +50,7 @@ export async function queuePayLinkEmails(deps: HubDeps, now = new Date()): Promi
       if (anyContact) continue;
       const recorded = await db('audit_log').where({ action: 'billing.pay_link.no_contacts', subject: r.statement_id }).whereRaw("details->>'request_id' = ?", [r.request_id]).first('id');
       if (recorded) continue;
-      await db('audit_log').insert({ actor: 'billing', action: 'billing.pay_link.no_contacts', subject: r.statement_id, at: now, details: JSON.stringify({ request_id: r.request_id, party: r.party }) });
+      await audit(db, { actor: 'billing', action: 'billing.pay_link.no_contacts', subject: r.statement_id, at: now, details: { request_id: r.request_id, party: r.party } });
       report.no_contacts += 1;
       continue;
     }

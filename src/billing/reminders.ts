@@ -3,6 +3,7 @@
 // (default 3, 10 and 20 days after the due date, then escalation to the hub operator), book the
 // agreement's late fee once, and send what the outbox holds. One worker at a time runs a tick
 // (advisory lock); every step is idempotent, so ticks may repeat or overlap safely.
+import { audit } from '../store/audit.ts';
 import type { HubDeps } from '../deps.ts';
 import { startPeriodicJob } from '../periodicJob.ts';
 import { minorExponent, SCALE, toUnits } from '../clearing/money.ts';
@@ -100,7 +101,7 @@ export async function runReminders(deps: HubDeps, now = new Date()): Promise<Rem
           account = await getAccount(db, c.statement_id, now);
         }
         if (outcome === 'no_contacts') {
-          await db('audit_log').insert({ actor: 'billing', action: 'billing.reminder.no_contacts', subject: c.statement_id, details: JSON.stringify({ step: s.step, days_past_due: account.days_past_due, party: account.party }) });
+          await audit(db, { actor: 'billing', action: 'billing.reminder.no_contacts', subject: c.statement_id, details: { step: s.step, days_past_due: account.days_past_due, party: account.party } });
           report.no_contacts += 1;
           continue;
         }
@@ -115,7 +116,7 @@ export async function runReminders(deps: HubDeps, now = new Date()): Promise<Rem
             payload: { step: s.step, days: s.days },
           });
         }
-        await db('audit_log').insert({ actor: 'billing', action: 'billing.reminder', subject: c.statement_id, details: JSON.stringify({ step: s.step, days_past_due: account.days_past_due, recipients: contacts.length }) });
+        await audit(db, { actor: 'billing', action: 'billing.reminder', subject: c.statement_id, details: { step: s.step, days_past_due: account.days_past_due, recipients: contacts.length } });
         report.reminders += 1;
       } else {
         await db('billing_statements').where({ statement_id: c.statement_id }).update({ escalated_at: now });
@@ -132,7 +133,7 @@ export async function runReminders(deps: HubDeps, now = new Date()): Promise<Rem
             payload: { reminders: sent },
           });
         }
-        await db('audit_log').insert({ actor: 'billing', action: 'billing.escalation', subject: c.statement_id, details: JSON.stringify({ days_past_due: account.days_past_due, balance: account.balance }) });
+        await audit(db, { actor: 'billing', action: 'billing.escalation', subject: c.statement_id, details: { days_past_due: account.days_past_due, balance: account.balance } });
         report.escalations += 1;
       }
     }

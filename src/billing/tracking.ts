@@ -3,6 +3,7 @@
 // received (PayPal captures and payouts from clearing_payments, bank transfers recorded by the
 // settlement team), late fees, write-offs, balance and status. Money movements are booked in the
 // ledger through the clearing code's postEntries, like any other entry.
+import { audit } from '../store/audit.ts';
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
 import { HUB, postEntries } from '../clearing/ledger.ts';
@@ -284,9 +285,6 @@ export async function accountHistory(db: Executor, statementId: string) {
   };
 }
 
-async function audit(executor: Executor, actor: string, action: string, subject: string, details: Record<string, unknown>) {
-  await executor('audit_log').insert({ actor, action, subject, details: JSON.stringify(details) });
-}
 
 async function lockedAccount(trx: Knex.Transaction, statementId: string) {
   const locked = await trx('billing_statements').where({ statement_id: statementId }).forUpdate().first('statement_id');
@@ -335,7 +333,7 @@ export async function recordBankTransfer(db: Db, input: { statementId: string; a
       .returning('id');
     const booking = bankTransferBooking(found.way, account, amount, reference);
     await postEntries(db, trx, [{ kind: booking.kind, ref: `billing:payment:${payment.id}`, cycleId: account.cycle_id, memo: booking.memo, lines: booking.lines }]);
-    await audit(trx, input.actor, booking.action, account.statement_id, { method: 'bank_transfer', amount: formatMoney(amount, account.currency), reference });
+    await audit(trx, { actor: input.actor, action: booking.action, subject: account.statement_id, details: { method: 'bank_transfer', amount: formatMoney(amount, account.currency), reference } });
     return { payment_id: String(payment.id), duplicate: false, account: await getAccount(trx, account.statement_id) };
   });
 }
@@ -361,7 +359,7 @@ export async function writeOff(db: Db, input: { statementId: string; actor: stri
       },
     ]);
     await trx('billing_statements').where({ statement_id: account.statement_id }).update({ written_off_at: trx.fn.now(), written_off_by: input.actor, write_off_note: input.note });
-    await audit(trx, input.actor, 'billing.write_off', account.statement_id, { balance: account.balance, note: input.note });
+    await audit(trx, { actor: input.actor, action: 'billing.write_off', subject: account.statement_id, details: { balance: account.balance, note: input.note } });
     return getAccount(trx, account.statement_id);
   });
 }
@@ -386,7 +384,7 @@ export async function bookLateFee(db: Db, statementId: string, fee: bigint): Pro
         ],
       },
     ]);
-    await audit(trx, 'billing', 'billing.late_fee', statementId, { amount: formatMoney(fee, account.currency) });
+    await audit(trx, { actor: 'billing', action: 'billing.late_fee', subject: statementId, details: { amount: formatMoney(fee, account.currency) } });
     return true;
   });
 }
@@ -416,7 +414,7 @@ export async function setTerms(db: Db, agreementId: string, input: { reminderDay
   if (fixed < 0n || ppm < 0 || ppm > 1_000_000) throw invalid('late fee: a fixed amount ≥ 0 and a percent between 0 and 100');
   const row = { agreement_id: agreementId, reminder_days: reminderDays, escalation_days: escalationDays, late_fee_fixed: fixed.toString(), late_fee_ppm: ppm, updated_at: db.fn.now(), updated_by: actor };
   await db('billing_terms').insert(row).onConflict('agreement_id').merge();
-  await audit(db, actor, 'billing.terms.set', agreementId, { reminder_days: reminderDays, escalation_days: escalationDays, late_fee_fixed: formatUnits(fixed), late_fee_percent: formatUnits(BigInt(ppm)) });
+  await audit(db, { actor, action: 'billing.terms.set', subject: agreementId, details: { reminder_days: reminderDays, escalation_days: escalationDays, late_fee_fixed: formatUnits(fixed), late_fee_percent: formatUnits(BigInt(ppm)) } });
   return presentTerms(agreementId, { reminderDays, escalationDays, lateFeeFixed: fixed, lateFeePpm: ppm });
 }
 

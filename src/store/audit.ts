@@ -9,8 +9,10 @@ export interface AuditEntry {
   action: string;
   subject?: string | null;
   details?: Record<string, unknown>;
+  /** When it happened, where that is not now (a billing tick's clock). */
+  at?: Date;
 }
 
 export async function audit(db: Db | Knex.Transaction, entry: AuditEntry): Promise<void> {
-  await db('audit_log').insert({ actor: entry.actor, action: entry.action, subject: entry.subject ?? null, details: JSON.stringify(entry.details ?? {}) });
+  await db('audit_log').insert({ actor: entry.actor, action: entry.action, subject: entry.subject ?? null, details: JSON.stringify(entry.details ?? {}), ...(entry.at ? { at: entry.at } : {}) });
 }
