@@ -1,6 +1,7 @@
 // Per-platform CDR policy: business-rule findings flag a CDR ('flag', the default) or refuse it
 // ('reject'). Read on every CDR, so cached; a change clears this process's cache at once and
 // reaches other web processes within the TTL.
+import { audit } from '../store/audit.ts';
 import type { HubDeps } from '../deps.ts';
 import { TtlCache } from '../ttlCache.ts';
 
@@ -14,6 +15,6 @@ export function cdrPolicy(deps: HubDeps, platformId: string): Promise<CdrPolicy>
 
 export async function setCdrPolicy(deps: HubDeps, platformId: string, policy: CdrPolicy, actor: string): Promise<void> {
   await deps.db('platforms').where({ id: platformId }).update({ cdr_policy: policy });
-  await deps.db('audit_log').insert({ actor, action: 'partner.cdr_policy', subject: platformId, details: JSON.stringify({ policy }) });
+  await audit(deps.db, { actor, action: 'partner.cdr_policy', subject: platformId, details: { policy } });
   policies.clear();
 }

@@ -2,6 +2,7 @@
 // hashed with scrypt (memory-hard), one-time login links, sessions stored as keyed hashes of the
 // cookie value, CSRF tokens derived from the session, and a login rate limit kept in Postgres so
 // it holds across hub instances.
+import { audit } from '../store/audit.ts';
 import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { Db } from '../store/db.ts';
 import { normaliseEmail } from '../billing/contacts.ts';
@@ -62,7 +63,7 @@ export async function createUser(db: Db, input: { email: string; party?: string;
       if (hash) await trx('portal_users').where({ id: row.id }).update({ password_hash: hash });
     }
     if (party) await trx('portal_user_parties').insert({ user_id: row.id, party }).onConflict(['user_id', 'party']).ignore();
-    await trx('audit_log').insert({ actor: input.actor, action: created ? 'portal.user.create' : 'portal.user.update', subject: email, details: JSON.stringify({ party: party ?? null, admin: Boolean(input.admin), password: Boolean(hash) }) });
+    await audit(trx, { actor: input.actor, action: created ? 'portal.user.create' : 'portal.user.update', subject: email, details: { party: party ?? null, admin: Boolean(input.admin), password: Boolean(hash) } });
     return { user: (await loadUser(trx as unknown as Db, row.id))!, created };
   });
 }

@@ -1,4 +1,5 @@
 // Per-request portal state and the small helpers every page uses: access checks, audit, rendering.
+import { audit as writeAudit } from '../store/audit.ts';
 import type { Context } from 'koa';
 import type { HubDeps } from '../deps.ts';
 import type { PortalUser, TokenKeys } from './auth.ts';
@@ -47,9 +48,10 @@ export function assertParty(user: PortalUser, ...parties: (string | null | undef
   if (!parties.some((p) => p && user.parties.includes(p.toUpperCase()))) throw forbidden();
 }
 
+/** An audit row for a portal action: the signed-in user as actor, the client address in details. */
 export async function audit(ctx: Context, action: string, subject: string | null, details: Record<string, unknown> = {}): Promise<void> {
   const s = state(ctx);
-  await s.deps.db('audit_log').insert({ actor: s.user ? `portal:${s.user.email}` : 'portal:anonymous', action: `portal.${action}`, subject, details: JSON.stringify({ ...details, ip: s.ip }) });
+  await writeAudit(s.deps.db, { actor: s.user ? `portal:${s.user.email}` : 'portal:anonymous', action: `portal.${action}`, subject, details: { ...details, ip: s.ip } });
 }
 
 const FLASH: Record<string, { kind: 'ok' | 'error'; text: string }> = {

@@ -1,6 +1,7 @@
 // The portal served by the hub under /portal: server-rendered pages for partner users (their own
 // parties only) and operators. Mounted before the JSON body parser: it reads its own form posts.
 // Every POST carries a CSRF token; sessions live in HttpOnly, SameSite=Strict cookies.
+import { audit } from '../store/audit.ts';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { HubDeps } from '../deps.ts';
@@ -102,7 +103,7 @@ export function portal(deps: HubDeps): Middleware {
           : Boolean(s.sessionToken) && keys.checkCsrf(s.sessionToken as string, s.form._csrf);
         if (!ok) {
           if (!s.user && !PUBLIC_POSTS.has(ctx.path)) throw new PortalHttpError(401, 'Please sign in.');
-          await deps.db('audit_log').insert({ actor: s.user ? `portal:${s.user.email}` : 'portal:anonymous', action: 'portal.csrf.refused', subject: ctx.path, details: JSON.stringify({ ip: s.ip }) });
+          await audit(deps.db, { actor: s.user ? `portal:${s.user.email}` : 'portal:anonymous', action: 'portal.csrf.refused', subject: ctx.path, details: { ip: s.ip } });
           throw new PortalHttpError(403, 'The form expired or did not come from this portal. Go back, reload the page and try again.');
         }
       } else if (!s.user && !PUBLIC_GETS.has(ctx.path)) {

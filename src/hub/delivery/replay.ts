@@ -6,6 +6,7 @@
 // top-level object (or the DELETE of a deleted tariff) per receiver and object, however many of
 // its pushes were dead-lettered. CDRs are immutable and replay as they were sent. Each letter is
 // marked replayed so a second replay does not send it again.
+import { audit } from '../../store/audit.ts';
 import type { Knex } from 'knex';
 import type { HubDeps } from '../../deps.ts';
 import type { OcpiPushMessage } from '../../bus/messages.ts';
@@ -80,11 +81,11 @@ export async function replayDeadLetters(deps: HubDeps, options: { receiver?: str
     objects.push(...replays);
   }
   const report = { replayed: letters.length, published: objects.length, objects };
-  await deps.db('audit_log').insert({
+  await audit(deps.db, {
     actor: options.actor,
     action: 'deliveries.replay',
     subject: options.receiver ?? 'all',
-    details: JSON.stringify({ count: letters.length, published: objects.length, since: options.since ?? null, objects: objects.map(({ object_key, sent_as, dead_letters }) => ({ object_key, sent_as, dead_letters })) }),
+    details: { count: letters.length, published: objects.length, since: options.since ?? null, objects: objects.map(({ object_key, sent_as, dead_letters }) => ({ object_key, sent_as, dead_letters })) },
   });
   return report;
 }
