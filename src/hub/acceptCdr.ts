@@ -8,7 +8,7 @@ import { partyKey } from '../bus/subjects.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
 import { contentHash } from '../store/cdrs.ts';
-import { tokenOwner } from './ownership.ts';
+import { statedTokenOwner, tokenOwner } from './ownership.ts';
 import { decideRoute } from './routing.ts';
 import { cdrMessageId, cdrObjectKey, publishPush } from './publishPush.ts';
 import { routeError } from './routeErrors.ts';
@@ -53,6 +53,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
     sender,
     to: request.routing.to && { country_code: request.routing.to.countryCode, party_id: request.routing.to.partyId },
     owner: request.routing.to ? undefined : await tokenOwner(deps.db, token),
+    claimedOwner: statedTokenOwner(token),
     parties: await deps.directory.all(),
   });
   if (!decision.ok) throw routeError(decision);

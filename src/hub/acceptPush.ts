@@ -14,7 +14,7 @@ import { parseOcpi } from '../http/parseBody.ts';
 import { findObject, saveObject, type ObjectRef, type StoredObject } from '../store/objects.ts';
 import { sameCi } from '../../ocpi/ciString.ts';
 import { applyLocationChange, mergePatch, ObjectStateError, patchSession, refuseOlderThanStored } from './objectState.ts';
-import { tokenOwner } from './ownership.ts';
+import { statedTokenOwner, tokenOwner } from './ownership.ts';
 import { decideRoute, type KnownParty, type RouteDecision } from './routing.ts';
 import { publishPush } from './publishPush.ts';
 import { routeError } from './routeErrors.ts';
@@ -143,7 +143,8 @@ export async function acceptPush(deps: HubDeps, request: PushRequest): Promise<P
  * the module's receiver interface, so a platform with a CPO and an eMSP under one party id gets it
  * once), or to everybody again if it was broadcast. An object the hub does not know yet, or whose
  * receivers are gone from the directory, is routed as decideRoute says (sessions: to the eMSP of
- * the session's cdr_token, the stored one when a PATCH does not carry it; the rest broadcast).
+ * the session's cdr_token, the stored one when a PATCH does not carry it, as the hub's own data
+ * finds it or else as the cdr_token names it; the rest broadcast).
  */
 async function routePush(deps: HubDeps, request: PushRequest, sender: KnownParty, parties: KnownParty[], stored: StoredObject | undefined, body: Json | undefined): Promise<Extract<RouteDecision, { ok: true }>> {
   const input = {
@@ -165,8 +166,8 @@ async function routePush(deps: HubDeps, request: PushRequest, sender: KnownParty
   }
   if (previous.size === 0) {
     const cdrToken = (body?.cdr_token ?? stored?.data.cdr_token) as Json | undefined;
-    const owner = request.module === 'sessions' ? await tokenOwner(deps.db, cdrToken ?? {}) : undefined;
-    return routed(decideRoute({ ...input, owner }));
+    if (request.module !== 'sessions') return routed(decideRoute(input));
+    return routed(decideRoute({ ...input, owner: await tokenOwner(deps.db, cdrToken ?? {}), claimedOwner: statedTokenOwner(cdrToken ?? {}) }));
   }
 
   // Each previous receiver as its own open route; one that cannot take it now (suspended, gone,

@@ -20,6 +20,13 @@ export interface TokenClaim {
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/** The eMSP the claim says issued the token (`cdr_token.country_code`/`party_id`), when it names both. */
+export function statedTokenOwner(token: TokenClaim): PartyRef | undefined {
+  const country = text(token.country_code);
+  const party = text(token.party_id);
+  return country && party ? { country_code: country, party_id: party } : undefined;
+}
+
 /**
  * The eMSP behind a token: first the tokens the hub has routed (by contract_id, then uid), then
  * the tokens eMSPs named in commands sent through the hub (START_SESSION, RESERVE_NOW; by
@@ -29,16 +36,15 @@ const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
  *
  * When the claim names its eMSP (`cdr_token.country_code`/`party_id`), only that eMSP's tokens
  * and prefixes count: a uid two eMSPs both issued, or a prefix of another eMSP, never sends the
- * CDR elsewhere (no match means the hub cannot tell, and the sender gets 4001). Without it, a
- * value that tokens of two eMSPs share decides nothing, unless the claim's type tells them apart
- * among the routed tokens (one eMSP's RFID card and another's APP_USER token with the same uid
- * are two tokens). The type only ever narrows a value two owners share: a routed token of another
- * type than the claim's still names its eMSP when it is the only one.
+ * CDR elsewhere (no match returns undefined, and open routing then takes the eMSP the claim names
+ * if it is registered: decideRoute's claimedOwner). Without it, a value that tokens of two eMSPs
+ * share decides nothing, unless the claim's type tells them apart among the routed tokens (one
+ * eMSP's RFID card and another's APP_USER token with the same uid are two tokens). The type only
+ * ever narrows a value two owners share: a routed token of another type than the claim's still
+ * names its eMSP when it is the only one.
  */
 export async function tokenOwner(db: Db, token: TokenClaim): Promise<PartyRef | undefined> {
-  const country = text(token.country_code);
-  const party = text(token.party_id);
-  const stated = country && party ? { country_code: country, party_id: party } : undefined;
+  const stated = statedTokenOwner(token);
   const values = [['contract_id', text(token.contract_id)], ['uid', text(token.uid)]] as const;
   const type = text(token.type);
   for (const [field, value] of values) {

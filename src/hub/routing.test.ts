@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideRoute, receivingParty, rolesImplementing, type KnownParty, type RouteInput } from './routing.ts';
+import { claimedTokenOwner, decideRoute, receivingParty, rolesImplementing, sameParty, type KnownParty, type RouteInput } from './routing.ts';
 
 const party = (cc: string, pid: string, role: string, modules: string[], extra: Partial<KnownParty> = {}): KnownParty => ({
   country_code: cc,
@@ -33,6 +33,7 @@ const input = (overrides: Partial<RouteInput>): RouteInput => ({
   ...overrides,
 });
 
+const ref = (country_code: string, party_id: string) => ({ country_code, party_id });
 const keys = (decision: ReturnType<typeof decideRoute>) => (decision.ok ? decision.receivers.map((r) => `${r.country_code}-${r.party_id}`).sort() : decision.error);
 
 describe('decideRoute', () => {
@@ -57,9 +58,49 @@ describe('decideRoute', () => {
   });
 
   it('names the mode', () => {
+    expect(decideRoute(input({ module: 'cdrs', claimedOwner: emsp1 }))).toMatchObject({ ok: true, mode: 'open' });
     expect(decideRoute(input({ to: emsp1 }))).toMatchObject({ ok: true, mode: 'direct' });
     expect(decideRoute(input({ to: hub }))).toMatchObject({ ok: true, mode: 'broadcast' });
     expect(decideRoute(input({ module: 'cdrs', owner: emsp1 }))).toMatchObject({ ok: true, mode: 'open' });
+  });
+});
+
+describe('open routing to the eMSP a cdr_token names, when the hub has not seen the token', () => {
+  const sessions = (claimedOwner: RouteInput['claimedOwner'], extra: Partial<RouteInput> = {}) => input({ module: 'sessions', claimedOwner, ...extra });
+  const cdrs = (claimedOwner: RouteInput['claimedOwner'], extra: Partial<RouteInput> = {}) => input({ module: 'cdrs', claimedOwner, ...extra });
+
+  it.each([
+    ['a CDR goes to the registered eMSP it names', cdrs(ref('BE', 'EM2')), ['BE-EM2']],
+    ['a session goes to the registered eMSP it names', sessions(ref('DE', 'EM1')), ['DE-EM1']],
+    ['country_code and party_id compare as CiStrings', cdrs(ref('be', 'em2')), ['BE-EM2']],
+    ['a party of role OTHER issues tokens too (this one lacks the module)', cdrs(ref('NL', 'OTH')), 'not_implemented'],
+    ['an offline eMSP gets it queued', cdrs(ref('NL', 'OFF')), ['NL-OFF']],
+    ['a suspended eMSP: 4003', cdrs(ref('NL', 'SUS')), 'not_connected'],
+    ['an eMSP without the module', sessions(ref('BE', 'EM2')), 'not_implemented'],
+    ['a party the hub does not know', cdrs(ref('XX', 'UNK')), 'unknown_receiver'],
+    ['a party registered only as a CPO did not issue the token', cdrs(ref('NL', 'CP2')), 'unknown_receiver'],
+    ['the owner the hub found from its own data comes first', cdrs(ref('DE', 'EM1'), { owner: emsp2 }), ['BE-EM2']],
+    ['OCPI-to-* comes first', cdrs(ref('DE', 'EM1'), { to: emsp2 }), ['BE-EM2']],
+    ['OCPI-to-* naming an unknown party is not rescued by the cdr_token', cdrs(ref('DE', 'EM1'), { to: ref('XX', 'NOP') }), 'unknown_receiver'],
+  ])('%s', (_name, routeInput, expected) => {
+    expect(keys(decideRoute(routeInput))).toEqual(expected);
+  });
+
+  it('names the cdr_token fields when it cannot route by them', () => {
+    expect(decideRoute(cdrs(ref('XX', 'UNK')))).toMatchObject({ ok: false, message: expect.stringMatching(/cdr_token\.country_code\/party_id name XX-UNK, which is not registered/) });
+    expect(claimedTokenOwner(ref('nl', 'cp2'), parties)).toMatchObject({ ok: false, message: expect.stringMatching(/cdr_token\.country_code\/party_id name nl-cp2, which is registered as CPO, not as an eMSP/) });
+  });
+});
+
+describe('sameParty', () => {
+  it.each([
+    [ref('NL', 'EM1'), ref('nl', 'em1'), true],
+    [ref('NL', 'EM1'), ref('NL', 'EM2'), false],
+    // Only ASCII letters fold (ocpi/ciString.ts): String#toUpperCase makes ß SS and ı I.
+    [ref('NL', 'Eß'), ref('NL', 'ESS'), false],
+    [ref('NL', 'EMı'), ref('NL', 'EMI'), false],
+  ])('%j and %j: %s', (a, b, same) => {
+    expect(sameParty(a, b)).toBe(same);
   });
 });
 

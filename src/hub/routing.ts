@@ -1,6 +1,7 @@
 // Routing decisions (SPEC-DIGEST §2.2–§2.3, §2.8) as a pure function of what the hub knows.
 // IO (looking up parties, token ownership) happens before; forwarding happens after.
 import type { PartyRef } from '../bus/messages.ts';
+import { ciKey } from '../../ocpi/ciString.ts';
 
 export interface KnownParty extends PartyRef {
   role: string;
@@ -23,6 +24,12 @@ export interface RouteInput {
   to?: PartyRef;
   /** For open routing: the owner the hub determined from its own data, if any. */
   owner?: PartyRef;
+  /**
+   * For open routing of a session or CDR: the eMSP its `cdr_token` names (country_code/party_id).
+   * Taken when the hub's own data finds no owner: the CPO may know the token from the eMSP
+   * directly (peer-to-peer, a whitelist) and the hub never saw it.
+   */
+  claimedOwner?: PartyRef;
   parties: readonly KnownParty[];
 }
 
@@ -87,8 +94,24 @@ export function receivingParty<P extends KnownParty>(rows: readonly P[], module:
   return implementing.find((p) => roles?.includes(p.role)) ?? implementing.find((p) => p.status !== 'SUSPENDED') ?? implementing[0];
 }
 
-export const sameParty = (a: PartyRef, b: PartyRef) =>
-  a.country_code.toUpperCase() === b.country_code.toUpperCase() && a.party_id.toUpperCase() === b.party_id.toUpperCase();
+/** country_code and party_id are CiStrings. */
+export const sameParty = (a: PartyRef, b: PartyRef) => ciKey(a.country_code) === ciKey(b.country_code) && ciKey(a.party_id) === ciKey(b.party_id);
+
+/**
+ * The eMSP a cdr_token names, when the directory knows that party in a role that issues tokens.
+ * Otherwise the refusal: a CPO (or NSP…) under those ids did not issue the token, and a party the
+ * hub does not know cannot be delivered to.
+ */
+export function claimedTokenOwner(claimed: PartyRef, parties: readonly KnownParty[]): { ok: true; owner: PartyRef } | { ok: false; message: string } {
+  const rows = parties.filter((p) => sameParty(p, claimed));
+  const issuers = rolesImplementing('tokens', 'SENDER') ?? [];
+  if (rows.some((p) => issuers.includes(p.role))) return { ok: true, owner: claimed };
+  const which = rows.length ? `registered as ${[...new Set(rows.map((p) => p.role))].join(', ')}, not as an eMSP` : 'not registered with the hub';
+  return {
+    ok: false,
+    message: `no OCPI-to-* headers and the hub has not seen this token: cdr_token.country_code/party_id name ${claimed.country_code}-${claimed.party_id}, which is ${which}`,
+  };
+}
 
 export function decideRoute(input: RouteInput): RouteDecision {
   const implementing = (p: KnownParty) => p.interfaces.has(`${input.module}:${input.receiverInterface}`);
@@ -105,7 +128,10 @@ export function decideRoute(input: RouteInput): RouteDecision {
     return { ok: true, mode: 'broadcast', receivers };
   }
 
-  const target = input.to ?? input.owner;
+  // The cdr_token's word comes last: the hub's own data (tokens it routed, commands, the prefix map) first.
+  const claimed = input.to || input.owner || !input.claimedOwner ? undefined : claimedTokenOwner(input.claimedOwner, input.parties);
+  if (claimed && !claimed.ok) return { ok: false, error: 'unknown_receiver', message: claimed.message };
+  const target = input.to ?? input.owner ?? claimed?.owner;
   if (!target) {
     if (input.kind === 'push' && BROADCASTABLE.has(input.module)) return decideRoute({ ...input, to: input.hub });
     return { ok: false, error: 'unknown_receiver', message: `no OCPI-to-* headers and the hub cannot tell who should receive this ${input.module} request` };
