@@ -2,16 +2,18 @@
 // provisions (every rule with a unique uid, a condition it defines, existing datasources, a
 // severity and a runbook), and each rule's query, run as Grafana runs it against ClickHouse 18.16,
 // current ClickHouse (chdb, see support/chdb.ts) and Postgres holding crafted rows, fires for the
-// receiver, party or currency whose condition holds and for no other.
+// receiver, party or currency whose condition holds and for no other. The ingestion rule compares
+// Postgres with ClickHouse: its two queries run on both, and its math expression decides.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, dropClickHouseDatabase, ensureClickHouseDatabase, migrateClickHouse } from '../../src/store/clickhouse.ts';
-import { createDb } from '../../src/store/db.ts';
+import { createDb, type Db } from '../../src/store/db.ts';
 import { testConfig } from '../support/hub.ts';
 import { chdbClickHouse, type ChdbClickHouse } from './support/chdb.ts';
-import { evaluate, readAlertingFile, runOnClickHouse, runOnPostgres, type AlertRule, type Instance, type QueryResult } from './support/alerting.ts';
+import { evaluate, mathVariables, readAlertingFile, runOnClickHouse, runOnPostgres, type AlertRule, type Instance, type QueryResult } from './support/alerting.ts';
+import { ownNamespace, type OwnNamespace } from '../support/namespace.ts';
 
 const grafana = new URL('../../grafana/provisioning/', import.meta.url);
 const files = readdirSync(new URL('alerting/', grafana)).filter((f) => /\.ya?ml$/.test(f));
@@ -28,11 +30,12 @@ const nowS = () => Math.floor(Date.now() / 1000);
 const firing = (instances: Instance[], label: string) => instances.filter((i) => i.firing).map((i) => i.labels[label]).sort();
 const instance = (instances: Instance[], label: string, value: string) => instances.find((i) => i.labels[label] === value);
 
-/** The rule evaluated on the result, after checking its annotations only name labels every instance has. */
-function evaluated(r: AlertRule, result: QueryResult): Instance[] {
+/** The rule evaluated on the result(s), after checking its annotations only name labels and values every instance has. */
+function evaluated(r: AlertRule, result: QueryResult | Record<string, QueryResult>): Instance[] {
   const instances = evaluate(r, result);
   const text = Object.values(r.annotations).join('\n');
   for (const [, label] of text.matchAll(/\$labels\.(\w+)/g)) for (const i of instances) expect(Object.keys(i.labels), `${r.uid} annotations name $labels.${label}`).toContain(label);
+  for (const [, refId] of text.matchAll(/\$values\.(\w+)\.Value/g)) for (const i of instances) expect(Object.keys(i.values), `${r.uid} annotations name $values.${refId}`).toContain(refId);
   return instances;
 }
 
@@ -45,7 +48,16 @@ describe('provisioning file', () => {
       expect(g.folder).toBeTruthy();
       expect(g.interval).toMatch(/^\d+[smh]$/);
     }
-    expect(rules.map((r) => r.uid).sort()).toEqual(['hub-billing-anomalies-high-value', 'hub-dead-letters', 'hub-delivery-backlog', 'hub-delivery-failure-rate', 'hub-party-offline', 'hub-rollups-stale', 'hub-statements-escalated-unpaid']);
+    expect(rules.map((r) => r.uid).sort()).toEqual([
+      'hub-billing-anomalies-high-value',
+      'hub-cdr-ingestion-stopped',
+      'hub-dead-letters',
+      'hub-delivery-backlog',
+      'hub-delivery-failure-rate',
+      'hub-party-offline',
+      'hub-rollups-stale',
+      'hub-statements-escalated-unpaid',
+    ]);
   });
 
   it('rules have unique uids and titles (uids Grafana accepts: at most 40 characters)', () => {
@@ -61,8 +73,10 @@ describe('provisioning file', () => {
     for (const d of r.data) {
       expect(d.model.refId).toBe(d.refId);
       if (d.datasourceUid === '__expr__') {
-        expect(['reduce', 'threshold']).toContain(d.model.type);
-        expect(refIds).toContain(d.model.expression);
+        expect(['reduce', 'threshold', 'math']).toContain(d.model.type);
+        const inputs = d.model.type === 'math' ? mathVariables(d.model.expression) : [d.model.expression];
+        expect(inputs.length).toBeGreaterThan(0);
+        for (const input of inputs) expect(refIds).toContain(input);
       } else {
         expect(datasourceUids).toContain(d.datasourceUid);
         expect(d.model.datasource.uid).toBe(d.datasourceUid);
@@ -119,6 +133,19 @@ const engines: Engine[] = [
     },
   },
 ];
+
+// The ingestion rule reads every CDR the hub accepted: a Postgres database of its own, its cdrs
+// emptied before each case.
+let acceptedDb: Db;
+let acceptedNamespace: OwnNamespace;
+beforeAll(async () => {
+  acceptedNamespace = await ownNamespace('alertingest');
+  acceptedDb = createDb(acceptedNamespace.env.DATABASE_URL, { max: 2 });
+}, 120_000);
+afterAll(async () => {
+  await acceptedDb?.destroy();
+  await acceptedNamespace?.drop();
+});
 
 // Each engine gets a database of its own (the rules read the whole hub, not one party); each rule
 // has receivers of its own in it.
@@ -183,7 +210,7 @@ describe.each(engines)('ClickHouse rules on $name', (engine) => {
     // A run 20 minutes ago; a day touched before it started is covered.
     await ch.insert({ table: 'rollup_runs', format: 'JSONEachRow', values: [{ job: 'cdr_rollups', watermark: nowS() - 1200, version: 1, days: 1, finished_at: nowS() - 1190 }] });
     await ch.insert({ table: 'rollup_touched_days', format: 'JSONEachRow', values: [{ day: new Date().toISOString().slice(0, 10), touched_at: nowS() - 1500 }] });
-    expect(await waiting()).toEqual([{ labels: {}, value: 0, firing: false }]);
+    expect(await waiting()).toMatchObject([{ labels: {}, value: 0, firing: false }]);
     // A CDR a minute ago waits for the next run: not yet stale.
     await ch.insert({ table: 'rollup_touched_days', format: 'JSONEachRow', values: [{ day: '2026-01-02', touched_at: nowS() - 60 }] });
     expect((await waiting())[0]).toMatchObject({ firing: false });
@@ -194,7 +221,7 @@ describe.each(engines)('ClickHouse rules on $name', (engine) => {
     expect(late.value).toBeGreaterThanOrEqual(900);
     // A run since then covers them all.
     await ch.insert({ table: 'rollup_runs', format: 'JSONEachRow', values: [{ job: 'cdr_rollups', watermark: nowS() - 5, version: 2, days: 3, finished_at: nowS() - 2 }] });
-    expect(await waiting()).toEqual([{ labels: {}, value: 0, firing: false }]);
+    expect(await waiting()).toMatchObject([{ labels: {}, value: 0, firing: false }]);
   });
 
   it("high-value billing anomalies: fires per currency for standing findings of the last hour above the currency's threshold", async () => {
@@ -213,6 +240,42 @@ describe.each(engines)('ClickHouse rules on $name', (engine) => {
     expect(firing(instances, 'currency')).toEqual(['EUR']);
     expect(instance(instances, 'currency', 'EUR')?.value).toBe(2);
     expect(instances.map((i) => i.labels.currency)).toEqual(['EUR']);
+  });
+
+  // Each case at a day of its own in the past (the rule's queries name no clock but Grafana's time
+  // range), so the CDRs ClickHouse holds from one case are outside the next one's hour.
+  const HOUR_S = 3600;
+  const ingestionCases = [
+    { name: 'nothing accepted in the last hour (a quiet hub)', acceptedMinAgo: [180], ingestedMinAgo: [], fires: false },
+    { name: 'every CDR accepted is ingested', acceptedMinAgo: [30, 10], ingestedMinAgo: [30, 10], fires: false },
+    { name: 'ingestion stopped after the CDR of 30 minutes ago', acceptedMinAgo: [30, 20, 10, 2], ingestedMinAgo: [30], fires: true },
+    { name: 'nothing accepted in the last hour reached ClickHouse', acceptedMinAgo: [10], ingestedMinAgo: [90], fires: true },
+    { name: 'the newest CDR is within the 5 minutes of grace', acceptedMinAgo: [30, 3], ingestedMinAgo: [30], fires: false },
+    { name: "the hub's clock 20 s behind the database's", acceptedMinAgo: [10], ingestedMinAgo: [10 + 20 / 60], fires: false },
+    { name: 'published later, by the outbox sweeper', acceptedMinAgo: [10], ingestedMinAgo: [8], fires: false },
+  ];
+  it.each(ingestionCases.map((c, day) => ({ ...c, day: day + 1 })))('CDR ingestion: $name (fires: $fires)', async ({ acceptedMinAgo, ingestedMinAgo, fires, day }) => {
+    const r = rule('hub-cdr-ingestion-stopped');
+    const nowMs = (nowS() - day * 24 * HOUR_S) * 1000;
+    const at = (minAgo: number) => Math.round(nowMs / 1000 - minAgo * 60);
+    await acceptedDb('cdrs').delete();
+    // Oldest first, as the hub accepts them: seq follows acceptance.
+    for (const [n, minAgo] of acceptedMinAgo.entries()) {
+      await acceptedDb('cdrs').insert({ country_code: 'NL', party_id: 'ALI', cdr_id: `ING-${day}-${n}`, data: '{}', content_hash: 'test', routing: 'direct', last_updated: new Date(at(minAgo) * 1000), created_at: new Date(at(minAgo) * 1000) });
+    }
+    if (ingestedMinAgo.length) {
+      await ch.insert({
+        table: 'cdrs',
+        format: 'JSONEachRow',
+        values: ingestedMinAgo.map((minAgo, n) => ({ country_code: 'NL', party_id: 'ALI', id: `ING-${day}-${n}`, start_ts: at(minAgo) - HOUR_S, end_ts: at(minAgo), accepted_at: at(minAgo), ingested_at: at(minAgo) + 1, stream_seq: day * 100 + n })),
+      });
+    }
+    const [instance, ...more] = evaluated(r, { A: await runOnPostgres(acceptedDb, r, nowMs, 'A'), B: await runOnClickHouse(ch, r, nowMs, 'B') });
+    expect(more).toEqual([]);
+    // $values as the summary shows them: the newest CDR accepted 5 to 60 minutes ago, the newest ingested.
+    const newestAccepted = acceptedMinAgo.filter((m) => m >= 5 && m <= 60).map(at);
+    const newestIngested = ingestedMinAgo.filter((m) => m <= 61).map(at);
+    expect(instance).toMatchObject({ labels: {}, firing: fires, values: { A: newestAccepted.length ? Math.max(...newestAccepted) : 0, B: newestIngested.length ? Math.max(...newestIngested) : 0, C: fires ? 1 : 0 } });
   });
 });
 
