@@ -199,7 +199,8 @@ async function openLoop(command: Extract<LoadCommand, { kind: 'open' }>): Promis
   }
   await Promise.all(inFlight);
   all.forEach((c) => c.close());
-  if (trace) writeFileSync(process.env.BENCH_LATENCY_TRACE!, `${trace.join('\n')}\n`);
+  // The first line gives the phase's start as epoch ms, to line the trace up with other processes' logs.
+  if (trace) writeFileSync(process.env.BENCH_LATENCY_TRACE!, `# start_epoch_ms ${(performance.timeOrigin + started).toFixed(1)}\n${trace.join('\n')}\n`);
   latencies.sort((a, b) => a - b);
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), count: latencies.length, failed, lateStarts };
 }
