@@ -20,6 +20,7 @@ const partyCode = (length: number) => z.string().regex(new RegExp(`^[A-Za-z0-9]{
 const key32 = z
   .string()
   .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, Base64-encoded (openssl rand -base64 32)');
+const seconds = z.coerce.number({ error: 'must be a number of seconds' }).min(1, 'must be at least 1 (seconds)').max(3600, 'must be at most 3600 (seconds)');
 const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const EnvSchema = z.object({
@@ -41,6 +42,19 @@ const EnvSchema = z.object({
   TOKEN_ENCRYPTION_KEY: key32,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  // How long the web role waits for a client's request, so a slow or stalled client cannot hold
+  // sockets (Node's defaults are 60 s for headers and 300 s for the whole request). Partners are
+  // servers: their headers fit one packet, and the largest body (BODY_LIMIT_BYTES, 1 MB) arrives in
+  // 60 s even at 17 KB/s. Only receiving the request counts, not the hub's time to answer it. Over
+  // either: HTTP 408 with an OCPI envelope, and the connection is closed. Headers are part of the
+  // request, so their limit is not longer than the request's.
+  HTTP_HEADERS_TIMEOUT_S: seconds.default(20),
+  HTTP_REQUEST_TIMEOUT_S: seconds.default(60),
+  // Idle time after a response before the web role closes a keep-alive connection. Longer than the
+  // idle timeout of the load balancer in front (60 s on AWS ALB and nginx by default; raise it
+  // behind one that keeps idle connections longer, e.g. Google Cloud's 600 s): a balancer that
+  // reuses a connection the hub has just closed answers its client 502.
+  HTTP_KEEP_ALIVE_TIMEOUT_S: seconds.default(65),
   FORWARD_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   PAGE_LIMIT_MAX: z.coerce.number().int().min(1).max(10_000).default(1000),
   NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
@@ -127,6 +141,14 @@ const EnvSchema = z.object({
   // Portal sessions and CSRF tokens are keyed with this secret; without it the portal is off.
   PORTAL_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PORTAL_SESSION_HOURS: z.coerce.number().min(0.01).max(720).default(12),
+}).superRefine((env, ctx) => {
+  if (env.HTTP_HEADERS_TIMEOUT_S > env.HTTP_REQUEST_TIMEOUT_S) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HTTP_HEADERS_TIMEOUT_S'],
+      message: `(${env.HTTP_HEADERS_TIMEOUT_S}) must not be longer than HTTP_REQUEST_TIMEOUT_S (${env.HTTP_REQUEST_TIMEOUT_S}): the headers are part of the request`,
+    });
+  }
 });
 
 export type Config = Readonly<Omit<z.infer<typeof EnvSchema>, 'HUB_PUBLIC_URL'> & { HUB_PUBLIC_URL: string }>;

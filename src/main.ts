@@ -1,11 +1,12 @@
 // Starts the roles named on the command line in this process. Every role is stateless apart
 // from Postgres, NATS and ClickHouse, so each scales by running more processes.
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { Config } from './config.ts';
 import type { HubDeps } from './deps.ts';
 import { buildDeps, closeDeps } from './bootstrap.ts';
 import { createApp } from './http/app.ts';
 import { answerClientErrors } from './http/clientErrors.ts';
+import { closeStalledKeepAlive, serverOptions } from './http/serverTimeouts.ts';
 import { startDeliveryWorker } from './hub/delivery/deliveryWorker.ts';
 import { startOutboxSweeper } from './hub/delivery/outboxSweeper.ts';
 import { startCallbackRelayWorker } from './hub/commands/callbackRelayWorker.ts';
@@ -28,12 +29,14 @@ type Stopper = () => Promise<void>;
 
 async function startWeb(deps: HubDeps, port: number): Promise<{ stop: Stopper; port: number }> {
   const app = createApp(deps);
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, '0.0.0.0', () => resolve(s));
-    s.once('error', reject);
+  // Not app.listen: the timeouts' checking interval can only be given when the server is created.
+  const server = createServer(serverOptions(deps.config), app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.listen(port, '0.0.0.0', () => resolve());
+    server.once('error', reject);
   });
-  server.keepAliveTimeout = 65_000;
   answerClientErrors(server);
+  closeStalledKeepAlive(server, deps.config);
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   deps.log.info({ role: 'web', port: actualPort }, 'web role listening');
