@@ -40,6 +40,18 @@ export class MalformedBodyError extends HubError {
   }
 }
 
+/**
+ * HTTP 408: the connection closed before the whole body arrived (the client went away, or the
+ * server's request timeout closed it). Nobody reads the answer; it keeps the request log true
+ * instead of an unexpected-error 3000 for what the client did.
+ */
+export class BodyIncompleteError extends HubError {
+  override name = 'BodyIncompleteError';
+  constructor() {
+    super('request body not received in full: the connection closed first', OcpiStatus.ClientError, 408);
+  }
+}
+
 export class BodyTooLargeError extends HubError {
   override name = 'BodyTooLargeError';
   constructor(limit: number) {

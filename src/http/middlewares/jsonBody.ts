@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { IncomingMessage } from 'node:http';
-import { BodyTooLargeError, MalformedBodyError } from '../../errors.ts';
+import { BodyIncompleteError, BodyTooLargeError, MalformedBodyError } from '../../errors.ts';
 
 // One decoder for all requests: decode() without `stream` keeps no state between calls.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -62,9 +62,10 @@ function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer | 't
       cleanup();
       resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     };
-    const onError = (err: Error) => {
+    // A socket closed mid-body ('aborted', ECONNRESET) is the client's doing or the request timeout's.
+    const onError = (err: NodeJS.ErrnoException) => {
       cleanup();
-      reject(err);
+      reject(err.code === 'ECONNRESET' || req.destroyed ? new BodyIncompleteError() : err);
     };
     const cleanup = () => {
       req.off('data', onData);
