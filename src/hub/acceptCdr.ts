@@ -8,7 +8,7 @@ import { partyKey } from '../bus/subjects.ts';
 import { InvalidParametersError } from '../errors.ts';
 import { parseOcpi } from '../http/parseBody.ts';
 import { contentHash } from '../store/cdrs.ts';
-import { statedTokenOwner, tokenOwner } from './ownership.ts';
+import { openRoutingOwner, statedTokenOwner } from './ownership.ts';
 import { decideRoute } from './routing.ts';
 import { cdrMessageId, cdrObjectKey, publishPush } from './publishPush.ts';
 import { routeError } from './routeErrors.ts';
@@ -45,6 +45,7 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
   const sender = await senderParty(deps, request.caller, owner, ['CPO'], request.routing);
 
   const token = (cdr.cdr_token ?? {}) as Json;
+  const parties = await deps.directory.all();
   const decision = decideRoute({
     module: 'cdrs',
     kind: 'push',
@@ -52,9 +53,9 @@ export async function acceptCdr(deps: HubDeps, request: CdrRequest): Promise<Cdr
     hub: { country_code: deps.config.HUB_COUNTRY_CODE, party_id: deps.config.HUB_PARTY_ID },
     sender,
     to: request.routing.to && { country_code: request.routing.to.countryCode, party_id: request.routing.to.partyId },
-    owner: request.routing.to ? undefined : await tokenOwner(deps.db, token),
+    owner: request.routing.to ? undefined : await openRoutingOwner(deps.db, token, parties),
     claimedOwner: statedTokenOwner(token),
-    parties: await deps.directory.all(),
+    parties,
   });
   if (!decision.ok) throw routeError(decision);
   const receiver = decision.receivers[0];

@@ -14,7 +14,7 @@ import { parseOcpi } from '../http/parseBody.ts';
 import { findObject, saveObject, type ObjectRef, type StoredObject } from '../store/objects.ts';
 import { sameCi } from '../../ocpi/ciString.ts';
 import { applyLocationChange, mergePatch, ObjectStateError, patchSession, refuseOlderThanStored } from './objectState.ts';
-import { statedTokenOwner, tokenOwner } from './ownership.ts';
+import { openRoutingOwner, statedTokenOwner } from './ownership.ts';
 import { decideRoute, type KnownParty, type RouteDecision } from './routing.ts';
 import { publishPush } from './publishPush.ts';
 import { routeError } from './routeErrors.ts';
@@ -167,7 +167,7 @@ async function routePush(deps: HubDeps, request: PushRequest, sender: KnownParty
   if (previous.size === 0) {
     const cdrToken = (body?.cdr_token ?? stored?.data.cdr_token) as Json | undefined;
     if (request.module !== 'sessions') return routed(decideRoute(input));
-    return routed(decideRoute({ ...input, owner: await tokenOwner(deps.db, cdrToken ?? {}), claimedOwner: statedTokenOwner(cdrToken ?? {}) }));
+    return routed(decideRoute({ ...input, owner: await openRoutingOwner(deps.db, cdrToken ?? {}, input.parties), claimedOwner: statedTokenOwner(cdrToken ?? {}) }));
   }
 
   // Each previous receiver as its own open route; one that cannot take it now (suspended, gone,
