@@ -21,7 +21,6 @@ export interface TokenClaim {
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** The eMSP the claim says issued the token (`cdr_token.country_code`/`party_id`), when it names both. */
 /**
  * tokenOwner for open routing of a session or CDR, with no look-up when the cdr_token names an eMSP
  * the hub knows: every look-up is then limited to that eMSP, so it could only name that same party,
@@ -34,6 +33,7 @@ export async function openRoutingOwner(db: Db, token: TokenClaim, parties: reado
   return tokenOwner(db, token);
 }
 
+/** The eMSP the claim says issued the token (`cdr_token.country_code`/`party_id`), when it names both. */
 export function statedTokenOwner(token: TokenClaim): PartyRef | undefined {
   const country = text(token.country_code);
   const party = text(token.party_id);
