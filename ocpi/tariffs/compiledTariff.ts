@@ -73,13 +73,21 @@ export interface ChangePoints {
 
 const DIMENSIONS: readonly TariffDimensionType[] = ['ENERGY', 'FLAT', 'PARKING_TIME', 'TIME'];
 
-const cache = new WeakMap<Tariff, CompiledTariff>();
+/**
+ * A tariff's compiled form is kept on the tariff itself (non-enumerable, so JSON, spreads and
+ * equality ignore it) and lives exactly as long as it: a tariff priced again (a cached stored tariff,
+ * one CDR checked then priced) is compiled once. Not a WeakMap: V8's young-generation collections
+ * keep a WeakMap's young entries alive until the next full collection, so every CDR's own tariffs and
+ * their compiled forms were promoted to the old generation (a third of all the web process promoted).
+ */
+const COMPILED = Symbol('compiledTariff');
 
 export function compileTariff(tariff: Tariff, path = 'tariff'): CompiledTariff {
-  const cached = cache.get(tariff);
+  const cached = (tariff as { [COMPILED]?: CompiledTariff })[COMPILED];
   if (cached) return cached;
   const compiled = compile(tariff, path);
-  cache.set(tariff, compiled);
+  // A frozen tariff is compiled each time rather than refused.
+  if (Object.isExtensible(tariff)) Object.defineProperty(tariff, COMPILED, { value: compiled });
   return compiled;
 }
 
