@@ -2,7 +2,8 @@
 // every benchmark the issues define, each beside its baseline in the same run, repeated and
 // reported as medians (machine noise is real). Prints a table and writes the same as JSON.
 import os from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { CliUsageError, parseOptions } from './args.ts';
 import { cliConfig } from './localConfig.ts';
 import { createLogger } from '../logger.ts';
@@ -99,7 +100,11 @@ export async function run(args: string[]): Promise<number> {
     results,
   };
   process.stdout.write(table(results));
-  if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (values.json) {
+    // A fresh clone has no bench-results/: the report of a 20-minute run must not be lost to it.
+    mkdirSync(dirname(values.json), { recursive: true });
+    writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  }
   return 0;
 }
 
